@@ -1,0 +1,43 @@
+"""Device selection and a description of the machine, for results metadata."""
+
+from __future__ import annotations
+
+import platform
+
+import torch
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` gives CUDA when available, else the CPU; other values are checked.
+
+    Raises
+    ------
+    ValueError
+        For a name other than ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, or CUDA without a GPU.
+    """
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ValueError(f"unknown device {name!r}; allowed: {', '.join(DEVICES)} or cuda:N")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    return torch.device(name)
+
+
+def describe(device: torch.device) -> str:
+    """Human-readable name of ``device``, e.g. ``"NVIDIA H100 80GB HBM3"`` or the CPU model."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu} ({torch.get_num_threads()} threads)"

@@ -1,0 +1,158 @@
+"""Accuracy, predictive probabilities, pruning sweeps and weight-distribution summaries."""
+
+from __future__ import annotations
+
+import torch
+
+from . import bayes, prune
+from .models import is_bayesian
+from .noise import NoiseSource
+
+#: The pruning grid of every sweep: 0, 0.05, …, 0.95, then 0.98 and 0.99.
+SWEEP_AMOUNTS = tuple(round(0.05 * k, 2) for k in range(20)) + (0.98, 0.99)
+
+#: The study's table columns (all on the sweep grid) and the extra ones we report.
+TABLE_AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
+
+#: Rows per forward pass in evaluation.
+EVAL_CHUNK = 2000
+
+
+@torch.no_grad()
+def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> torch.Tensor:
+    """Predictive class probabilities.
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+    x : torch.Tensor
+        Inputs ``(n, 784)``.
+    samples : int
+        0: one deterministic forward in eval mode (the posterior mean μ for BBB, no dropout).
+        S > 0: Monte Carlo average of the softmax over S stochastic forwards — S weight
+        samples for BBB (the same S samples for every input), S dropout masks (MC dropout) for
+        deterministic nets.
+    seed : int
+        Seed of the Monte Carlo draws.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(n, 10)``, rows sum to 1.
+    """
+    if samples < 0:
+        raise ValueError(f"samples must be >= 0, got {samples}")
+    was_training = model.training
+    chunks = x.split(EVAL_CHUNK)
+    if samples == 0:
+        model.eval()
+        out = torch.cat([torch.softmax(model(c), -1) for c in chunks])
+    elif is_bayesian(model):
+        source = NoiseSource(seed, x.device)
+        weights, _ = bayes.sample_weights(model, bayes.draw_noise(model, samples, source))
+        out = torch.cat([torch.softmax(bayes.forward_with(weights, c), -1).mean(0) for c in chunks])
+    else:
+        model.train()
+        state = torch.get_rng_state()
+        torch.manual_seed(seed)
+        out = torch.cat([torch.stack([torch.softmax(model(c), -1) for _ in range(samples)]).mean(0)
+                         for c in chunks])
+        torch.set_rng_state(state)
+    model.train(was_training)
+    return out
+
+
+def accuracy(model, x: torch.Tensor, y: torch.Tensor, samples: int = 0, seed: int = 0) -> float:
+    """Fraction of correct argmax predictions; ``samples`` as in :func:`predict_proba`."""
+    return (predict_proba(model, x, samples, seed).argmax(-1) == y).float().mean().item()
+
+
+def prune_sweep(model, criterion: str, x: torch.Tensor, y: torch.Tensor,
+                amounts: tuple[float, ...] = SWEEP_AMOUNTS, mc_samples: int = 0,
+                include_bias: bool = True) -> dict:
+    """Test accuracy after pruning ``model`` by ``criterion`` at every amount (no fine-tuning).
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+        Left untouched.
+    criterion : {"l1", "snr"}
+        See :mod:`bnntut.prune`.
+    x, y : torch.Tensor
+        Test inputs ``(n, 784)`` and labels ``(n,)``.
+    amounts : tuple of float
+        Fractions to prune.
+    mc_samples : int
+        Also report Monte Carlo ensemble accuracy with this many samples (BBB), 0 to skip.
+    include_bias : bool
+        Rank biases with weights.
+
+    Returns
+    -------
+    dict
+        ``amounts``, ``sparsity`` (measured), ``accuracy`` (posterior mean / eval mode) and,
+        when ``mc_samples``, ``accuracy_mc``.
+    """
+    prune_fn = prune.get_criterion(criterion)
+    result = {"amounts": list(amounts), "sparsity": [], "accuracy": []}
+    if mc_samples:
+        result["accuracy_mc"] = []
+        result["mc_samples"] = mc_samples
+    for amount in amounts:
+        pruned = prune_fn(model, amount, include_bias=include_bias)
+        result["sparsity"].append(prune.sparsity(pruned, include_bias))
+        result["accuracy"].append(accuracy(pruned, x, y))
+        if mc_samples:
+            result["accuracy_mc"].append(accuracy(pruned, x, y, samples=mc_samples))
+    return result
+
+
+def histogram(values: torch.Tensor, low: float, high: float, bins: int = 100) -> dict:
+    """Counts of ``values`` in ``bins`` equal bins on [low, high], plus the outliers.
+
+    Returns
+    -------
+    dict
+        ``edges`` (bins + 1), ``counts`` (bins), ``below``, ``above``, ``n``, ``mean``, ``std``.
+    """
+    v = values.detach().flatten().double().cpu()
+    finite = v[torch.isfinite(v)]
+    return {
+        "edges": torch.linspace(low, high, bins + 1).tolist(),
+        "counts": torch.histc(finite, bins, low, high).long().tolist(),
+        "below": int((finite < low).sum()), "above": int((finite > high).sum()),
+        "n": int(v.numel()), "mean": finite.mean().item(), "std": finite.std().item(),
+    }
+
+
+#: Bin ranges of the stored weight histograms (the study's plots use ±0.3).
+VALUE_RANGE = (-0.3, 0.3)
+LOG10_SIGMA_RANGE = (-4.0, 0.0)
+SNR_DB_RANGE = (-40.0, 40.0)
+
+
+@torch.no_grad()
+def weight_summary(model, seed: int = 0) -> dict:
+    """Histograms of all parameters (weights and biases), so plots need no checkpoint.
+
+    Deterministic nets: ``values``.  Bayesian nets: ``mu``, ``sample`` (one posterior draw,
+    what the study plotted), ``log10_sigma`` and ``snr_db`` (10·log10 |μ|/σ, Blundell's
+    Figure 4), each over all weights and biases.
+    """
+    if not is_bayesian(model):
+        values = torch.cat([p.flatten() for p in model.parameters()])
+        return {"values": histogram(values, *VALUE_RANGE)}
+    mus, rhos = zip(*[(t[0], t[1]) for layer in model.layers
+                      for t in (bayes.variational_tensors(layer)[:2],
+                                bayes.variational_tensors(layer)[2:])])
+    mu = torch.cat([m.flatten() for m in mus])
+    sd = bayes.sigma(torch.cat([r.flatten() for r in rhos]))
+    noise = NoiseSource(seed, mu.device).normal(mu.numel())
+    return {
+        "mu": histogram(mu, *VALUE_RANGE),
+        "sample": histogram(mu + sd * noise, *VALUE_RANGE),
+        "log10_sigma": histogram(torch.log10(sd), *LOG10_SIGMA_RANGE),
+        "snr_db": histogram(10 * torch.log10(mu.abs() / sd), *SNR_DB_RANGE),
+        "n_parameters": int(mu.numel()),
+        "mean_sigma": sd.mean().item(),
+    }

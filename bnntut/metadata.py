@@ -1,0 +1,49 @@
+"""Provenance recorded with every result: code version, machine, software, timing."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import subprocess
+from pathlib import Path
+
+import torch
+
+from . import devices
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    """``HEAD`` commit of the repository around ``cwd`` (suffix ``-dirty`` when modified).
+
+    Returns ``"unknown"`` outside a git checkout.
+    """
+    cwd = Path(cwd or Path(__file__).parent)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def collect(device: torch.device) -> dict:
+    """Metadata of a run on ``device``."""
+    from . import __version__
+
+    return {
+        "bnntut_version": __version__,
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "device": str(device),
+        "device_name": devices.describe(device),
+        "platform": platform.platform(),
+        "started": now(),
+    }

@@ -1,0 +1,179 @@
+"""Unstructured global pruning that provably changes what forward computes.
+
+* :func:`l1` — global magnitude pruning.  Deterministic nets: the study's own call,
+  ``torch.nn.utils.prune.global_unstructured(..., L1Unstructured)``, made permanent with
+  ``prune.remove``.  Bayesian nets: ranked by |μ|.
+* :func:`snr` — Bayesian nets only: ranked by the signal-to-noise ratio |μ|/σ
+  (Blundell et al. 2015, section 5.1).
+
+A pruned Bayesian weight gets μ = 0 **and** σ = 0 (ρ = −∞), written in place into the tensors
+that blitz's sampler reads, so every sampled weight is exactly 0 and the posterior mean too.
+(``torch.nn.utils.prune`` cannot do this: it re-parametrises ``weight_mu`` through a forward
+pre-hook of the layer, but sampled forwards read ``weight_sampler.mu``, a different Parameter
+object, so the mask never reaches them.)
+
+All functions return a pruned copy and leave their input untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch.nn.utils import prune as torch_prune
+
+from .bayes import sigma, variational_tensors
+from .models import clone, is_bayesian
+
+
+def check_amount(amount: float) -> float:
+    """Return ``amount`` if it is a fraction in [0, 1], else raise ``ValueError``."""
+    if not isinstance(amount, (int, float)) or not 0.0 <= float(amount) <= 1.0:
+        raise ValueError(f"amount must be a fraction in [0, 1], got {amount!r}")
+    return float(amount)
+
+
+def n_to_prune(amount: float, total: int) -> int:
+    """Entries removed for ``amount`` of ``total``: ``round(amount * total)``, as torch does."""
+    return round(check_amount(amount) * total)
+
+
+def _bayesian_pairs(model, include_bias: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    pairs = []
+    for layer in model.layers:
+        w_mu, w_rho, b_mu, b_rho = variational_tensors(layer)
+        pairs.append((w_mu, w_rho))
+        if include_bias:
+            pairs.append((b_mu, b_rho))
+    return pairs
+
+
+Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@torch.no_grad()
+def prune_bayesian(model, amount: float, score: Score, include_bias: bool = True):
+    """Zero μ and σ of the ``round(amount · n)`` entries with the lowest ``score(μ, ρ)``.
+
+    Parameters
+    ----------
+    model : BayesianMLP
+    amount : float
+        Fraction in [0, 1] of the ranked entries to remove (exact count).
+    score : callable
+        ``score(mu, rho) -> tensor`` of the same shape; lower is pruned first.
+    include_bias : bool
+        Rank and prune biases together with weights.
+
+    Returns
+    -------
+    BayesianMLP
+        A pruned copy.
+    """
+    pruned = clone(model)
+    pairs = _bayesian_pairs(pruned, include_bias)
+    scores = torch.cat([score(mu, rho).flatten() for mu, rho in pairs])
+    k = n_to_prune(amount, scores.numel())
+    if k == 0:
+        return pruned
+    mask = torch.zeros_like(scores, dtype=torch.bool)
+    mask[torch.topk(scores, k, largest=False, sorted=False).indices] = True
+    for (mu, rho), part in zip(pairs, mask.split([mu.numel() for mu, _ in pairs])):
+        part = part.view_as(mu)
+        mu.masked_fill_(part, 0.0)              # in place: the sampler reads these tensors
+        rho.masked_fill_(part, float("-inf"))   # σ = log1p(exp(−∞)) = 0 exactly
+    return pruned
+
+
+def snr_score(mu: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
+    """|μ| / σ with σ = log(1 + e^ρ); already-pruned entries (σ = 0) score 0."""
+    sd = sigma(rho)
+    return torch.where(sd > 0, mu.abs() / sd.clamp_min(torch.finfo(sd.dtype).tiny), 0.0)
+
+
+def magnitude_score(mu: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
+    """|μ|."""
+    return mu.abs()
+
+
+def l1(model, amount: float, include_bias: bool = True):
+    """Global unstructured magnitude pruning (no fine-tuning).
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+        Left untouched.
+    amount : float
+        Fraction in [0, 1] of all ranked weights (and biases) to remove.
+    include_bias : bool
+        Rank biases together with weights, as the study does.
+
+    Returns
+    -------
+    torch.nn.Module
+        A pruned copy with the pruned entries exactly zero.
+    """
+    check_amount(amount)
+    if is_bayesian(model):
+        return prune_bayesian(model, amount, magnitude_score, include_bias)
+    pruned = clone(model)
+    targets = [(linear, "weight") for linear in pruned.linears]
+    if include_bias:
+        targets += [(linear, "bias") for linear in pruned.linears]
+    torch_prune.global_unstructured(targets, pruning_method=torch_prune.L1Unstructured,
+                                    amount=amount)
+    for module, name in targets:
+        torch_prune.remove(module, name)
+    return pruned
+
+
+def snr(model, amount: float, include_bias: bool = True):
+    """Global pruning of a Bayesian net by signal-to-noise ratio |μ|/σ.
+
+    Parameters
+    ----------
+    model : BayesianMLP
+        Left untouched.
+    amount : float
+        Fraction in [0, 1] to remove.
+    include_bias : bool
+        Rank biases together with weights.
+
+    Raises
+    ------
+    ValueError
+        For a deterministic model (it has no σ) or a bad amount.
+    """
+    check_amount(amount)
+    if not is_bayesian(model):
+        raise ValueError("snr pruning needs a Bayesian model (one with σ); use l1 for "
+                         "deterministic models")
+    return prune_bayesian(model, amount, snr_score, include_bias)
+
+
+#: Pruning criteria by name, for sweeps and the CLI.
+CRITERIA = {"l1": l1, "snr": snr}
+
+
+def get_criterion(name: str):
+    """The pruning function called ``name``; ``ValueError`` lists the allowed names."""
+    if name not in CRITERIA:
+        raise ValueError(f"unknown pruning criterion {name!r}; allowed: {', '.join(CRITERIA)}")
+    return CRITERIA[name]
+
+
+@torch.no_grad()
+def sparsity(model, include_bias: bool = True) -> float:
+    """Fraction of parameters that forward always sees as exactly 0.
+
+    Deterministic nets: zeros among the weights (and biases).  Bayesian nets: entries with
+    μ = 0 and σ = 0, i.e. zero in every sampled forward and in the posterior mean.
+    """
+    if is_bayesian(model):
+        flags = [(mu == 0) & (sigma(rho) == 0) for mu, rho in _bayesian_pairs(model, include_bias)]
+    else:
+        tensors = [linear.weight for linear in model.linears]
+        if include_bias:
+            tensors += [linear.bias for linear in model.linears]
+        flags = [t == 0 for t in tensors]
+    return sum(int(f.sum()) for f in flags) / sum(f.numel() for f in flags)

@@ -1,0 +1,58 @@
+"""Atomic file writes and safe checkpoint loading.
+
+Every file is written to a temporary sibling and moved into place with ``os.replace``, so an
+interruption leaves either the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike, data) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    return _atomic(Path(path), lambda handle: handle.write(text.encode()))
+
+
+def read_json(path: str | os.PathLike):
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text())
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
+    """``torch.save`` a state dictionary atomically."""
+    return _atomic(Path(path), lambda handle: torch.save(state, handle))
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint with ``weights_only=True`` (no arbitrary code is unpickled)."""
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def config_hash(config: dict) -> str:
+    """Short SHA-256 of a configuration's canonical JSON (sorted keys)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,190 @@
+"""One training loop for the deterministic and the Bayesian networks.
+
+Minibatches are slices of a seeded permutation of the in-memory training tensor.  Every epoch
+ends with a test-accuracy evaluation and an atomic checkpoint (model, optimiser, all random
+states, history), from which an interrupted run resumes bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import bayes, evaluate, storage
+from .data import Dataset
+from .models import is_bayesian
+from .noise import NoiseSource
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+def _optimizer(model, lr: float) -> torch.optim.Adam:
+    params = bayes.variational_parameters(model) if is_bayesian(model) else list(model.parameters())
+    # fused=True: one kernel for the whole update (same Adam arithmetic), on CPU and CUDA.
+    return torch.optim.Adam(params, lr=lr, fused=True)
+
+
+def _random_states(order: torch.Generator, noise: NoiseSource | None, device: torch.device) -> dict:
+    states = {"order": order.get_state(), "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    if noise is not None:
+        states["noise"] = noise.state_dict()
+    return states
+
+
+def _restore_random_states(states: dict, order: torch.Generator, noise: NoiseSource | None,
+                           device: torch.device) -> None:
+    order.set_state(states["order"])
+    torch.set_rng_state(states["torch"])
+    if device.type == "cuda" and "cuda" in states:
+        torch.cuda.set_rng_state(states["cuda"], device)
+    if noise is not None:
+        noise.load_state_dict(states["noise"])
+
+
+def fit(
+    model: torch.nn.Module,
+    data: Dataset,
+    *,
+    epochs: int,
+    batch_size: int = 100,
+    lr: float = 1e-4,
+    seed: int = 0,
+    n_samples: int = 2,
+    kl_weighting: str = "paper",
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_key: str = "",
+    progress: bool = True,
+    on_epoch_end: Callable[[dict], None] | None = None,
+    label: str = "",
+) -> list[dict]:
+    """Train ``model`` in place with Adam and return the per-epoch history.
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+        Trained in place, on the device of ``data``.
+    data : Dataset
+        In-memory tensors (see :func:`bnntut.data.load`).
+    epochs : int
+        Total epochs (a resumed run trains only the missing ones).
+    batch_size : int
+        Minibatch size; the last minibatch of an epoch may be smaller.
+    lr : float
+        Adam learning rate.
+    seed : int
+        Seeds the data order, dropout masks and BBB noise.
+    n_samples : int
+        BBB weight samples per minibatch.
+    kl_weighting : {"paper", "blundell", "uniform"}
+        BBB minibatch weighting of the complexity cost (:func:`bnntut.bayes.kl_weight`).
+    checkpoint_path : path-like, optional
+        Where to save a checkpoint after every epoch and resume from.
+    checkpoint_key : str
+        Identifies the configuration; a checkpoint with another key is not resumed from.
+    progress : bool
+        Show a tqdm progress bar.
+    on_epoch_end : callable, optional
+        Called with each epoch's record (after the checkpoint is written).
+    label : str
+        Progress-bar description.
+
+    Returns
+    -------
+    list of dict
+        One record per epoch: ``epoch``, ``loss`` (mean minibatch objective), ``train_nll``
+        (mean cross-entropy per example), ``complexity`` (mean weighted complexity cost per
+        minibatch; 0 for deterministic nets), ``test_accuracy`` (eval mode / posterior mean),
+        ``seconds`` (wall time of the epoch's training).
+
+    Raises
+    ------
+    NonFiniteLossError
+        When an epoch's loss is NaN or infinite.
+    ValueError
+        For bad arguments.
+    """
+    if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0:
+        raise ValueError("epochs, batch_size and n_samples must be >= 1 and lr > 0")
+    bayesian = is_bayesian(model)
+    bayes.kl_weight(kl_weighting, 0, 1)  # validates the name early
+    device = data.x_train.device
+    model.to(device)
+    n_train = len(data.x_train)
+    n_batches = math.ceil(n_train / batch_size)
+
+    torch.manual_seed(seed)
+    order = torch.Generator().manual_seed(seed)
+    noise = NoiseSource(seed, device) if bayesian else None
+    optimizer = _optimizer(model, lr)
+    history: list[dict] = []
+
+    if checkpoint_path is not None and Path(checkpoint_path).exists():
+        state = storage.load_checkpoint(checkpoint_path, device)
+        if state.get("key") == checkpoint_key:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            _restore_random_states(state["random"], order, noise, device)
+            history = list(state["history"])
+
+    weights = [bayes.kl_weight(kl_weighting, i, n_batches) for i in range(n_batches)]
+    bar = tqdm(total=epochs * n_batches, initial=len(history) * n_batches, desc=label,
+               unit="batch", disable=not progress, leave=False, mininterval=0.5)
+    for epoch in range(len(history), epochs):
+        start = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n_train, generator=order).to(device)
+        totals = torch.zeros(3, device=device)  # loss, nll, weighted complexity
+        for i in range(n_batches):
+            idx = perm[i * batch_size:(i + 1) * batch_size]
+            xb, yb = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)
+            if bayesian:
+                noises = bayes.draw_noise(model, n_samples, noise)
+                loss, nll, weighted = bayes.study_objective(model, xb, yb, noises, weights[i])
+            else:
+                loss = F.cross_entropy(model(xb), yb)
+                nll, weighted = loss.detach() * len(yb), torch.zeros((), device=device)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals += torch.stack((loss.detach(), nll.detach(), weighted.detach()))
+            bar.update()
+        loss_sum, nll_sum, complexity_sum = totals.tolist()
+        if not math.isfinite(loss_sum):
+            bar.close()
+            raise NonFiniteLossError(
+                f"{label or 'training'}: loss became {loss_sum} in epoch {epoch + 1}; "
+                "lower the learning rate or check the data")
+        seconds = time.perf_counter() - start
+        record = {
+            "epoch": epoch + 1,
+            "loss": loss_sum / n_batches,
+            "train_nll": nll_sum / n_train,
+            "complexity": complexity_sum / n_batches,
+            "test_accuracy": evaluate.accuracy(model, data.x_test, data.y_test),
+            "seconds": seconds,
+        }
+        history.append(record)
+        bar.set_postfix(epoch=epoch + 1, nll=f"{record['train_nll']:.4f}",
+                        acc=f"{record['test_accuracy']:.4f}")
+        if checkpoint_path is not None:
+            storage.save_checkpoint(checkpoint_path, {
+                "key": checkpoint_key, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "random": _random_states(order, noise, device), "history": history,
+            })
+        if on_epoch_end is not None:
+            on_epoch_end(record)
+    bar.close()
+    model.eval()
+    return history
