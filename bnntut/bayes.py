@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -91,7 +90,8 @@ def variational_parameters(model) -> list[torch.nn.Parameter]:
     return [t for layer in model.layers for t in variational_tensors(layer)]
 
 
-def log_gaussian(x: torch.Tensor, mu: torch.Tensor | float, sd: torch.Tensor | float) -> torch.Tensor:
+def log_gaussian(x: torch.Tensor, mu: torch.Tensor | float,
+                 sd: torch.Tensor | float) -> torch.Tensor:
     """Elementwise log N(x; mu, sd²)."""
     sd = torch.as_tensor(sd, dtype=x.dtype, device=x.device)
     return -LOG_SQRT_2PI - torch.log(sd) - (x - mu) ** 2 / (2 * sd**2)
@@ -161,7 +161,7 @@ def draw_noise(model, n_samples: int, source: NoiseSource) -> list[torch.Tensor]
     """
     shapes = tensor_shapes(model)
     sizes = [n_samples * math.prod(s) for s in shapes]
-    flat = source.normal(sum(sizes))
+    flat = source.normal(sum(sizes), model.layers[0].weight_sampler.mu.dtype)
     return [chunk.view(n_samples, *s) for chunk, s in zip(flat.split(sizes), shapes)]
 
 
@@ -236,8 +236,8 @@ def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.
     noises : list of torch.Tensor
         ε for S weight samples, from :func:`draw_noise`.
     weight : float
-        Complexity weight κ_i.  When it underflows to 0 in float32
-        (≤ :data:`KL_WEIGHT_UNDERFLOW`), the complexity cost is not computed (exact).
+        Complexity weight κ_i.  When it rounds to 0 in the model's dtype (in float32: at or
+        below :data:`KL_WEIGHT_UNDERFLOW`), the complexity cost is not computed (exact).
 
     Returns
     -------
@@ -247,11 +247,11 @@ def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.
     weights, sigmas = sample_weights(model, noises)
     log_probs = F.log_softmax(forward_with(weights, x), dim=-1).mean(0)   # (batch, classes)
     nll = F.nll_loss(log_probs, y, reduction="sum")
-    if np.float32(weight) == 0:
+    kappa = torch.tensor(weight, dtype=nll.dtype)   # on the CPU: testing it needs no sync
+    if kappa.item() == 0:
         weighted = torch.zeros((), dtype=nll.dtype, device=nll.device)
     else:
-        kappa = torch.tensor(weight, dtype=nll.dtype, device=nll.device)
-        weighted = kappa * complexity_cost(model, weights, noises, sigmas)
+        weighted = kappa.to(nll.device) * complexity_cost(model, weights, noises, sigmas)
     return nll + weighted, nll, weighted
 
 

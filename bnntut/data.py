@@ -62,7 +62,7 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
 
-    def to(self, device: str | torch.device) -> "Dataset":
+    def to(self, device: str | torch.device) -> Dataset:
         """Return a copy with all four tensors on ``device``."""
         return Dataset(
             self.name,

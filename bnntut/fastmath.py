@@ -89,16 +89,20 @@ class Reparameterise(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, mu, rho, eps):
-        ctx.save_for_backward(rho, eps)
-        return _reparameterise(mu, rho, eps)
+        # Flattened, so one compiled kernel serves every layer shape.
+        flat_eps = eps.reshape(eps.shape[0], -1)
+        ctx.save_for_backward(rho, flat_eps)
+        w, sd = _reparameterise(mu.reshape(-1), rho.reshape(-1), flat_eps)
+        return w.view(eps.shape), sd.view(mu.shape)
 
     @staticmethod
     def backward(ctx, grad_w, grad_sd):
-        rho, eps = ctx.saved_tensors
+        rho, flat_eps = ctx.saved_tensors
         if grad_sd is None:
             grad_sd = torch.zeros_like(rho)
-        grad_mu, grad_rho = _reparameterise_backward(grad_w, grad_sd, eps, rho)
-        return grad_mu, grad_rho, None
+        grad_mu, grad_rho = _reparameterise_backward(
+            grad_w.reshape(flat_eps.shape), grad_sd.reshape(-1), flat_eps, rho.reshape(-1))
+        return grad_mu.view(rho.shape), grad_rho.view(rho.shape), None
 
 
 @_fused
@@ -125,10 +129,12 @@ class MixtureLogPrior(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, w, pi, sigma1, sigma2):
+        ctx.shape = w.shape
         const = -0.5 * math.log(2 * math.pi)
         c1 = const + math.log(pi) - math.log(sigma1)
         c2 = const + math.log1p(-pi) - math.log(sigma2)
         p1, p2 = 1.0 / sigma1**2, 1.0 / sigma2**2
+        w = w.reshape(-1)   # one compiled kernel for every shape
         value, diff = _mixture_log_prior(w, c1, c2, p1, p2)
         ctx.save_for_backward(w, diff)
         ctx.precisions = (p1, p2)
@@ -137,4 +143,5 @@ class MixtureLogPrior(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         w, diff = ctx.saved_tensors
-        return _mixture_log_prior_backward(grad, w, diff, *ctx.precisions), None, None, None
+        grad_w = _mixture_log_prior_backward(grad, w, diff, *ctx.precisions)
+        return grad_w.view(ctx.shape), None, None, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from blitz.modules import BayesianLinear
 from torch import nn
 
@@ -46,9 +47,7 @@ class MLP(nn.Sequential):
 class BayesianMLP(nn.Module):
     """MLP of blitz ``BayesianLinear`` layers with a Gaussian variational posterior.
 
-    In training mode ``forward`` draws one weight sample per layer through blitz (the
-    straightforward reference path); in eval mode it uses the posterior mean μ.  Fast
-    multi-sample forwards live in :func:`bnntut.bayes.sampled_logits`.
+    Fast multi-sample forwards live in :func:`bnntut.bayes.sampled_logits`.
     """
 
     def __init__(self, spec: dict):
@@ -83,9 +82,17 @@ class BayesianMLP(nn.Module):
                 sampler.rho.uniform_(rho_low, rho_high)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, 10)`` for ``x`` of shape ``(batch, 784)``."""
+        """Logits ``(batch, 10)`` for ``x`` of shape ``(batch, 784)``.
+
+        Training mode: one blitz sample per layer.  Eval mode: the posterior mean, read from
+        the same sampler tensors (blitz's ``forward_frozen`` would read ``weight_mu``, the
+        other alias).
+        """
         for i, layer in enumerate(self.layers):
-            x = layer(x) if self.training else layer.forward_frozen(x)
+            if self.training:
+                x = layer(x)
+            else:
+                x = F.linear(x, layer.weight_sampler.mu, layer.bias_sampler.mu)
             if i < len(self.layers) - 1:
                 x = torch.relu(x)
         return x
@@ -182,4 +189,5 @@ def load_compact_state_dict(model: nn.Module, state: dict[str, torch.Tensor]) ->
     """Load a :func:`compact_state_dict` in place (the sampler aliases share the storage)."""
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any("_sampler." not in k for k in missing):
-        raise ValueError(f"state does not fit the model: missing {missing}, unexpected {unexpected}")
+        raise ValueError(
+            f"state does not fit the model: missing {missing}, unexpected {unexpected}")

@@ -125,7 +125,7 @@ def fit(
 
     torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
-    noise = NoiseSource(seed, device) if bayesian else None
+    noise = NoiseSource(seed + 1, device) if bayesian else None
     optimizer = _optimizer(model, lr)
     history: list[dict] = []
 

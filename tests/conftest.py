@@ -1,0 +1,49 @@
+"""Shared fixtures: tiny synthetic data, tiny models and a tiny preset (seconds, no files)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from bnntut import models, presets
+from bnntut.data import Dataset
+
+
+def make_dataset(n_train: int = 200, n_test: int = 100, seed: int = 0) -> Dataset:
+    """Learnable synthetic data: the label is the argmax of 10 fixed pixel groups' means."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n_train + n_test, 784, generator=g)
+    y = x[:, :780].view(-1, 10, 78).mean(-1).argmax(-1)
+    return Dataset("mnist", x[:n_train], y[:n_train], x[n_train:], y[n_train:])
+
+
+@pytest.fixture
+def dataset() -> Dataset:
+    return make_dataset()
+
+
+@pytest.fixture
+def bnn():
+    torch.manual_seed(0)
+    return models.bayesian_mlp(hidden=(32, 16))
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return models.mlp(hidden=(32, 16), dropout=0.5)
+
+
+@pytest.fixture
+def tiny_preset(monkeypatch, dataset):
+    """Registers preset 'tiny' (small nets, 2 epochs, short sweep) and serves synthetic data."""
+    tiny = copy.deepcopy(presets.QUICK)
+    for entry in tiny["methods"].values():
+        entry["model"]["hidden"] = [32, 16]
+    tiny["subset"] = None
+    tiny["evaluation"] = {"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}
+    monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
+    monkeypatch.setattr("bnntut.data.load", lambda name, **kw: dataset)
+    return tiny

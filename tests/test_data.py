@@ -1,0 +1,63 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from bnntut import data
+
+REAL = os.environ.get(data.DATA_ENV)
+
+
+def test_unknown_name_lists_allowed():
+    with pytest.raises(ValueError, match="mnist, fashion-mnist"):
+        data.load("cifar10")
+
+
+def test_missing_files_error_names_env_and_files(tmp_path, monkeypatch):
+    from torchvision import datasets
+
+    def no_download(self):
+        raise RuntimeError("offline")
+
+    monkeypatch.setattr(datasets.MNIST, "download", no_download)
+    with pytest.raises(FileNotFoundError) as info:
+        data.load("mnist", root=tmp_path)
+    message = str(info.value)
+    assert data.DATA_ENV in message
+    for name in data.RAW_FILES:
+        assert name in message
+
+
+def test_root_resolution(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    assert data.data_root() == tmp_path
+    assert data.data_root("/x") == Path("/x")
+    monkeypatch.delenv(data.DATA_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert data.data_root() == tmp_path / "c" / "bnntut"
+
+
+def test_stratified_indices_proportions_and_seed():
+    labels = torch.tensor([0] * 600 + [1] * 300 + [2] * 100)
+    idx = data.stratified_indices(labels, 100, seed=3)
+    assert len(idx) == 100 and len(set(idx.tolist())) == 100
+    assert torch.bincount(labels[idx]).tolist() == [60, 30, 10]
+    assert torch.equal(idx, data.stratified_indices(labels, 100, seed=3))
+    assert not torch.equal(idx, data.stratified_indices(labels, 100, seed=4))
+    with pytest.raises(ValueError, match="between 1 and 1000"):
+        data.stratified_indices(labels, 0)
+
+
+@pytest.mark.skipif(not REAL, reason="needs the real datasets ($BNNTUT_DATA)")
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_real_data_shapes(name):
+    ds = data.load(name)
+    assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
+    assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    if name == "mnist":
+        assert ds.y_test[:5].tolist() == [7, 2, 1, 0, 4]
+    sub = data.load(name, subset=(1000, 500))
+    assert sub.x_train.shape == (1000, 784) and len(sub.y_test) == 500
+    assert torch.bincount(sub.y_train, minlength=10).min() >= 80

@@ -1,0 +1,124 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from bnntut import cli, experiment, presets, storage, train
+
+
+@pytest.fixture
+def results(tmp_path, tiny_preset):
+    return tmp_path / "results"
+
+
+def test_run_writes_a_complete_result(results):
+    result = experiment.run("mnist", "bbb", "tiny", results=results, progress=False)
+    path = results / "tiny" / "mnist" / "bbb.json"
+    assert path.exists() and (results / "tiny" / "mnist" / "bbb.weights.pt").exists()
+    stored = json.loads(path.read_text())
+    assert stored["config_hash"] == storage.config_hash(stored["config"])
+    assert set(stored["prune"]) == {"l1", "snr"}
+    assert stored["prune"]["snr"]["amounts"] == [0.0, 0.5, 0.9]
+    assert len(stored["prune"]["snr"]["accuracy_mc"]) == 3
+    assert {"mu", "sample", "log10_sigma", "snr_db"} <= set(stored["weights"])
+    meta = stored["metadata"]
+    assert {"git_commit", "torch_version", "device_name", "started", "seconds"} <= set(meta)
+    assert meta["seconds"]["train_epochs"] > 0
+    assert len(stored["history"]) == 2
+    assert result["config"] == stored["config"]
+    # the saved weights give back the trained model
+    model = experiment.load_weights(results / "tiny" / "mnist" / "bbb.weights.pt")
+    assert model.spec == stored["config"]["model"]
+
+
+def test_baselines_get_l1_only(results):
+    result = experiment.run("mnist", "dropout50", "tiny", results=results, progress=False)
+    assert set(result["prune"]) == {"l1"}
+    assert "accuracy_mc" not in result["prune"]["l1"]
+
+
+def test_current_result_is_reused_without_training(results, monkeypatch):
+    first = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    monkeypatch.setattr(experiment, "fit", lambda *a, **k: pytest.fail("retrained"))
+    again = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert again == first
+
+
+def test_stale_result_is_recomputed_with_a_warning(results, monkeypatch, tiny_preset):
+    experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    tiny_preset["train"]["lr"] = 5e-4      # the configuration changes
+    calls = []
+    real_fit = train.fit
+    monkeypatch.setattr(experiment, "fit", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
+    with pytest.warns(experiment.StaleResultWarning):
+        result = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert calls and result["config"]["train"]["lr"] == 5e-4
+
+
+def test_seed_override_gets_its_own_file(results):
+    experiment.run("mnist", "sgd", "tiny", seed=3, results=results, progress=False)
+    assert (results / "tiny" / "mnist" / "sgd-seed3.json").exists()
+
+
+def test_bad_names_raise(results):
+    with pytest.raises(ValueError, match="allowed: paper, quick"):
+        experiment.run("mnist", "sgd", "huge", results=results)
+    with pytest.raises(ValueError, match="sgd, dropout50, dropout75, dropout90, bbb"):
+        experiment.run("mnist", "adam", "tiny", results=results)
+    with pytest.raises(ValueError, match="allowed: mnist, fashion-mnist"):
+        experiment.run("kmnist", "sgd", "tiny", results=results)
+
+
+def test_paper_preset_is_the_studys_protocol():
+    paper = presets.get_preset("paper")
+    assert paper["train"] == {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0}
+    dropouts = {m: e["model"]["dropout"] for m, e in paper["methods"].items() if m != "bbb"}
+    assert dropouts == {"sgd": 0.01, "dropout50": 0.5, "dropout75": 0.75, "dropout90": 0.9}
+    bbb = paper["methods"]["bbb"]
+    assert bbb["n_samples"] == 2 and bbb["kl_weighting"] == "paper"
+    assert bbb["model"]["prior_pi"] == 0.5 and bbb["model"]["rho_init"] == [-5.0, -4.0]
+    quick = presets.get_preset("quick")
+    assert quick["train"]["epochs"] <= 2 and quick["subset"] and "QUICK" in quick["description"]
+
+
+def test_atomic_json_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "a.json"
+    storage.write_json(path, {"x": 1})
+    with pytest.raises(ValueError):
+        storage.write_json(path, {"x": float("nan")})
+    assert json.loads(path.read_text()) == {"x": 1}
+    assert list(tmp_path.iterdir()) == [path]
+
+
+class StaleMarker:
+    pass
+
+
+def test_checkpoints_load_weights_only(tmp_path):
+    storage.save_checkpoint(tmp_path / "c.pt", {"t": torch.ones(2)})
+    assert torch.equal(storage.load_checkpoint(tmp_path / "c.pt")["t"], torch.ones(2))
+    torch.save({"obj": StaleMarker()}, tmp_path / "evil.pt")   # an arbitrary object
+    with pytest.raises(Exception, match="[Ww]eights only"):
+        storage.load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_cli_train_and_reproduce(results, capsys):
+    assert cli.main(["train", "--dataset", "mnist", "--method", "sgd", "--preset", "tiny",
+                     "--out", str(results)]) == 0
+    assert "mnist sgd" in capsys.readouterr().out
+    assert cli.main(["reproduce", "--preset", "tiny", "--datasets", "mnist", "--methods",
+                     "sgd", "bbb", "--out", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "bbb" in out and "total wall time" in out
+
+
+def test_cli_help_explains_options():
+    out = subprocess.run([sys.executable, "-m", "bnntut", "reproduce", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for option in ("--preset", "--datasets", "--methods", "--device", "--out"):
+        assert option in out
+    bad = subprocess.run([sys.executable, "-m", "bnntut", "reproduce", "--preset", "x"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "paper" in bad.stderr

@@ -1,0 +1,110 @@
+import math
+
+import pytest
+import torch
+
+from bnntut import bayes, models, train
+from bnntut.train import NonFiniteLossError
+
+KEYS = {"epoch", "loss", "train_nll", "complexity", "test_accuracy", "seconds"}
+
+
+def _fit(model, dataset, **kw):
+    kw.setdefault("epochs", 2)
+    kw.setdefault("batch_size", 50)
+    kw.setdefault("lr", 1e-3)
+    return train.fit(model, dataset, progress=False, **kw)
+
+
+def _params(model):
+    if models.is_bayesian(model):
+        return [t.detach().clone() for t in bayes.variational_parameters(model)]
+    return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("kind", ["net", "bnn"])
+def test_history_and_learning(kind, dataset, request):
+    model = request.getfixturevalue(kind)
+    history = _fit(model, dataset, epochs=4)
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert all(set(h) == KEYS for h in history)
+    assert history[-1]["train_nll"] < history[0]["train_nll"]
+    if kind == "bnn":
+        assert history[0]["complexity"] > 0     # the KL weighting 2^(1-i) acts early
+    else:
+        assert history[0]["complexity"] == 0
+    assert not model.training
+
+
+@pytest.mark.parametrize("kind", ["net", "bnn"])
+def test_deterministic_on_cpu(kind, dataset):
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = models.mlp(hidden=(32, 16), dropout=0.5) if kind == "net" else \
+            models.bayesian_mlp(hidden=(32, 16))
+        history = _fit(model, dataset)
+        runs.append((_params(model), [h["loss"] for h in history]))
+    assert runs[0][1] == runs[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][0], runs[1][0]))
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["net", "bnn"])
+def test_resume_after_interruption_is_bit_identical(kind, dataset, tmp_path):
+    def build():
+        torch.manual_seed(0)
+        return models.mlp(hidden=(32, 16), dropout=0.5) if kind == "net" else \
+            models.bayesian_mlp(hidden=(32, 16))
+
+    straight = build()
+    expected = _fit(straight, dataset, epochs=3)
+
+    ckpt = tmp_path / "run.pt"
+
+    def stop_after_first(record):
+        if record["epoch"] == 1:
+            raise Interrupt
+
+    interrupted = build()
+    with pytest.raises(Interrupt):
+        _fit(interrupted, dataset, epochs=3, checkpoint_path=ckpt, checkpoint_key="k",
+             on_epoch_end=stop_after_first)
+    assert ckpt.exists()
+    torch.randn(100)   # disturb the global RNG: the checkpoint must restore it
+    resumed = build()
+    history = _fit(resumed, dataset, epochs=3, checkpoint_path=ckpt, checkpoint_key="k")
+    assert [h["loss"] for h in history] == [h["loss"] for h in expected]
+    assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(straight)))
+
+
+def test_checkpoint_with_other_key_is_not_resumed(net, dataset, tmp_path):
+    ckpt = tmp_path / "run.pt"
+    _fit(net, dataset, epochs=1, checkpoint_path=ckpt, checkpoint_key="a")
+    torch.manual_seed(0)
+    fresh = models.mlp(hidden=(32, 16), dropout=0.5)
+    history = _fit(fresh, dataset, epochs=1, checkpoint_path=ckpt, checkpoint_key="b")
+    assert len(history) == 1 and history[0]["epoch"] == 1
+
+
+def test_non_finite_loss_raises(net, dataset):
+    with torch.no_grad():
+        net.linears[0].weight.fill_(math.nan)
+    with pytest.raises(NonFiniteLossError, match="epoch 1"):
+        _fit(net, dataset, epochs=1)
+
+
+def test_bad_arguments(net, dataset):
+    with pytest.raises(ValueError):
+        _fit(net, dataset, epochs=0)
+    with pytest.raises(ValueError, match="paper, blundell, uniform"):
+        _fit(net, dataset, kl_weighting="sometimes")
+
+
+@pytest.mark.parametrize("weighting", ["paper", "blundell", "uniform"])
+def test_kl_weightings_train(bnn, dataset, weighting):
+    history = _fit(bnn, dataset, epochs=1, kl_weighting=weighting)
+    assert math.isfinite(history[0]["loss"]) and history[0]["complexity"] > 0
