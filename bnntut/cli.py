@@ -76,11 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.preset == "quick":
         print("QUICK MODE: a 2000/1000 subset for 2 epochs — a smoke test, not a result.")
     start = time.perf_counter()
+    runs = []
     for dataset in args.datasets or preset["datasets"]:
         for method in args.methods or list(preset["methods"]):
             t0 = time.perf_counter()
             result = experiment.run(dataset, method, args.preset, seed=args.seed,
                                     device=args.device, results=args.out, retrain=args.retrain)
-            print(f"{_summary(result)}  [{time.perf_counter() - t0:.1f}s this call]", flush=True)
-    print(f"total wall time {time.perf_counter() - start:.1f}s")
+            seconds = time.perf_counter() - t0
+            runs.append({"dataset": dataset, "method": method, "seconds": seconds,
+                         "config_hash": result["config_hash"]})
+            print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
+    total = time.perf_counter() - start
+    print(f"total wall time {total:.1f}s")
+    experiment.record_reproduce_run(args.preset, runs, total, device=args.device,
+                                    results=args.out)
     return 0

@@ -199,3 +199,15 @@ def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int
     if load_result(config, results) is None or not path.exists():
         run(dataset, method, preset, seed=seed, device=device, results=results, retrain=True)
     return load_weights(path, devices.resolve(device))
+
+
+def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
+                         results: str | os.PathLike | None = None) -> Path:
+    """Write ``<results>/<preset>/reproduce-<device type>.json``: the wall time of each call of
+    a ``reproduce`` command (near 0 for results that were already current) and the total."""
+    device = devices.resolve(device)
+    record = {**metadata.collect(device), "preset": preset, "runs": runs,
+              "total_seconds": total_seconds, "finished": metadata.now()}
+    path = results_dir(results) / preset / f"reproduce-{device.type}.json"
+    storage.write_json(path, record)
+    return path
