@@ -111,6 +111,14 @@ def log_mixture_prior(w: torch.Tensor, pi: float, sigma1: float, sigma2: float) 
     return parts[0] if len(parts) == 1 else torch.logaddexp(parts[0], parts[1])
 
 
+def prior_mass_within(radius: float, pi: float, sigma1: float, sigma2: float) -> float:
+    """P(|w| < radius) under the scale-mixture prior."""
+    def within(sd: float) -> float:
+        return math.erf(radius / (sd * math.sqrt(2)))
+
+    return pi * within(sigma1) + (1 - pi) * within(sigma2)
+
+
 def log_prior(w: torch.Tensor, spec: dict) -> torch.Tensor:
     """Σ log P(w) under the spec's scale-mixture prior (fused kernel when 0 < π < 1)."""
     pi, s1, s2 = spec["prior_pi"], spec["prior_sigma1"], spec["prior_sigma2"]

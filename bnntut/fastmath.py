@@ -14,6 +14,7 @@ the same functions eagerly.  Nothing is compiled at import time.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 
@@ -46,6 +47,8 @@ def _fused(fn):
         if not compile_enabled():
             return fn(*args)
         if "fn" not in compiled:
+            # On a CPU-only machine torch warns once that it found no CUDA runtime: noise.
+            logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
             compiled["fn"] = torch.compile(fn, dynamic=True)
         return compiled["fn"](*args)
 

@@ -29,6 +29,11 @@ def study_score(mu: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
     return (mu.abs() if mu.dim() > 1 else mu) / rho
 
 
+def _threshold(scores: list[torch.Tensor], amount: float) -> torch.Tensor:
+    """The study's global threshold: the ``amount`` quantile of all scores."""
+    return torch.quantile(torch.cat([s.flatten() for s in scores]).double(), amount)
+
+
 @torch.no_grad()
 def rebind_prune(model, amount: float):
     """The study's procedure, defects included: threshold |μ|/ρ, rebind new Parameters.
@@ -50,7 +55,7 @@ def rebind_prune(model, amount: float):
     pruned = clone(model)
     scores = [study_score(mu, rho) for layer in pruned.layers
               for mu, rho in (variational_tensors(layer)[:2], variational_tensors(layer)[2:])]
-    threshold = torch.quantile(torch.cat([s.flatten() for s in scores]).double(), amount)
+    threshold = _threshold(scores, amount)
     for k, layer in enumerate(pruned.layers):
         for j, (mu_name, rho_name) in enumerate((("weight_mu", "weight_rho"),
                                                  ("bias_mu", "bias_rho"))):
@@ -60,6 +65,56 @@ def rebind_prune(model, amount: float):
     return pruned
 
 
+@torch.no_grad()
+def rebind_prune_if_it_worked(model, amount: float):
+    """The study's selection and values (μ = 0, ρ = 0), written where forward reads.
+
+    What the study's pruning would have computed had the assignment reached the sampler:
+    the selected weights get posterior N(0, log(2)²) — noise of σ ≈ 0.69, not zeros.
+    """
+    check_amount(amount)
+    pruned = clone(model)
+    pairs = [(mu, rho) for layer in pruned.layers
+             for mu, rho in (variational_tensors(layer)[:2], variational_tensors(layer)[2:])]
+    scores = [study_score(mu, rho) for mu, rho in pairs]
+    threshold = _threshold(scores, amount)
+    for (mu, rho), score in zip(pairs, scores):
+        below = score < threshold
+        mu.masked_fill_(below, 0.0)
+        rho.masked_fill_(below, 0.0)
+    return pruned
+
+
 def rho_ranked_prune(model, amount: float, include_bias: bool = True):
     """Ranking by the study's |μ|/ρ, but pruning that works (μ = σ = 0 where forward reads)."""
     return prune_bayesian(model, amount, study_score, include_bias)
+
+
+#: The study's published test accuracies (its Tables 1 and 2), transcribed from the report for
+#: side-by-side comparison; columns are the pruned fractions in :data:`STUDY_AMOUNTS`.
+#: ``tests/test_study.py`` checks them against the report's text when it is available.
+STUDY_AMOUNTS = (0.0, 0.5, 0.75, 0.9)
+STUDY_TABLES = {
+    "mnist": {
+        "sgd": (0.9783, 0.9753, 0.9586, 0.6943),
+        "dropout50": (0.9827, 0.9763, 0.9108, 0.2216),
+        "dropout75": (0.9576, 0.9290, 0.6097, 0.1287),
+        "dropout90": (0.8663, 0.7493, 0.2537, 0.1960),
+        "bbb": (0.9820, 0.9819, 0.9823, 0.9822),
+    },
+    "fashion-mnist": {
+        "sgd": (0.8967, 0.8877, 0.8003, 0.4890),
+        "dropout50": (0.8756, 0.8765, 0.7595, 0.3436),
+        "dropout75": (0.8277, 0.8256, 0.5790, 0.2150),
+        "dropout90": (0.7198, 0.6552, 0.3479, 0.1539),
+        "bbb": (0.8925, 0.8941, 0.8934, 0.8962),
+    },
+}
+
+#: The study's reported training wall time for 50 epochs on an RTX 3080, in minutes
+#: (section 4: "about 50 minutes" for BBB, "about 5 minutes" for SGD and dropout nets).
+STUDY_TRAINING_MINUTES = {"bbb": 50.0, "baseline": 5.0}
+
+#: Blundell et al. (2015), Table 2: test error of their 2×1200 BBB net on MNIST after removing
+#: the given fraction of weights by signal-to-noise ratio.
+BLUNDELL_PRUNING_ERROR = {0.0: 0.0124, 0.5: 0.0124, 0.75: 0.0124, 0.95: 0.0129, 0.98: 0.0139}

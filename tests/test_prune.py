@@ -172,3 +172,14 @@ def test_prune_sweep(bnn, dataset):
     assert sweep["accuracy"][-1] == pytest.approx((dataset.y_test == 0).float().mean().item())
     assert evaluate.SWEEP_AMOUNTS[:3] == (0.0, 0.05, 0.1)
     assert {0.5, 0.75, 0.9, 0.95, 0.98, 0.99} <= set(evaluate.SWEEP_AMOUNTS)
+
+
+def test_study_pruning_if_it_had_worked_means_noise_not_zeros(bnn):
+    pruned = study.rebind_prune_if_it_worked(bnn, 0.5)
+    mu = pruned.layers[0].weight_sampler.mu
+    sd = bayes.sigma(pruned.layers[0].weight_sampler.rho)
+    selected = mu == 0
+    assert 0.3 < selected.float().mean() < 0.7
+    torch.testing.assert_close(sd[selected], torch.full_like(sd[selected], 0.6931), atol=1e-4,
+                               rtol=0)
+    assert prune.sparsity(pruned) == 0.0    # nothing is zero in a sampled forward

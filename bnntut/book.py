@@ -1,0 +1,64 @@
+"""Helpers the chapters share: which preset to show, loading results, labelling quick mode.
+
+The rendered book uses the ``paper`` preset (committed full runs).  CI executes the chapters
+with ``BNNTUT_PRESET=quick``; every page then carries a visible QUICK MODE banner.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import experiment
+from .presets import PRESETS, get_preset
+
+PRESET_ENV = "BNNTUT_PRESET"
+
+
+def current_preset() -> str:
+    """``$BNNTUT_PRESET`` (default ``paper``), checked against the known presets."""
+    name = os.environ.get(PRESET_ENV, "paper")
+    if name not in PRESETS:
+        raise ValueError(f"{PRESET_ENV}={name!r} is not a preset; allowed: {', '.join(PRESETS)}")
+    return name
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def banner(preset: str):
+    """A Markdown admonition labelling quick-mode output (an empty string for ``paper``)."""
+    from IPython.display import Markdown
+
+    if preset == "paper":
+        return Markdown("")
+    return Markdown(
+        f":::{{warning}} QUICK MODE ({preset})\n{get_preset(preset)['description']} "
+        "Numbers and figures on this page are smoke-test output, not results.\n:::")
+
+
+def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:
+    """``{dataset: {method: result}}`` for a preset, via :func:`bnntut.experiment.run`
+    (committed results load instantly; missing ones are trained)."""
+    spec = get_preset(preset)
+    return {d: {m: experiment.run(d, m, preset, **kwargs) for m in (methods or spec["methods"])}
+            for d in (datasets or spec["datasets"])}
+
+
+def glue(name: str, value, display: bool = False):
+    """``myst_nb.glue`` when available (the book build), else a no-op (Colab, plain Jupyter)."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return value
+    myst_glue(name, value, display=display)
+    return value
+
+
+def markdown(text: str):
+    """Display Markdown (tables, notes) in Jupyter, Colab and the book."""
+    from IPython.display import Markdown
+
+    return Markdown(text)

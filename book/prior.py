@@ -1,0 +1,146 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The scale-mixture prior
+
+# %% tags=["hide-cell"]
+# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+import importlib.util
+import os
+import subprocess
+import sys
+
+REPOSITORY = "https://github.com/bnntut/bnntut"
+if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
+    subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    sys.path.insert(0, os.path.abspath("bnntut-repo"))
+    os.chdir("bnntut-repo/book")
+
+# %%
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import display
+
+from bnntut import bayes, book, plots
+from bnntut.presets import get_preset
+
+plots.use_style()
+PRESET = book.current_preset()
+book.banner(PRESET)
+
+# %% [markdown]
+# Bayes by Backprop places a prior P(w) on every weight. Blundell et al.
+# {cite}`blundell2015weight` chose a **scale mixture of two zero-mean Gaussians**,
+#
+# $$
+# P(w) = \pi\,\mathcal N(w \mid 0, \sigma_1^2) + (1-\pi)\,\mathcal N(w \mid 0, \sigma_2^2),
+# \qquad \sigma_1 > \sigma_2,\ \sigma_2 \ll 1 .
+# $$
+#
+# The narrow component (σ₂) is a *spike* at zero; the wide one (σ₁) is a *slab* that lets a
+# few weights be large. This is a smooth stand-in for the spike-and-slab priors of Bayesian
+# variable selection: the prior believes that most weights are (nearly) zero and a few are
+# not — exactly the belief that makes pruning sensible.
+#
+# The study's code uses π = 0.5, σ₁ = e⁰ = 1 and σ₂ = e⁻⁶ ≈ 0.0025. (Its Figure 2 caption
+# says σ₁ = e¹; the code that trained the models uses e⁰, and so do we.)
+
+# %% [markdown]
+# The prior used by every BBB model in this book comes from the preset (one place):
+
+# %%
+bbb_model = get_preset(PRESET)["methods"]["bbb"]["model"]
+PI, SIGMA1, SIGMA2 = bbb_model["prior_pi"], bbb_model["prior_sigma1"], bbb_model["prior_sigma2"]
+print(f"pi = {PI}, sigma1 = {SIGMA1:.4g} (= e^{math.log(SIGMA1):.0f}), "
+      f"sigma2 = {SIGMA2:.4g} (= e^{math.log(SIGMA2):.0f})")
+
+# %% [markdown]
+# ## The study's Figure 2, three ways
+#
+# On a linear scale (left) the spike is about {glue:text}`spike_ratio:.0f` times taller than
+# the slab, so the slab is invisible; clipping the y-axis (middle) shows it; a log scale
+# (right) shows both components and how the mixture follows the spike near zero and the slab
+# in the tails.
+
+# %%
+fig = plots.prior_figure(PI, SIGMA1, SIGMA2)
+density = plots.prior_density(np.array([0.0]), PI, SIGMA1, SIGMA2)
+book.glue("spike_ratio", float(density["second"][0] / density["first"][0]))
+
+# %% [markdown]
+# ## Why this shape favours pruning
+#
+# Under this prior, how much probability lies very close to zero? The spike holds half of the
+# mass within a few σ₂ of zero; the slab spreads the other half over ±3:
+
+# %%
+for radius in (0.005, 0.01, 0.05):
+    print(f"P(|w| < {radius}) = {bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2):.3f}")
+book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
+
+# %% [markdown]
+# So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01. During training the
+# complexity cost pulls every weight's posterior towards this prior; a weight that the data do
+# not need can sit in the spike — its posterior mean near 0 and its posterior width comparable
+# to |μ| — so its signal-to-noise ratio |μ|/σ is low and removing it costs little. Weights the
+# data need move into the slab, far from 0 relative to their σ. That is the argument for
+# pruning by SNR, and it is what the following chapters put to the test.
+#
+# One caveat the study does not discuss: the prior's influence depends on how strongly the
+# complexity cost is weighted. With the study's minibatch weighting (next chapter) that
+# influence is concentrated in the first few dozen minibatches of every epoch.
+#
+# ## Explore the prior
+#
+# Move the sliders to see how π, σ₁ and σ₂ shape the mixture (live in Jupyter and Colab).
+
+# %% tags=["remove-output"]
+def _explore(pi=PI, log_sigma1=math.log(SIGMA1), log_sigma2=math.log(SIGMA2)):
+    plots.prior_figure(pi, math.exp(log_sigma1), math.exp(log_sigma2))
+    plt.show()
+
+
+widgets.interact(
+    _explore,
+    pi=widgets.FloatSlider(value=PI, min=0.05, max=0.95, step=0.05, description="π"),
+    log_sigma1=widgets.FloatSlider(value=math.log(SIGMA1), min=-3, max=1, step=0.5,
+                                   description="log σ1"),
+    log_sigma2=widgets.FloatSlider(value=math.log(SIGMA2), min=-8, max=-1, step=0.5,
+                                   description="log σ2"),
+);
+
+# %% [markdown]
+# In the static book the explorer is replaced by a precomputed grid: the mixture (log scale)
+# for three values of π and three spike widths σ₂.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+w = np.linspace(-1.5, 1.5, 3001)
+for ax, pi in zip(axes, (0.25, 0.5, 0.75)):
+    for log_s2, color in zip((-8, -6, -3), ("#0072B2", "#D55E00", "#009E73")):
+        ax.plot(w, plots.prior_density(w, pi, SIGMA1, math.exp(log_s2))["mixture"], color=color,
+                lw=1.8, label=f"σ2 = e^{log_s2}")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 500)
+    ax.set_title(f"π = {pi}")
+    ax.set_xlabel("weight w")
+axes[0].set_ylabel("mixture density")
+axes[0].legend(fontsize=8)
+fig.tight_layout()

@@ -1,0 +1,182 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Pruning
+
+# %% tags=["hide-cell"]
+# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+import importlib.util
+import os
+import subprocess
+import sys
+
+REPOSITORY = "https://github.com/bnntut/bnntut"
+if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
+    subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    sys.path.insert(0, os.path.abspath("bnntut-repo"))
+    os.chdir("bnntut-repo/book")
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import display
+
+from bnntut import bayes, book, data, evaluate, experiment, plots, prune
+from bnntut.noise import NoiseSource
+from bnntut.presets import METHOD_LABELS, get_preset
+
+plots.use_style()
+PRESET = book.current_preset()
+book.banner(PRESET)
+subset = get_preset(PRESET)["subset"]
+
+# %% [markdown]
+# *Unstructured* pruning removes individual parameters — sets them to exactly zero — rather
+# than whole neurons. Both criteria here are **global**: one ranking over all weights and
+# biases of all three layers, so a layer can lose more or less than the requested fraction.
+# As in the study, nothing is retrained after pruning.
+#
+# * **Baselines — global L1 magnitude** {cite}`han2015learning`: remove the entries with the
+#   smallest |w|. The study called `torch.nn.utils.prune.global_unstructured` with
+#   `L1Unstructured`; `bnntut.prune.l1` makes the same call on a copy and makes it permanent
+#   with `prune.remove`.
+# * **Bayes by Backprop — signal-to-noise ratio** {cite}`blundell2015weight`: remove the
+#   entries with the smallest |μ|/σ. A weight with a small mean relative to its uncertainty is
+#   one the posterior cannot tell apart from zero. `bnntut.prune.snr` sets μ = 0 **and**
+#   σ = 0 (ρ = −∞) in place in the tensors the sampler reads, so that every sampled weight, and
+#   the posterior mean, is exactly zero. `bnntut.prune.l1` on a Bayesian model ranks by |μ|
+#   alone, for comparison.
+#
+# The amount is exact: pruning a fraction *a* of *n* parameters removes `round(a · n)` of them.
+
+# %% [markdown]
+# ## Pruning, checked on the trained models
+#
+# Take the trained MNIST "SGD" network and prune half of its parameters:
+
+# %%
+sgd = experiment.trained_model("mnist", "sgd", PRESET, device="cpu")
+half = prune.l1(sgd, 0.5)
+n = sum(p.numel() for p in sgd.parameters())
+print(f"parameters:            {n}")
+print(f"removed:               {round(prune.sparsity(half) * n)} ({prune.sparsity(half):.4%})")
+print(f"original's sparsity:   {prune.sparsity(sgd):.4%}  (left untouched)")
+survivors = torch.cat([p.flatten() for p in half.parameters()])
+print(f"smallest surviving |w|: {survivors[survivors != 0].abs().min():.5f}")
+
+# %% [markdown]
+# And the Bayesian network, pruned by SNR at 90 %: every one of ten weight samples drawn
+# through the fast sampler has exact zeros where the pruning put them — and nonzeros elsewhere.
+
+# %%
+bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
+pruned = prune.snr(bbb, 0.9)
+weights, _ = bayes.sample_weights(pruned, bayes.draw_noise(pruned, 10, NoiseSource(0)))
+layer1_mask = pruned.layers[0].weight_sampler.mu == 0
+print(f"sparsity: {prune.sparsity(pruned):.4f}")
+print("pruned entries of layer 1 are 0 in all 10 samples:",
+      bool((weights[0][:, layer1_mask] == 0).all()))
+print("surviving entries are nonzero in all 10 samples:",
+      bool((weights[0][:, ~layer1_mask] != 0).all()))
+
+# %% [markdown]
+# Where do the pruned weights come from? Global ranking removes different fractions per layer:
+
+# %%
+print("weights kept per layer      784→500  500→500   500→10")
+for name, model in (("SGD, L1 at 90 %", prune.l1(sgd, 0.9)), ("BBB, SNR at 90 %", pruned)):
+    if hasattr(model, "linears"):
+        kept = [(lin.weight != 0).float().mean().item() for lin in model.linears]
+    else:
+        kept = [(layer.weight_sampler.mu != 0).float().mean().item() for layer in model.layers]
+    print(f"{name:<24}" + "".join(f"{k:>9.1%}" for k in kept))
+
+# %% [markdown]
+# ## The prune slider
+#
+# Pick a dataset, a model and a fraction to remove; the test accuracy and the histogram of the
+# surviving parameters update (live in Jupyter and Colab; the static book shows the
+# precomputed version below). BBB is pruned by SNR and evaluated with its posterior mean.
+
+# %% tags=["remove-output"]
+_models, _data = {}, {}
+
+
+def _show(dataset="mnist", method="bbb", amount=0.9):
+    if (dataset, method) not in _models:
+        _models[dataset, method] = experiment.trained_model(dataset, method, PRESET, device="cpu")
+    if dataset not in _data:
+        _data[dataset] = data.load(dataset, subset=subset)
+    model, ds = _models[dataset, method], _data[dataset]
+    pruned = (prune.snr if method == "bbb" else prune.l1)(model, amount)
+    accuracy = evaluate.accuracy(pruned, ds.x_test, ds.y_test)
+    values = (torch.cat([layer.weight_sampler.mu.flatten() for layer in pruned.layers])
+              if method == "bbb" else torch.cat([p.flatten() for p in pruned.parameters()]))
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    plots.live_weights_histogram(values, ax, color=plots.METHOD_COLORS[method])
+    ax.set(xlabel="surviving parameter value" + (" (μ)" if method == "bbb" else ""),
+           ylabel="density",
+           title=f"{METHOD_LABELS[method]}, {amount:.0%} removed: test accuracy {accuracy:.4f}")
+    plt.show()
+
+
+widgets.interact(
+    _show,
+    dataset=widgets.Dropdown(options=["mnist", "fashion-mnist"], description="dataset"),
+    method=widgets.Dropdown(options=[(v, k) for k, v in METHOD_LABELS.items()], value="bbb",
+                            description="model"),
+    amount=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="prune",
+                               continuous_update=False, readout_format=".0%"),
+);
+
+# %% [markdown]
+# ### Precomputed: accuracy against the pruned fraction, and the surviving parameters
+#
+# The same information for every model, computed when the models were trained
+# (`bnntut.evaluate.prune_sweep` over 0, 5, …, 95, 98, 99 %). Dots: posterior mean / eval
+# mode; dotted: BBB's 10-sample ensemble; dashed: BBB ranked by |μ| instead of SNR.
+
+# %%
+results = book.load_results(PRESET)
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+for ax, dataset in zip(axes, ("mnist", "fashion-mnist")):
+    plots.prune_curves(results[dataset], ax, title=plots.DATASET_LABELS[dataset])
+fig.tight_layout()
+
+# %%
+fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), sharex=True)
+for row, dataset in enumerate(("mnist", "fashion-mnist")):
+    for col, amount in enumerate((0.5, 0.75, 0.9)):
+        ax = axes[row, col]
+        for method, result in results[dataset].items():
+            criterion = "snr" if method == "bbb" else "l1"
+            summary = result["pruned_weights"][f"{criterion}@{amount}"]
+            summary = summary["mu" if method == "bbb" else "values"]
+            plots.surviving_histogram(summary, prune.n_to_prune(amount, summary["n"]), ax,
+                                      color=plots.METHOD_COLORS[method],
+                                      label=METHOD_LABELS[method])
+        ax.set_yscale("log")
+        ax.set_title(f"{plots.DATASET_LABELS[dataset]}, {amount:.0%} removed")
+axes[0, 0].legend(fontsize=7)
+for ax in axes[1]:
+    ax.set_xlabel("surviving parameter value (BBB: μ)")
+fig.tight_layout()
+
+# %% [markdown]
+# Magnitude pruning leaves a hole around zero in the baselines' distributions; SNR pruning
+# leaves BBB's μ distribution with small-|μ| survivors whose σ is even smaller.

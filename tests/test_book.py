@@ -1,0 +1,81 @@
+"""The book's sources: pairing, clean notebooks, one install cell, quick-mode labelling."""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(BOOK.glob("*.py"))
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for c in toc["chapters"]]
+
+
+def _cells(notebook):
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", [])))
+            for c in notebook.cells]
+
+
+def test_every_toc_entry_exists():
+    for entry in _toc_files():
+        assert (ROOT / f"{entry}.ipynb").exists() or (ROOT / f"{entry}.md").exists(), entry
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
+def test_py_and_ipynb_are_paired_and_in_sync(script):
+    notebook = script.with_suffix(".ipynb")
+    assert notebook.exists(), f"{notebook.name} is missing: run `jupytext --sync {script}`"
+    assert _cells(jupytext.read(script)) == _cells(jupytext.read(notebook)), (
+        f"{script.name} and {notebook.name} differ: run `jupytext --sync book/*.py`")
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
+def test_notebooks_are_output_free(script):
+    notebook = jupytext.read(script.with_suffix(".ipynb"))
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not cell.get("outputs") and cell.get("execution_count") is None
+
+
+def test_install_cell_is_identical_and_names_the_configured_repository():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    install_cells = set()
+    for script in CHAPTERS:
+        cells = jupytext.read(script).cells
+        install = next(c for c in cells if c.cell_type == "code")
+        assert "google.colab" in install.source and "hide-cell" in install.metadata["tags"]
+        install_cells.add(install.source)
+    assert len(install_cells) == 1
+    assert f'REPOSITORY = "{config["repository"]["url"]}"' in install_cells.pop()
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_labels_quick_mode(script):
+    source = script.read_text()
+    assert "book.current_preset()" in source and "book.banner(PRESET)" in source
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
+def test_widgets_have_static_fallbacks(script):
+    cells = jupytext.read(script).cells
+    for i, cell in enumerate(cells):
+        if "widgets.interact" in cell.source:
+            assert "remove-output" in cell.metadata.get("tags", []), "live widget shown in book"
+            assert any("fig" in c.source for c in cells[i + 1:] if c.cell_type == "code")
+
+
+def test_banner_only_in_quick_mode(monkeypatch):
+    from bnntut import book
+
+    monkeypatch.setenv("BNNTUT_PRESET", "quick")
+    assert "QUICK MODE" in book.banner(book.current_preset()).data
+    monkeypatch.setenv("BNNTUT_PRESET", "paper")
+    assert book.banner(book.current_preset()).data == ""
+    monkeypatch.setenv("BNNTUT_PRESET", "huge")
+    with pytest.raises(ValueError, match="paper, quick"):
+        book.current_preset()
