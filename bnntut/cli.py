@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import experiment
+from . import experiment, metadata
 from .data import DATASETS
 from .devices import DEVICES
 from .presets import PRESETS, get_preset
@@ -66,6 +66,7 @@ def _summary(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = _parser().parse_args(argv)
+    metadata.git_commit()   # describe the code as imported, before anything can edit it
     if args.command == "train":
         result = experiment.run(args.dataset, args.method, args.preset, seed=args.seed,
                                 epochs=args.epochs, device=args.device, results=args.out,

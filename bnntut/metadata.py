@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import platform
 import subprocess
 from pathlib import Path
@@ -12,17 +13,22 @@ import torch
 from . import devices
 
 
+@functools.cache
 def git_commit(cwd: str | Path | None = None) -> str:
-    """``HEAD`` commit of the repository around ``cwd`` (suffix ``-dirty`` when modified).
+    """``HEAD`` commit of the repository around ``cwd``, with the suffix ``-dirty`` when the
+    package's own source (``bnntut/``) differs from it.
 
-    Returns ``"unknown"`` outside a git checkout.
+    Evaluated once per process (the first call), so that it describes the code the process
+    imported, not later edits of the working tree.  ``"unknown"`` outside a git checkout.
     """
     cwd = Path(cwd or Path(__file__).parent)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        package = str(Path(__file__).parent)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", package],
+            cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
