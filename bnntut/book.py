@@ -29,14 +29,24 @@ def in_colab() -> bool:
 
 
 def banner(preset: str):
-    """A Markdown admonition labelling quick-mode output (an empty string for ``paper``)."""
+    """A Markdown admonition labelling quick-mode output; ``None`` (nothing shown) for
+    ``paper``."""
     from IPython.display import Markdown
 
     if preset == "paper":
-        return Markdown("")
+        return None
     return Markdown(
         f":::{{warning}} QUICK MODE ({preset})\n{get_preset(preset)['description']} "
         "Numbers and figures on this page are smoke-test output, not results.\n:::")
+
+
+def reproduce_record(preset: str, device_type: str = "cpu") -> dict | None:
+    """The record of the last ``reproduce`` run of ``preset`` (total and per-model wall time),
+    or ``None`` when there is none."""
+    from . import storage
+
+    path = experiment.results_dir() / preset / f"reproduce-{device_type}.json"
+    return storage.read_json(path) if path.exists() else None
 
 
 def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:
@@ -47,14 +57,13 @@ def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:
             for d in (datasets or spec["datasets"])}
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """``myst_nb.glue`` when available (the book build), else a no-op (Colab, plain Jupyter)."""
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        return value
+        return
     myst_glue(name, value, display=display)
-    return value
 
 
 def markdown(text: str):

@@ -188,8 +188,30 @@ def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
     ax.set_ylim(0, 1)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower left")
     return ax
+
+
+def prune_figure(results: dict[str, dict[str, dict]], study_tables: dict | None = None):
+    """Accuracy against the pruned fraction, one panel per dataset, one legend below.
+
+    Parameters
+    ----------
+    results : dict
+        ``{dataset: {method: result}}``.
+    study_tables : dict, optional
+        ``{dataset: {method: accuracies}}`` at the study's fractions, drawn as crosses.
+    """
+    fig, axes = plt.subplots(1, len(results), figsize=(12, 5.2), sharey=True, squeeze=False)
+    for ax, (dataset, by_method) in zip(axes[0], results.items()):
+        prune_curves(by_method, ax, title=DATASET_LABELS.get(dataset, dataset),
+                     study_table=(study_tables or {}).get(dataset))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if study_tables:
+        handles.append(plt.Line2D([], [], ls="", marker="x", color="grey", mew=2))
+        labels.append("the study's published values")
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    return fig
 
 
 def bbb_distributions(result: dict, axes=None, title: str | None = None):

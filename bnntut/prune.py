@@ -163,11 +163,18 @@ def get_criterion(name: str):
 
 
 @torch.no_grad()
-def sparsity(model, include_bias: bool = True) -> float:
-    """Fraction of parameters that forward always sees as exactly 0.
+def removed_mask(model, include_bias: bool = True) -> torch.Tensor:
+    """Flat boolean mask of the parameters that forward always sees as exactly 0.
 
-    Deterministic nets: zeros among the weights (and biases).  Bayesian nets: entries with
-    μ = 0 and σ = 0, i.e. zero in every sampled forward and in the posterior mean.
+    Deterministic nets: zeros among the weights (and biases), layer by layer, weights before
+    biases.  Bayesian nets: entries with μ = 0 and σ = 0 — zero in every sampled forward and in
+    the posterior mean — in sampling order (W1, b1, W2, b2, ...; biases only when
+    ``include_bias``).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(n_parameters,)``, bool.
     """
     if is_bayesian(model):
         flags = [(mu == 0) & (sigma(rho) == 0) for mu, rho in _bayesian_pairs(model, include_bias)]
@@ -176,4 +183,16 @@ def sparsity(model, include_bias: bool = True) -> float:
         if include_bias:
             tensors += [linear.bias for linear in model.linears]
         flags = [t == 0 for t in tensors]
-    return sum(int(f.sum()) for f in flags) / sum(f.numel() for f in flags)
+    return torch.cat([f.flatten() for f in flags])
+
+
+def sparsity(model, include_bias: bool = True) -> float:
+    """Fraction of parameters that forward always sees as exactly 0 (see :func:`removed_mask`)."""
+    mask = removed_mask(model, include_bias)
+    return int(mask.sum()) / mask.numel()
+
+
+def kept_overlap(a, b, include_bias: bool = True) -> float:
+    """Fraction of the parameters kept by pruned model ``a`` that pruned model ``b`` keeps too."""
+    kept_a, kept_b = ~removed_mask(a, include_bias), ~removed_mask(b, include_bias)
+    return int((kept_a & kept_b).sum()) / max(int(kept_a.sum()), 1)

@@ -26,9 +26,9 @@ def _fmt(value: float) -> str:
 
 def comparison_table(results: dict[str, dict], dataset: str,
                      amounts: tuple[float, ...] = TABLE_AMOUNTS) -> str:
-    """Markdown table: our accuracy per method and pruned fraction, the study's where it
-    reported one, and the difference (ours − study's).  BBB gets two rows: posterior mean and
-    Monte Carlo ensemble."""
+    """Markdown table: our accuracy per method and pruned fraction (bold), below it the
+    study's where it reported one and the difference (ours − study's).  BBB gets two rows:
+    posterior mean and Monte Carlo ensemble."""
     study = STUDY_TABLES[dataset]
     head = "| Method | " + " | ".join(f"{int(round(a * 100))} % pruned" for a in amounts) + " |"
     lines = [head, "|" + "---|" * (len(amounts) + 1)]
@@ -43,7 +43,7 @@ def comparison_table(results: dict[str, dict], dataset: str,
                 cell = f"**{_fmt(ours)}**"
                 if a in STUDY_AMOUNTS:
                     theirs = study[method][STUDY_AMOUNTS.index(a)]
-                    cell += f" ({_fmt(theirs)}; {ours - theirs:+.4f})"
+                    cell += f"<br><small>{_fmt(theirs)}, {ours - theirs:+.4f}</small>"
                 cells.append(cell)
             lines.append(f"| {METHOD_LABELS[method]}{suffix} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -55,3 +55,17 @@ def epochs_to_reach(result: dict, key: str, level: float, below: bool = True) ->
         if (record[key] <= level) if below else (record[key] >= level):
             return record["epoch"]
     return None
+
+
+def ranking_at(results: dict[str, dict], amount: float) -> list[tuple[str, float]]:
+    """``(method, accuracy)`` pairs after pruning ``amount`` (BBB: SNR, posterior mean), best
+    first."""
+    pairs = [(m, accuracy_at(r, amount)) for m, r in results.items()]
+    return sorted(pairs, key=lambda pair: -pair[1])
+
+
+def criterion_wins(result: dict, amounts: tuple[float, ...], better: str = "l1",
+                   worse: str = "snr") -> list[float]:
+    """The amounts at which criterion ``better`` gives a higher accuracy than ``worse``."""
+    return [a for a in amounts
+            if accuracy_at(result, a, better) > accuracy_at(result, a, worse)]

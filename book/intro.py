@@ -95,10 +95,12 @@ results = book.load_results(PRESET)
 for dataset, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
     for method in ("bbb", "sgd"):
         book.glue(f"{method}_{tag}_90", report.accuracy_at(results[dataset][method], 0.9))
+record = book.reproduce_record("paper")
+book.glue("reproduce_minutes", record["total_seconds"] / 60 if record else float("nan"))
 book.markdown(report.comparison_table(results["mnist"], "mnist", (0.0, 0.5, 0.75, 0.9)))
 
 # %% [markdown]
-# Each cell shows **our accuracy**, then in brackets the study's value and the difference.
+# Each cell shows **our accuracy**, and below it the study's value and the difference.
 # BBB is pruned by |μ|/σ and evaluated with the posterior mean (one deterministic pass) and
 # with a 10-sample Monte Carlo ensemble.
 #
@@ -121,6 +123,6 @@ book.markdown(report.comparison_table(results["mnist"], "mnist", (0.0, 0.5, 0.75
 #   (hidden) cell installs `bnntut` and the committed results. Choose a GPU runtime to retrain
 #   quickly.
 # * **Locally**: `pip install -r requirements.txt`, then `python -m bnntut reproduce --preset
-#   paper` retrains everything (about half an hour on two CPU cores; the chapters load the
-#   committed results instantly instead). Set `BNNTUT_PRESET=quick` to run the chapters on a
+#   paper` retrains everything ({glue:text}`reproduce_minutes:.0f` minutes for the committed
+#   run on two CPU cores; the chapters load the committed results instantly instead). Set `BNNTUT_PRESET=quick` to run the chapters on a
 #   tiny subset in seconds — those pages are then labelled QUICK MODE.

@@ -36,7 +36,6 @@ import math
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 from bnntut import bayes, book, plots
 from bnntut.presets import get_preset

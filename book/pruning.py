@@ -34,7 +34,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import display
 
 from bnntut import bayes, book, data, evaluate, experiment, plots, prune
 from bnntut.noise import NoiseSource
@@ -153,10 +152,7 @@ widgets.interact(
 
 # %%
 results = book.load_results(PRESET)
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
-for ax, dataset in zip(axes, ("mnist", "fashion-mnist")):
-    plots.prune_curves(results[dataset], ax, title=plots.DATASET_LABELS[dataset])
-fig.tight_layout()
+fig = plots.prune_figure(results)
 
 # %%
 fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), sharex=True)

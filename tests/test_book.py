@@ -75,7 +75,7 @@ def test_banner_only_in_quick_mode(monkeypatch):
     monkeypatch.setenv("BNNTUT_PRESET", "quick")
     assert "QUICK MODE" in book.banner(book.current_preset()).data
     monkeypatch.setenv("BNNTUT_PRESET", "paper")
-    assert book.banner(book.current_preset()).data == ""
+    assert book.banner(book.current_preset()) is None
     monkeypatch.setenv("BNNTUT_PRESET", "huge")
     with pytest.raises(ValueError, match="paper, quick"):
         book.current_preset()

@@ -183,3 +183,13 @@ def test_study_pruning_if_it_had_worked_means_noise_not_zeros(bnn):
     torch.testing.assert_close(sd[selected], torch.full_like(sd[selected], 0.6931), atol=1e-4,
                                rtol=0)
     assert prune.sparsity(pruned) == 0.0    # nothing is zero in a sampled forward
+
+
+def test_removed_mask_and_overlap(bnn, net):
+    a, b = prune.snr(bnn, 0.5), prune.l1(bnn, 0.5)
+    assert prune.removed_mask(a).sum() == round(0.5 * prune.removed_mask(a).numel())
+    assert prune.kept_overlap(a, a) == 1.0
+    assert 0.0 <= prune.kept_overlap(a, b) <= 1.0
+    pruned = prune.l1(net, 0.75, include_bias=False)
+    assert prune.removed_mask(pruned, include_bias=False).float().mean().item() == \
+        pytest.approx(0.75, abs=1e-4)

@@ -42,7 +42,7 @@ def test_chapter_page(browser, chapter):
     page = Path(HTML) / "book" / f"{chapter}.html"
     assert page.exists(), f"{page} was not built"
     browser.get(page.as_uri())
-    assert browser.find_element("tag name", "h1").text.strip()
+    assert browser.find_element("css selector", "article h1").text.strip()
     images = browser.find_elements("css selector", "article img")
     broken = [img.get_attribute("src") for img in images
               if not browser.execute_script("return arguments[0].complete && "
