@@ -241,7 +241,8 @@ def surviving_histogram(summary: dict, n_removed: int, ax=None, color=None, labe
     """
     edges = np.asarray(summary["edges"])
     counts = np.asarray(summary["counts"], dtype=float)
-    zero_bin = int(np.searchsorted(edges, 0.0, side="right") - 1)
+    # The bin torch.histc put 0.0 in (its own formula; the float edges may miss 0 by an ulp).
+    zero_bin = min(int((0.0 - edges[0]) / (edges[-1] - edges[0]) * len(counts)), len(counts) - 1)
     counts[zero_bin] -= n_removed
     survivors = summary["n"] - n_removed
     ax = _axes(ax)
@@ -260,3 +261,33 @@ def live_weights_histogram(values: torch.Tensor, ax=None, color=None, label=None
             color=color, label=label)
     ax.set_yscale("log")
     return ax
+
+
+def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.9)):
+    """Histograms of the surviving parameters after pruning, from stored summaries.
+
+    One panel per (dataset, amount); baselines pruned by L1, BBB by SNR (its μ); the pruned
+    exact zeros are left out (:func:`surviving_histogram`).
+    """
+    from .prune import n_to_prune
+
+    fig, axes = plt.subplots(len(results), len(amounts), figsize=(12, 3.3 * len(results)),
+                             sharex=True, squeeze=False)
+    for row, (dataset, by_method) in enumerate(results.items()):
+        for col, amount in enumerate(amounts):
+            ax = axes[row, col]
+            for method, result in by_method.items():
+                criterion = "snr" if method == "bbb" else "l1"
+                summary = result["pruned_weights"][f"{criterion}@{amount}"]
+                summary = summary["mu" if method == "bbb" else "values"]
+                surviving_histogram(summary, n_to_prune(amount, summary["n"]), ax,
+                                    color=METHOD_COLORS.get(method),
+                                    label=METHOD_LABELS.get(method, method))
+            ax.set_yscale("log")
+            ax.set_title(f"{DATASET_LABELS.get(dataset, dataset)}, {amount:.0%} removed")
+    for ax in axes[-1]:
+        ax.set_xlabel("surviving parameter value (BBB: μ)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig

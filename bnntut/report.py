@@ -69,3 +69,16 @@ def criterion_wins(result: dict, amounts: tuple[float, ...], better: str = "l1",
     """The amounts at which criterion ``better`` gives a higher accuracy than ``worse``."""
     return [a for a in amounts
             if accuracy_at(result, a, better) > accuracy_at(result, a, worse)]
+
+
+def rows_table(rows: dict[str, dict[float, float]], label: str = "Pruning") -> str:
+    """Markdown table of accuracies: one row per entry of ``rows`` (``{amount: accuracy}``),
+    one column per pruned fraction."""
+    amounts = sorted({a for row in rows.values() for a in row})
+    lines = [f"| {label} | " + " | ".join(f"{a:.0%} removed" for a in amounts) + " |",
+             "|---" * (len(amounts) + 1) + "|"]
+    for name, row in rows.items():
+        name = name.replace("|", "\\|")   # a literal | would end the table cell
+        lines.append(f"| {name} | " + " | ".join(
+            f"{row[a]:.4f}" if a in row else "" for a in amounts) + " |")
+    return "\n".join(lines)

@@ -155,23 +155,7 @@ results = book.load_results(PRESET)
 fig = plots.prune_figure(results)
 
 # %%
-fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), sharex=True)
-for row, dataset in enumerate(("mnist", "fashion-mnist")):
-    for col, amount in enumerate((0.5, 0.75, 0.9)):
-        ax = axes[row, col]
-        for method, result in results[dataset].items():
-            criterion = "snr" if method == "bbb" else "l1"
-            summary = result["pruned_weights"][f"{criterion}@{amount}"]
-            summary = summary["mu" if method == "bbb" else "values"]
-            plots.surviving_histogram(summary, prune.n_to_prune(amount, summary["n"]), ax,
-                                      color=plots.METHOD_COLORS[method],
-                                      label=METHOD_LABELS[method])
-        ax.set_yscale("log")
-        ax.set_title(f"{plots.DATASET_LABELS[dataset]}, {amount:.0%} removed")
-axes[0, 0].legend(fontsize=7)
-for ax in axes[1]:
-    ax.set_xlabel("surviving parameter value (BBB: μ)")
-fig.tight_layout()
+fig = plots.surviving_figure(results)
 
 # %% [markdown]
 # Magnitude pruning leaves a hole around zero in the baselines' distributions; SNR pruning

@@ -35,7 +35,7 @@ import copy
 
 import torch
 
-from bnntut import bayes, book, data, evaluate, experiment, prune, study
+from bnntut import bayes, book, data, evaluate, experiment, prune, report, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
@@ -51,10 +51,6 @@ def row(models_by_amount, samples=0):
     """Test accuracy for each pruned fraction."""
     return {a: evaluate.accuracy(m, ds.x_test, ds.y_test, samples=samples)
             for a, m in models_by_amount.items()}
-
-
-def show(name, accuracies):
-    print(f"{name:<44}" + "  ".join(f"{a:>4.0%}: {v:.4f}" for a, v in accuracies.items()))
 
 
 AMOUNTS = (0.0, 0.5, 0.75, 0.9)
@@ -75,15 +71,20 @@ AMOUNTS = (0.0, 0.5, 0.75, 0.9)
 # %%
 rebound = {a: study.rebind_prune(bbb, a) for a in AMOUNTS}
 ours = {a: prune.snr(bbb, a) for a in AMOUNTS}
-print(f"the rebound copy looks pruned: {(rebound[0.9].layers[0].weight_mu == 0).float().mean():.1%}"
-      " of layer 1's weight_mu attribute is zero")
-print(f"... but the sampler's mu has {(rebound[0.9].layers[0].weight_sampler.mu == 0).sum()} zeros\n")
+layer = rebound[0.9].layers[0]
+print(f"after 'pruning' 90 %, layer 1's weight_mu attribute is "
+      f"{(layer.weight_mu == 0).float().mean():.1%} zeros,")
+print(f"but the tensor the sampler reads has {int((layer.weight_sampler.mu == 0).sum())} zeros")
 study_row = row(rebound)
 snr_row = row(ours)
-show("study's mechanism, posterior mean", study_row)
-show("study's mechanism, ensemble", row(rebound, MC))
-show("bnntut SNR pruning, posterior mean", snr_row)
-show("bnntut SNR pruning, ensemble", row(ours, MC))
+book.markdown(report.rows_table({
+    "study's mechanism, posterior mean": study_row,
+    "study's mechanism, ensemble": row(rebound, MC),
+    "bnntut SNR pruning, posterior mean": snr_row,
+    "bnntut SNR pruning, ensemble": row(ours, MC),
+}))
+
+# %%
 book.glue("flat_90", study_row[0.9])
 book.glue("real_90", snr_row[0.9])
 
@@ -99,7 +100,8 @@ book.glue("real_90", snr_row[0.9])
 
 # %%
 working = {a: study.rebind_prune_if_it_worked(bbb, a) for a in AMOUNTS[1:]}
-show("study's values written where forward reads", row(working, MC))
+book.markdown(report.rows_table({"study's values written where forward reads, ensemble":
+                                 row(working, MC)}))
 
 # %% [markdown]
 # ## (b) Ranking by |μ|/ρ instead of |μ|/σ
@@ -110,12 +112,17 @@ show("study's values written where forward reads", row(working, MC))
 # selections, and what does each cost?
 
 # %%
+overlap, by_sigma_row, by_rho_row = {}, {}, {}
 for amount in (0.5, 0.75, 0.9):
     by_sigma, by_rho = prune.snr(bbb, amount), study.rho_ranked_prune(bbb, amount)
-    print(f"{amount:.0%} removed: the rankings keep {prune.kept_overlap(by_sigma, by_rho):.1%} "
-          f"of the same parameters; accuracy with |mu|/sigma "
-          f"{evaluate.accuracy(by_sigma, ds.x_test, ds.y_test):.4f}, "
-          f"with |mu|/rho {evaluate.accuracy(by_rho, ds.x_test, ds.y_test):.4f}")
+    overlap[amount] = prune.kept_overlap(by_sigma, by_rho)
+    by_sigma_row[amount] = evaluate.accuracy(by_sigma, ds.x_test, ds.y_test)
+    by_rho_row[amount] = evaluate.accuracy(by_rho, ds.x_test, ds.y_test)
+book.markdown(report.rows_table({
+    "share of the |μ|/σ survivors that |μ|/ρ also keeps": overlap,
+    "accuracy, ranked by |μ|/σ": by_sigma_row,
+    "accuracy, ranked by |μ|/ρ (the study's score)": by_rho_row,
+}, label=""))
 
 # %% [markdown]
 # The study's ranking would have destroyed the network had its pruning taken effect.
@@ -177,10 +184,11 @@ print(sgd)
 # ## (e) Dropout on the input pixels
 #
 # The study's dropout networks also drop **input pixels** with the same p. At p = 0.9 each
-# training image keeps 10 % of its pixels (see {doc}`baselines`). That, far more than the
-# hidden-layer dropout, explains the p = 0.9 row's low accuracy. Evaluated deterministically
-# (dropout off, the standard test-time rule) and with Monte Carlo dropout — 10 passes with
-# dropout on, as during training:
+# training image keeps 10 % of its pixels (see {doc}`baselines`) — a much harder task than
+# dropout in the hidden layers alone. Below: the p = 0.9 network evaluated deterministically
+# (dropout off, the standard test-time rule) and with Monte Carlo dropout (10 passes with
+# dropout on, as during training), and, for scale, the "SGD" network on test images with 90 %
+# of their pixels dropped:
 
 # %%
 d90 = experiment.trained_model("mnist", "dropout90", PRESET, device="cpu")
@@ -231,7 +239,8 @@ lines = [
     f"gives {snr_row[0.9]:.4f} (Fashion-MNIST: "
     f"{report.accuracy_at(results['fashion-mnist']['bbb'], 0.9):.4f} against the study's "
     f"{study.STUDY_TABLES['fashion-mnist']['bbb'][3]:.4f}). The flat BBB rows of both tables "
-    "are artefacts, and so is the size of BBB's lead at 90 %. Had the pruning worked, the "
+    "are artefacts, and so is the study's picture of BBB far ahead of every baseline at 90 %. "
+    "Had the pruning worked, the "
     "study's ranking (|μ|/ρ) would have removed the most important weights first and its "
     "values (ρ = 0) would have injected noise. The \"SGD\" baseline is Adam with dropout 0.01, "
     "the dropout baselines are handicapped by input dropout, and the complexity cost is "
