@@ -153,9 +153,12 @@ for dataset in ("mnist", "fashion-mnist"):
 book.glue("ratio_mnist", ratios["mnist"])
 
 # %% [markdown]
-# BBB costs {glue:text}`ratio_mnist:.1f` times as much as the SGD network here — two weight
-# samples double the matrix products, and drawing 1.3 million Gaussian numbers per minibatch
-# adds the rest. The study's 10× reflects a less optimised implementation rather than the
+# These are the wall times recorded during the committed run. Parts of that run shared the
+# two cores with other work (building this book), so some times are inflated — compare the
+# same network on the two datasets; `benchmarks/README.md` in the repository has timings from
+# a quiet machine. On MNIST, BBB's training took {glue:text}`ratio_mnist:.1f` times as long as
+# the SGD network's: two weight samples double the matrix products, and drawing 1.3 million
+# Gaussian numbers per minibatch adds the rest. The study's 10× reflects a less optimised implementation rather than the
 # method (see `benchmarks/README.md` for the measured effect of each optimisation).
 #
 # ## "Fewer epochs to fit"
