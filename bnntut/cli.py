@@ -1,11 +1,11 @@
-"""Command line: ``python -m bnntut reproduce …`` and ``python -m bnntut train …``."""
+"""Command line: ``python -m bnntut reproduce|train|uncertainty|compression …``."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from . import experiment, metadata
+from . import compression, experiment, metadata, uncertainty
 from .data import DATASETS
 from .devices import DEVICES
 from .presets import PRESETS, get_preset
@@ -49,6 +49,49 @@ def _parser() -> argparse.ArgumentParser:
                     help="'auto' picks CUDA when available (default: auto)")
     tr.add_argument("--out", default=None, help="results folder (as for reproduce)")
     tr.add_argument("--retrain", action="store_true", help="recompute even when cached")
+
+    unc = commands.add_parser(
+        "uncertainty", help="calibration and OOD detection of every pruned model of a preset",
+        description="For every (dataset, method) of a preset and every pruned fraction "
+                    "0, 0.1, ..., 0.9, 0.95, 0.98 (BBB by SNR, baselines by L1): expected "
+                    "calibration error over 15 equal-width confidence bins, reliability-diagram "
+                    "data, and out-of-distribution detection (MNIST models on Fashion-MNIST and "
+                    "vice versa) as the AUROC of the predictive entropy, with entropy "
+                    "histograms; deterministic prediction and, for BBB and the dropout nets, a "
+                    "10-sample Monte Carlo predictive. Writes <out>/<preset>/<dataset>/"
+                    "<method>.uncertainty.json; a current one is reused. Trains models whose "
+                    "training result is missing.")
+    unc.add_argument("--preset", choices=list(PRESETS), default="quick",
+                     help="'paper': the committed full-protocol models; 'quick': the smoke-test "
+                          "models (default: quick)")
+    unc.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
+                     help="training datasets (default: all of the preset)")
+    unc.add_argument("--methods", nargs="+", choices=methods, default=None,
+                     help="methods (default: all of the preset)")
+    unc.add_argument("--device", choices=list(DEVICES), default="cpu",
+                     help="where to compute (default: cpu)")
+    unc.add_argument("--out", default=None, help="results folder (as for reproduce)")
+    unc.add_argument("--recompute", action="store_true",
+                     help="recompute even when a current result exists")
+
+    comp = commands.add_parser(
+        "compression", help="bytes in CSR and dense-vs-sparse inference latency of a preset",
+        description="Counts the bytes of every pruned model of a preset (pruned fractions 0, "
+                    "0.5, 0.75, 0.9, 0.95, 0.98, 0.99) as dense float32 and as CSR (float32 "
+                    "values, int32 column indices and row pointers; biases dense), with BBB's "
+                    "training tensors mu and rho; and times the forward pass of the pruned "
+                    "MNIST BBB posterior mean, dense F.linear against a torch.sparse CSR "
+                    "matmul, at batch sizes 1 and 100. Writes <out>/<preset>/"
+                    "compression-<device>.json; a current one is reused.")
+    comp.add_argument("--preset", choices=list(PRESETS), default="quick",
+                      help="'paper': committed models, 1 s of timing per number; 'quick': "
+                           "smoke test (default: quick)")
+    comp.add_argument("--device", choices=list(DEVICES), default="cpu",
+                      help="where to time the forward passes; names the output file "
+                           "(default: cpu)")
+    comp.add_argument("--out", default=None, help="results folder (as for reproduce)")
+    comp.add_argument("--remeasure", action="store_true",
+                      help="measure again even when a current result exists")
     return parser
 
 
@@ -63,10 +106,63 @@ def _summary(result: dict) -> str:
             f"train {meta['seconds']['train_epochs']:.1f}s on {meta['device_name']}")
 
 
+def _uncertainty_summary(result: dict) -> str:
+    config = result["config"]
+    parts = []
+    for mode in result["modes"]:
+        first, last = result["modes"][mode][0], result["modes"][mode][-1]
+        parts.append(f"{mode}: ECE {first['ece']:.3f}->{last['ece']:.3f}  "
+                     f"AUROC {first['auroc']:.3f}->{last['auroc']:.3f}")
+    return (f"{config['dataset']:>13} {config['method']:<10} "
+            f"(0 -> {config['fractions'][-1]:.0%} removed)  " + "  ".join(parts))
+
+
+def _run_uncertainty(args) -> int:
+    preset = get_preset(args.preset)
+    if args.preset == "quick":
+        print("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs — not a result.")
+    start = time.perf_counter()
+    loaded: dict = {}
+    for dataset in args.datasets or preset["datasets"]:
+        for method in args.methods or list(preset["methods"]):
+            t0 = time.perf_counter()
+            result = uncertainty.run(dataset, method, args.preset, device=args.device,
+                                     results=args.out, recompute=args.recompute,
+                                     datasets=loaded)
+            print(f"{_uncertainty_summary(result)}  [{time.perf_counter() - t0:.1f}s this call]",
+                  flush=True)
+    print(f"total wall time {time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def _run_compression(args) -> int:
+    if args.preset == "quick":
+        print("QUICK MODE: smoke-test models and 0.05 s of timing per number — not a result.")
+    start = time.perf_counter()
+    result = compression.run(args.preset, device=args.device, results=args.out,
+                             remeasure=args.remeasure)
+    lat = result["latency"]
+    print(f"CSR smaller than dense above {result['break_even_sparsity']:.4f} of weights removed")
+    for batch, values in lat["batches"].items():
+        speedups = "  ".join(f"{s:.0%}:{v:.2f}x" for s, v in zip(lat["sparsities"],
+                                                                values["speedup"]))
+        print(f"batch {batch:>3}: dense/CSR time {speedups}  "
+              f"(sparse pays from {lat['sparse_pays_from'][batch]}; dense time spread "
+              f"{lat['dense_spread'][batch]:.2f}, 1 on a quiet machine)")
+    print(f"measured on {result['metadata']['device_name']}; "
+          f"total wall time {time.perf_counter() - start:.1f}s")
+    print(compression.result_path(args.preset, args.device, args.out))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = _parser().parse_args(argv)
     metadata.git_commit()   # describe the code as imported, before anything can edit it
+    if args.command == "uncertainty":
+        return _run_uncertainty(args)
+    if args.command == "compression":
+        return _run_compression(args)
     if args.command == "train":
         result = experiment.run(args.dataset, args.method, args.preset, seed=args.seed,
                                 epochs=args.epochs, device=args.device, results=args.out,

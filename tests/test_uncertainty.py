@@ -1,0 +1,211 @@
+"""Calibration, OOD detection and the stored uncertainty sweep (tiny synthetic data, seconds)."""
+
+import hashlib
+import itertools
+import json
+import math
+
+import pytest
+import torch
+
+from bnntut import cli, experiment, uncertainty
+
+
+def _two_class(confidences, predicted_correct):
+    """Probabilities [c, 1 - c] (class 0 predicted) and labels 0 (correct) or 1 (wrong)."""
+    probs = torch.tensor([[c, 1 - c] for c in confidences], dtype=torch.float64)
+    labels = torch.tensor([0 if ok else 1 for ok in predicted_correct])
+    return probs, labels
+
+
+def test_ece_of_a_hand_made_example():
+    # bin (13/15, 14/15]: confidence 0.9, accuracy 1/2; bin (10/15, 11/15]: 0.7, accuracy 1.
+    probs, labels = _two_class([0.9, 0.9, 0.7, 0.7], [True, False, True, True])
+    expected = 2 / 4 * abs(0.5 - 0.9) + 2 / 4 * abs(1.0 - 0.7)
+    assert uncertainty.expected_calibration_error(probs, labels) == pytest.approx(expected)
+    diagram = uncertainty.reliability(probs, labels)
+    assert diagram["count"][13] == 2 and diagram["count"][10] == 2 and sum(diagram["count"]) == 4
+    assert diagram["accuracy"][13] == pytest.approx(0.5)
+    assert diagram["confidence"][10] == pytest.approx(0.7)
+    assert diagram["accuracy"][0] is None and diagram["confidence"][0] is None   # empty bin
+    assert len(diagram["edges"]) == uncertainty.ECE_BINS + 1 == 16
+
+
+def test_perfect_calibration_gives_zero():
+    # 10 predictions at 0.8 with 8 right, 5 at 0.6 with 3 right, 4 at 1.0 all right.
+    probs, labels = _two_class([0.8] * 10 + [0.6] * 5 + [1.0] * 4,
+                               [True] * 8 + [False] * 2 + [True] * 3 + [False] * 2 + [True] * 4)
+    assert uncertainty.expected_calibration_error(probs, labels) == pytest.approx(0, abs=1e-12)
+
+
+def test_ece_is_the_gap_for_one_bin_and_depends_on_the_binning():
+    probs, labels = _two_class([0.95] * 4, [True, True, False, False])
+    assert uncertainty.expected_calibration_error(probs, labels) == pytest.approx(0.45)
+    # two confidences in one bin of a coarse binning cancel; 15 bins separate them
+    probs, labels = _two_class([0.55, 0.95], [True, False])
+    assert uncertainty.expected_calibration_error(probs, labels, bins=1) == pytest.approx(0.25)
+    assert uncertainty.expected_calibration_error(probs, labels) == pytest.approx(0.7)
+
+
+def _pairwise_auroc(neg, pos):
+    wins = sum((p > n) + 0.5 * (p == n) for p, n in itertools.product(pos.tolist(), neg.tolist()))
+    return wins / (len(pos) * len(neg))
+
+
+def test_auroc_equals_the_pairwise_probability_with_ties():
+    g = torch.Generator().manual_seed(0)
+    for n_neg, n_pos in ((7, 5), (30, 40), (1, 3)):
+        neg = torch.randint(0, 5, (n_neg,), generator=g).double()     # many ties
+        pos = torch.randint(1, 7, (n_pos,), generator=g).double()
+        assert uncertainty.auroc(neg, pos) == pytest.approx(_pairwise_auroc(neg, pos), abs=1e-12)
+    neg, pos = torch.rand(50, generator=g), torch.rand(60, generator=g) + 0.3
+    assert uncertainty.auroc(neg, pos) == pytest.approx(_pairwise_auroc(neg, pos), abs=1e-12)
+
+
+def test_auroc_extremes():
+    low, high = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([0.5, 0.9])
+    assert uncertainty.auroc(low, high) == 1.0
+    assert uncertainty.auroc(high, low) == 0.0
+    same = torch.full((4,), 0.7)
+    assert uncertainty.auroc(same, same[:3]) == 0.5
+
+
+def test_entropy_bounds_and_histogram():
+    k = 10
+    one_hot = torch.eye(k)
+    uniform = torch.full((3, k), 1 / k)
+    random = torch.softmax(torch.randn(100, k, generator=torch.Generator().manual_seed(1)), -1)
+    assert torch.equal(uncertainty.entropy(one_hot), torch.zeros(k, dtype=torch.float64))
+    assert uncertainty.entropy(uniform) == pytest.approx([math.log(k)] * 3)
+    h = uncertainty.entropy(random)
+    assert ((h > 0) & (h < math.log(k))).all()
+    hist = uncertainty.entropy_histogram(torch.cat([h, uncertainty.entropy(one_hot),
+                                                    uncertainty.entropy(uniform)]))
+    assert sum(hist["counts"]) == 113                        # every value is counted
+    assert hist["counts"][0] >= k and hist["counts"][-1] >= 3
+    assert hist["edges"][0] == 0 and hist["edges"][-1] == pytest.approx(math.log(k))
+    assert len(hist["counts"]) == uncertainty.ENTROPY_BINS
+
+
+def test_analyse_separates_confident_in_distribution_from_uniform_ood():
+    probs_in = torch.eye(10)[torch.arange(20) % 10] * 0.91 + 0.009    # confident, right
+    labels = torch.arange(20) % 10
+    probs_ood = torch.full((15, 10), 0.1)
+    record = uncertainty.analyse(probs_in, labels, probs_ood)
+    assert record["accuracy"] == 1.0 and record["auroc"] == 1.0
+    assert record["ece"] == pytest.approx(1 - 0.919)
+    assert record["entropy"]["mean_ood"] == pytest.approx(math.log(10))
+    assert sum(record["entropy"]["in"]) == 20 and sum(record["entropy"]["ood"]) == 15
+    json.dumps(record, allow_nan=False)                     # storable as is
+
+
+def test_bad_inputs_raise_and_name_what_is_allowed():
+    probs, labels = _two_class([0.9, 0.6], [True, False])
+    with pytest.raises(ValueError, match="every row of probs must sum to 1"):
+        uncertainty.expected_calibration_error(probs * 2, labels)
+    with pytest.raises(ValueError, match=r"shape \(n, classes\)"):
+        uncertainty.expected_calibration_error(probs[0], labels)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 2\)"):
+        uncertainty.expected_calibration_error(probs, torch.tensor([0, 2]))
+    with pytest.raises(ValueError, match="bins must be a positive integer"):
+        uncertainty.expected_calibration_error(probs, labels, bins=0)
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        uncertainty.auroc(torch.tensor([]), torch.tensor([1.0]))
+    with pytest.raises(ValueError, match="finite"):
+        uncertainty.auroc(torch.tensor([float("nan")]), torch.tensor([1.0]))
+    with pytest.raises(ValueError, match="allowed: paper, quick"):
+        uncertainty.run("mnist", "sgd", "huge")
+    with pytest.raises(ValueError, match="sgd, dropout50, dropout75, dropout90, bbb"):
+        uncertainty.run("mnist", "adam", "quick")
+    with pytest.raises(ValueError, match="allowed: mnist, fashion-mnist"):
+        uncertainty.run("kmnist", "sgd", "quick")
+
+
+def test_modes_and_criteria_per_method():
+    assert uncertainty.modes_for("sgd") == {"deterministic": 0}
+    for method in ("dropout50", "dropout75", "dropout90", "bbb"):
+        assert uncertainty.modes_for(method) == {"deterministic": 0, "mc": 10}
+    assert uncertainty.criterion_for("bbb") == "snr" and uncertainty.criterion_for("sgd") == "l1"
+
+
+# ---------------------------------------------------------------- stored sweeps (tiny preset)
+
+
+@pytest.fixture
+def results(tmp_path, tiny_preset, monkeypatch):
+    monkeypatch.setattr(uncertainty, "FRACTIONS", (0.0, 0.5, 0.9))
+    return tmp_path / "results"
+
+
+def test_run_writes_a_complete_result(results):
+    result = uncertainty.run("mnist", "bbb", "tiny", results=results, progress=False)
+    path = results / "tiny" / "mnist" / "bbb.uncertainty.json"
+    stored = json.loads(path.read_text())
+    assert stored == result
+    training = json.loads((results / "tiny" / "mnist" / "bbb.json").read_text())
+    weights = (results / "tiny" / "mnist" / "bbb.weights.pt").read_bytes()
+    assert stored["training"] == {"config_hash": training["config_hash"],
+                                  "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    assert stored["config"]["ece_bins"] == 15 and stored["config"]["ood_dataset"] == "fashion-mnist"
+    assert set(stored["modes"]) == {"deterministic", "mc"}
+    assert [r["fraction"] for r in stored["modes"]["mc"]] == [0.0, 0.5, 0.9]
+    assert stored["sparsity"] == pytest.approx([0.0, 0.5, 0.9], abs=1e-3)
+    assert all(0 <= v <= 1 for v in uncertainty.series(result, "auroc", "mc"))
+    assert stored["metadata"]["seconds"] > 0 and "git_commit" in stored["metadata"]
+    record = uncertainty.record_at(result, 0.5, "deterministic")
+    assert sum(record["reliability"]["count"]) == stored["n_in"]
+    assert sum(record["entropy"]["ood"]) == stored["n_ood"]
+    with pytest.raises(ValueError, match="allowed: deterministic, mc"):
+        uncertainty.series(result, "ece", "ensemble")
+
+
+def test_current_result_is_reused(results, monkeypatch):
+    first = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    monkeypatch.setattr(uncertainty, "diagnose", lambda *a, **k: pytest.fail("recomputed"))
+    assert uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False) == first
+
+
+def replace_weights(results, method):
+    """Other weights under the same training configuration (as after a retraining)."""
+    path = results / "tiny" / "mnist" / f"{method}.weights.pt"
+    model = experiment.load_weights(path)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(0.5)
+    experiment.save_weights(path, model)
+
+
+@pytest.mark.filterwarnings("ignore::bnntut.experiment.StaleResultWarning")
+def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset):
+    first = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    replace_weights(results, "sgd")
+    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another training result"):
+        second = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert second["training"]["weights_sha256"] != first["training"]["weights_sha256"]
+    assert second["training"]["config_hash"] == first["training"]["config_hash"]
+    # another uncertainty configuration
+    monkeypatch.setattr(uncertainty, "FRACTIONS", (0.0, 0.9))
+    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another uncertainty config"):
+        third = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert [r["fraction"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
+    # another training configuration: the model is retrained, then the sweep recomputed
+    tiny_preset["train"]["lr"] = 5e-4
+    with pytest.warns(uncertainty.StaleUncertaintyWarning):
+        fourth = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert fourth["training"]["config_hash"] != third["training"]["config_hash"]
+
+
+def test_cli_and_figures(results, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert cli.main(["uncertainty", "--preset", "tiny", "--datasets", "mnist", "--methods",
+                     "sgd", "bbb", "--out", str(results)]) == 0
+    assert "ECE" in capsys.readouterr().out
+    both = uncertainty.run_all("tiny", ["mnist"], ["sgd", "bbb"], results=results)
+    fig = uncertainty.degradation_figure(both)
+    assert len(fig.axes) == 2                      # ECE and AUROC of the one dataset
+    fig = uncertainty.diagnostic_figure(uncertainty.record_at(both["mnist"]["bbb"], 0.9, "mc"))
+    assert len(fig.axes) == 3                      # reliability (+ its share axis), entropy
+    assert "| Bayes by Backprop | posterior mean |" in uncertainty.table(both["mnist"],
+                                                                         (0.0, 0.9))
