@@ -11,6 +11,22 @@ from .devices import DEVICES
 from .presets import PRESETS, get_preset
 
 
+def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_help: str,
+                   device_default: str) -> None:
+    """The options shared by the commands that loop over a preset's models."""
+    parser.add_argument("--preset", choices=list(PRESETS), default="quick", help=preset_help)
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
+                        help="datasets to run (default: all of the preset)")
+    parser.add_argument("--methods", nargs="+", choices=methods, default=None,
+                        help="methods to run (default: all of the preset)")
+    parser.add_argument("--device", choices=list(DEVICES), default=device_default,
+                        help="'auto' picks CUDA when available "
+                             f"(default: {device_default})")
+    parser.add_argument("--out", default=None,
+                        help="results folder (default: $BNNTUT_RESULTS or the project's "
+                             "results/)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bnntut",
@@ -22,18 +38,10 @@ def _parser() -> argparse.ArgumentParser:
         "reproduce", help="train, prune and evaluate every (dataset, method) of a preset",
         description="Runs every model of a preset; a current result in --out is reused, a "
                     "missing or stale one is (re)computed, resuming from checkpoints.")
-    rep.add_argument("--preset", choices=list(PRESETS), default="quick",
-                     help="'paper': the study's full protocol (50 epochs); 'quick': a "
-                          "2000/1000 subset for 2 epochs, for smoke tests (default: quick)")
-    rep.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
-                     help="datasets to run (default: all of the preset)")
-    rep.add_argument("--methods", nargs="+", choices=methods, default=None,
-                     help="methods to run (default: all of the preset)")
+    _add_selection(rep, methods, "'paper': the study's full protocol (50 epochs); 'quick': a "
+                                 "2000/1000 subset for 2 epochs, for smoke tests (default: quick)",
+                   device_default="auto")
     rep.add_argument("--seed", type=int, default=None, help="override the preset's seed")
-    rep.add_argument("--device", choices=list(DEVICES), default="auto",
-                     help="'auto' picks CUDA when available (default: auto)")
-    rep.add_argument("--out", default=None,
-                     help="results folder (default: $BNNTUT_RESULTS or the project's results/)")
     rep.add_argument("--retrain", action="store_true",
                      help="recompute even when a current result exists")
 
@@ -61,16 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                     "10-sample Monte Carlo predictive. Writes <out>/<preset>/<dataset>/"
                     "<method>.uncertainty.json; a current one is reused. Trains models whose "
                     "training result is missing.")
-    unc.add_argument("--preset", choices=list(PRESETS), default="quick",
-                     help="'paper': the committed full-protocol models; 'quick': the smoke-test "
-                          "models (default: quick)")
-    unc.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
-                     help="training datasets (default: all of the preset)")
-    unc.add_argument("--methods", nargs="+", choices=methods, default=None,
-                     help="methods (default: all of the preset)")
-    unc.add_argument("--device", choices=list(DEVICES), default="cpu",
-                     help="where to compute (default: cpu)")
-    unc.add_argument("--out", default=None, help="results folder (as for reproduce)")
+    _add_selection(unc, methods, "'paper': the committed full-protocol models; 'quick': the "
+                                 "smoke-test models (default: quick)", device_default="cpu")
     unc.add_argument("--recompute", action="store_true",
                      help="recompute even when a current result exists")
 
