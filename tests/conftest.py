@@ -47,3 +47,20 @@ def tiny_preset(monkeypatch, dataset):
     monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
     monkeypatch.setattr("bnntut.data.load", lambda name, **kw: dataset)
     return tiny
+
+
+@pytest.fixture
+def retrain_in_place():
+    """A function that swaps a stored model's weights for others under the same training
+    configuration (as a retraining would), for staleness tests of derived results."""
+    from bnntut import experiment
+
+    def replace(results, method, preset="tiny", dataset="mnist"):
+        path = results / preset / dataset / f"{method}.weights.pt"
+        model = experiment.load_weights(path)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(0.5)
+        experiment.save_weights(path, model)
+
+    return replace

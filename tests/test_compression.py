@@ -6,17 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bnntut import cli, compression, experiment, models, prune
-
-
-def replace_weights(results, method):
-    """Other weights under the same training configuration (as after a retraining)."""
-    path = results / "tiny" / "mnist" / f"{method}.weights.pt"
-    model = experiment.load_weights(path)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(0.5)
-    experiment.save_weights(path, model)
+from bnntut import cli, compression, models, prune
 
 
 def _sparse_matrix(rows, cols, zeros, seed=0):
@@ -114,7 +104,8 @@ def results(tmp_path, tiny_preset, monkeypatch):
     return tmp_path / "results"
 
 
-def test_run_is_stored_reused_and_recomputed_when_stale(results, monkeypatch, capsys):
+def test_run_is_stored_reused_and_recomputed_when_stale(results, monkeypatch, capsys,
+                                                       retrain_in_place):
     result = compression.run("tiny", results=results, progress=False)
     stored = json.loads((results / "tiny" / "compression-cpu.json").read_text())
     assert stored == result
@@ -128,7 +119,7 @@ def test_run_is_stored_reused_and_recomputed_when_stale(results, monkeypatch, ca
     monkeypatch.setattr(compression, "latency_sweep", lambda *a, **k: pytest.fail("remeasured"))
     assert compression.run("tiny", results=results, progress=False) == result
     monkeypatch.setattr(compression, "latency_sweep", sweep)
-    replace_weights(results, "sgd")
+    retrain_in_place(results, "sgd")
     with pytest.warns(compression.StaleCompressionWarning, match="other training results"):
         again = compression.run("tiny", results=results, progress=False)
     assert again["training"] != result["training"]

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from bnntut import cli, experiment, uncertainty
+from bnntut import cli, uncertainty
 
 
 def _two_class(confidences, predicted_correct):
@@ -165,20 +165,10 @@ def test_current_result_is_reused(results, monkeypatch):
     assert uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False) == first
 
 
-def replace_weights(results, method):
-    """Other weights under the same training configuration (as after a retraining)."""
-    path = results / "tiny" / "mnist" / f"{method}.weights.pt"
-    model = experiment.load_weights(path)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(0.5)
-    experiment.save_weights(path, model)
-
-
 @pytest.mark.filterwarnings("ignore::bnntut.experiment.StaleResultWarning")
-def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset):
+def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset, retrain_in_place):
     first = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
-    replace_weights(results, "sgd")
+    retrain_in_place(results, "sgd")
     with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another training result"):
         second = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert second["training"]["weights_sha256"] != first["training"]["weights_sha256"]
