@@ -76,6 +76,21 @@ def variational_tensors(layer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
             layer.bias_sampler.mu, layer.bias_sampler.rho)
 
 
+def variational_pairs(model, include_bias: bool = True) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``(mu, rho)`` of every variational tensor in sampling order: W1, b1, W2, b2, ...
+
+    Biases are left out when ``include_bias`` is false.  These are the sampler's tensors
+    (:func:`variational_tensors`), the ones forward reads.
+    """
+    pairs = []
+    for layer in model.layers:
+        w_mu, w_rho, b_mu, b_rho = variational_tensors(layer)
+        pairs.append((w_mu, w_rho))
+        if include_bias:
+            pairs.append((b_mu, b_rho))
+    return pairs
+
+
 def sigma(rho: torch.Tensor) -> torch.Tensor:
     """σ = log(1 + e^ρ), written as blitz writes it (ρ = −∞ gives σ = 0 exactly)."""
     return torch.log1p(torch.exp(rho))
@@ -155,7 +170,7 @@ def complexity_cost(model, weights: list[torch.Tensor], noises: list[torch.Tenso
 
 def tensor_shapes(model) -> list[torch.Size]:
     """Shapes of the variational tensors in sampling order: W1, b1, W2, b2, ..."""
-    return [t.shape for layer in model.layers for t in variational_tensors(layer)[::2]]
+    return [mu.shape for mu, _ in variational_pairs(model)]
 
 
 def draw_noise(model, n_samples: int, source: NoiseSource) -> list[torch.Tensor]:
@@ -190,9 +205,7 @@ def sample_weights(model, noises: list[torch.Tensor]):
         σ per variational tensor, shape ``shape``.
     """
     weights, sigmas = [], []
-    mus_rhos = [pair for layer in model.layers
-                for pair in (variational_tensors(layer)[:2], variational_tensors(layer)[2:])]
-    for (mu, rho), eps in zip(mus_rhos, noises):
+    for (mu, rho), eps in zip(variational_pairs(model), noises):
         w, sd = Reparameterise.apply(mu, rho, eps)
         weights.append(w)
         sigmas.append(sd)
@@ -274,12 +287,12 @@ def study_objective_reference(model, x: torch.Tensor, y: torch.Tensor,
     """
     spec = model.spec
     outputs, costs = [], []
+    pairs = variational_pairs(model)
     for s in range(noises[0].shape[0]):
         h, cost = x, 0.0
-        for k, layer in enumerate(model.layers):
+        for k in range(len(model.layers)):
             sampled = []
-            for j, (mu, rho) in enumerate((variational_tensors(layer)[:2],
-                                           variational_tensors(layer)[2:])):
+            for j, (mu, rho) in enumerate(pairs[2 * k:2 * k + 2]):
                 sd = sigma(rho)
                 w = mu + sd * noises[2 * k + j][s]
                 cost = cost + log_gaussian(w, mu, sd).sum() - log_mixture_prior(

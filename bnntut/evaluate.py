@@ -142,9 +142,7 @@ def weight_summary(model, seed: int = 0) -> dict:
     if not is_bayesian(model):
         values = torch.cat([p.flatten() for p in model.parameters()])
         return {"values": histogram(values, *VALUE_RANGE)}
-    mus, rhos = zip(*[(t[0], t[1]) for layer in model.layers
-                      for t in (bayes.variational_tensors(layer)[:2],
-                                bayes.variational_tensors(layer)[2:])])
+    mus, rhos = zip(*bayes.variational_pairs(model))
     mu = torch.cat([m.flatten() for m in mus])
     sd = bayes.sigma(torch.cat([r.flatten() for r in rhos]))
     noise = NoiseSource(seed, mu.device).normal(mu.numel())

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import torch
 from torch.nn.utils import prune as torch_prune
 
-from .bayes import sigma, variational_tensors
+from .bayes import sigma, variational_pairs
 from .models import clone, is_bayesian
 
 
@@ -36,16 +36,6 @@ def check_amount(amount: float) -> float:
 def n_to_prune(amount: float, total: int) -> int:
     """Entries removed for ``amount`` of ``total``: ``round(amount * total)``, as torch does."""
     return round(check_amount(amount) * total)
-
-
-def _bayesian_pairs(model, include_bias: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    pairs = []
-    for layer in model.layers:
-        w_mu, w_rho, b_mu, b_rho = variational_tensors(layer)
-        pairs.append((w_mu, w_rho))
-        if include_bias:
-            pairs.append((b_mu, b_rho))
-    return pairs
 
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -71,7 +61,7 @@ def prune_bayesian(model, amount: float, score: Score, include_bias: bool = True
         A pruned copy.
     """
     pruned = clone(model)
-    pairs = _bayesian_pairs(pruned, include_bias)
+    pairs = variational_pairs(pruned, include_bias)
     scores = torch.cat([score(mu, rho).flatten() for mu, rho in pairs])
     k = n_to_prune(amount, scores.numel())
     if k == 0:
@@ -177,7 +167,8 @@ def removed_mask(model, include_bias: bool = True) -> torch.Tensor:
         Shape ``(n_parameters,)``, bool.
     """
     if is_bayesian(model):
-        flags = [(mu == 0) & (sigma(rho) == 0) for mu, rho in _bayesian_pairs(model, include_bias)]
+        flags = [(mu == 0) & (sigma(rho) == 0)
+                 for mu, rho in variational_pairs(model, include_bias)]
     else:
         tensors = [linear.weight for linear in model.linears]
         if include_bias:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .bayes import variational_tensors
+from .bayes import variational_pairs
 from .models import clone
 from .prune import check_amount, prune_bayesian
 
@@ -53,8 +53,7 @@ def rebind_prune(model, amount: float):
     """
     check_amount(amount)
     pruned = clone(model)
-    scores = [study_score(mu, rho) for layer in pruned.layers
-              for mu, rho in (variational_tensors(layer)[:2], variational_tensors(layer)[2:])]
+    scores = [study_score(mu, rho) for mu, rho in variational_pairs(pruned)]
     threshold = _threshold(scores, amount)
     for k, layer in enumerate(pruned.layers):
         for j, (mu_name, rho_name) in enumerate((("weight_mu", "weight_rho"),
@@ -74,8 +73,7 @@ def rebind_prune_if_it_worked(model, amount: float):
     """
     check_amount(amount)
     pruned = clone(model)
-    pairs = [(mu, rho) for layer in pruned.layers
-             for mu, rho in (variational_tensors(layer)[:2], variational_tensors(layer)[2:])]
+    pairs = variational_pairs(pruned)
     scores = [study_score(mu, rho) for mu, rho in pairs]
     threshold = _threshold(scores, amount)
     for (mu, rho), score in zip(pairs, scores):
