@@ -143,7 +143,8 @@ def log_prior(w: torch.Tensor, spec: dict) -> torch.Tensor:
 
 
 def complexity_cost(model, weights: list[torch.Tensor], noises: list[torch.Tensor],
-                    sigmas: list[torch.Tensor]) -> torch.Tensor:
+                    sigmas: list[torch.Tensor],
+                    keep: list[torch.Tensor] | None = None) -> torch.Tensor:
     """Monte Carlo complexity cost mean_s Σ [log q(w_s | θ) − log P(w_s)].
 
     Parameters
@@ -154,6 +155,10 @@ def complexity_cost(model, weights: list[torch.Tensor], noises: list[torch.Tenso
         Per variational tensor (weight and bias of every layer, in that order): the samples
         ``(S, *shape)``, their standard-normal noise ``(S, *shape)`` and σ ``shape``.
         Since w = μ + σ ε, (w − μ)/σ is ε exactly, so log q(w_s) = Σ [−log σ − ε²/2] − c.
+    keep : list of torch.Tensor, optional
+        Bool masks of the entries that are still random variables, one per tensor (shape
+        ``shape``).  Pruned entries (μ = σ = 0, a point mass at 0: no longer weights of the
+        model) are left out of both sums; their gradient is exactly 0.
 
     Returns
     -------
@@ -162,9 +167,18 @@ def complexity_cost(model, weights: list[torch.Tensor], noises: list[torch.Tenso
     """
     n_samples = weights[0].shape[0]
     total = 0.0
-    for w, eps, sd in zip(weights, noises, sigmas):
-        log_q = -torch.log(sd).sum() - (0.5 * LOG_2PI + 0.5 * eps.square().mean(0)).sum()
-        total = total + log_q - log_prior(w, model.spec) / n_samples
+    if keep is None:
+        for w, eps, sd in zip(weights, noises, sigmas):
+            log_q = -torch.log(sd).sum() - (0.5 * LOG_2PI + 0.5 * eps.square().mean(0)).sum()
+            total = total + log_q - log_prior(w, model.spec) / n_samples
+        return total
+    pi, s1, s2 = model.spec["prior_pi"], model.spec["prior_sigma1"], model.spec["prior_sigma2"]
+    for w, eps, sd, k in zip(weights, noises, sigmas, keep):
+        # log of 1 where pruned, so that no 0 · ∞ reaches the gradient.
+        log_q = (-torch.log(torch.where(k, sd, 1.0))
+                 - k * (0.5 * LOG_2PI + 0.5 * eps.square().mean(0))).sum()
+        log_p = (k * log_mixture_prior(w, pi, s1, s2)).sum()
+        total = total + log_q - log_p / n_samples
     return total
 
 
@@ -244,7 +258,8 @@ def sampled_logits(model, x: torch.Tensor, n_samples: int, source: NoiseSource) 
 
 
 def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.Tensor],
-                    weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    weight: float | torch.Tensor, keep: list[torch.Tensor] | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The study's BBB minibatch loss, optimised path.
 
     Parameters
@@ -256,9 +271,13 @@ def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.
         ``(batch,)`` int64.
     noises : list of torch.Tensor
         ε for S weight samples, from :func:`draw_noise`.
-    weight : float
-        Complexity weight κ_i.  When it rounds to 0 in the model's dtype (in float32: at or
-        below :data:`KL_WEIGHT_UNDERFLOW`), the complexity cost is not computed (exact).
+    weight : float or torch.Tensor
+        Complexity weight κ_i.  When a float that rounds to 0 in the model's dtype (in
+        float32: at or below :data:`KL_WEIGHT_UNDERFLOW`), the complexity cost is not computed
+        (exact).  A 0-d tensor on the model's device is always applied (a CUDA graph reads it
+        from fixed memory).
+    keep : list of torch.Tensor, optional
+        Masks of the unpruned entries, for fine-tuning (see :func:`complexity_cost`).
 
     Returns
     -------
@@ -268,11 +287,14 @@ def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.
     weights, sigmas = sample_weights(model, noises)
     log_probs = F.log_softmax(forward_with(weights, x), dim=-1).mean(0)   # (batch, classes)
     nll = F.nll_loss(log_probs, y, reduction="sum")
+    if isinstance(weight, torch.Tensor):
+        weighted = weight * complexity_cost(model, weights, noises, sigmas, keep)
+        return nll + weighted, nll, weighted
     kappa = torch.tensor(weight, dtype=nll.dtype)   # on the CPU: testing it needs no sync
     if kappa.item() == 0:
         weighted = torch.zeros((), dtype=nll.dtype, device=nll.device)
     else:
-        weighted = kappa.to(nll.device) * complexity_cost(model, weights, noises, sigmas)
+        weighted = kappa.to(nll.device) * complexity_cost(model, weights, noises, sigmas, keep)
     return nll + weighted, nll, weighted
 
 

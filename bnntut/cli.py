@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import compression, experiment, metadata, uncertainty
+from . import compression, criteria, experiment, finetune, jobs, metadata, uncertainty
 from .data import DATASETS
 from .devices import DEVICES
 from .presets import PRESETS, get_preset
+
+QUICK_NOTE = "QUICK MODE: a 2000/1000 subset for 2 epochs — a smoke test, not a result."
 
 
 def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_help: str,
@@ -27,28 +29,63 @@ def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_h
                              "results/)")
 
 
+def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+    group.add_argument("--seeds", type=int, nargs="+", default=None,
+                       help="run every model once per seed (results of seed k != the preset's "
+                            "are stored as <method>-seed<k>)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="models run side by side in worker processes (default 1; on a GPU "
+                             "several pay off, on 2 CPU cores they do not)")
+
+
+def _tasks(args, preset: dict) -> list[dict]:
+    seeds = args.seeds or [args.seed]
+    return [{"dataset": d, "method": m, "seed": s}
+            for s in seeds
+            for d in args.datasets or preset["datasets"]
+            for m in args.methods or list(preset["methods"])]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bnntut",
         description="Reproduce and check 'Model compression using Bayesian Deep Learning'.")
     commands = parser.add_subparsers(dest="command", required=True)
-    methods = list(get_preset("paper")["methods"])
+    paper = get_preset("paper")
+    methods = list(paper["methods"])
+    trainable = methods + list(paper["ablations"])
 
     rep = commands.add_parser(
         "reproduce", help="train, prune and evaluate every (dataset, method) of a preset",
         description="Runs every model of a preset; a current result in --out is reused, a "
                     "missing or stale one is (re)computed, resuming from checkpoints.")
-    _add_selection(rep, methods, "'paper': the study's full protocol (50 epochs); 'quick': a "
-                                 "2000/1000 subset for 2 epochs, for smoke tests (default: quick)",
+    _add_selection(rep, trainable, "'paper': the study's full protocol (50 epochs); 'quick': "
+                                   "a 2000/1000 subset for 2 epochs, for smoke tests; "
+                                   "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs "
+                                   "(default: quick)",
                    device_default="auto")
-    rep.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+    _add_seeds_and_jobs(rep)
     rep.add_argument("--retrain", action="store_true",
                      help="recompute even when a current result exists")
+
+    for name, module, summary in (
+            ("finetune", finetune, "fine-tune every pruned model with its mask held fixed"),
+            ("criteria", criteria, "sweep every model with every pruning criterion of its "
+                                   "family, with and without biases")):
+        sub = commands.add_parser(name, help=summary, description=(module.__doc__ or "")
+                                  .split("\n\n")[0] + " Trains models whose result is missing.")
+        _add_selection(sub, trainable, "which preset's models (default: quick)",
+                       device_default="auto")
+        _add_seeds_and_jobs(sub)
+        sub.add_argument("--recompute", action="store_true",
+                         help="recompute even when a current result exists")
 
     tr = commands.add_parser("train", help="train (or load) one model and print its summary",
                              description="Trains one (dataset, method) of a preset.")
     tr.add_argument("--dataset", choices=list(DATASETS), required=True, help="which dataset")
-    tr.add_argument("--method", choices=methods, required=True, help="which method")
+    tr.add_argument("--method", choices=trainable, required=True, help="which method")
     tr.add_argument("--preset", choices=list(PRESETS), default="paper",
                     help="protocol to follow (default: paper)")
     tr.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
@@ -169,22 +206,71 @@ def main(argv: list[str] | None = None) -> int:
                                 retrain=args.retrain)
         print(_summary(result))
         return 0
+    if args.jobs < 1:
+        raise SystemExit(f"--jobs must be >= 1, got {args.jobs}")
     preset = get_preset(args.preset)
     if args.preset == "quick":
-        print("QUICK MODE: a 2000/1000 subset for 2 epochs — a smoke test, not a result.")
+        print(QUICK_NOTE)
+    if args.command in ("finetune", "criteria"):
+        return _run_derived(args, preset)
     start = time.perf_counter()
     runs = []
-    for dataset in args.datasets or preset["datasets"]:
-        for method in args.methods or list(preset["methods"]):
-            t0 = time.perf_counter()
-            result = experiment.run(dataset, method, args.preset, seed=args.seed,
-                                    device=args.device, results=args.out, retrain=args.retrain)
-            seconds = time.perf_counter() - t0
-            runs.append({"dataset": dataset, "method": method, "seconds": seconds,
-                         "config_hash": result["config_hash"]})
-            print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
+    common = {"preset": args.preset, "device": args.device, "results": args.out,
+              "retrain": args.retrain, "progress": args.jobs == 1}
+    for task, (result, seconds) in jobs.run_tasks(
+            _timed_run, [{**t, **common} for t in _tasks(args, preset)], args.jobs):
+        runs.append({"dataset": task["dataset"], "method": task["method"],
+                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
+                     "config_hash": result["config_hash"]})
+        print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
     total = time.perf_counter() - start
-    print(f"total wall time {total:.1f}s")
+    print(f"total wall time {total:.1f}s ({args.jobs} job{'s' * (args.jobs > 1)})")
     experiment.record_reproduce_run(args.preset, runs, total, device=args.device,
-                                    results=args.out)
+                                    results=args.out, jobs=args.jobs, tag=_selection_tag(args))
     return 0
+
+
+def _selection_tag(args) -> str:
+    """Names a run of part of a preset, so that its timing record has a file of its own."""
+    parts = []
+    if args.seeds or args.seed is not None:
+        parts.append("seeds-" + "-".join(str(s) for s in (args.seeds or [args.seed])))
+    for chosen in (args.datasets, args.methods):
+        if chosen:
+            parts.append("-".join(chosen))
+    return "_".join(parts)
+
+
+def _timed_run(**task) -> tuple[dict, float]:
+    start = time.perf_counter()
+    result = experiment.run(**task)
+    return result, time.perf_counter() - start
+
+
+def _run_derived(args, preset: dict) -> int:
+    module = {"finetune": finetune, "criteria": criteria}[args.command]
+    start = time.perf_counter()
+    common = {"preset": args.preset, "device": args.device, "results": args.out,
+              "recompute": args.recompute}
+    if args.command == "finetune":
+        common["progress"] = args.jobs == 1
+    for task, result in jobs.run_tasks(module.run, [{**t, **common} for t in _tasks(args, preset)],
+                                       args.jobs):
+        seconds = sum(result["metadata"]["seconds"].values())
+        seed = result["config"]["training"]["train"]["seed"]
+        print(f"{task['dataset']:>13} {task['method']:<16} seed={seed}  "
+              f"{_derived_summary(result)}  [{seconds:.1f}s]", flush=True)
+    print(f"total wall time {time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def _derived_summary(result: dict) -> str:
+    if "levels" in result:
+        return "  ".join(f"{lv['amount']:.0%}: {lv['before']['accuracy']:.4f}->"
+                         f"{lv['after']['accuracy']:.4f}" for lv in result["levels"])
+    sweeps = result["sweeps"]["with_bias"]
+    parts = []
+    for name, sweep in sweeps.items():
+        at = dict(zip(sweep["amounts"], sweep["accuracy"]))
+        parts.append(f"{name}@90%: {at.get(0.9, float('nan')):.4f}")
+    return "  ".join(parts)

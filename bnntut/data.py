@@ -116,9 +116,9 @@ def _torchvision_split(name: str, root: Path, train: bool):
         ) from error
 
 
-def _as_tensors(split) -> tuple[torch.Tensor, torch.Tensor]:
-    # (n, 28, 28) uint8 -> (n, 784) float32 in [0, 1]: exactly what ToTensor() computes.
-    x = split.data.reshape(len(split.data), -1).to(torch.float32).div_(255.0)
+def _as_tensors(split, pixel_divisor: float = 255.0) -> tuple[torch.Tensor, torch.Tensor]:
+    # (n, 28, 28) uint8 -> (n, 784) float32; with 255, exactly what ToTensor() computes.
+    x = split.data.reshape(len(split.data), -1).to(torch.float32).div_(pixel_divisor)
     y = split.targets.to(torch.int64)
     return x, y
 
@@ -162,6 +162,7 @@ def load(
     device: str | torch.device = "cpu",
     subset: tuple[int, int] | None = None,
     seed: int = 0,
+    pixel_divisor: float = 255.0,
 ) -> Dataset:
     """Load MNIST or Fashion-MNIST as in-memory tensors.
 
@@ -177,11 +178,15 @@ def load(
         ``(n_train, n_test)``: a stratified, seeded subset for quick runs.
     seed : int
         Seed of the subset selection.
+    pixel_divisor : float
+        Pixels (0..255) are divided by this: 255 gives [0, 1] as ``ToTensor()`` (the study);
+        Blundell et al. divided by 126.
 
     Returns
     -------
     Dataset
-        ``x_*`` of shape ``(n, 784)`` float32 in [0, 1] and ``y_*`` of shape ``(n,)`` int64.
+        ``x_*`` of shape ``(n, 784)`` float32 in [0, 255 / pixel_divisor] and ``y_*`` of
+        shape ``(n,)`` int64.
 
     Raises
     ------
@@ -192,9 +197,11 @@ def load(
         ``BNNTUT_DATA`` and the expected files.
     """
     check_name(name)
+    if not pixel_divisor > 0:
+        raise ValueError(f"pixel_divisor must be > 0, got {pixel_divisor!r}")
     folder = data_root(root)
-    x_train, y_train = _as_tensors(_torchvision_split(name, folder, train=True))
-    x_test, y_test = _as_tensors(_torchvision_split(name, folder, train=False))
+    x_train, y_train = _as_tensors(_torchvision_split(name, folder, train=True), pixel_divisor)
+    x_test, y_test = _as_tensors(_torchvision_split(name, folder, train=False), pixel_divisor)
     if subset is not None:
         if len(subset) != 2:
             raise ValueError(f"subset must be (n_train, n_test), got {subset!r}")

@@ -27,6 +27,11 @@ RESULTS_ENV = "BNNTUT_RESULTS"
 CHECKPOINTS_ENV = "BNNTUT_CHECKPOINTS"
 
 
+#: At most this many checkpoints per training run (every epoch for the study's 50 epochs,
+#: every 12th of Blundell's 600: a checkpoint of the 2 × 1200 BBB net is 40 MB).
+CHECKPOINTS_PER_RUN = 50
+
+
 class StaleResultWarning(UserWarning):
     """A stored result was made with another configuration and is being recomputed."""
 
@@ -81,6 +86,13 @@ def load_result(config: dict, results: str | os.PathLike | None = None) -> dict 
     return stored
 
 
+def load_data(config: dict, device="cpu") -> data_module.Dataset:
+    """The dataset of a training configuration: its subset and preprocessing, on ``device``."""
+    divisor = config.get("preprocessing", {}).get("pixel_divisor", 255.0)
+    return data_module.load(config["dataset"], device=device, subset=config["subset"],
+                            pixel_divisor=divisor)
+
+
 def save_weights(path: Path, model) -> None:
     """Final weights (each tensor once; no optimiser state), atomically."""
     storage.save_checkpoint(path, {"spec": model.spec, "state": models.compact_state_dict(model)})
@@ -111,7 +123,7 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
 
     start = time.perf_counter()
     if dataset is None:
-        dataset = data_module.load(config["dataset"], device=device, subset=config["subset"])
+        dataset = load_data(config, device)
     dataset = dataset.to(device)
     timings["load_data"] = time.perf_counter() - start
 
@@ -124,6 +136,7 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     history = fit(model, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
                   lr=train["lr"], seed=train["seed"], n_samples=train["n_samples"],
                   kl_weighting=train["kl_weighting"], checkpoint_path=ckpt, checkpoint_key=key,
+                  checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
     timings["train_session"] = time.perf_counter() - start
     timings["train_epochs"] = sum(h["seconds"] for h in history)
@@ -204,12 +217,70 @@ def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int
 
 
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
-                         results: str | os.PathLike | None = None) -> Path:
-    """Write ``<results>/<preset>/reproduce-<device type>.json``: the wall time of each call of
-    a ``reproduce`` command (near 0 for results that were already current) and the total."""
+                         results: str | os.PathLike | None = None, jobs: int = 1,
+                         tag: str = "") -> Path:
+    """Write ``<results>/<preset>/reproduce-<device type>[_<tag>].json``: the wall time of each
+    call of a ``reproduce`` command (near 0 for results that were already current), the total
+    and the number of worker processes; ``tag`` names a run of part of the preset."""
     device = devices.resolve(device)
-    record = {**metadata.collect(device), "preset": preset, "runs": runs,
+    record = {**metadata.collect(device), "preset": preset, "runs": runs, "jobs": jobs,
               "total_seconds": total_seconds, "finished": metadata.now()}
-    path = results_dir(results) / preset / f"reproduce-{device.type}.json"
+    suffix = f"_{tag}" if tag else ""
+    path = results_dir(results) / preset / f"reproduce-{device.type}{suffix}.json"
     storage.write_json(path, record)
     return path
+
+
+def derived_path(config: dict, kind: str, results: str | os.PathLike | None = None) -> Path:
+    """``<results>/<preset>/<dataset>/<method>[-seed<k>].<kind>.json``: a result computed from
+    the trained model of ``config``."""
+    return result_path(results_dir(results), config, f".{kind}.json")
+
+
+def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, compute, *,
+            seed: int | None = None, device="auto",
+            results: str | os.PathLike | None = None, recompute: bool = False) -> dict:
+    """A result derived from one trained model (fine-tuning, pruning criteria), cached.
+
+    The stored JSON is reused while its ``config_hash`` — over the training configuration's
+    hash and ``settings`` — is current; a stale one warns (:class:`StaleResultWarning`) and is
+    recomputed.  Otherwise the trained model is loaded (trained first if missing) with its
+    dataset on ``device`` and ``compute(model, data, config)`` returns ``(body, seconds)``;
+    ``body`` is stored with the configuration, ``metadata`` and the ``seconds`` per phase.
+
+    Parameters
+    ----------
+    kind : str
+        Names the file suffix and the settings entry, e.g. ``"finetune"``.
+    dataset, method, preset, seed
+        Which trained model.
+    settings : dict
+        What the derived computation depends on besides the trained model.
+    compute : callable
+        ``compute(model, data, config) -> (dict, dict)``.
+    device, results, recompute
+        As for :func:`run`.
+    """
+    config = method_config(preset, dataset, method, seed=seed)
+    identity = {"training_config_hash": storage.config_hash(config), kind: settings}
+    key = storage.config_hash(identity)
+    path = derived_path(config, kind, results)
+    if not recompute and path.exists():
+        stored = storage.read_json(path)
+        if stored.get("config_hash") == key:
+            return stored
+        warnings.warn(f"{path} was made with another configuration; it will be recomputed",
+                      StaleResultWarning, stacklevel=2)
+    device = devices.resolve(device)
+    meta = metadata.collect(device)
+    start = time.perf_counter()
+    model = trained_model(dataset, method, preset, seed=seed, device=device, results=results)
+    data = load_data(config, device)
+    seconds = {"load": time.perf_counter() - start}
+    body, timings = compute(model, data, config)
+    meta["seconds"] = {**seconds, **timings}
+    meta["finished"] = metadata.now()
+    result = {"config": {**identity, "training": config}, "config_hash": key, **body,
+              "metadata": meta}
+    storage.write_json(path, result)
+    return storage.read_json(path)   # exactly what a later call loads (lists, not tuples)

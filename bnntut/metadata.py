@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -12,6 +13,9 @@ import torch
 
 from . import devices
 
+#: Names the commit of a copy of the code that is not a git checkout.
+COMMIT_ENV = "BNNTUT_GIT_COMMIT"
+
 
 @functools.cache
 def git_commit(cwd: str | Path | None = None) -> str:
@@ -19,7 +23,8 @@ def git_commit(cwd: str | Path | None = None) -> str:
     package's own source (``bnntut/``) differs from it.
 
     Evaluated once per process (the first call), so that it describes the code the process
-    imported, not later edits of the working tree.  ``"unknown"`` outside a git checkout.
+    imported, not later edits of the working tree.  Outside a git checkout (a copy of the
+    tree on another machine): ``$BNNTUT_GIT_COMMIT`` when set, else ``"unknown"``.
     """
     cwd = Path(cwd or Path(__file__).parent)
     try:
@@ -30,7 +35,7 @@ def git_commit(cwd: str | Path | None = None) -> str:
             ["git", "status", "--porcelain", "--untracked-files=no", "--", package],
             cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return os.environ.get(COMMIT_ENV) or "unknown"
     return commit + ("-dirty" if dirty else "")
 
 

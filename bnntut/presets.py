@@ -8,6 +8,12 @@ on the input pixels and after each hidden ReLU; BBB uses two weight samples, the
 prior π = 0.5, σ1 = e^0, σ2 = e^−6, posterior init μ ~ U(−0.2, 0.2), ρ ~ U(−5, −4) and the
 minibatch weighting 2^(1−i).  ``quick`` is the same protocol on a stratified 2000/1000 subset
 for 2 epochs — for CI and smoke tests only, never for results.
+
+Beyond the study: ``ablations`` are extra methods of a preset that ``reproduce`` runs only when
+named (BBB trained with the other two complexity weightings); ``finetune`` holds the settings
+of the fine-tuning arm (:mod:`bnntut.finetune`); ``blundell`` is Blundell et al.'s (2015)
+pruning experiment at their scale (2 × 1200 units, 600 epochs, pixels divided by 126, 50 000
+training images), with this study's optimiser — see its ``description``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ _BBB = {
     "kl_weighting": "paper",
 }
 
+def _bbb_weighted(weighting: str) -> dict:
+    return {**copy.deepcopy(_BBB), "kl_weighting": weighting}
+
+
+#: The pruned fractions of the fine-tuning arm.
+FINETUNE_AMOUNTS = [0.5, 0.75, 0.9, 0.95, 0.98]
+
 PAPER = {
     "description": "The study's protocol: 784-500-500-10, Adam lr 1e-4, batch 100, 50 epochs.",
     "datasets": ["mnist", "fashion-mnist"],
@@ -42,9 +55,14 @@ PAPER = {
         "dropout90": _mlp(0.9),
         "bbb": _BBB,
     },
+    "ablations": {
+        "bbb-kl-blundell": _bbb_weighted("blundell"),
+        "bbb-kl-uniform": _bbb_weighted("uniform"),
+    },
     "train": {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
     "subset": None,
     "evaluation": {"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
+    "finetune": {"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
 }
 
 QUICK = copy.deepcopy(PAPER)
@@ -53,9 +71,36 @@ QUICK.update({
                    "2000/1000 subset for 2 epochs. Not a result.",
     "train": {**PAPER["train"], "epochs": 2},
     "subset": [2000, 1000],
+    "finetune": {**PAPER["finetune"], "epochs": 1},
 })
 
-PRESETS = {"paper": PAPER, "quick": QUICK}
+BLUNDELL = {
+    "description": (
+        "Blundell et al. (2015), section 5.1 / Table 2, at their scale: 784-1200-1200-10, "
+        "600 epochs, minibatches of 128, pixels divided by 126, 50 000 training images (a "
+        "stratified seeded subset of the 60 000; they held 10 000 out for validation), their "
+        "minibatch weighting of the complexity cost, and the scale-mixture prior pi = 1/2, "
+        "sigma1 = e^0, sigma2 = e^-6 (a point of their grid; the paper does not say which "
+        "point its Table 2 used). Kept from this study: Adam with lr 1e-4 (they used SGD "
+        "with a learning rate from a grid) and 2 weight samples per minibatch."),
+    "datasets": ["mnist"],
+    "methods": {
+        "bbb": {**_bbb_weighted("blundell"),
+                "model": {**_BBB["model"], "hidden": [1200, 1200]}},
+    },
+    "ablations": {},
+    "train": {"epochs": 600, "batch_size": 128, "lr": 1e-4, "seed": 0},
+    "subset": [50000, 10000],
+    "preprocessing": {"pixel_divisor": 126.0},
+    "evaluation": {"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
+    "finetune": PAPER["finetune"],
+}
+
+PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL}
+
+#: Blundell et al. (2015), Table 2: test error (%) of their 2 × 1200 BBB net after removing
+#: the given fraction of weights by signal-to-noise ratio, for comparison with ``blundell``.
+BLUNDELL_TABLE2_ERROR = {0.0: 1.24, 0.5: 1.24, 0.75: 1.24, 0.95: 1.29, 0.98: 1.39}
 
 #: Human-readable method labels, as the study's tables name them.
 METHOD_LABELS = {
@@ -64,6 +109,12 @@ METHOD_LABELS = {
     "dropout75": "Dropout (p=0.75)",
     "dropout90": "Dropout (p=0.9)",
     "bbb": "Bayes by Backprop",
+}
+
+#: Labels of the ablation methods (BBB with another complexity weighting).
+ABLATION_LABELS = {
+    "bbb-kl-blundell": "BBB, Blundell's weighting",
+    "bbb-kl-uniform": "BBB, uniform weighting",
 }
 
 
@@ -80,9 +131,10 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
 
     Parameters
     ----------
-    preset : {"paper", "quick"}
+    preset : {"paper", "quick", "blundell"}
     dataset : {"mnist", "fashion-mnist"}
-    method : {"sgd", "dropout50", "dropout75", "dropout90", "bbb"}
+    method : str
+        One of the preset's ``methods`` or ``ablations``.
     seed : int, optional
         Overrides the preset's seed.
     epochs : int, optional
@@ -91,8 +143,9 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
     spec = get_preset(preset)
     if dataset not in spec["datasets"]:
         raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(spec['datasets'])}")
-    if method not in spec["methods"]:
-        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(spec['methods'])}")
+    allowed = [*spec["methods"], *spec["ablations"]]
+    if method not in allowed:
+        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(allowed)}")
     train = dict(spec["train"])
     if seed is not None:
         train["seed"] = int(seed)
@@ -100,8 +153,8 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         train["epochs"] = int(epochs)
-    entry = spec["methods"][method]
-    return {
+    entry = {**spec["methods"], **spec["ablations"]}[method]
+    config = {
         "preset": preset, "dataset": dataset, "method": method,
         "model": entry["model"],
         "train": {**train, "n_samples": entry.get("n_samples", 1),
@@ -109,3 +162,6 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         "subset": spec["subset"],
         "evaluation": spec["evaluation"],
     }
+    if "preprocessing" in spec:   # only where a preset has it: other hashes stay as they were
+        config["preprocessing"] = spec["preprocessing"]
+    return config

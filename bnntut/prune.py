@@ -5,6 +5,10 @@
   ``prune.remove``.  Bayesian nets: ranked by |μ|.
 * :func:`snr` — Bayesian nets only: ranked by the signal-to-noise ratio |μ|/σ
   (Blundell et al. 2015, section 5.1).
+* :func:`l1_per_layer` — deterministic nets: the same fraction of every tensor by magnitude
+  (``torch.nn.utils.prune.l1_unstructured`` per tensor).
+* :func:`random` — a seeded random choice of entries (global), the floor any criterion must
+  beat (``RandomUnstructured`` for deterministic nets).
 
 A pruned Bayesian weight gets μ = 0 **and** σ = 0 (ρ = −∞), written in place into the tensors
 that blitz's sampler reads, so every sampled weight is exactly 0 and the posterior mean too.
@@ -141,8 +145,60 @@ def snr(model, amount: float, include_bias: bool = True):
     return prune_bayesian(model, amount, snr_score, include_bias)
 
 
+def l1_per_layer(model, amount: float, include_bias: bool = True):
+    """Magnitude pruning of the same fraction of every tensor (deterministic nets).
+
+    Each weight matrix (and, with ``include_bias``, each bias vector) loses
+    ``round(amount · n_tensor)`` of its smallest-magnitude entries, so the overall fraction
+    can differ from ``amount`` by rounding (measure it with :func:`sparsity`).
+
+    Raises
+    ------
+    ValueError
+        For a Bayesian model or a bad amount.
+    """
+    check_amount(amount)
+    if is_bayesian(model):
+        raise ValueError("l1-layer is defined for deterministic nets; use l1, snr or random "
+                         "for Bayesian nets")
+    pruned = clone(model)
+    names = ("weight", "bias") if include_bias else ("weight",)
+    for linear in pruned.linears:
+        for name in names:
+            torch_prune.l1_unstructured(linear, name, amount=amount)
+            torch_prune.remove(linear, name)
+    return pruned
+
+
+def random(model, amount: float, include_bias: bool = True, seed: int = 0):
+    """Remove a seeded random ``round(amount · n)`` of all ranked entries.
+
+    The same seed gives nested masks across amounts (one random ranking).  Deterministic nets:
+    ``torch.nn.utils.prune.global_unstructured(..., RandomUnstructured)`` under a forked,
+    seeded global generator (the caller's random state is untouched).  Bayesian nets: μ and σ
+    of the chosen entries set to 0 as in :func:`prune_bayesian`.
+    """
+    check_amount(amount)
+    if is_bayesian(model):
+        generator = torch.Generator().manual_seed(seed)
+        return prune_bayesian(
+            model, amount, lambda mu, rho: torch.rand(mu.shape, generator=generator)
+            .to(mu.device), include_bias)
+    pruned = clone(model)
+    targets = [(linear, "weight") for linear in pruned.linears]
+    if include_bias:
+        targets += [(linear, "bias") for linear in pruned.linears]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch_prune.global_unstructured(targets, pruning_method=torch_prune.RandomUnstructured,
+                                        amount=amount)
+    for module, name in targets:
+        torch_prune.remove(module, name)
+    return pruned
+
+
 #: Pruning criteria by name, for sweeps and the CLI.
-CRITERIA = {"l1": l1, "snr": snr}
+CRITERIA = {"l1": l1, "snr": snr, "l1-layer": l1_per_layer, "random": random}
 
 
 def get_criterion(name: str):

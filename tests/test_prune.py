@@ -159,8 +159,8 @@ def test_bad_amount_raises(bnn, net, amount):
 def test_snr_needs_a_bayesian_model(net):
     with pytest.raises(ValueError, match="Bayesian"):
         prune.snr(net, 0.5)
-    with pytest.raises(ValueError, match="l1, snr"):
-        prune.get_criterion("random")
+    with pytest.raises(ValueError, match="l1, snr, l1-layer, random"):
+        prune.get_criterion("lottery")
 
 
 def test_prune_sweep(bnn, dataset):

@@ -1,0 +1,93 @@
+"""Pruning criteria on equal terms.
+
+The study ranked BBB weights by SNR and the baselines by global L1 magnitude, one criterion per
+family.  Here every trained model is swept with every criterion of its family, each with and
+without the biases in the ranking, all on the same grid and with the same evaluation:
+
+* BBB: SNR |μ|/σ (``snr``), |μ| alone (``l1``), and a seeded random choice (``random``);
+* deterministic nets: global L1 (``l1``), the same fraction of every layer by L1
+  (``l1-layer``), and random (``random``).
+
+BBB is scored at the posterior mean and, like the main table, as a 10-sample Monte Carlo
+ensemble; the deterministic nets in eval mode.  ``run`` stores
+``<results>/<preset>/<dataset>/<method>[-seed<k>].criteria.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from . import experiment
+from .evaluate import prune_sweep
+from .models import is_bayesian
+
+#: The criteria compared for each family of model.
+FAMILY_CRITERIA = {"bayesian": ("snr", "l1", "random"),
+                   "deterministic": ("l1", "l1-layer", "random")}
+
+#: Readable names of the criteria, per family (``l1`` is |μ| for BBB).
+CRITERION_LABELS = {
+    "bayesian": {"snr": "SNR |μ|/σ", "l1": "|μ|", "random": "random"},
+    "deterministic": {"l1": "global L1", "l1-layer": "per-layer L1", "random": "random"},
+}
+
+#: Whether biases are ranked (and removed) together with the weights: key -> flag.
+BIAS_MODES = {"with_bias": True, "weights_only": False}
+
+
+def family(model) -> str:
+    """``"bayesian"`` or ``"deterministic"``."""
+    return "bayesian" if is_bayesian(model) else "deterministic"
+
+
+def compare(model, x, y, amounts, mc_samples: int = 10) -> dict:
+    """Sweep ``model`` with every criterion of its family, with and without biases.
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+        Left untouched.
+    x, y : torch.Tensor
+        Test inputs ``(n, 784)`` and labels ``(n,)``.
+    amounts : sequence of float
+        Fractions to remove (of the ranked entries: weights and biases, or weights only).
+    mc_samples : int
+        BBB's Monte Carlo samples (0: posterior mean only).
+
+    Returns
+    -------
+    dict
+        ``family`` and ``sweeps[bias_mode][criterion]`` as returned by
+        :func:`bnntut.evaluate.prune_sweep`.
+    """
+    kind = family(model)
+    samples = mc_samples if kind == "bayesian" else 0
+    sweeps = {mode: {c: prune_sweep(model, c, x, y, tuple(amounts), mc_samples=samples,
+                                    include_bias=flag)
+                     for c in FAMILY_CRITERIA[kind]}
+              for mode, flag in BIAS_MODES.items()}
+    return {"family": kind, "sweeps": sweeps}
+
+
+def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
+        device="auto", results: str | os.PathLike | None = None,
+        recompute: bool = False) -> dict:
+    """The criteria comparison of one trained model: loaded when current, else computed.
+
+    Parameters as for :func:`bnntut.finetune.run`.  Returns ``config``, ``config_hash``,
+    ``family``, ``sweeps`` (see :func:`compare`) and ``metadata``.
+    """
+    from .presets import get_preset
+
+    evaluation = get_preset(preset)["evaluation"]
+    settings = {"criteria": FAMILY_CRITERIA, "bias_modes": BIAS_MODES, **evaluation}
+
+    def compute(model, data, config):
+        start = time.perf_counter()
+        body = compare(model, data.x_test, data.y_test, evaluation["amounts"],
+                       evaluation["mc_samples"])
+        return body, {"sweeps": time.perf_counter() - start}
+
+    return experiment.derived("criteria", dataset, method, preset, settings, compute,
+                              seed=seed, device=device, results=results, recompute=recompute)

@@ -1,0 +1,193 @@
+"""The fine-tuning arm (Han et al. 2015): prune, then retrain the survivors with the mask fixed.
+
+The study pruned without retraining.  Here every trained model is pruned at each fraction of
+the preset's ``finetune["amounts"]`` (BBB by SNR |μ|/σ, the baselines by global L1, biases
+ranked with the weights, as in the main sweep) and trained again for ``finetune["epochs"]``
+epochs at ``finetune["lr_factor"]`` times the training learning rate, with the training
+protocol otherwise unchanged (batch, Adam, dropout, BBB samples and complexity weighting).
+
+The mask is held fixed, provably (``tests/test_finetune.py``):
+
+* deterministic nets — ``torch.nn.utils.prune.custom_from_mask`` on every weight and bias, so
+  forward multiplies by the mask; made permanent with ``prune.remove`` afterwards;
+* BBB — the pruned entries keep μ = 0 and ρ = −∞ (σ = 0): their gradients are masked, so the
+  optimiser never moves them, and they leave the complexity cost, where a point mass at 0
+  would contribute −log 0 (:func:`bnntut.bayes.complexity_cost`); μ and ρ of the survivors
+  are trained.
+
+``run`` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json`` and reuses
+it while it is current (see :func:`bnntut.experiment.derived`); levels already fine-tuned are
+kept in a partial file, so an interrupted run resumes at the next level.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import torch
+from torch.nn.utils import prune as torch_prune
+
+from . import evaluate, experiment, prune, storage
+from .bayes import sigma, variational_pairs
+from .data import Dataset
+from .models import clone, is_bayesian
+from .presets import get_preset
+from .train import fit
+
+
+def criterion_for(model) -> str:
+    """The main sweep's criterion: ``snr`` for Bayesian nets, ``l1`` otherwise."""
+    return "snr" if is_bayesian(model) else "l1"
+
+
+@torch.no_grad()
+def kept_masks(model) -> list[torch.Tensor]:
+    """Bool masks of the unpruned entries of a Bayesian net, one per variational tensor
+    (sampling order); pruned means μ = 0 and σ = 0."""
+    return [~((mu == 0) & (sigma(rho) == 0)) for mu, rho in variational_pairs(model)]
+
+
+def fine_tune(pruned, data: Dataset, *, epochs: int, lr: float, seed: int = 0,
+              n_samples: int = 2, kl_weighting: str = "paper", batch_size: int = 100,
+              progress: bool = True, label: str = ""):
+    """Retrain a pruned model with its pruned entries held at exactly 0.
+
+    Parameters
+    ----------
+    pruned : MLP or BayesianMLP
+        A pruned model (from :mod:`bnntut.prune`); left untouched.
+    data : Dataset
+        Training and test tensors, on the device to train on.
+    epochs, lr, seed, n_samples, kl_weighting, batch_size
+        As for :func:`bnntut.train.fit`.
+    progress : bool
+        Show a progress bar.
+    label : str
+        Progress-bar description.
+
+    Returns
+    -------
+    model : MLP or BayesianMLP
+        The fine-tuned copy, in eval mode, with the same entries removed as ``pruned``.
+    history : list of dict
+        Per-epoch records of :func:`bnntut.train.fit`.
+    """
+    model = clone(pruned).to(data.x_train.device)
+    common = dict(epochs=epochs, lr=lr, seed=seed, batch_size=batch_size, progress=progress,
+                  label=label)
+    if is_bayesian(model):
+        history = fit(model, data, n_samples=n_samples, kl_weighting=kl_weighting,
+                      keep=kept_masks(model), **common)
+        return model, history
+    targets = [(linear, name) for linear in model.linears for name in ("weight", "bias")]
+    for module, name in targets:
+        torch_prune.custom_from_mask(module, name, mask=getattr(module, name) != 0)
+    history = fit(model, data, **common)
+    for module, name in targets:
+        torch_prune.remove(module, name)
+    return model.eval(), history
+
+
+def _scores(model, data: Dataset, mc_samples: int, seed: int) -> dict:
+    scores = {"accuracy": evaluate.accuracy(model, data.x_test, data.y_test)}
+    if is_bayesian(model) and mc_samples:
+        scores["accuracy_mc"] = evaluate.accuracy(model, data.x_test, data.y_test,
+                                                  samples=mc_samples, seed=seed)
+    return scores
+
+
+def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int = 10,
+        progress: bool = True, partial: str | os.PathLike | None = None,
+        label: str = "") -> dict:
+    """Prune ``model`` at every amount of ``settings`` and fine-tune each pruned copy.
+
+    Parameters
+    ----------
+    model : MLP or BayesianMLP
+        The trained model; left untouched.
+    data : Dataset
+        On the device to train on.
+    training : dict
+        The ``train`` part of the model's configuration (lr, seed, batch, samples, weighting).
+    settings : dict
+        ``amounts`` (fractions to remove), ``epochs``, ``lr_factor``.
+    mc_samples : int
+        Monte Carlo samples of BBB's second accuracy (0 to skip).
+    progress : bool
+        Show progress bars.
+    partial : path-like, optional
+        JSON file of the levels done so far (written after each level, read on restart).
+    label : str
+        Progress-bar prefix.
+
+    Returns
+    -------
+    dict
+        ``criterion`` and ``levels``: per amount the measured ``sparsity`` (before and after,
+        equal), ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``) and
+        the fine-tuning ``history``.
+    """
+    criterion = criterion_for(model)
+    key = storage.config_hash({"training": training, "settings": settings,
+                               "mc_samples": mc_samples})
+    levels: list[dict] = []
+    if partial is not None and os.path.exists(partial):
+        stored = storage.read_json(partial)
+        if stored.get("key") == key:
+            levels = stored["levels"]
+    for amount in settings["amounts"][len(levels):]:
+        pruned = prune.get_criterion(criterion)(model, amount)
+        tuned, history = fine_tune(
+            pruned, data, epochs=settings["epochs"], lr=training["lr"] * settings["lr_factor"],
+            seed=training["seed"], n_samples=training["n_samples"],
+            kl_weighting=training["kl_weighting"], batch_size=training["batch_size"],
+            progress=progress, label=f"{label} fine-tune {amount:.0%}")
+        before, after = prune.sparsity(pruned), prune.sparsity(tuned)
+        if before != after:
+            raise AssertionError(f"fine-tuning changed the pruned fraction: {before} -> {after}")
+        levels.append({"amount": amount, "sparsity": after,
+                       "before": _scores(pruned, data, mc_samples, training["seed"]),
+                       "after": _scores(tuned, data, mc_samples, training["seed"]),
+                       "history": history})
+        if partial is not None:
+            storage.write_json(partial, {"key": key, "levels": levels})
+    return {"criterion": criterion, "levels": levels}
+
+
+def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
+        device="auto", results: str | os.PathLike | None = None, recompute: bool = False,
+        progress: bool = True) -> dict:
+    """The fine-tuning arm of one trained model: loaded when current, else computed.
+
+    Parameters
+    ----------
+    dataset, method, preset, seed
+        Which trained model (see :func:`bnntut.experiment.run`; trained first if missing).
+    device : {"auto", "cpu", "cuda"}
+    results : path-like, optional
+        Results folder.
+    recompute : bool
+        Recompute even when a current result exists.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        ``config``, ``config_hash``, ``training`` (hash of the model's configuration),
+        ``criterion``, ``levels`` (see :func:`arm`), ``metadata``.
+    """
+    settings = get_preset(preset)["finetune"]
+
+    def compute(model, data, config):
+        partial = experiment.derived_path(config, "finetune", results).with_suffix(".partial")
+        start = time.perf_counter()
+        body = arm(model, data, config["train"], settings,
+                   mc_samples=config["evaluation"]["mc_samples"], progress=progress,
+                   partial=partial, label=f"{dataset}/{method}")
+        partial.unlink(missing_ok=True)
+        return body, {"fine_tune": time.perf_counter() - start}
+
+    return experiment.derived("finetune", dataset, method, preset, settings, compute,
+                              seed=seed, device=device, results=results, recompute=recompute)
