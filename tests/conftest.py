@@ -40,7 +40,7 @@ def net():
 def tiny_preset(monkeypatch, dataset):
     """Registers preset 'tiny' (small nets, 2 epochs, short sweep) and serves synthetic data."""
     tiny = copy.deepcopy(presets.QUICK)
-    for entry in tiny["methods"].values():
+    for entry in [*tiny["methods"].values(), *tiny["ablations"].values()]:
         entry["model"]["hidden"] = [32, 16]
     tiny["subset"] = None
     tiny["evaluation"] = {"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}

@@ -15,7 +15,7 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.py"))
 #: Chapters with at least this many figures.
 MIN_FIGURES = {"intro": 0, "prior": 2, "bayes_by_backprop": 2, "baselines": 2, "weights": 3,
                "pruning": 2, "evaluation": 1, "reproduction_notes": 0, "uncertainty": 2,
-               "compression": 2}
+               "compression": 2, "fair_comparison": 3}
 
 pytestmark = pytest.mark.skipif(not HTML, reason="set BNNTUT_BOOK_HTML to the built book")
 

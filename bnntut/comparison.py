@@ -1,0 +1,383 @@
+"""A fair comparison: results across seeds and the arms beyond the study, as tables and figures.
+
+Used by the chapter ``book/fair_comparison``.  Loading never trains in ``paper`` mode: a
+chapter built from committed results shows the seeds and arms that were run (and says which);
+``compute=True`` (quick mode, or a reader with time) runs what is missing through
+:func:`bnntut.experiment.run`, :func:`bnntut.criteria.run` and :func:`bnntut.finetune.run`.
+
+Intervals over seeds (:func:`interval`): with fewer than :data:`T_INTERVAL_MIN_N` seeds the
+range (min–max) is shown, from that many on a 95 % Student-t interval of the mean.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+
+from . import criteria, experiment, finetune
+from .plots import DATASET_LABELS, METHOD_COLORS
+from .presets import ABLATION_LABELS, METHOD_LABELS, method_config
+
+#: Seeds of the comparison (the preset's own seed, 0, and two more).
+SEEDS = (0, 1, 2)
+
+#: From this many seeds on, :func:`interval` gives a 95 % t-interval instead of min–max.
+T_INTERVAL_MIN_N = 5
+
+#: Two-sided 95 % quantiles of Student's t by degrees of freedom (df > 30: normal, 1.96).
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+         9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+
+#: The complexity weightings of the KL ablation and the method trained with each.
+KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
+KL_COLORS = {"paper": "#D55E00", "blundell": "#0072B2", "uniform": "#009E73"}
+
+#: Line style of each bias mode of the criteria comparison.
+BIAS_STYLES = {"with_bias": "-", "weights_only": "--"}
+BIAS_MODES_ORDER = tuple(BIAS_STYLES)
+CRITERION_COLORS = {"snr": "#D55E00", "l1": "#0072B2", "l1-layer": "#009E73",
+                    "random": "#999999"}
+
+
+def label(method: str) -> str:
+    """Readable name of a method or ablation."""
+    return {**METHOD_LABELS, **ABLATION_LABELS}.get(method, method)
+
+
+def _t_quantile(df: int) -> float:
+    if df > 30:
+        return 1.96
+    return T_975[max(k for k in T_975 if k <= df)]   # conservative between table entries
+
+
+def interval_kind(n: int) -> str:
+    """What :func:`interval` gives for ``n`` values: ``single``, ``min-max`` or ``95% t``."""
+    if n < 1:
+        raise ValueError(f"need at least one value, got {n}")
+    return "single" if n == 1 else "min-max" if n < T_INTERVAL_MIN_N else "95% t"
+
+
+def interval(values: Sequence[float]) -> dict:
+    """Mean of ``values`` and an interval around it.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``low``, ``high``, ``n`` and ``kind``: ``"95% t"`` (mean ± t·s/√n) when
+        ``n >= T_INTERVAL_MIN_N``, ``"min-max"`` when 2 <= n < that, ``"single"`` for one.
+
+    Raises
+    ------
+    ValueError
+        For no values.
+    """
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("interval needs at least one value")
+    n, mean = len(values), statistics.fmean(values)
+    kind = interval_kind(n)
+    if kind == "single":
+        return {"mean": mean, "low": mean, "high": mean, "n": 1, "kind": kind}
+    if kind == "min-max":
+        return {"mean": mean, "low": min(values), "high": max(values), "n": n, "kind": kind}
+    half = _t_quantile(n - 1) * statistics.stdev(values) / math.sqrt(n)
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n, "kind": "95% t"}
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _stored(config: dict, results) -> dict | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", experiment.StaleResultWarning)
+        return experiment.load_result(config, results)
+
+
+def seed_results(preset: str, datasets: Sequence[str], methods: Sequence[str],
+                 seeds: Sequence[int] = SEEDS, compute: bool = False,
+                 results=None) -> dict[str, dict[str, dict[int, dict]]]:
+    """``{dataset: {method: {seed: result}}}`` of the training results.
+
+    ``compute=False`` keeps only current stored results (missing seeds are left out);
+    ``compute=True`` runs the missing ones.
+    """
+    out: dict = {}
+    for dataset in datasets:
+        out[dataset] = {}
+        for method in methods:
+            found = {}
+            for seed in seeds:
+                if compute:
+                    found[seed] = experiment.run(dataset, method, preset, seed=seed,
+                                                 results=results, progress=False)
+                else:
+                    stored = _stored(method_config(preset, dataset, method, seed=seed), results)
+                    if stored is not None:
+                        found[seed] = stored
+            out[dataset][method] = found
+    return out
+
+
+def derived_results(kind: str, preset: str, datasets: Sequence[str], methods: Sequence[str],
+                    seed: int = 0, compute: bool = False, results=None) -> dict:
+    """``{dataset: {method: result}}`` of ``kind`` (``"criteria"`` or ``"finetune"``) for one
+    seed; without ``compute``, only stored results (those whose training result is current)."""
+    module = {"criteria": criteria, "finetune": finetune}[kind]
+    out: dict = {}
+    for dataset in datasets:
+        out[dataset] = {}
+        for method in methods:
+            config = method_config(preset, dataset, method, seed=seed)
+            path = experiment.derived_path(config, kind, results)
+            if compute or (path.exists() and _stored(config, results) is not None):
+                kwargs = {"progress": False} if kind == "finetune" else {}
+                out[dataset][method] = module.run(dataset, method, preset, seed=seed,
+                                                  results=results, **kwargs)
+    return out
+
+
+# ------------------------------------------------------------------------------- seeds
+
+
+def _sweep_values(result: dict, amount: float, ensemble: bool = False) -> float:
+    sweeps = result["prune"]
+    sweep = sweeps["snr" if "snr" in sweeps else "l1"]
+    column = "accuracy_mc" if ensemble and "accuracy_mc" in sweep else "accuracy"
+    return sweep[column][sweep["amounts"].index(amount)]
+
+
+def seed_intervals(by_seed: dict[int, dict], amounts: Sequence[float],
+                   ensemble: bool = False) -> dict[float, dict]:
+    """Per pruned fraction, the :func:`interval` of the accuracy over the seeds of one model
+    (BBB: SNR pruning; ``ensemble`` picks the Monte Carlo accuracy)."""
+    return {a: interval([_sweep_values(r, a, ensemble) for r in by_seed.values()])
+            for a in amounts}
+
+
+def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]) -> str:
+    """Markdown table: per method (BBB twice: posterior mean, ensemble) and pruned fraction,
+    the mean accuracy over seeds with its interval and the number of seeds."""
+    head = "| Method | seeds | " + " | ".join(f"{a:.0%} removed" for a in amounts) + " |"
+    lines = [head, "|---" * (len(amounts) + 2) + "|"]
+    for method, by_seed in by_method.items():
+        if not by_seed:
+            continue
+        bayesian = "snr" in next(iter(by_seed.values()))["prune"]
+        for ensemble in ((False, True) if bayesian else (False,)):
+            stats = seed_intervals(by_seed, amounts, ensemble)
+            name = label(method) + ((", ensemble" if ensemble else ", posterior mean")
+                                    if bayesian else "")
+            cells = []
+            for a in amounts:
+                s = stats[a]
+                extra = "" if s["kind"] == "single" else \
+                    f"<br><small>{s['low']:.4f} – {s['high']:.4f}</small>"
+                cells.append(f"**{s['mean']:.4f}**{extra}")
+            seeds = ", ".join(str(k) for k in sorted(by_seed))
+            lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
+    """Accuracy against the pruned fraction, mean over seeds (line) and interval (band), one
+    panel per dataset (BBB: SNR, posterior mean; baselines: global L1)."""
+    fig, axes = plt.subplots(1, len(by_dataset), figsize=(12, 4.2), squeeze=False)
+    for ax, (dataset, by_method) in zip(axes[0], by_dataset.items()):
+        for method, by_seed in by_method.items():
+            if not by_seed:
+                continue
+            amounts = next(iter(by_seed.values()))["prune"]["l1"]["amounts"]
+            stats = seed_intervals(by_seed, amounts)
+            mean = [stats[a]["mean"] for a in amounts]
+            color = METHOD_COLORS.get(method)
+            ax.plot(amounts, mean, "-", color=color, lw=2,
+                    label=f"{label(method)} (n={len(by_seed)})")
+            ax.fill_between(amounts, [stats[a]["low"] for a in amounts],
+                            [stats[a]["high"] for a in amounts], color=color, alpha=0.2, lw=0)
+        ax.set_title(DATASET_LABELS.get(dataset, dataset))
+        ax.set_xlabel("fraction of parameters removed")
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+# ---------------------------------------------------------------------------- criteria
+
+
+def criteria_figure(by_method: dict[str, dict], dataset: str):
+    """One panel per model: accuracy against the pruned fraction for every criterion of its
+    family, biases ranked with the weights (solid) or left in place (dashed).  Posterior mean
+    for BBB, eval mode for the baselines."""
+    methods = list(by_method)
+    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods) + 1, 3.4),
+                             sharey=True, squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        result = by_method[method]
+        names = criteria.CRITERION_LABELS[result["family"]]
+        for mode, style in BIAS_STYLES.items():
+            for criterion, sweep in result["sweeps"][mode].items():
+                ax.plot(sweep["amounts"], sweep["accuracy"], style,
+                        color=CRITERION_COLORS[criterion], lw=1.6,
+                        label=names[criterion] if mode == "with_bias" else None)
+        ax.set_title(label(method), fontsize=9)
+        ax.set_xlabel("fraction removed")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0][0].set_ylabel("test accuracy")
+    fig.suptitle(f"{DATASET_LABELS.get(dataset, dataset)}: pruning criteria "
+                 "(solid: biases ranked too; dashed: weights only)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def criteria_table(by_method: dict[str, dict], amount: float = 0.9) -> str:
+    """Markdown table: accuracy after removing ``amount`` for every model and criterion, with
+    and without the biases in the ranking (BBB: posterior mean / ensemble)."""
+    lines = [f"| Model ({amount:.0%} removed) | Criterion | biases ranked too | weights only |",
+             "|---|---|---|---|"]
+    for method, result in by_method.items():
+        names = criteria.CRITERION_LABELS[result["family"]]
+        for criterion in result["sweeps"]["with_bias"]:
+            cells = []
+            for mode in BIAS_MODES_ORDER:
+                sweep = result["sweeps"][mode][criterion]
+                k = sweep["amounts"].index(amount)
+                cell = f"{sweep['accuracy'][k]:.4f}"
+                if "accuracy_mc" in sweep:
+                    cell += f" / {sweep['accuracy_mc'][k]:.4f}"
+                cells.append(cell)
+            lines.append(f"| {label(method)} | {names[criterion]} | " + " | ".join(cells)
+                         + " |")
+    return "\n".join(lines)
+
+
+def best_criterion(result: dict, amount: float, mode: str = "with_bias") -> tuple[str, float]:
+    """The criterion with the highest accuracy after removing ``amount``, and that accuracy."""
+    scores = {c: s["accuracy"][s["amounts"].index(amount)]
+              for c, s in result["sweeps"][mode].items()}
+    best = max(scores, key=scores.get)
+    return best, scores[best]
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+
+def finetune_figure(by_dataset: dict[str, dict[str, dict]], ensemble: bool = False):
+    """Accuracy after pruning without (dashed, open marker) and with fine-tuning (solid),
+    one panel per dataset."""
+    fig, axes = plt.subplots(1, len(by_dataset), figsize=(12, 4.2), squeeze=False)
+    for ax, (dataset, by_method) in zip(axes[0], by_dataset.items()):
+        for method, result in by_method.items():
+            amounts = [lv["amount"] for lv in result["levels"]]
+            key = "accuracy_mc" if ensemble and "accuracy_mc" in result["levels"][0]["after"] \
+                else "accuracy"
+            color = METHOD_COLORS.get(method)
+            ax.plot(amounts, [lv["before"][key] for lv in result["levels"]], "--o", ms=4,
+                    mfc="white", color=color, lw=1.2)
+            ax.plot(amounts, [lv["after"][key] for lv in result["levels"]], "-o", ms=4,
+                    color=color, lw=2, label=label(method))
+        ax.set_title(DATASET_LABELS.get(dataset, dataset))
+        ax.set_xlabel("fraction of parameters removed")
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8,
+               title="solid: fine-tuned with the mask fixed; dashed: pruned only",
+               title_fontsize=8)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig
+
+
+def finetune_table(by_method: dict[str, dict]) -> str:
+    """Markdown table: per model and pruned fraction, accuracy pruned only → fine-tuned
+    (BBB: posterior mean; the ensemble in small print)."""
+    amounts = [lv["amount"] for lv in next(iter(by_method.values()))["levels"]]
+    lines = ["| Model | " + " | ".join(f"{a:.0%} removed" for a in amounts) + " |",
+             "|---" * (len(amounts) + 1) + "|"]
+    for method, result in by_method.items():
+        cells = []
+        for lv in result["levels"]:
+            cell = f"{lv['before']['accuracy']:.4f} → **{lv['after']['accuracy']:.4f}**"
+            if "accuracy_mc" in lv["after"]:
+                cell += (f"<br><small>ensemble {lv['before']['accuracy_mc']:.4f} → "
+                         f"{lv['after']['accuracy_mc']:.4f}</small>")
+            cells.append(cell)
+        lines.append(f"| {label(method)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------- KL ablation
+
+
+def kl_results(preset: str, datasets: Sequence[str], seed: int = 0, compute: bool = False,
+               results=None) -> dict[str, dict[str, dict]]:
+    """``{dataset: {weighting: result}}`` of BBB trained with each complexity weighting
+    (stored only, unless ``compute``)."""
+    found = seed_results(preset, datasets, list(KL_METHODS.values()), (seed,), compute, results)
+    return {d: {w: found[d][m][seed] for w, m in KL_METHODS.items() if seed in found[d][m]}
+            for d in datasets}
+
+
+def kl_figure(by_dataset: dict[str, dict[str, dict]]):
+    """Per dataset: the SNR density in dB of the trained posterior (Blundell et al.'s
+    Figure 4) for each weighting, and the accuracy after SNR pruning."""
+    fig, axes = plt.subplots(len(by_dataset), 2, figsize=(11, 3.4 * len(by_dataset)),
+                             squeeze=False)
+    for row, (dataset, by_weighting) in zip(axes, by_dataset.items()):
+        for weighting, result in by_weighting.items():
+            color = KL_COLORS[weighting]
+            h = result["weights"]["snr_db"]
+            widths = [b - a for a, b in zip(h["edges"][:-1], h["edges"][1:])]
+            density = [c / (h["n"] * w) for c, w in zip(h["counts"], widths)]
+            centres = [(a + b) / 2 for a, b in zip(h["edges"][:-1], h["edges"][1:])]
+            row[0].plot(centres, density, color=color, lw=1.8, label=weighting)
+            sweep = result["prune"]["snr"]
+            row[1].plot(sweep["amounts"], sweep["accuracy"], "-o", ms=3, color=color, lw=1.8,
+                        label=weighting)
+        name = DATASET_LABELS.get(dataset, dataset)
+        row[0].set_title(f"{name}: signal-to-noise ratio of the posterior")
+        row[0].set_xlabel("10 log10 |μ|/σ (dB)")
+        row[0].set_ylabel("density")
+        row[0].legend(title="KL weighting", fontsize=8)
+        row[1].set_title(f"{name}: accuracy after SNR pruning")
+        row[1].set_xlabel("fraction of parameters removed")
+        row[1].set_ylabel("test accuracy (posterior mean)")
+        row[1].set_ylim(0, 1)
+        row[1].legend(title="KL weighting", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def kl_table(by_weighting: dict[str, dict], amounts: Sequence[float]) -> str:
+    """Markdown table: per weighting, the final complexity cost per minibatch, mean σ, the
+    median SNR (dB) and the accuracy after SNR pruning."""
+    head = ("| KL weighting | mean σ | median SNR (dB) | "
+            + " | ".join(f"{a:.0%} removed" for a in amounts) + " |")
+    lines = [head, "|---" * (len(amounts) + 3) + "|"]
+    for weighting, result in by_weighting.items():
+        sweep = result["prune"]["snr"]
+        cells = [f"{sweep['accuracy'][sweep['amounts'].index(a)]:.4f}" for a in amounts]
+        lines.append(f"| {weighting} | {result['weights']['mean_sigma']:.4f} | "
+                     f"{histogram_median(result['weights']['snr_db']):.1f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def histogram_median(h: dict) -> float:
+    """The median of a stored histogram (linear within its bin; under/overflow counted)."""
+    target = h["n"] / 2
+    running = h["below"]
+    if running >= target:
+        return h["edges"][0]
+    for count, lo, hi in zip(h["counts"], h["edges"][:-1], h["edges"][1:]):
+        if running + count >= target:
+            return lo + (hi - lo) * (target - running) / count
+        running += count
+    return h["edges"][-1]

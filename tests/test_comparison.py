@@ -1,0 +1,79 @@
+import math
+
+import matplotlib
+import pytest
+
+from bnntut import comparison
+
+matplotlib.use("Agg")
+
+
+def test_interval_kinds():
+    assert comparison.interval([0.5]) == {"mean": 0.5, "low": 0.5, "high": 0.5, "n": 1,
+                                          "kind": "single"}
+    small = comparison.interval([0.1, 0.3, 0.2])
+    assert small["kind"] == "min-max" and (small["low"], small["high"]) == (0.1, 0.3)
+    assert small["mean"] == pytest.approx(0.2)
+    values = [0.1, 0.2, 0.3, 0.4, 0.5]
+    big = comparison.interval(values)
+    half = 2.776 * math.sqrt(0.025) / math.sqrt(5)      # t(0.975, 4) · s / √n
+    assert big["kind"] == "95% t"
+    assert (big["low"], big["high"]) == pytest.approx((0.3 - half, 0.3 + half))
+    with pytest.raises(ValueError):
+        comparison.interval([])
+    assert comparison.interval_kind(comparison.T_INTERVAL_MIN_N) == "95% t"
+
+
+def test_histogram_median():
+    h = {"edges": [0.0, 1.0, 2.0, 3.0], "counts": [1, 2, 1], "below": 0, "above": 0, "n": 4}
+    assert comparison.histogram_median(h) == pytest.approx(1.5)
+    h_below = {**h, "below": 10, "n": 14}
+    assert comparison.histogram_median(h_below) == 0.0
+
+
+def _result(accuracies, seed=0, bayesian=False):
+    amounts = [0.0, 0.5, 0.9]
+    sweep = {"amounts": amounts, "accuracy": accuracies, "sparsity": amounts}
+    prune = {"l1": dict(sweep)}
+    if bayesian:
+        prune["snr"] = {**sweep, "accuracy_mc": [a - 0.01 for a in accuracies]}
+    return {"prune": prune, "config": {"train": {"seed": seed}}}
+
+
+def test_seed_table_and_figure():
+    by_method = {"sgd": {0: _result([0.9, 0.8, 0.5]), 1: _result([0.92, 0.7, 0.3], 1)},
+                 "bbb": {0: _result([0.95, 0.9, 0.6], bayesian=True)}}
+    table = comparison.seed_table(by_method, (0.0, 0.9))
+    assert "**0.9100**<br><small>0.9000 – 0.9200</small>" in table   # sgd at 0 %
+    assert "| Bayes by Backprop, ensemble | 0 | **0.9400** | **0.5900** |" in table
+    fig = comparison.seed_figure({"mnist": by_method})
+    assert len(fig.axes[0].lines) == 2
+
+
+def test_seed_results_without_compute_loads_only(tiny_preset, tmp_path):
+    found = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1), results=tmp_path)
+    assert found == {"mnist": {"sgd": {}}}
+    computed = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1), compute=True,
+                                       results=tmp_path)
+    assert sorted(computed["mnist"]["sgd"]) == [0, 1]
+    again = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1, 2), results=tmp_path)
+    assert sorted(again["mnist"]["sgd"]) == [0, 1]
+
+
+def test_derived_tables(tiny_preset, tmp_path):
+    crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
+                                      results=tmp_path)
+    assert crit == {"mnist": {}}     # nothing stored, nothing computed
+    crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
+                                      compute=True, results=tmp_path)
+    table = comparison.criteria_table(crit["mnist"], 0.9)
+    assert "per-layer L1" in table and "SNR |μ|/σ" in table
+    comparison.criteria_figure(crit["mnist"], "mnist")
+    ft = comparison.derived_results("finetune", "tiny", ["mnist"], ["sgd", "bbb"],
+                                    compute=True, results=tmp_path)
+    assert "→" in comparison.finetune_table(ft["mnist"])
+    comparison.finetune_figure(ft)
+    kl = comparison.kl_results("tiny", ["mnist"], compute=True, results=tmp_path)
+    assert set(kl["mnist"]) == {"paper", "blundell", "uniform"}
+    assert "| uniform |" in comparison.kl_table(kl["mnist"], (0.0, 0.5))
+    comparison.kl_figure(kl)
