@@ -61,3 +61,13 @@ def test_real_data_shapes(name):
     sub = data.load(name, subset=(1000, 500))
     assert sub.x_train.shape == (1000, 784) and len(sub.y_test) == 500
     assert torch.bincount(sub.y_train, minlength=10).min() >= 80
+
+
+@pytest.mark.skipif(not REAL, reason="needs the real datasets ($BNNTUT_DATA)")
+def test_pixel_divisor_scales_the_images():
+    plain = data.load("mnist", subset=(100, 100))
+    blundell = data.load("mnist", subset=(100, 100), pixel_divisor=126.0)
+    torch.testing.assert_close(blundell.x_train, plain.x_train * (255.0 / 126.0))
+    assert blundell.x_train.max() == pytest.approx(255 / 126)
+    with pytest.raises(ValueError, match="pixel_divisor"):
+        data.load("mnist", pixel_divisor=0)

@@ -122,3 +122,87 @@ def test_cli_help_explains_options():
     bad = subprocess.run([sys.executable, "-m", "bnntut", "reproduce", "--preset", "x"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "paper" in bad.stderr
+
+
+def test_arms_beyond_the_study_leave_the_studys_configurations_alone():
+    """Adding ablations, fine-tuning settings and presets must not change the hash of any
+    committed result (they would all turn stale)."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "results" / "paper"
+    for path in committed.glob("*/*.json"):
+        if path.name.count(".") > 1:        # derived results: <method>.<kind>.json
+            continue
+        stored = json.loads(path.read_text())
+        config = presets.method_config("paper", stored["config"]["dataset"],
+                                       stored["config"]["method"],
+                                       seed=stored["config"]["train"]["seed"])
+        assert storage.config_hash(config) == stored["config_hash"], path
+
+
+def test_ablations_and_blundell_preset():
+    kl = presets.method_config("paper", "mnist", "bbb-kl-uniform")
+    assert kl["train"]["kl_weighting"] == "uniform"
+    assert kl["model"] == presets.method_config("paper", "mnist", "bbb")["model"]
+    assert "preprocessing" not in kl
+    blundell = presets.method_config("blundell", "mnist", "bbb")
+    assert blundell["model"]["hidden"] == [1200, 1200]
+    assert blundell["train"]["epochs"] == 600 and blundell["train"]["batch_size"] == 128
+    assert blundell["preprocessing"] == {"pixel_divisor": 126.0}
+    assert blundell["subset"] == [50000, 10000]
+    with pytest.raises(ValueError, match="bbb-kl-blundell"):
+        presets.method_config("paper", "mnist", "bbb-kl-nothing")
+    with pytest.raises(ValueError, match="allowed: mnist"):
+        presets.method_config("blundell", "fashion-mnist", "bbb")
+
+
+def test_cli_seeds_and_jobs(results, capsys):
+    assert cli.main(["reproduce", "--preset", "tiny", "--datasets", "mnist", "--methods",
+                     "sgd", "--seeds", "0", "3", "--out", str(results)]) == 0
+    folder = results / "tiny" / "mnist"
+    assert (folder / "sgd.json").exists() and (folder / "sgd-seed3.json").exists()
+    record = json.loads((results / "tiny" / "reproduce-cpu_seeds-0-3_mnist_sgd.json")
+                        .read_text())
+    assert [r["seed"] for r in record["runs"]] == [0, 3] and record["jobs"] == 1
+    assert cli.main(["criteria", "--preset", "tiny", "--datasets", "mnist", "--methods",
+                     "sgd", "--seeds", "3", "--out", str(results)]) == 0
+    assert (folder / "sgd-seed3.criteria.json").exists()
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--preset", "tiny", "--jobs", "0", "--out", str(results)])
+
+
+def test_checkpoint_every(tmp_path, dataset):
+    torch.manual_seed(0)
+    from bnntut import models
+
+    net = models.mlp(hidden=(32, 16))
+    saved = []
+    ckpt = tmp_path / "c.pt"
+
+    def watch(record):
+        saved.append(ckpt.exists() and torch.load(ckpt, weights_only=True)["history"][-1]["epoch"])
+
+    train.fit(net, dataset, epochs=5, batch_size=50, checkpoint_path=ckpt, checkpoint_every=2,
+              on_epoch_end=watch, progress=False)
+    assert saved == [False, 2, 2, 4, 5]
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        train.fit(net, dataset, epochs=1, checkpoint_every=0, progress=False)
+
+
+def test_commit_outside_a_checkout(monkeypatch, tmp_path):
+    from bnntut import metadata
+
+    monkeypatch.setenv(metadata.COMMIT_ENV, "abc123")
+    assert metadata.git_commit.__wrapped__(tmp_path) == "abc123"
+    monkeypatch.delenv(metadata.COMMIT_ENV)
+    assert metadata.git_commit.__wrapped__(tmp_path) == "unknown"
+
+
+def test_derived_result_turns_stale_with_its_model(results, tiny_preset, retrain_in_place):
+    from bnntut import criteria
+
+    first = criteria.run("mnist", "sgd", "tiny", device="cpu", results=results)
+    tiny_preset["train"]["epochs"] = 1          # another training configuration
+    with pytest.warns(experiment.StaleResultWarning):
+        second = criteria.run("mnist", "sgd", "tiny", device="cpu", results=results)
+    assert second["config_hash"] != first["config_hash"]
