@@ -175,8 +175,8 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     Returns
     -------
     dict
-        ``config``, ``config_hash``, ``training`` (hash of the model's configuration),
-        ``criterion``, ``levels`` (see :func:`arm`), ``metadata``.
+        ``config`` (the training configuration, its hash and the settings),
+        ``config_hash``, ``criterion``, ``levels`` (see :func:`arm`), ``metadata``.
     """
     settings = get_preset(preset)["finetune"]
 
