@@ -313,6 +313,24 @@ def finetune_table(by_method: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def finetune_findings(by_method: dict[str, dict], amounts: Sequence[float]) -> list[str]:
+    """One Markdown sentence per amount: the best model pruned only and after fine-tuning."""
+    lines = []
+    for amount in amounts:
+        scores = {stage: {m: next(lv[stage]["accuracy"] for lv in r["levels"]
+                                  if lv["amount"] == amount)
+                          for m, r in by_method.items()}
+                  for stage in ("before", "after")}
+        best = {stage: max(s, key=s.get) for stage, s in scores.items()}
+        lines.append(
+            f"- {amount:.0%} removed: pruned only, the best is {label(best['before'])} "
+            f"({scores['before'][best['before']]:.4f}); fine-tuned, "
+            f"**{label(best['after'])}** ({scores['after'][best['after']]:.4f}), with BBB "
+            f"at {scores['after'].get('bbb', float('nan')):.4f} and the \"SGD\" net at "
+            f"{scores['after'].get('sgd', float('nan')):.4f}.")
+    return lines
+
+
 # ------------------------------------------------------------------------- KL ablation
 
 

@@ -168,6 +168,12 @@ for dataset in DATASETS:
         display(book.markdown(f"**{plots.DATASET_LABELS[dataset]}** — pruned only → "  # noqa: F821
                               "fine-tuned:\n\n" + comparison.finetune_table(ft[dataset])))
 
+# %%
+book.markdown("\n".join(
+    f"**{plots.DATASET_LABELS[d]}**\n\n" + "\n".join(
+        comparison.finetune_findings(ft[d], [a for a in settings["amounts"] if a >= 0.9]))
+    for d in DATASETS if ft[d]) or "No fine-tuning results are committed yet.")
+
 # %% [markdown]
 # ## 4. The KL schedule
 #
@@ -226,7 +232,9 @@ book.markdown(text)
 # %% [markdown]
 # ## What each arm costs
 #
-# Wall time of each arm as recorded in the results' metadata (the device is named with it):
+# Wall time of each arm as recorded in the results' metadata, on the device named in each
+# result (on the two-core CPU, other work shared the cores during parts of some runs, so
+# these are upper bounds):
 
 # %%
 def _seconds(results, key):
