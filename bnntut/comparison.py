@@ -253,8 +253,8 @@ def criteria_table(by_method: dict[str, dict], amount: float = 0.9) -> str:
                 if "accuracy_mc" in sweep:
                     cell += f" / {sweep['accuracy_mc'][k]:.4f}"
                 cells.append(cell)
-            lines.append(f"| {label(method)} | {names[criterion]} | " + " | ".join(cells)
-                         + " |")
+            name = names[criterion].replace("|", "\\|")   # a bare | would end the cell
+            lines.append(f"| {label(method)} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -322,12 +322,13 @@ def finetune_findings(by_method: dict[str, dict], amounts: Sequence[float]) -> l
                           for m, r in by_method.items()}
                   for stage in ("before", "after")}
         best = {stage: max(s, key=s.get) for stage, s in scores.items()}
+        others = ", ".join(f"{label(m)} {scores['after'][m]:.4f}"
+                           for m in ("bbb", "sgd") if m in scores["after"] and m != best["after"])
         lines.append(
             f"- {amount:.0%} removed: pruned only, the best is {label(best['before'])} "
             f"({scores['before'][best['before']]:.4f}); fine-tuned, "
-            f"**{label(best['after'])}** ({scores['after'][best['after']]:.4f}), with BBB "
-            f"at {scores['after'].get('bbb', float('nan')):.4f} and the \"SGD\" net at "
-            f"{scores['after'].get('sgd', float('nan')):.4f}.")
+            f"**{label(best['after'])}** ({scores['after'][best['after']]:.4f})"
+            + (f"; {others}" if others else "") + ".")
     return lines
 
 

@@ -127,8 +127,7 @@ for dataset in DATASETS:
 findings = []
 for dataset in DATASETS:
     for method, result in crit[dataset].items():
-        names = {**comparison.criteria.CRITERION_LABELS["bayesian"],
-                 **comparison.criteria.CRITERION_LABELS["deterministic"]}
+        names = comparison.criteria.CRITERION_LABELS[result["family"]]
         best, accuracy = comparison.best_criterion(result, 0.9)
         best_weights_only, _ = comparison.best_criterion(result, 0.9, "weights_only")
         findings.append(f"- {plots.DATASET_LABELS[dataset]}, {comparison.label(method)}: best "
@@ -169,7 +168,7 @@ for dataset in DATASETS:
                               "fine-tuned:\n\n" + comparison.finetune_table(ft[dataset])))
 
 # %%
-book.markdown("\n".join(
+book.markdown("\n\n".join(
     f"**{plots.DATASET_LABELS[d]}**\n\n" + "\n".join(
         comparison.finetune_findings(ft[d], [a for a in settings["amounts"] if a >= 0.9]))
     for d in DATASETS if ft[d]) or "No fine-tuning results are committed yet.")
