@@ -208,6 +208,15 @@ def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
     return fig
 
 
+def paired_gaps(by_method: dict[str, dict[int, dict]], first: str, second: str,
+                amount: float) -> dict[int, float]:
+    """Per seed trained for both, accuracy of ``first`` minus ``second`` after removing
+    ``amount`` (each by its own criterion; posterior mean for BBB)."""
+    common = sorted(set(by_method.get(first, {})) & set(by_method.get(second, {})))
+    return {s: _sweep_values(by_method[first][s], amount)
+            - _sweep_values(by_method[second][s], amount) for s in common}
+
+
 # ---------------------------------------------------------------------------- criteria
 
 
@@ -387,6 +396,19 @@ def kl_table(by_weighting: dict[str, dict], amounts: Sequence[float]) -> str:
                      f"{histogram_median(result['weights']['snr_db']):.1f} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def kl_findings(by_weighting: dict[str, dict], amounts: Sequence[float]) -> list[str]:
+    """One Markdown line per weighting: median SNR, mean σ and accuracy after SNR pruning."""
+    lines = []
+    for weighting, result in by_weighting.items():
+        sweep = result["prune"]["snr"]
+        accs = ", ".join(f"{sweep['accuracy'][sweep['amounts'].index(a)]:.4f} at {a:.0%}"
+                         for a in amounts)
+        lines.append(f"- **{weighting}**: median SNR "
+                     f"{histogram_median(result['weights']['snr_db']):.1f} dB, mean σ "
+                     f"{result['weights']['mean_sigma']:.4f}; accuracy {accs}.")
+    return lines
 
 
 def histogram_median(h: dict) -> float:

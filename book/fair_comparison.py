@@ -100,6 +100,21 @@ for dataset in DATASETS:
                           "BBB pruned by SNR, baselines by global L1, no fine-tuning:\n\n"
                           + comparison.seed_table(seeds[dataset], TABLE_AMOUNTS)))
 
+# %%
+gap_lines = []
+for dataset in DATASETS:
+    for amount in (0.75, 0.9):
+        gaps = comparison.paired_gaps(seeds[dataset], "bbb", "sgd", amount)
+        if len(gaps) > 1:
+            values = ", ".join(f"{g:+.4f} (seed {s})" for s, g in gaps.items())
+            same = "the same sign for every seed" if len({g > 0 for g in gaps.values()}) == 1 \
+                else "**the sign changes with the seed**"
+            gap_lines.append(f"- {plots.DATASET_LABELS[dataset]}, {amount:.0%} removed: "
+                             f"BBB (SNR) − \"SGD\" (L1) = {values}: {same}.")
+book.markdown("Does the ranking of BBB and the \"SGD\" net survive a change of seed?\n\n"
+              + "\n".join(gap_lines) if gap_lines else
+              "Only one seed is committed for BBB and the \"SGD\" net so far.")
+
 # %% [markdown]
 # ## 2. Pruning criteria on equal terms
 #
@@ -142,8 +157,8 @@ book.markdown("\n".join(findings) if findings else
 #
 # The study pruned and stopped. Han et al. {cite}`han2015learning` retrain the surviving
 # weights after pruning, with the pruned ones held at zero. `bnntut.finetune` does this at
-# each fraction below: the deterministic nets with `torch.nn.utils.prune.custom_from_mask`
-# (forward multiplies by the mask) at a tenth of the training learning rate; BBB by training
+# each fraction below, at a tenth of the training learning rate: the deterministic nets with
+# `torch.nn.utils.prune.custom_from_mask` (forward multiplies by the mask); BBB by training
 # μ and ρ of the survivors — the pruned entries keep μ = 0 and σ = 0 because their gradients
 # are masked, and they leave the complexity cost, where a point mass at zero has no density.
 # Tests check that the removed set is identical before and after, and zero in every sampled
@@ -193,6 +208,13 @@ for dataset in DATASETS:
         display(book.markdown(f"**{plots.DATASET_LABELS[dataset]}** (seed 0; accuracy: "  # noqa: F821
                               "posterior mean after SNR pruning):\n\n"
                               + comparison.kl_table(kl[dataset], TABLE_AMOUNTS)))
+
+# %%
+book.markdown("\n\n".join(
+    f"**{plots.DATASET_LABELS[d]}**\n\n" + "\n".join(comparison.kl_findings(kl[d], (0.75, 0.9)))
+    for d in DATASETS if len(kl[d]) > 1)
+    or "The ablation models are not committed yet: `python -m bnntut reproduce --preset "
+       f"{PRESET} --methods bbb-kl-blundell bbb-kl-uniform`.")
 
 # %% [markdown]
 # ## 5. Blundell's scale

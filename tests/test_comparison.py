@@ -77,3 +77,15 @@ def test_derived_tables(tiny_preset, tmp_path):
     assert set(kl["mnist"]) == {"paper", "blundell", "uniform"}
     assert "| uniform |" in comparison.kl_table(kl["mnist"], (0.0, 0.5))
     comparison.kl_figure(kl)
+
+
+def test_paired_gaps_and_kl_findings():
+    by_method = {"bbb": {0: _result([0.9, 0.8, 0.7], bayesian=True),
+                         1: _result([0.9, 0.8, 0.4], 1, bayesian=True)},
+                 "sgd": {0: _result([0.9, 0.8, 0.5]), 2: _result([0.9, 0.8, 0.5], 2)}}
+    assert comparison.paired_gaps(by_method, "bbb", "sgd", 0.9) == {0: pytest.approx(0.2)}
+    result = _result([0.9, 0.8, 0.7], bayesian=True)
+    result["weights"] = {"mean_sigma": 0.01, "snr_db": {"edges": [0.0, 10.0], "counts": [4],
+                                                          "below": 0, "above": 0, "n": 4}}
+    (line,) = comparison.kl_findings({"paper": result}, (0.9,))
+    assert line == ("- **paper**: median SNR 5.0 dB, mean σ 0.0100; accuracy 0.7000 at 90%.")
