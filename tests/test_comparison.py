@@ -67,7 +67,7 @@ def test_derived_tables(tiny_preset, tmp_path):
     crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
                                       compute=True, results=tmp_path)
     table = comparison.criteria_table(crit["mnist"], 0.9)
-    assert "per-layer L1" in table and "SNR |μ|/σ" in table
+    assert "per-layer L1" in table and "SNR \\|μ\\|/σ" in table   # | escaped in a cell
     comparison.criteria_figure(crit["mnist"], "mnist")
     ft = comparison.derived_results("finetune", "tiny", ["mnist"], ["sgd", "bbb"],
                                     compute=True, results=tmp_path)
