@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 from . import criteria, experiment, finetune
 from .plots import DATASET_LABELS, METHOD_COLORS
 from .presets import ABLATION_LABELS, METHOD_LABELS, method_config
+from .report import accuracy_at
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).
 SEEDS = (0, 1, 2)
@@ -143,18 +144,11 @@ def derived_results(kind: str, preset: str, datasets: Sequence[str], methods: Se
 # ------------------------------------------------------------------------------- seeds
 
 
-def _sweep_values(result: dict, amount: float, ensemble: bool = False) -> float:
-    sweeps = result["prune"]
-    sweep = sweeps["snr" if "snr" in sweeps else "l1"]
-    column = "accuracy_mc" if ensemble and "accuracy_mc" in sweep else "accuracy"
-    return sweep[column][sweep["amounts"].index(amount)]
-
-
 def seed_intervals(by_seed: dict[int, dict], amounts: Sequence[float],
                    ensemble: bool = False) -> dict[float, dict]:
     """Per pruned fraction, the :func:`interval` of the accuracy over the seeds of one model
     (BBB: SNR pruning; ``ensemble`` picks the Monte Carlo accuracy)."""
-    return {a: interval([_sweep_values(r, a, ensemble) for r in by_seed.values()])
+    return {a: interval([accuracy_at(r, a, ensemble=ensemble) for r in by_seed.values()])
             for a in amounts}
 
 
@@ -213,8 +207,8 @@ def paired_gaps(by_method: dict[str, dict[int, dict]], first: str, second: str,
     """Per seed trained for both, accuracy of ``first`` minus ``second`` after removing
     ``amount`` (each by its own criterion; posterior mean for BBB)."""
     common = sorted(set(by_method.get(first, {})) & set(by_method.get(second, {})))
-    return {s: _sweep_values(by_method[first][s], amount)
-            - _sweep_values(by_method[second][s], amount) for s in common}
+    return {s: accuracy_at(by_method[first][s], amount)
+            - accuracy_at(by_method[second][s], amount) for s in common}
 
 
 # ---------------------------------------------------------------------------- criteria
