@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                     "missing or stale one is (re)computed, resuming from checkpoints.")
     _add_selection(rep, trainable, "'paper': the study's full protocol (50 epochs); 'quick': "
                                    "a 2000/1000 subset for 2 epochs, for smoke tests; "
-                                   "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs "
-                                   "(default: quick)",
+                                   "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs; "
+                                   "'blundell-cpu': the same on a shorter schedule for two CPU "
+                                   "cores (default: quick)",
                    device_default="auto")
     _add_seeds_and_jobs(rep)
     rep.add_argument("--retrain", action="store_true",

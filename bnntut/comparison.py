@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 
 from . import criteria, experiment, finetune
 from .plots import DATASET_LABELS, METHOD_COLORS
-from .presets import ABLATION_LABELS, METHOD_LABELS, method_config
+from .presets import ABLATION_LABELS, BLUNDELL_TABLE2_ERROR, METHOD_LABELS, method_config
 from .report import accuracy_at
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).
@@ -32,6 +32,9 @@ T_INTERVAL_MIN_N = 5
 #: Two-sided 95 % quantiles of Student's t by degrees of freedom (df > 30: normal, 1.96).
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
          9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+
+#: The presets of Blundell et al.'s experiment, the faithful schedule first.
+BLUNDELL_PRESETS = ("blundell", "blundell-cpu")
 
 #: The complexity weightings of the KL ablation and the method trained with each.
 KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
@@ -384,8 +387,7 @@ def kl_table(by_weighting: dict[str, dict], amounts: Sequence[float]) -> str:
             + " | ".join(f"{a:.0%} removed" for a in amounts) + " |")
     lines = [head, "|---" * (len(amounts) + 3) + "|"]
     for weighting, result in by_weighting.items():
-        sweep = result["prune"]["snr"]
-        cells = [f"{sweep['accuracy'][sweep['amounts'].index(a)]:.4f}" for a in amounts]
+        cells = [f"{accuracy_at(result, a, 'snr'):.4f}" for a in amounts]
         lines.append(f"| {weighting} | {result['weights']['mean_sigma']:.4f} | "
                      f"{histogram_median(result['weights']['snr_db']):.1f} | "
                      + " | ".join(cells) + " |")
@@ -396,9 +398,7 @@ def kl_findings(by_weighting: dict[str, dict], amounts: Sequence[float]) -> list
     """One Markdown line per weighting: median SNR, mean σ and accuracy after SNR pruning."""
     lines = []
     for weighting, result in by_weighting.items():
-        sweep = result["prune"]["snr"]
-        accs = ", ".join(f"{sweep['accuracy'][sweep['amounts'].index(a)]:.4f} at {a:.0%}"
-                         for a in amounts)
+        accs = ", ".join(f"{accuracy_at(result, a, 'snr'):.4f} at {a:.0%}" for a in amounts)
         lines.append(f"- **{weighting}**: median SNR "
                      f"{histogram_median(result['weights']['snr_db']):.1f} dB, mean σ "
                      f"{result['weights']['mean_sigma']:.4f}; accuracy {accs}.")
@@ -416,3 +416,24 @@ def histogram_median(h: dict) -> float:
             return lo + (hi - lo) * (target - running) / count
         running += count
     return h["edges"][-1]
+
+
+def blundell_result(results=None) -> tuple[str, dict] | None:
+    """``(preset, result)`` of Blundell et al.'s experiment: the full ``blundell`` run when
+    a current one is stored, else the shorter ``blundell-cpu`` run, else ``None``."""
+    for preset in BLUNDELL_PRESETS:
+        stored = _stored(method_config(preset, "mnist", "bbb"), results)
+        if stored is not None:
+            return preset, stored
+    return None
+
+
+def blundell_table(result: dict) -> str:
+    """Markdown table: Blundell et al.'s Table 2 test error next to ours after SNR pruning
+    (posterior mean and the Monte Carlo ensemble), at Table 2's pruned fractions."""
+    lines = ["| removed | Blundell et al., Table 2 | ours, posterior mean | ours, ensemble |",
+             "|---|---|---|---|"]
+    for amount, error in BLUNDELL_TABLE2_ERROR.items():
+        ours = [100 * (1 - accuracy_at(result, amount, "snr", ensemble=e)) for e in (False, True)]
+        lines.append(f"| {amount:.0%} | {error:.2f} % | {ours[0]:.2f} % | {ours[1]:.2f} % |")
+    return "\n".join(lines)

@@ -112,7 +112,3 @@ STUDY_TABLES = {
 #: The study's reported training wall time for 50 epochs on an RTX 3080, in minutes
 #: (section 4: "about 50 minutes" for BBB, "about 5 minutes" for SGD and dropout nets).
 STUDY_TRAINING_MINUTES = {"bbb": 50.0, "baseline": 5.0}
-
-#: Blundell et al. (2015), Table 2: test error of their 2×1200 BBB net on MNIST after removing
-#: the given fraction of weights by signal-to-noise ratio.
-BLUNDELL_PRUNING_ERROR = {0.0: 0.0124, 0.5: 0.0124, 0.75: 0.0124, 0.95: 0.0129, 0.98: 0.0139}

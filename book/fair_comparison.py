@@ -242,20 +242,24 @@ book.markdown(f"{blundell['description']}\n\n"
               "| removed | Blundell et al., Table 2: test error |\n|---|---|\n" + rows)
 
 # %%
-stored = comparison.seed_results("blundell", ["mnist"], ["bbb"], (0,))["mnist"]["bbb"]
-if stored:
-    result = stored[0]
-    sweep = result["prune"]["snr"]
-    ours = "\n".join(f"| {a:.0%} | {e:.2f} % | {100 * (1 - sweep['accuracy'][sweep['amounts'].index(a)]):.2f} % |"
-                     for a, e in BLUNDELL_TABLE2_ERROR.items())
-    text = ("| removed | Blundell et al. | ours (posterior mean) |\n|---|---|---|\n" + ours
-            + f"\n\nTrained on {result['metadata']['device_name']} in "
-              f"{result['metadata']['seconds']['train_epochs'] / 60:.1f} min.")
+found = comparison.blundell_result()
+full_run = "```\npython -m bnntut reproduce --preset blundell --device cuda\n```"
+if found is None:
+    text = (":::{note} Not run yet\nThe full schedule needs a GPU (on two CPU cores it would "
+            "take many hours). It is one command:\n\n" + full_run + "\n\nand this section "
+            "shows its result once it is committed.\n:::")
 else:
-    text = (":::{note} Not run yet\nThe full schedule needs a GPU; none was available when "
-            "this book was built, and on two CPU cores it would take many hours. It is one "
-            "command:\n\n```\npython -m bnntut reproduce --preset blundell --device cuda\n```\n"
-            "and this section shows its result once it is committed.\n:::")
+    run_preset, result = found
+    meta = result["metadata"]
+    trained = (f"Trained for {result['config']['train']['epochs']} epochs on "
+               f"{meta['device_name']} in {meta['seconds']['train_epochs'] / 60:.0f} min "
+               f"(commit `{meta['git_commit']}`).")
+    text = comparison.blundell_table(result) + "\n\n" + trained
+    if run_preset != "blundell":
+        text = (f":::{{warning}} Shorter CPU schedule, not Blundell's\n"
+                f"{get_preset(run_preset)['description']}\n\nNo GPU was available for the "
+                f"600-epoch run; it is one command:\n\n{full_run}\n\nand this section "
+                "shows it instead once it is committed.\n:::\n\n" + text)
 book.markdown(text)
 
 # %% [markdown]

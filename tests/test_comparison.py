@@ -89,3 +89,27 @@ def test_paired_gaps_and_kl_findings():
                                                           "below": 0, "above": 0, "n": 4}}
     (line,) = comparison.kl_findings({"paper": result}, (0.9,))
     assert line == ("- **paper**: median SNR 5.0 dB, mean σ 0.0100; accuracy 0.7000 at 90%.")
+
+
+def _store(tmp_path, preset, accuracies):
+    from bnntut import experiment, presets, storage
+    config = presets.method_config(preset, "mnist", "bbb")
+    amounts = [0.0, 0.5, 0.75, 0.95, 0.98]
+    result = {"config": config, "config_hash": storage.config_hash(config),
+              "prune": {"snr": {"amounts": amounts, "accuracy": accuracies,
+                                "accuracy_mc": [a + 0.001 for a in accuracies]}}}
+    path = experiment.result_path(tmp_path, config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    storage.write_json(path, result)
+
+
+def test_blundell_result_prefers_the_full_schedule(tmp_path):
+    assert comparison.blundell_result(tmp_path) is None
+    _store(tmp_path, "blundell-cpu", [0.98, 0.98, 0.97, 0.9, 0.8])
+    preset, short = comparison.blundell_result(tmp_path)
+    assert preset == "blundell-cpu" and short["config"]["train"]["epochs"] < 600
+    _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97])
+    assert comparison.blundell_result(tmp_path)[0] == "blundell"
+    table = comparison.blundell_table(comparison.blundell_result(tmp_path)[1])
+    assert "| 95% | 1.29 % | 2.00 % | 1.90 % |" in table     # error = 1 − accuracy, in %
+    assert table.count("\n") == 1 + len(comparison.BLUNDELL_TABLE2_ERROR)

@@ -156,6 +156,17 @@ def test_ablations_and_blundell_preset():
         presets.method_config("blundell", "fashion-mnist", "bbb")
 
 
+def test_blundell_cpu_preset_is_blundell_on_a_shorter_schedule():
+    full = presets.method_config("blundell", "mnist", "bbb")
+    short = presets.method_config("blundell-cpu", "mnist", "bbb")
+    assert short["train"]["epochs"] == presets.BLUNDELL_CPU_EPOCHS < full["train"]["epochs"]
+    for key in ("model", "subset", "preprocessing", "evaluation"):
+        assert short[key] == full[key], key
+    assert {k: v for k, v in short["train"].items() if k != "epochs"} == \
+        {k: v for k, v in full["train"].items() if k != "epochs"}
+    assert presets.get_preset("blundell-cpu")["description"].startswith("SHORTER CPU SCHEDULE")
+
+
 def test_cli_seeds_and_jobs(results, capsys):
     assert cli.main(["reproduce", "--preset", "tiny", "--datasets", "mnist", "--methods",
                      "sgd", "--seeds", "0", "3", "--out", str(results)]) == 0
