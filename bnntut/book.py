@@ -28,6 +28,25 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def start() -> str:
+    """Set a chapter up and return its preset name.
+
+    Applies the book's plot style, reads the preset from ``$BNNTUT_PRESET`` (see
+    :func:`current_preset`) and, outside ``paper``, displays the QUICK MODE banner at once —
+    wherever in the cell it is called, so the label cannot be lost by a later line.
+    """
+    from IPython.display import display
+
+    from . import plots
+
+    plots.use_style()
+    preset = current_preset()
+    label = banner(preset)
+    if label is not None:
+        display(label)
+    return preset
+
+
 def banner(preset: str):
     """A Markdown admonition labelling quick-mode output; ``None`` (nothing shown) for
     ``paper``."""

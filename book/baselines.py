@@ -37,9 +37,7 @@ import torch
 from bnntut import book, models, plots
 from bnntut.presets import METHOD_LABELS, get_preset
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 print(models.mlp(dropout=0.9))
 
 # %% [markdown]

@@ -40,9 +40,7 @@ from torch.nn.utils import prune as torch_prune
 
 from bnntut import bayes, book, plots
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 
 # %% [markdown]
 # ## A distribution over every weight

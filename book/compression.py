@@ -33,11 +33,9 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 # %%
 import matplotlib.pyplot as plt
 
-from bnntut import book, compression, plots
+from bnntut import book, compression
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 
 # %% [markdown]
 # The study is called *Model compression using Bayesian Deep Learning*, and it measures

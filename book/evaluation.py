@@ -35,9 +35,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 from bnntut import book, plots, report, study
 from bnntut.presets import METHOD_LABELS
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 results = book.load_results(PRESET)
 
 # %% [markdown]

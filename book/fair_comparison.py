@@ -31,8 +31,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     os.chdir("bnntut-repo/book")
 
 # %%
-
-# %%
 from bnntut import book, comparison, plots
 from bnntut.evaluate import TABLE_AMOUNTS
 from bnntut.presets import (
@@ -42,9 +40,7 @@ from bnntut.presets import (
     method_config,
 )
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 QUICK = PRESET != "paper"   # quick mode computes what is missing; the book only loads
 spec = get_preset(PRESET)
 DATASETS, METHODS = spec["datasets"], list(spec["methods"])

@@ -34,8 +34,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 from bnntut import book, report, study
 from bnntut.presets import METHOD_LABELS
 
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 
 # %% [markdown]
 # Blundell et al. {cite}`blundell2015weight` introduced **Bayes by Backprop** (BBB): a neural

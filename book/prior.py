@@ -40,9 +40,7 @@ import numpy as np
 from bnntut import bayes, book, plots
 from bnntut.presets import get_preset
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 
 # %% [markdown]
 # Bayes by Backprop places a prior P(w) on every weight. Blundell et al.

@@ -39,9 +39,7 @@ from bnntut import bayes, book, data, evaluate, experiment, plots, prune
 from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, get_preset
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 subset = get_preset(PRESET)["subset"]
 
 # %% [markdown]

@@ -39,8 +39,7 @@ from bnntut import bayes, book, data, evaluate, experiment, prune, report, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 preset = get_preset(PRESET)
 ds = data.load("mnist", subset=preset["subset"])
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")

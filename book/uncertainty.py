@@ -37,9 +37,7 @@ import matplotlib.pyplot as plt
 from bnntut import book, data, experiment, plots, prune, uncertainty
 from bnntut.presets import METHOD_LABELS, get_preset
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 subset = get_preset(PRESET)["subset"]
 
 # %% [markdown]

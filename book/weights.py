@@ -36,9 +36,7 @@ import matplotlib.pyplot as plt
 from bnntut import book, plots
 from bnntut.presets import METHOD_LABELS, get_preset
 
-plots.use_style()
-PRESET = book.current_preset()
-book.banner(PRESET)
+PRESET = book.start()
 results = book.load_results(PRESET)
 
 # %% [markdown]

@@ -57,7 +57,7 @@ def test_install_cell_is_identical_and_names_the_configured_repository():
 @pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
 def test_every_chapter_labels_quick_mode(script):
     source = script.read_text()
-    assert "book.current_preset()" in source and "book.banner(PRESET)" in source
+    assert "PRESET = book.start()" in source
 
 
 @pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
@@ -67,6 +67,20 @@ def test_widgets_have_static_fallbacks(script):
         if "widgets.interact" in cell.source:
             assert "remove-output" in cell.metadata.get("tags", []), "live widget shown in book"
             assert any("fig" in c.source for c in cells[i + 1:] if c.cell_type == "code")
+
+
+def test_start_displays_the_banner_in_quick_mode_only(monkeypatch):
+    import IPython.display
+
+    from bnntut import book
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setenv("BNNTUT_PRESET", "quick")
+    assert book.start() == "quick"
+    assert len(shown) == 1 and "QUICK MODE" in shown[0].data
+    monkeypatch.setenv("BNNTUT_PRESET", "paper")
+    assert book.start() == "paper" and len(shown) == 1
 
 
 def test_banner_only_in_quick_mode(monkeypatch):
