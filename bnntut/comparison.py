@@ -168,15 +168,20 @@ def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]) 
             stats = seed_intervals(by_seed, amounts, ensemble)
             name = label(method) + ((", ensemble" if ensemble else ", posterior mean")
                                     if bayesian else "")
-            cells = []
-            for a in amounts:
-                s = stats[a]
-                extra = "" if s["kind"] == "single" else \
-                    f"<br><small>{s['low']:.4f} – {s['high']:.4f}</small>"
-                cells.append(f"**{s['mean']:.4f}**{extra}")
-            seeds = ", ".join(str(k) for k in sorted(by_seed))
-            lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + " |")
+            cells = [interval_cell(stats[a]) for a in amounts]
+            lines.append(f"| {name} | {_seed_list(by_seed)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def interval_cell(stats: dict, digits: int = 4) -> str:
+    """A table cell for an :func:`interval`: the mean in bold, the interval below it."""
+    extra = "" if stats["kind"] == "single" else \
+        f"<br><small>{stats['low']:.{digits}f} – {stats['high']:.{digits}f}</small>"
+    return f"**{stats['mean']:.{digits}f}**{extra}"
+
+
+def _seed_list(by_seed: dict) -> str:
+    return ", ".join(str(k) for k in sorted(by_seed))
 
 
 def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
@@ -341,35 +346,44 @@ def finetune_findings(by_method: dict[str, dict], amounts: Sequence[float]) -> l
 # ------------------------------------------------------------------------- KL ablation
 
 
-def kl_results(preset: str, datasets: Sequence[str], seed: int = 0, compute: bool = False,
-               results=None) -> dict[str, dict[str, dict]]:
-    """``{dataset: {weighting: result}}`` of BBB trained with each complexity weighting
-    (stored only, unless ``compute``)."""
-    found = seed_results(preset, datasets, list(KL_METHODS.values()), (seed,), compute, results)
-    return {d: {w: found[d][m][seed] for w, m in KL_METHODS.items() if seed in found[d][m]}
-            for d in datasets}
+def kl_results(preset: str, datasets: Sequence[str], seeds: Sequence[int] = SEEDS,
+               compute: bool = False, results=None) -> dict[str, dict[str, dict[int, dict]]]:
+    """``{dataset: {weighting: {seed: result}}}`` of BBB trained with each complexity
+    weighting (stored only, unless ``compute``; weightings with no stored seed left out)."""
+    found = seed_results(preset, datasets, list(KL_METHODS.values()), seeds, compute, results)
+    return {d: {w: found[d][m] for w, m in KL_METHODS.items() if found[d][m]} for d in datasets}
 
 
-def kl_figure(by_dataset: dict[str, dict[str, dict]]):
+def _snr_density(h: dict) -> tuple[list[float], list[float]]:
+    widths = [b - a for a, b in zip(h["edges"][:-1], h["edges"][1:])]
+    centres = [(a + b) / 2 for a, b in zip(h["edges"][:-1], h["edges"][1:])]
+    return centres, [c / (h["n"] * w) for c, w in zip(h["counts"], widths)]
+
+
+def kl_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
     """Per dataset: the SNR density in dB of the trained posterior (Blundell et al.'s
-    Figure 4) for each weighting, and the accuracy after SNR pruning."""
+    Figure 4; one line per seed) for each weighting, and the accuracy after SNR pruning
+    (mean over seeds, with the :func:`interval` as a band)."""
     fig, axes = plt.subplots(len(by_dataset), 2, figsize=(11, 3.4 * len(by_dataset)),
                              squeeze=False)
     for row, (dataset, by_weighting) in zip(axes, by_dataset.items()):
-        for weighting, result in by_weighting.items():
+        for weighting, by_seed in by_weighting.items():
             color = KL_COLORS[weighting]
-            h = result["weights"]["snr_db"]
-            widths = [b - a for a, b in zip(h["edges"][:-1], h["edges"][1:])]
-            density = [c / (h["n"] * w) for c, w in zip(h["counts"], widths)]
-            centres = [(a + b) / 2 for a, b in zip(h["edges"][:-1], h["edges"][1:])]
-            row[0].plot(centres, density, color=color, lw=1.8, label=weighting)
-            sweep = result["prune"]["snr"]
-            row[1].plot(sweep["amounts"], sweep["accuracy"], "-o", ms=3, color=color, lw=1.8,
-                        label=weighting)
+            for i, seed in enumerate(sorted(by_seed)):
+                centres, density = _snr_density(by_seed[seed]["weights"]["snr_db"])
+                row[0].plot(centres, density, color=color, lw=1.4, alpha=0.8,
+                            label=weighting if i == 0 else None)
+            amounts = next(iter(by_seed.values()))["prune"]["snr"]["amounts"]
+            stats = seed_intervals(by_seed, amounts)
+            row[1].plot(amounts, [stats[a]["mean"] for a in amounts], "-o", ms=3, color=color,
+                        lw=1.8, label=f"{weighting} (n={len(by_seed)})")
+            row[1].fill_between(amounts, [stats[a]["low"] for a in amounts],
+                                [stats[a]["high"] for a in amounts], color=color, alpha=0.2,
+                                lw=0)
         name = DATASET_LABELS.get(dataset, dataset)
         row[0].set_title(f"{name}: signal-to-noise ratio of the posterior")
         row[0].set_xlabel("10 log10 |μ|/σ (dB)")
-        row[0].set_ylabel("density")
+        row[0].set_ylabel("density (one line per seed)")
         row[0].legend(title="KL weighting", fontsize=8)
         row[1].set_title(f"{name}: accuracy after SNR pruning")
         row[1].set_xlabel("fraction of parameters removed")
@@ -380,28 +394,47 @@ def kl_figure(by_dataset: dict[str, dict[str, dict]]):
     return fig
 
 
-def kl_table(by_weighting: dict[str, dict], amounts: Sequence[float]) -> str:
-    """Markdown table: per weighting, the final complexity cost per minibatch, mean σ, the
-    median SNR (dB) and the accuracy after SNR pruning."""
-    head = ("| KL weighting | mean σ | median SNR (dB) | "
+def _kl_summaries(by_seed: dict[int, dict]) -> tuple[dict, dict]:
+    """Intervals over seeds of the mean σ and of the median SNR (dB)."""
+    results = by_seed.values()
+    return (interval([r["weights"]["mean_sigma"] for r in results]),
+            interval([histogram_median(r["weights"]["snr_db"]) for r in results]))
+
+
+def kl_table(by_weighting: dict[str, dict[int, dict]], amounts: Sequence[float]) -> str:
+    """Markdown table: per weighting, the seeds, mean σ, the median SNR (dB) and the
+    accuracy after SNR pruning (posterior mean) — each the mean over seeds with its
+    :func:`interval`."""
+    head = ("| KL weighting | seeds | mean σ | median SNR (dB) | "
             + " | ".join(f"{a:.0%} removed" for a in amounts) + " |")
-    lines = [head, "|---" * (len(amounts) + 3) + "|"]
-    for weighting, result in by_weighting.items():
-        cells = [f"{accuracy_at(result, a, 'snr'):.4f}" for a in amounts]
-        lines.append(f"| {weighting} | {result['weights']['mean_sigma']:.4f} | "
-                     f"{histogram_median(result['weights']['snr_db']):.1f} | "
-                     + " | ".join(cells) + " |")
+    lines = [head, "|---" * (len(amounts) + 4) + "|"]
+    for weighting, by_seed in by_weighting.items():
+        sigma, snr = _kl_summaries(by_seed)
+        stats = seed_intervals(by_seed, amounts)
+        lines.append(f"| {weighting} | {_seed_list(by_seed)} | {interval_cell(sigma)} | "
+                     f"{interval_cell(snr, 1)} | "
+                     + " | ".join(interval_cell(stats[a]) for a in amounts) + " |")
     return "\n".join(lines)
 
 
-def kl_findings(by_weighting: dict[str, dict], amounts: Sequence[float]) -> list[str]:
-    """One Markdown line per weighting: median SNR, mean σ and accuracy after SNR pruning."""
+def _with_range(stats: dict, digits: int) -> str:
+    if stats["kind"] == "single":
+        return f"{stats['mean']:.{digits}f}"
+    return (f"{stats['mean']:.{digits}f} [{stats['kind']} {stats['low']:.{digits}f} – "
+            f"{stats['high']:.{digits}f}]")
+
+
+def kl_findings(by_weighting: dict[str, dict[int, dict]], amounts: Sequence[float]) -> list[str]:
+    """One Markdown line per weighting: median SNR, mean σ and accuracy after SNR pruning
+    (means over seeds, with their intervals)."""
     lines = []
-    for weighting, result in by_weighting.items():
-        accs = ", ".join(f"{accuracy_at(result, a, 'snr'):.4f} at {a:.0%}" for a in amounts)
-        lines.append(f"- **{weighting}**: median SNR "
-                     f"{histogram_median(result['weights']['snr_db']):.1f} dB, mean σ "
-                     f"{result['weights']['mean_sigma']:.4f}; accuracy {accs}.")
+    for weighting, by_seed in by_weighting.items():
+        sigma, snr = _kl_summaries(by_seed)
+        stats = seed_intervals(by_seed, amounts)
+        accs = ", ".join(f"{_with_range(stats[a], 4)} at {a:.0%}" for a in amounts)
+        lines.append(f"- **{weighting}** (seeds {_seed_list(by_seed)}): median SNR "
+                     f"{_with_range(snr, 1)} dB, mean σ {_with_range(sigma, 4)}; "
+                     f"accuracy {accs}.")
     return lines
 
 

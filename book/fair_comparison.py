@@ -201,8 +201,9 @@ if any(len(v) > 1 for v in kl.values()):
 # %%
 for dataset in DATASETS:
     if kl[dataset]:
-        display(book.markdown(f"**{plots.DATASET_LABELS[dataset]}** (seed 0; accuracy: "  # noqa: F821
-                              "posterior mean after SNR pruning):\n\n"
+        display(book.markdown(f"**{plots.DATASET_LABELS[dataset]}** (accuracy: posterior "  # noqa: F821
+                              "mean after SNR pruning; each cell the mean over the seeds, "
+                              "with their min–max below):\n\n"
                               + comparison.kl_table(kl[dataset], TABLE_AMOUNTS)))
 
 # %% [markdown]
@@ -211,7 +212,8 @@ for dataset in DATASETS:
 # remove. Under 2^(1−i) and Blundell's schedule, the first few minibatches of every epoch
 # carry essentially all of it and the next few hundred none; under the uniform schedule every
 # minibatch carries 1/M of it. The lines below give, per schedule, the median SNR, the mean σ
-# and the accuracy after SNR pruning (seed 0, so a single run per schedule).
+# and the accuracy after SNR pruning: the mean over the seeds trained, with the range over
+# seeds in brackets.
 
 # %%
 book.markdown("\n\n".join(
@@ -280,7 +282,8 @@ for name, found, key in (("criteria", crit, "sweeps"), ("fine-tuning", ft, "fine
     if results:
         cost_lines.append(f"- {name}: {len(results)} models, "
                           f"{_seconds(results, key) / 60:.1f} min")
-ablation = [r for d in DATASETS for w, r in kl[d].items() if w != "paper"]
+ablation = [r for d in DATASETS for w, by_seed in kl[d].items() if w != "paper"
+            for r in by_seed.values()]
 if ablation:
     cost_lines.append(f"- KL ablation: {len(ablation)} trainings, "
                       f"{_seconds(ablation, 'train_epochs') / 60:.1f} min of training")

@@ -73,8 +73,9 @@ def test_derived_tables(tiny_preset, tmp_path):
                                     compute=True, results=tmp_path)
     assert "→" in comparison.finetune_table(ft["mnist"])
     comparison.finetune_figure(ft)
-    kl = comparison.kl_results("tiny", ["mnist"], compute=True, results=tmp_path)
+    kl = comparison.kl_results("tiny", ["mnist"], (0, 1), compute=True, results=tmp_path)
     assert set(kl["mnist"]) == {"paper", "blundell", "uniform"}
+    assert all(sorted(by_seed) == [0, 1] for by_seed in kl["mnist"].values())
     assert "| uniform |" in comparison.kl_table(kl["mnist"], (0.0, 0.5))
     comparison.kl_figure(kl)
 
@@ -87,8 +88,17 @@ def test_paired_gaps_and_kl_findings():
     result = _result([0.9, 0.8, 0.7], bayesian=True)
     result["weights"] = {"mean_sigma": 0.01, "snr_db": {"edges": [0.0, 10.0], "counts": [4],
                                                           "below": 0, "above": 0, "n": 4}}
-    (line,) = comparison.kl_findings({"paper": result}, (0.9,))
-    assert line == ("- **paper**: median SNR 5.0 dB, mean σ 0.0100; accuracy 0.7000 at 90%.")
+    (line,) = comparison.kl_findings({"paper": {0: result}}, (0.9,))
+    assert line == ("- **paper** (seeds 0): median SNR 5.0 dB, mean σ 0.0100; "
+                    "accuracy 0.7000 at 90%.")
+    other = _result([0.9, 0.8, 0.5], 1, bayesian=True)
+    other["weights"] = {**result["weights"], "mean_sigma": 0.03}
+    (line,) = comparison.kl_findings({"uniform": {0: result, 1: other}}, (0.9,))
+    assert line == ("- **uniform** (seeds 0, 1): median SNR 5.0 [min-max 5.0 – 5.0] dB, mean σ "
+                    "0.0200 [min-max 0.0100 – 0.0300]; accuracy 0.6000 [min-max 0.5000 – "
+                    "0.7000] at 90%.")
+    table = comparison.kl_table({"uniform": {0: result, 1: other}}, (0.9,))
+    assert "| uniform | 0, 1 | **0.0200**<br><small>0.0100 – 0.0300</small> |" in table
 
 
 def _store(tmp_path, preset, accuracies):
