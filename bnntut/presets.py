@@ -97,7 +97,8 @@ BLUNDELL = {
     "finetune": PAPER["finetune"],
 }
 
-#: Epochs of ``blundell-cpu``: a quarter of the schedule, ≈ 45 min on two CPU cores (≈ 18 s per epoch).
+#: Epochs of ``blundell-cpu``: a quarter of the schedule, ≈ 45 min on two CPU cores
+#: (≈ 18 s per epoch).
 BLUNDELL_CPU_EPOCHS = 150
 
 BLUNDELL_CPU = copy.deepcopy(BLUNDELL)
