@@ -287,4 +287,8 @@ ablation = [r for d in DATASETS for w, by_seed in kl[d].items() if w != "paper"
 if ablation:
     cost_lines.append(f"- KL ablation: {len(ablation)} trainings, "
                       f"{_seconds(ablation, 'train_epochs') / 60:.1f} min of training")
+if found is not None:
+    cost_lines.append(f"- Blundell's experiment (`{found[0]}` preset, "
+                      f"{found[1]['config']['train']['epochs']} epochs): 1 training, "
+                      f"{_seconds([found[1]], 'train_epochs') / 60:.1f} min")
 book.markdown("\n".join(cost_lines) or "Nothing beyond the study has been run yet.")
