@@ -120,6 +120,11 @@ book.markdown("Does the ranking of BBB and the \"SGD\" net survive a change of s
 # L1 (per-layer L1), and random. Each criterion ranks either weights and biases together (the
 # study's choice, solid lines) or weights only, leaving every bias in place (dashed). All
 # curves use the same test set and the same prediction (BBB: posterior mean).
+#
+# This arm and the next use the seed-0 models only. Criteria compared on one trained model are
+# a paired comparison (same weights, different ranking), so the seed-to-seed spread of
+# section 1 does not enter the differences between criteria of one model; it does enter any
+# comparison *across* models, which section 1 measures.
 
 # %%
 crit = comparison.derived_results("criteria", PRESET, DATASETS, METHODS, compute=QUICK)
