@@ -36,8 +36,9 @@ def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
                        help="run every model once per seed (results of seed k != the preset's "
                             "are stored as <method>-seed<k>)")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="models run side by side in worker processes (default 1; on a GPU "
-                             "several pay off, on 2 CPU cores they do not)")
+                        help="models run side by side in worker processes, each with an equal "
+                             "share of the CPU cores as threads (default 1; on 2 CPU cores, 2 "
+                             "jobs train ~1.5x faster overall but not bit-identically to 1)")
 
 
 def _tasks(args, preset: dict) -> list[dict]:

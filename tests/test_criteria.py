@@ -84,6 +84,20 @@ def test_run_tasks(n_jobs):
     assert out == {0: 0, 1: 1, 2: 4, 3: 9}
 
 
+def _threads():
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_workers_share_the_cores():
+    assert jobs.threads_per_worker(2, cores=2) == 1
+    assert jobs.threads_per_worker(3, cores=16) == 5
+    assert jobs.threads_per_worker(4, cores=2) == 1
+    ((_, threads),) = list(jobs.run_tasks(_threads, [{}, {}], 2))[:1]
+    assert threads == jobs.threads_per_worker(2)
+
+
 def test_run_tasks_rejects_zero_jobs():
     with pytest.raises(ValueError, match="jobs"):
         list(jobs.run_tasks(_square, [{"x": 1}], 0))
