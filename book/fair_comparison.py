@@ -245,14 +245,14 @@ book.markdown(f"{blundell['description']}\n\n"
               "| removed | Blundell et al., Table 2: test error |\n|---|---|\n" + rows)
 
 # %%
-found = comparison.blundell_result()
+blundell_run = comparison.blundell_result()
 full_run = "```\npython -m bnntut reproduce --preset blundell --device cuda\n```"
-if found is None:
+if blundell_run is None:
     text = (":::{note} Not run yet\nThe full schedule needs a GPU (on two CPU cores it would "
             "take many hours). It is one command:\n\n" + full_run + "\n\nand this section "
             "shows its result once it is committed.\n:::")
 else:
-    run_preset, result = found
+    run_preset, result = blundell_run
     meta = result["metadata"]
     trained = (f"Trained for {result['config']['train']['epochs']} epochs on "
                f"{meta['device_name']} in {meta['seconds']['train_epochs'] / 60:.0f} min "
@@ -292,8 +292,9 @@ ablation = [r for d in DATASETS for w, by_seed in kl[d].items() if w != "paper"
 if ablation:
     cost_lines.append(f"- KL ablation: {len(ablation)} trainings, "
                       f"{_seconds(ablation, 'train_epochs') / 60:.1f} min of training")
-if found is not None:
-    cost_lines.append(f"- Blundell's experiment (`{found[0]}` preset, "
-                      f"{found[1]['config']['train']['epochs']} epochs): 1 training, "
-                      f"{_seconds([found[1]], 'train_epochs') / 60:.1f} min")
+if blundell_run is not None:
+    run_preset, result = blundell_run
+    cost_lines.append(f"- Blundell's experiment (`{run_preset}` preset, "
+                      f"{result['config']['train']['epochs']} epochs): 1 training, "
+                      f"{_seconds([result], 'train_epochs') / 60:.1f} min")
 book.markdown("\n".join(cost_lines) or "Nothing beyond the study has been run yet.")
