@@ -30,20 +30,13 @@ import time
 
 import torch
 import torch.nn.functional as F
+from epoch_time import time_fit  # this folder is on sys.path when the script runs
 
-from bnntut import bayes, data, devices, metadata, models, train
+from bnntut import bayes, data, devices, metadata, models
 from bnntut.noise import NoiseSource
 
 N_SAMPLES = 2
 BATCH = 100
-
-
-def time_fit(ds: data.Dataset, model, n_batches: int) -> float:
-    """Seconds of the second of two ``fit`` epochs over the first ``n_batches`` minibatches
-    (the first includes ``torch.compile`` warm-up)."""
-    sub = data.Dataset(ds.name, ds.x_train[: n_batches * BATCH], ds.y_train[: n_batches * BATCH],
-                       ds.x_test[:BATCH], ds.y_test[:BATCH])
-    return train.fit(model, sub, epochs=2, progress=False)[-1]["seconds"]
 
 
 def time_noise(model, n_batches: int) -> float:
