@@ -13,6 +13,9 @@ from . import experiment
 from .presets import PRESETS, get_preset
 
 PRESET_ENV = "BNNTUT_PRESET"
+#: Set by the book's Sphinx extension (``_ext/bnntut_book.py``) for the kernels of a book build:
+#: interactive figures then leave plotly.js to the page, and live widgets are not created.
+BOOK_BUILD_ENV = "BNNTUT_BOOK_BUILD"
 
 
 def current_preset() -> str:
@@ -28,12 +31,33 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def building_book() -> bool:
+    """True in a kernel started by the book build (``$BNNTUT_BOOK_BUILD``)."""
+    return os.environ.get(BOOK_BUILD_ENV) == "1"
+
+
+def live_widget(function, controls):
+    """``ipywidgets.interact(function, **controls())`` in Jupyter and Colab; nothing in the
+    book build, whose static pages have no kernel to drive a widget: the chapters show a
+    :mod:`bnntut.interactive` figure there instead.
+
+    ``controls`` is a function returning ``{argument: widget}``, so that no widget is even
+    created in the book build (a created widget's state would be embedded in the page).
+    """
+    if building_book():
+        return None
+    import ipywidgets
+
+    return ipywidgets.interact(function, **controls())
+
+
 def start() -> str:
     """Set a chapter up and return its preset name.
 
     Applies the book's plot style, reads the preset from ``$BNNTUT_PRESET`` (see
-    :func:`current_preset`) and, outside ``paper``, displays the QUICK MODE banner at once —
-    wherever in the cell it is called, so the label cannot be lost by a later line.
+    :func:`current_preset`), runs the fused kernels eagerly where the preset says
+    ``"compile": False`` (``quick``) and, outside ``paper``, displays the QUICK MODE banner
+    at once — wherever in the cell it is called, so the label cannot be lost by a later line.
     """
     from IPython.display import display
 
@@ -41,6 +65,10 @@ def start() -> str:
 
     plots.use_style()
     preset = current_preset()
+    if get_preset(preset).get("compile") is False:
+        from . import fastmath
+
+        fastmath.set_compile(False)
     label = banner(preset)
     if label is not None:
         display(label)
@@ -55,7 +83,8 @@ def banner(preset: str):
     if preset == "paper":
         return None
     return Markdown(
-        f":::{{warning}} QUICK MODE ({preset})\n{get_preset(preset)['description']} "
+        f":::{{admonition}} QUICK MODE ({preset})\n:class: warning\n\n"
+        f"{get_preset(preset)['description']} "
         "Numbers and figures on this page are smoke-test output, not results.\n:::")
 
 

@@ -17,11 +17,12 @@ import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
-from . import criteria, experiment, finetune
+from . import criteria, experiment, finetune, plots
 from .plots import DATASET_LABELS, METHOD_COLORS
 from .presets import ABLATION_LABELS, BLUNDELL_TABLE2_ERROR, METHOD_LABELS, method_config
-from .report import accuracy_at
+from .report import accuracy_at, frame, number, percent
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).
 SEEDS = (0, 1, 2)
@@ -38,11 +39,17 @@ BLUNDELL_PRESETS = ("blundell", "blundell-cpu")
 
 #: The complexity weightings of the KL ablation and the method trained with each.
 KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
-KL_COLORS = {"paper": "#D55E00", "blundell": "#0072B2", "uniform": "#009E73"}
+#: Colour of each weighting: that of the method trained with it (:data:`METHOD_COLORS`).
+KL_COLORS = {weighting: METHOD_COLORS[method] for weighting, method in KL_METHODS.items()}
+#: Legend labels of the weightings (minibatch i of M).
+KL_LABELS = {"paper": "paper, 2^(1−i)", "blundell": "blundell, 2^(M−i)/(2^M−1)",
+             "uniform": "uniform, 1/M"}
 
 #: Line style of each bias mode of the criteria comparison.
 BIAS_STYLES = {"with_bias": "-", "weights_only": "--"}
 BIAS_MODES_ORDER = tuple(BIAS_STYLES)
+#: Column labels of :func:`criteria_table`, in the order of :data:`BIAS_MODES_ORDER`.
+BIAS_MODE_LABELS = ("biases ranked too", "weights only")
 CRITERION_COLORS = {"snr": "#D55E00", "l1": "#0072B2", "l1-layer": "#009E73",
                     "random": "#999999"}
 
@@ -155,11 +162,21 @@ def seed_intervals(by_seed: dict[int, dict], amounts: Sequence[float],
             for a in amounts}
 
 
-def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]) -> str:
-    """Markdown table: per method (BBB twice: posterior mean, ensemble) and pruned fraction,
-    the mean accuracy over seeds with its interval and the number of seeds."""
-    head = "| Method | seeds | " + " | ".join(f"{a:.0%} removed" for a in amounts) + " |"
-    lines = [head, "|---" * (len(amounts) + 2) + "|"]
+def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]
+               ) -> pd.DataFrame:
+    """Accuracy over seeds per method and pruned fraction (BBB: SNR pruning; baselines:
+    global L1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, seeds, "")``: per method (BBB twice: ``…, posterior mean`` and
+        ``…, ensemble``) and its seeds (``"0, 1, 2"``), the rows of :func:`interval_rows`
+        (``mean``, then ``min``/``max`` or the 95 % t bounds); columns ``"0 %"``, ``"50 %"``,
+        … (name ``removed``); cells accuracies as text with four decimals.  Methods without
+        a stored seed are left out.
+    """
+    rows: dict = {}
     for method, by_seed in by_method.items():
         if not by_seed:
             continue
@@ -168,16 +185,37 @@ def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]) 
             stats = seed_intervals(by_seed, amounts, ensemble)
             name = label(method) + ((", ensemble" if ensemble else ", posterior mean")
                                     if bayesian else "")
-            cells = [interval_cell(stats[a]) for a in amounts]
-            lines.append(f"| {name} | {_seed_list(by_seed)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            for stat, cells in interval_rows({percent(a): stats[a] for a in amounts}).items():
+                rows[name, _seed_list(by_seed), stat] = cells
+    return frame(rows, ["Model", "seeds", ""], [percent(a) for a in amounts], "removed")
 
 
-def interval_cell(stats: dict, digits: int = 4) -> str:
-    """A table cell for an :func:`interval`: the mean in bold, the interval below it."""
-    extra = "" if stats["kind"] == "single" else \
-        f"<br><small>{stats['low']:.{digits}f} – {stats['high']:.{digits}f}</small>"
-    return f"**{stats['mean']:.{digits}f}**{extra}"
+#: Row labels of :func:`interval_rows` for the bounds of each kind of :func:`interval`.
+INTERVAL_BOUNDS = {"min-max": ("min", "max"), "95% t": ("95 % t low", "95 % t high")}
+
+
+def interval_rows(stats: dict[str, dict], digits: int = 4) -> dict[str, dict[str, str]]:
+    """Table rows for :func:`interval` results, the mean and each bound on a row of its own
+    (narrow columns instead of ``mean [low – high]`` cells).
+
+    Parameters
+    ----------
+    stats : dict
+        ``{column: interval}``, all of one kind.
+    digits : int
+        Decimals of every cell.
+
+    Returns
+    -------
+    dict
+        ``{"mean": {column: text}}``, plus two rows named by :data:`INTERVAL_BOUNDS` (``min``
+        and ``max``, or the 95 % t bounds) unless the intervals are of a single value.
+    """
+    kind = next(iter(stats.values()))["kind"]
+    rows = {"mean": {c: number(s["mean"], digits) for c, s in stats.items()}}
+    for name, key in zip(INTERVAL_BOUNDS.get(kind, ()), ("low", "high")):
+        rows[name] = {c: number(s[key], digits) for c, s in stats.items()}
+    return rows
 
 
 def _seed_list(by_seed: dict) -> str:
@@ -187,8 +225,8 @@ def _seed_list(by_seed: dict) -> str:
 def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
     """Accuracy against the pruned fraction, mean over seeds (line) and interval (band), one
     panel per dataset (BBB: SNR, posterior mean; baselines: global L1)."""
-    fig, axes = plt.subplots(1, len(by_dataset), figsize=(12, 4.2), squeeze=False)
-    for ax, (dataset, by_method) in zip(axes[0], by_dataset.items()):
+    fig, axes = plots.figure(len(by_dataset), 1, height=2.8 * len(by_dataset) + 0.9, sharex=True)
+    for ax, (dataset, by_method) in zip(axes[:, 0], by_dataset.items()):
         for method, by_seed in by_method.items():
             if not by_seed:
                 continue
@@ -196,17 +234,16 @@ def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
             stats = seed_intervals(by_seed, amounts)
             mean = [stats[a]["mean"] for a in amounts]
             color = METHOD_COLORS.get(method)
-            ax.plot(amounts, mean, "-", color=color, lw=2,
-                    label=f"{label(method)} (n={len(by_seed)})")
+            ax.plot(amounts, mean, "-", marker=plots.METHOD_MARKERS.get(method, "o"), ms=3.5,
+                    color=color, lw=1.8, label=f"{label(method)} (n={len(by_seed)})")
             ax.fill_between(amounts, [stats[a]["low"] for a in amounts],
                             [stats[a]["high"] for a in amounts], color=color, alpha=0.2, lw=0)
         ax.set_title(DATASET_LABELS.get(dataset, dataset))
         ax.set_xlabel("fraction of parameters removed")
         ax.set_ylabel("test accuracy")
         ax.set_ylim(0, 1)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+        ax.tick_params(labelbottom=True)
+    plots.legend_below(fig, ncol=2)
     return fig
 
 
@@ -225,48 +262,71 @@ def paired_gaps(by_method: dict[str, dict[int, dict]], first: str, second: str,
 def criteria_figure(by_method: dict[str, dict], dataset: str):
     """One panel per model: accuracy against the pruned fraction for every criterion of its
     family, biases ranked with the weights (solid) or left in place (dashed).  Posterior mean
-    for BBB, eval mode for the baselines."""
+    for BBB, eval mode for the baselines.  Three panels a row; the legend takes the first
+    free panel (or goes below)."""
+    from matplotlib.patches import Patch
+
     methods = list(by_method)
-    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods) + 1, 3.4),
-                             sharey=True, squeeze=False)
-    for ax, method in zip(axes[0], methods):
+    ncols = min(3, len(methods) + 1)
+    nrows = math.ceil(len(methods) / ncols)
+    fig, axes = plots.figure(nrows, ncols, height=2.4 * nrows + 0.5, sharey=True)
+    names_of: dict[str, list[str]] = {}
+    for ax, method in zip(axes.flat, methods):
         result = by_method[method]
         names = criteria.CRITERION_LABELS[result["family"]]
         for mode, style in BIAS_STYLES.items():
             for criterion, sweep in result["sweeps"][mode].items():
                 ax.plot(sweep["amounts"], sweep["accuracy"], style,
-                        color=CRITERION_COLORS[criterion], lw=1.6,
-                        label=names[criterion] if mode == "with_bias" else None)
-        ax.set_title(label(method), fontsize=9)
-        ax.set_xlabel("fraction removed")
-        ax.set_ylim(0, 1)
-        ax.legend(fontsize=7, loc="lower left")
-    axes[0][0].set_ylabel("test accuracy")
-    fig.suptitle(f"{DATASET_LABELS.get(dataset, dataset)}: pruning criteria "
-                 "(solid: biases ranked too; dashed: weights only)", fontsize=10)
-    fig.tight_layout()
+                        color=CRITERION_COLORS[criterion], lw=1.6)
+                if names[criterion] not in names_of.setdefault(criterion, []):
+                    names_of[criterion].append(names[criterion])
+        ax.set_title(label(method))
+        ax.set(xlabel="fraction removed", ylabel="test accuracy", ylim=(0, 1))
+        ax.tick_params(labelleft=True)
+    # Colour patches name the criteria, dark lines the two line styles.
+    handles = [Patch(color=CRITERION_COLORS[c]) for c in CRITERION_COLORS if c in names_of]
+    labels = [" / ".join(names_of[c]) for c in CRITERION_COLORS if c in names_of]
+    for mode, text in zip(BIAS_MODES_ORDER, ("biases ranked too", "weights only")):
+        handles.append(plt.Line2D([], [], color="#333333", ls=BIAS_STYLES[mode], lw=1.6))
+        labels.append(text)
+    spare = list(axes.flat)[len(methods):]
+    for ax in spare:
+        ax.set_axis_off()
+    if spare:
+        spare[0].legend(handles, labels, loc="center", title="criterion, line style")
+    else:
+        plots.legend_below(fig, handles, labels, ncol=3)
+    fig.suptitle(f"{DATASET_LABELS.get(dataset, dataset)}: pruning criteria")
     return fig
 
 
-def criteria_table(by_method: dict[str, dict], amount: float = 0.9) -> str:
-    """Markdown table: accuracy after removing ``amount`` for every model and criterion, with
-    and without the biases in the ranking (BBB: posterior mean / ensemble)."""
-    lines = [f"| Model ({amount:.0%} removed) | Criterion | biases ranked too | weights only |",
-             "|---|---|---|---|"]
+def criteria_table(by_method: dict[str, dict], amount: float = 0.9) -> pd.DataFrame:
+    """Accuracy after removing ``amount`` for every model and criterion, with and without the
+    biases in the ranking.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, Criterion)`` (criterion names as
+        :data:`bnntut.criteria.CRITERION_LABELS` spells them, ``|`` included); columns
+        ``biases ranked too`` and ``weights only`` (name: the pruned fraction, e.g.
+        ``"90 % removed"``); cells the accuracy as text with four decimals, for BBB
+        ``"posterior mean / ensemble"``.
+    """
+    rows: dict = {}
     for method, result in by_method.items():
         names = criteria.CRITERION_LABELS[result["family"]]
         for criterion in result["sweeps"]["with_bias"]:
-            cells = []
-            for mode in BIAS_MODES_ORDER:
+            cells = {}
+            for mode, column in zip(BIAS_MODES_ORDER, BIAS_MODE_LABELS):
                 sweep = result["sweeps"][mode][criterion]
                 k = sweep["amounts"].index(amount)
-                cell = f"{sweep['accuracy'][k]:.4f}"
+                cell = number(sweep["accuracy"][k])
                 if "accuracy_mc" in sweep:
-                    cell += f" / {sweep['accuracy_mc'][k]:.4f}"
-                cells.append(cell)
-            name = names[criterion].replace("|", "\\|")   # a bare | would end the cell
-            lines.append(f"| {label(method)} | {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+                    cell += f" / {number(sweep['accuracy_mc'][k])}"
+                cells[column] = cell
+            rows[label(method), names[criterion]] = cells
+    return frame(rows, ["Model", "Criterion"], list(BIAS_MODE_LABELS), percent(amount, "removed"))
 
 
 def best_criterion(result: dict, amount: float, mode: str = "with_bias") -> tuple[str, float]:
@@ -283,45 +343,53 @@ def best_criterion(result: dict, amount: float, mode: str = "with_bias") -> tupl
 def finetune_figure(by_dataset: dict[str, dict[str, dict]], ensemble: bool = False):
     """Accuracy after pruning without (dashed, open marker) and with fine-tuning (solid),
     one panel per dataset."""
-    fig, axes = plt.subplots(1, len(by_dataset), figsize=(12, 4.2), squeeze=False)
-    for ax, (dataset, by_method) in zip(axes[0], by_dataset.items()):
+    fig, axes = plots.figure(len(by_dataset), 1, height=2.8 * len(by_dataset) + 1.1, sharex=True)
+    for ax, (dataset, by_method) in zip(axes[:, 0], by_dataset.items()):
         for method, result in by_method.items():
             amounts = [lv["amount"] for lv in result["levels"]]
             key = "accuracy_mc" if ensemble and "accuracy_mc" in result["levels"][0]["after"] \
                 else "accuracy"
-            color = METHOD_COLORS.get(method)
-            ax.plot(amounts, [lv["before"][key] for lv in result["levels"]], "--o", ms=4,
-                    mfc="white", color=color, lw=1.2)
-            ax.plot(amounts, [lv["after"][key] for lv in result["levels"]], "-o", ms=4,
-                    color=color, lw=2, label=label(method))
+            color, marker = METHOD_COLORS.get(method), plots.METHOD_MARKERS.get(method, "o")
+            ax.plot(amounts, [lv["before"][key] for lv in result["levels"]], "--", marker=marker,
+                    ms=4.5, mfc="white", color=color, lw=1.2)
+            ax.plot(amounts, [lv["after"][key] for lv in result["levels"]], "-", marker=marker,
+                    ms=4.5, color=color, lw=2, label=label(method))
         ax.set_title(DATASET_LABELS.get(dataset, dataset))
         ax.set_xlabel("fraction of parameters removed")
         ax.set_ylabel("test accuracy")
         ax.set_ylim(0, 1)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8,
-               title="solid: fine-tuned with the mask fixed; dashed: pruned only",
-               title_fontsize=8)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+        ax.tick_params(labelbottom=True)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles += [plt.Line2D([], [], color=plots.REFERENCE_COLOR, ls="-", marker="o", lw=2),
+                plt.Line2D([], [], color=plots.REFERENCE_COLOR, ls="--", marker="o", mfc="white",
+                           lw=1.2)]
+    labels += ["fine-tuned, mask fixed", "pruned only"]
+    plots.legend_below(fig, handles, labels, ncol=2)
     return fig
 
 
-def finetune_table(by_method: dict[str, dict]) -> str:
-    """Markdown table: per model and pruned fraction, accuracy pruned only → fine-tuned
-    (BBB: posterior mean; the ensemble in small print)."""
+def finetune_table(by_method: dict[str, dict]) -> pd.DataFrame:
+    """Accuracy per model and pruned fraction, pruned only and after fine-tuning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, "")``: per model the rows ``pruned only`` and ``fine-tuned``
+        (posterior mean for BBB), and for BBB also ``ensemble, pruned only`` and
+        ``ensemble, fine-tuned``; columns ``"50 %"``, … (name ``removed``); cells accuracies
+        as text with four decimals.
+    """
     amounts = [lv["amount"] for lv in next(iter(by_method.values()))["levels"]]
-    lines = ["| Model | " + " | ".join(f"{a:.0%} removed" for a in amounts) + " |",
-             "|---" * (len(amounts) + 1) + "|"]
+    rows: dict = {}
     for method, result in by_method.items():
-        cells = []
-        for lv in result["levels"]:
-            cell = f"{lv['before']['accuracy']:.4f} → **{lv['after']['accuracy']:.4f}**"
-            if "accuracy_mc" in lv["after"]:
-                cell += (f"<br><small>ensemble {lv['before']['accuracy_mc']:.4f} → "
-                         f"{lv['after']['accuracy_mc']:.4f}</small>")
-            cells.append(cell)
-        lines.append(f"| {label(method)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        keys = [("accuracy", "")]
+        if "accuracy_mc" in result["levels"][0]["after"]:
+            keys.append(("accuracy_mc", "ensemble, "))
+        for key, prefix in keys:
+            for stage, name in (("before", "pruned only"), ("after", "fine-tuned")):
+                rows[label(method), prefix + name] = {
+                    percent(lv["amount"]): number(lv[stage][key]) for lv in result["levels"]}
+    return frame(rows, ["Model", ""], [percent(a) for a in amounts], "removed")
 
 
 def finetune_findings(by_method: dict[str, dict], amounts: Sequence[float]) -> list[str]:
@@ -364,33 +432,41 @@ def kl_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
     """Per dataset: the SNR density in dB of the trained posterior (Blundell et al.'s
     Figure 4; one line per seed) for each weighting, and the accuracy after SNR pruning
     (mean over seeds, with the :func:`interval` as a band)."""
-    fig, axes = plt.subplots(len(by_dataset), 2, figsize=(11, 3.4 * len(by_dataset)),
-                             squeeze=False)
+    fig, axes = plots.figure(len(by_dataset), 2, height=2.7 * len(by_dataset) + 0.8)
+    labels = {}
     for row, (dataset, by_weighting) in zip(axes, by_dataset.items()):
+        low, high = math.inf, -math.inf
         for weighting, by_seed in by_weighting.items():
             color = KL_COLORS[weighting]
-            for i, seed in enumerate(sorted(by_seed)):
-                centres, density = _snr_density(by_seed[seed]["weights"]["snr_db"])
-                row[0].plot(centres, density, color=color, lw=1.4, alpha=0.8,
-                            label=weighting if i == 0 else None)
+            for seed in sorted(by_seed):
+                h = by_seed[seed]["weights"]["snr_db"]
+                centres, density = _snr_density(h)
+                row[0].plot(centres, density, color=color, lw=1.4, alpha=0.8)
+                span = plots.occupied_range(h)
+                low, high = min(low, span[0]), max(high, span[1])
             amounts = next(iter(by_seed.values()))["prune"]["snr"]["amounts"]
             stats = seed_intervals(by_seed, amounts)
-            row[1].plot(amounts, [stats[a]["mean"] for a in amounts], "-o", ms=3, color=color,
-                        lw=1.8, label=f"{weighting} (n={len(by_seed)})")
+            row[1].plot(amounts, [stats[a]["mean"] for a in amounts], "-",
+                        marker=plots.METHOD_MARKERS.get(KL_METHODS[weighting], "o"), ms=3.5,
+                        color=color, lw=1.8)
             row[1].fill_between(amounts, [stats[a]["low"] for a in amounts],
                                 [stats[a]["high"] for a in amounts], color=color, alpha=0.2,
                                 lw=0)
+            seeds = labels.setdefault(weighting, set())
+            seeds.add(len(by_seed))
         name = DATASET_LABELS.get(dataset, dataset)
-        row[0].set_title(f"{name}: signal-to-noise ratio of the posterior")
-        row[0].set_xlabel("10 log10 |μ|/σ (dB)")
-        row[0].set_ylabel("density (one line per seed)")
-        row[0].legend(title="KL weighting", fontsize=8)
-        row[1].set_title(f"{name}: accuracy after SNR pruning")
+        row[0].set_title(f"{name}: posterior SNR")
+        row[0].set(xlabel="10·log10(|μ|/σ) (dB)", ylabel="density (a line per seed)",
+                   xlim=(low, high))
+        row[1].set_title(f"{name}: SNR pruning")
         row[1].set_xlabel("fraction of parameters removed")
-        row[1].set_ylabel("test accuracy (posterior mean)")
+        row[1].set_ylabel("test accuracy")
         row[1].set_ylim(0, 1)
-        row[1].legend(title="KL weighting", fontsize=8)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=KL_COLORS[w], lw=2, ms=4,
+                          marker=plots.METHOD_MARKERS.get(KL_METHODS[w], "o")) for w in labels]
+    texts = [f"{KL_LABELS.get(w, w)} ({'/'.join(map(str, sorted(n)))} seeds)"
+             for w, n in labels.items()]
+    plots.legend_below(fig, handles, texts, ncol=2, title="KL weighting of minibatch i of M")
     return fig
 
 
@@ -401,20 +477,31 @@ def _kl_summaries(by_seed: dict[int, dict]) -> tuple[dict, dict]:
             interval([histogram_median(r["weights"]["snr_db"]) for r in results]))
 
 
-def kl_table(by_weighting: dict[str, dict[int, dict]], amounts: Sequence[float]) -> str:
-    """Markdown table: per weighting, the seeds, mean σ, the median SNR (dB) and the
-    accuracy after SNR pruning (posterior mean) — each the mean over seeds with its
-    :func:`interval`."""
-    head = ("| KL weighting | seeds | mean σ | median SNR (dB) | "
-            + " | ".join(f"{a:.0%} removed" for a in amounts) + " |")
-    lines = [head, "|---" * (len(amounts) + 4) + "|"]
+def kl_table(by_weighting: dict[str, dict[int, dict]], amounts: Sequence[float]
+             ) -> pd.DataFrame:
+    """Per complexity weighting: the mean σ, the median SNR (dB) and the accuracy after SNR
+    pruning (posterior mean), each the mean over seeds with its :func:`interval`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(KL weighting, seeds, "")`` with the rows of :func:`interval_rows`; columns
+        ``mean σ``, ``median SNR (dB)`` (one decimal) and ``"0 %"``, ``"50 %"``, … (accuracy
+        at that fraction removed); cells as text.
+    """
+    rows: dict = {}
     for weighting, by_seed in by_weighting.items():
         sigma, snr = _kl_summaries(by_seed)
         stats = seed_intervals(by_seed, amounts)
-        lines.append(f"| {weighting} | {_seed_list(by_seed)} | {interval_cell(sigma)} | "
-                     f"{interval_cell(snr, 1)} | "
-                     + " | ".join(interval_cell(stats[a]) for a in amounts) + " |")
-    return "\n".join(lines)
+        merged: dict = {}
+        for columns, digits in (({"mean σ": sigma}, 4), ({"median SNR (dB)": snr}, 1),
+                                ({percent(a): stats[a] for a in amounts}, 4)):
+            for stat, cells in interval_rows(columns, digits).items():
+                merged.setdefault(stat, {}).update(cells)
+        for stat, cells in merged.items():
+            rows[weighting, _seed_list(by_seed), stat] = cells
+    columns = ["mean σ", "median SNR (dB)", *(percent(a) for a in amounts)]
+    return frame(rows, ["KL weighting", "seeds", ""], columns)
 
 
 def _with_range(stats: dict, digits: int) -> str:
@@ -461,12 +548,21 @@ def blundell_result(results=None) -> tuple[str, dict] | None:
     return None
 
 
-def blundell_table(result: dict) -> str:
-    """Markdown table: Blundell et al.'s Table 2 test error next to ours after SNR pruning
-    (posterior mean and the Monte Carlo ensemble), at Table 2's pruned fractions."""
-    lines = ["| removed | Blundell et al., Table 2 | ours, posterior mean | ours, ensemble |",
-             "|---|---|---|---|"]
+def blundell_table(result: dict) -> pd.DataFrame:
+    """Blundell et al.'s Table 2 test error next to ours after SNR pruning (posterior mean and
+    the Monte Carlo ensemble), at Table 2's pruned fractions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``removed`` (``"0 %"``, …); columns ``Blundell et al., Table 2``,
+        ``ours, posterior mean``, ``ours, ensemble`` (name ``test error``); cells errors in
+        percent as text with two decimals (``"1.29 %"``).
+    """
+    rows = {}
     for amount, error in BLUNDELL_TABLE2_ERROR.items():
         ours = [100 * (1 - accuracy_at(result, amount, "snr", ensemble=e)) for e in (False, True)]
-        lines.append(f"| {amount:.0%} | {error:.2f} % | {ours[0]:.2f} % | {ours[1]:.2f} % |")
-    return "\n".join(lines)
+        rows[percent(amount)] = {"Blundell et al., Table 2": number(error, 2, unit=" %"),
+                                 "ours, posterior mean": number(ours[0], 2, unit=" %"),
+                                 "ours, ensemble": number(ours[1], 2, unit=" %")}
+    return frame(rows, "removed", columns_name="test error")

@@ -32,6 +32,12 @@ CRITERION_LABELS = {
     "deterministic": {"l1": "global L1", "l1-layer": "per-layer L1", "random": "random"},
 }
 
+#: The same names for Markdown prose, with the formulas as MyST math.
+CRITERION_MARKDOWN = {
+    "bayesian": {"snr": r"SNR $|\mu|/\sigma$", "l1": r"$|\mu|$", "random": "random"},
+    "deterministic": CRITERION_LABELS["deterministic"],
+}
+
 #: Whether biases are ranked (and removed) together with the weights: key -> flag.
 BIAS_MODES = {"with_bias": True, "weights_only": False}
 

@@ -16,22 +16,114 @@ import torch
 from . import bayes
 from .presets import METHOD_LABELS
 
-#: One colour per method, used in every figure (colour-blind-safe palette, Okabe–Ito).
+#: Width (inches) of a figure that spans the text column.  At a 1280-px window the built
+#: book's column shows images at most 676 px wide; at the style's 110 dpi a 6.1-in figure
+#: saved as notebooks do (tight, 0.1-in pad) is about 690 px, so its 10-pt text is displayed
+#: at about 9.8 pt.  Wider figures are scaled down, text and all.
+PAGE_WIDTH = 6.1
+
+#: One colour per method, used in every figure (Okabe–Ito, colour-blind-safe).  Methods that
+#: share a figure get clearly distinct colours: the five of the study are blue, green, orange,
+#: purple and black; the KL-ablation variants of BBB (shown only next to BBB) sky blue and
+#: vermillion.
 METHOD_COLORS = {
     "sgd": "#0072B2", "dropout50": "#009E73", "dropout75": "#E69F00",
-    "dropout90": "#CC79A7", "bbb": "#D55E00",
+    "dropout90": "#CC79A7", "bbb": "#000000",
+    "bbb-kl-blundell": "#56B4E9", "bbb-kl-uniform": "#D55E00",
 }
+#: One marker per method, for figures whose curves coincide or cross.
+METHOD_MARKERS = {
+    "sgd": "o", "dropout50": "s", "dropout75": "^", "dropout90": "D", "bbb": "v",
+    "bbb-kl-blundell": "P", "bbb-kl-uniform": "X",
+}
+#: Neutral colour of reference lines (chance, dense size, break-even).
+REFERENCE_COLOR = "#777777"
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+#: Line style per dataset where one method is shown on both.
+DATASET_STYLES = {"mnist": "-", "fashion-mnist": "--"}
 
 
 def use_style() -> None:
-    """The book's matplotlib style (call once per chapter)."""
+    """The book's matplotlib style (call once per chapter): 10-pt text on figures at most
+    :data:`PAGE_WIDTH` wide, so that nothing is smaller than 9 pt on the page."""
     plt.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": (7.5, 4.0),
+        "figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": (PAGE_WIDTH, 3.6),
         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-        "grid.alpha": 0.25, "axes.titleweight": "bold", "axes.titlesize": 11,
-        "legend.frameon": False, "font.size": 10,
+        "grid.alpha": 0.25, "axes.titleweight": "bold", "axes.titlesize": 10.5,
+        "figure.titlesize": 11, "figure.titleweight": "bold",
+        "legend.frameon": False, "font.size": 10, "axes.labelsize": 10,
+        "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+        "legend.title_fontsize": 10,
     })
+
+
+def figure(nrows: int = 1, ncols: int = 1, height: float = 3.4, **kwargs):
+    """A column-wide figure (:data:`PAGE_WIDTH`) with the constrained layout, which makes room
+    for a :func:`legend_below`; ``kwargs`` go to :func:`matplotlib.pyplot.subplots`."""
+    kwargs.setdefault("squeeze", False)
+    return plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, height), layout="constrained",
+                        **kwargs)
+
+
+def legend_below(fig, handles=None, labels=None, ncol: int = 2, **kwargs):
+    """One legend for a whole figure, below its panels, where it covers no data.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        With the constrained layout (:func:`figure`) the legend gets its own room; otherwise it
+        hangs below the figure's edge (a ``bbox_inches="tight"`` save, as in notebooks,
+        includes it).
+    handles, labels : list, optional
+        By default those of all the figure's axes, each label once.
+    ncol : int
+        Columns of the legend.
+    """
+    if handles is None:
+        handles, labels = [], []
+        for ax in fig.axes:
+            for handle, text in zip(*ax.get_legend_handles_labels()):
+                if text not in labels:
+                    handles.append(handle)
+                    labels.append(text)
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, **kwargs)
+    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=ncol, **kwargs)
+
+
+def plain_log_ticks(ax, unit: str = "", axis: str = "y",
+                    subs: tuple[float, ...] | None = None) -> None:
+    """Label a log axis 0.2, 0.5, 1, 2, … instead of 2 × 10⁻¹, …
+
+    ``subs``: the mantissas that get a tick; by default 1, 2 and 5 on an axis that spans at
+    most 2.5 decades (as now limited), else only the powers of ten.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if subs is None:
+        low, high = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+        subs = (1.0, 2.0, 5.0) if low > 0 and high / low <= 10**2.5 else (1.0,)
+    target.set_major_locator(LogLocator(subs=subs))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{unit}"))
+    target.set_minor_formatter(NullFormatter())
+
+
+def smallest_display_font(fig, column_px: float = 676.0) -> float:
+    """The smallest text of ``fig`` in points as displayed in a column ``column_px`` wide.
+
+    The figure is rendered as a notebook shows it (``bbox_inches="tight"`` at its dpi); an
+    image wider than the column is scaled down to it, its text with it.
+    """
+    fig.canvas.draw()                   # runs the layout
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    width = (bbox.width + 2 * plt.rcParams["savefig.pad_inches"]) * fig.dpi
+    sizes = [t.get_fontsize() for t in fig.findobj(plt.Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=float("inf")) * min(1.0, column_px / width)
 
 
 def _axes(ax, figsize=None):
@@ -48,55 +140,105 @@ def prior_density(w: np.ndarray, pi: float, sigma1: float, sigma2: float) -> dic
     return {"first": pi * g1, "second": (1 - pi) * g2, "mixture": pi * g1 + (1 - pi) * g2}
 
 
+#: How the prior's curves are drawn: colour, line style, width, opacity.  The mixture goes
+#: first, wide and light, so that both components stay visible on top of it.
+PRIOR_STYLES = {"mixture": ("#999999", "-", 5.0, 0.6), "first": ("#0072B2", "--", 1.8, 1.0),
+                "second": ("#D55E00", ":", 2.4, 1.0)}
+_SUPERSCRIPT = str.maketrans("-0123456789.", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹·")
+
+
+def _prior_lines(ax, w: np.ndarray, dens: dict, labels: dict | None = None) -> None:
+    for key, (color, ls, lw, alpha) in PRIOR_STYLES.items():
+        ax.plot(w, dens[key], color=color, ls=ls, lw=lw, alpha=alpha,
+                label=(labels or {}).get(key))
+
+
 def prior_figure(pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6),
                  half_width: float = 3.0):
-    """The study's Figure 2: the scale-mixture prior on three y-scales.
+    """The study's Figure 2: the scale-mixture prior on three scales.
 
-    Left: linear (the spike dominates); middle: linear, clipped to show the slab; right:
-    logarithmic (both components and their sum across 20 orders of magnitude).
+    Left: linear (the spike dominates); middle: linear, clipped to show the slab
+    π·N(0, σ1²); right: logarithmic in both density and |w| (the prior is symmetric), where
+    both components and their sum are visible — the mixture follows the spike near zero and
+    the slab in the tails.  The mixture is drawn wide and grey under the two components.
     """
     w = np.linspace(-half_width, half_width, 4001)
     dens = prior_density(w, pi, sigma1, sigma2)
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-    styles = {"first": ("#0072B2", "--", f"π·N(0, σ1²), σ1={sigma1:.3g}"),
-              "second": ("#009E73", ":", f"(1−π)·N(0, σ2²), σ2={sigma2:.3g}"),
-              "mixture": ("#D55E00", "-", "mixture")}
-    for ax, title in zip(axes, ("linear scale", "linear, clipped to the slab", "log scale")):
-        for key, (color, ls, label) in styles.items():
-            ax.plot(w, dens[key], color=color, ls=ls, lw=1.8, label=label)
+    r = np.geomspace(min(sigma1, sigma2) / 10, half_width, 2000)   # |w| of the log panel
+    dens_r = prior_density(r, pi, sigma1, sigma2)
+    fig, axes = figure(1, 3, height=3.0)
+    axes = axes[0]
+    labels = {"mixture": "mixture P(w)", "first": "slab π·N(0, σ1²)",
+              "second": "spike (1−π)·N(0, σ2²)"}
+    for ax, title in zip(axes, ("linear", "clipped to the slab", "log scale")):
+        _prior_lines(ax, r if ax is axes[2] else w, dens_r if ax is axes[2] else dens,
+                     labels if ax is axes[0] else None)
         ax.set_title(title)
+        ax.set_ylabel("density")
+    for ax in axes[:2]:
         ax.set_xlabel("weight w")
-    axes[0].set_ylabel("density")
     axes[1].set_ylim(0, 1.5 * dens["first"].max())
-    axes[2].set_yscale("log")
-    axes[2].set_ylim(1e-6, 2 * dens["mixture"].max())
-    axes[0].legend(loc="upper right", fontsize=8)
-    fig.suptitle(f"Scale-mixture prior, π = {pi:.2f}", fontweight="bold")
-    fig.tight_layout()
+    axes[2].set(xscale="log", yscale="log", xlabel="|w| (log scale)",
+                ylim=(0.3 * dens_r["mixture"].min(), 3 * dens_r["mixture"].max()))
+    plain_log_ticks(axes[2], axis="x", subs=(1.0,))
+    plain_log_ticks(axes[2], subs=(1.0,))
+    fig.suptitle(f"Scale-mixture prior: π = {pi:.2f}, σ1 = {sigma1:.3g}, σ2 = {sigma2:.3g}")
+    legend_below(fig, ncol=3)
+    return fig
+
+
+def prior_grid_figure(sigma1: float = 1.0, pis=(0.25, 0.5, 0.75), log_sigma2s=(-8, -6, -3),
+                      half_width: float = 3.0):
+    """The mixture density (log–log over |w|) for several π (panels) and spike widths
+    σ2 = e^k (lines): the static stand-in for the prior explorer."""
+    fig, axes = figure(1, len(pis), height=2.9, sharey=True)
+    r = np.geomspace(math.exp(min(log_sigma2s)) / 10, half_width, 2000)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.8, len(log_sigma2s)))
+    for ax, pi in zip(axes[0], pis):
+        for k, color, ls in zip(log_sigma2s, colors, ("-", "--", "-.", ":")):
+            sigma2 = math.exp(k)
+            ax.plot(r, prior_density(r, pi, sigma1, sigma2)["mixture"], color=color, ls=ls,
+                    lw=2, label=f"σ2 = e{str(k).translate(_SUPERSCRIPT)} = {sigma2:.2g}")
+        ax.set(xscale="log", yscale="log", title=f"π = {pi}", xlabel="|w| (log scale)",
+               ylabel="mixture density")
+        ax.tick_params(labelleft=True)
+        plain_log_ticks(ax, axis="x", subs=(1.0,))
+        plain_log_ticks(ax, subs=(1.0,))
+    axes[0, 0].set_ylim(1e-3, 1e3)
+    legend_below(fig, ncol=3)
     return fig
 
 
 def kl_weights_figure(n_batches: int = 600):
-    """The three minibatch weightings of the complexity cost (log scale)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    """The three minibatch weightings of the complexity cost (log scale), each in the colour
+    of the BBB variant trained with it (:data:`bnntut.comparison.KL_COLORS`)."""
+    from .comparison import KL_COLORS
+
+    fig, axes = figure(1, 1, height=3.4)
+    ax = axes[0, 0]
     i = np.arange(n_batches)
-    for name, color in zip(bayes.KL_WEIGHTINGS, ("#D55E00", "#0072B2", "#009E73")):
+    for name, ls in zip(bayes.KL_WEIGHTINGS, ("-", "--", "-.")):
         weights = [bayes.kl_weight(name, k, n_batches) for k in i]
-        ax.plot(i, weights, color=color, lw=2, label=f"{name} (sum {sum(weights):.2f})")
-    ax.axhline(bayes.KL_WEIGHT_UNDERFLOW, color="grey", ls=":", lw=1)
+        ax.plot(i, weights, color=KL_COLORS[name], ls=ls, lw=2,
+                label=f"{name} (sum {sum(weights):.2f})")
+    ax.axhline(bayes.KL_WEIGHT_UNDERFLOW, color=REFERENCE_COLOR, ls=":", lw=1)
     ax.text(n_batches * 0.99, bayes.KL_WEIGHT_UNDERFLOW * 3, "float32 underflow (2⁻¹⁵⁰)",
-            ha="right", va="bottom", fontsize=8, color="grey")
+            ha="right", va="bottom", color=REFERENCE_COLOR)
     ax.set_yscale("log")
     ax.set_ylim(1e-50, 10)
     ax.set_xlabel("minibatch index i within the epoch")
     ax.set_ylabel("weight κᵢ of the complexity cost")
-    ax.legend()
-    fig.tight_layout()
+    legend_below(fig, ncol=3)
     return fig
 
 
+#: Axis labels of the per-epoch history keys.
+CURVE_LABELS = {"train_nll": "training loss (NLL per example)", "loss": "training loss",
+                "complexity": "complexity cost", "test_accuracy": "test accuracy"}
+
+
 def curves(results: dict[str, dict], key: str = "train_nll", ax=None, logy: bool = True,
-           title: str | None = None):
+           title: str | None = None, legend: bool = True):
     """Per-epoch curves (``key`` of each history record) of several methods.
 
     Parameters
@@ -105,6 +247,8 @@ def curves(results: dict[str, dict], key: str = "train_nll", ax=None, logy: bool
         ``{method: result}`` as returned by :func:`bnntut.experiment.run`.
     key : str
         ``train_nll``, ``loss``, ``complexity`` or ``test_accuracy``.
+    legend : bool
+        Draw a legend on ``ax`` (leave it out for a :func:`legend_below`).
     """
     ax = _axes(ax)
     for method, result in results.items():
@@ -112,13 +256,35 @@ def curves(results: dict[str, dict], key: str = "train_nll", ax=None, logy: bool
         ax.plot(epochs, [h[key] for h in result["history"]], lw=2,
                 color=METHOD_COLORS.get(method), label=METHOD_LABELS.get(method, method))
     ax.set_xlabel("epoch")
-    ax.set_ylabel(key.replace("_", " "))
+    ax.set_ylabel(CURVE_LABELS.get(key, key.replace("_", " ")))
     if logy:
         ax.set_yscale("log")
+        plain_log_ticks(ax)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend()
     return ax
+
+
+def curves_figure(results: dict[str, dict[str, dict]],
+                  keys=(("train_nll", True), ("test_accuracy", False))):
+    """Training curves of several methods: one row per dataset, one column per
+    ``(key, log y-axis)`` of ``keys``, one legend below.
+
+    Parameters
+    ----------
+    results : dict
+        ``{dataset: {method: result}}``.
+    """
+    fig, axes = figure(len(results), len(keys), height=2.6 * len(results) + 0.8, sharex=True)
+    for row, (dataset, by_method) in zip(axes, results.items()):
+        for ax, (key, logy) in zip(row, keys):
+            curves(by_method, key, ax, logy=logy, legend=False,
+                   title=DATASET_LABELS.get(dataset, dataset))
+            ax.tick_params(labelbottom=True)
+    legend_below(fig, ncol=2)
+    return fig
 
 
 def histogram(summary: dict, ax=None, color=None, label=None, density: bool = True):
@@ -133,33 +299,51 @@ def histogram(summary: dict, ax=None, color=None, label=None, density: bool = Tr
 
 
 def weight_histograms(results: dict[str, dict], ax=None, bbb_key: str = "sample",
-                      title: str | None = None):
+                      title: str | None = None, legend: str | None = "right"):
     """Figures 8-9 of the study: all parameters of every model, one line per method.
 
     BBB is drawn as one posterior sample (``bbb_key="sample"``, what the study plotted) or as
-    the posterior means (``"mu"``).
+    the posterior means (``"mu"``).  ``legend``: ``"right"`` (outside the axes, with each
+    model's standard deviation), ``"inside"`` or ``None``.
     """
     ax = _axes(ax)
     for method, result in results.items():
         summary = result["weights"][bbb_key if method == "bbb" else "values"]
         histogram(summary, ax, color=METHOD_COLORS.get(method),
                   label=f"{METHOD_LABELS.get(method, method)} (sd {summary['std']:.3f})")
-    ax.set_xlabel("parameter value")
+    ax.set_xlabel("parameter value" + (" (BBB: one posterior sample)" if bbb_key == "sample"
+                                       else " (BBB: posterior mean μ)"))
     ax.set_ylabel("density")
     ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8)
+    if legend == "right":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    elif legend:
+        ax.legend()
     return ax
+
+
+def weight_histograms_figure(results: dict[str, dict[str, dict]], bbb_key: str = "sample"):
+    """:func:`weight_histograms` of each dataset: a full-width panel per row, each with its
+    legend (and the models' standard deviations) below it."""
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.4 * len(results)), layout="constrained")
+    for sub, (dataset, by_method) in zip(fig.subfigures(len(results), 1, squeeze=False)[:, 0],
+                                         results.items()):
+        ax = sub.subplots()
+        weight_histograms(by_method, ax, bbb_key, title=DATASET_LABELS.get(dataset, dataset),
+                          legend=None)
+        legend_below(sub, ncol=2)
+    return fig
 
 
 def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
                  show_mc: bool = True, study_table: dict | None = None):
     """Test accuracy against the pruned fraction for every method (no fine-tuning).
 
-    BBB: SNR pruning with the posterior mean (solid) and the Monte Carlo ensemble (dotted),
-    and |μ| pruning (dashed).  Baselines: global L1.  ``study_table`` adds the study's
-    published points as crosses.
+    BBB: SNR pruning with the posterior mean (solid, dots) and the Monte Carlo ensemble
+    (dotted), and |μ| pruning (dashed).  Baselines: global L1 (solid, each with its own
+    marker).  ``study_table`` adds the study's published points as crosses.
     """
     ax = _axes(ax)
     for method, result in results.items():
@@ -168,17 +352,17 @@ def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
         sweeps = result["prune"]
         if "snr" in sweeps:
             s = sweeps["snr"]
-            ax.plot(s["amounts"], s["accuracy"], "-o", ms=3, color=color, lw=2,
-                    label=f"{label}: SNR |μ|/σ")
+            ax.plot(s["amounts"], s["accuracy"], "-", marker=METHOD_MARKERS.get(method, "o"),
+                    ms=3.5, color=color, lw=1.8, label=f"{label}: SNR |μ|/σ")
             if show_mc and "accuracy_mc" in s:
-                ax.plot(s["amounts"], s["accuracy_mc"], ":", color=color, lw=1.5,
+                ax.plot(s["amounts"], s["accuracy_mc"], ":", color=color, lw=1.8,
                         label=f"{label}: SNR, {s['mc_samples']}-sample ensemble")
             ax.plot(sweeps["l1"]["amounts"], sweeps["l1"]["accuracy"], "--", color=color,
                     lw=1.5, label=f"{label}: |μ|")
         else:
             s = sweeps["l1"]
-            ax.plot(s["amounts"], s["accuracy"], "-o", ms=3, color=color, lw=2,
-                    label=f"{label}: L1")
+            ax.plot(s["amounts"], s["accuracy"], "-", marker=METHOD_MARKERS.get(method, "o"),
+                    ms=3.5, color=color, lw=1.8, label=f"{label}: L1")
         if study_table and method in study_table:
             from .study import STUDY_AMOUNTS
 
@@ -201,35 +385,67 @@ def prune_figure(results: dict[str, dict[str, dict]], study_tables: dict | None 
     study_tables : dict, optional
         ``{dataset: {method: accuracies}}`` at the study's fractions, drawn as crosses.
     """
-    fig, axes = plt.subplots(1, len(results), figsize=(12, 5.2), sharey=True, squeeze=False)
-    for ax, (dataset, by_method) in zip(axes[0], results.items()):
+    fig, axes = figure(len(results), 1, height=2.9 * len(results) + 1.4, sharex=True)
+    for ax, (dataset, by_method) in zip(axes[:, 0], results.items()):
         prune_curves(by_method, ax, title=DATASET_LABELS.get(dataset, dataset),
                      study_table=(study_tables or {}).get(dataset))
+        ax.tick_params(labelbottom=True)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if study_tables:
-        handles.append(plt.Line2D([], [], ls="", marker="x", color="grey", mew=2))
+        handles.append(plt.Line2D([], [], ls="", marker="x", color=REFERENCE_COLOR, mew=2))
         labels.append("the study's published values")
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
-    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    legend_below(fig, handles, labels, ncol=2)
     return fig
 
 
+def occupied_range(summary: dict, pad: int = 1) -> tuple[float, float]:
+    """The span of a stored histogram's nonempty bins, ``pad`` bins wider on each side (within
+    the stored range): the x-range in which its data fill the panel."""
+    edges = np.asarray(summary["edges"])
+    filled = np.flatnonzero(np.asarray(summary["counts"]))
+    if not len(filled):
+        return float(edges[0]), float(edges[-1])
+    return (float(edges[max(filled[0] - pad, 0)]),
+            float(edges[min(filled[-1] + 1 + pad, len(edges) - 1)]))
+
+
 def bbb_distributions(result: dict, axes=None, title: str | None = None):
-    """Posterior summaries of a BBB model: μ, σ (log10) and SNR in dB."""
+    """Posterior summaries of a BBB model: μ, σ and SNR in dB, each over all parameters.
+
+    σ is drawn on a log axis over the bins it occupies (the stored histogram of log10 σ spans
+    10⁻⁴ to 1, most of it empty), as a density per decade; the SNR over its occupied bins.
+    """
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+        fig, axes = figure(1, 3, height=2.7)
+        axes = axes[0]
+        if title:
+            fig.suptitle(title)
+    elif title:
+        axes[1].set_title(title)
     w = result["weights"]
     color = METHOD_COLORS["bbb"]
     histogram(w["mu"], axes[0], color=color)
-    axes[0].set_xlabel("posterior mean μ")
-    axes[0].set_yscale("log")
-    histogram(w["log10_sigma"], axes[1], color=color)
-    axes[1].set_xlabel("log10 σ")
+    axes[0].set(xlabel="posterior mean μ", yscale="log")
+    axes[0].xaxis.set_major_locator(MultipleLocator(0.2))
+    s = w["log10_sigma"]
+    edges = np.asarray(s["edges"])
+    counts = np.asarray(s["counts"], dtype=float) / max(s["n"], 1) / np.diff(edges)
+    axes[1].stairs(counts, 10.0 ** edges, color=color, lw=1.8)
+    low, high = occupied_range(s)
+    exponent = math.floor(low)          # ticks in units of 10^exponent: short labels
+    axes[1].set(xscale="log", xlim=(10.0 ** low, 10.0 ** high), ylabel="density per decade",
+                xlabel="posterior std. dev. σ\n(log scale"
+                       + (f", ×10{str(exponent).translate(_SUPERSCRIPT)})" if exponent else ")"))
+    plain_log_ticks(axes[1], axis="x", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+    axes[1].xaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: f"{v / 10.0 ** exponent:.3g}"))
     histogram(w["snr_db"], axes[2], color=color)
-    axes[2].set_xlabel("signal-to-noise ratio 10·log10(|μ|/σ)  [dB]")
-    axes[0].set_ylabel("density")
-    if title:
-        axes[1].set_title(title)
+    axes[2].set(xlim=occupied_range(w["snr_db"]), xlabel="SNR 10·log10(|μ|/σ)\n(dB)")
+    axes[2].xaxis.set_major_locator(MultipleLocator(20))
+    for ax in axes[::2]:
+        ax.set_ylabel("density")
     return axes
 
 
@@ -266,15 +482,18 @@ def live_weights_histogram(values: torch.Tensor, ax=None, color=None, label=None
 def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.9)):
     """Histograms of the surviving parameters after pruning, from stored summaries.
 
-    One panel per (dataset, amount); baselines pruned by L1, BBB by SNR (its μ); the pruned
-    exact zeros are left out (:func:`surviving_histogram`).
+    One panel per (amount, dataset): a row per amount, a column per dataset; baselines pruned
+    by L1, BBB by SNR (its μ); the pruned exact zeros are left out
+    (:func:`surviving_histogram`).
     """
+    from matplotlib.ticker import MultipleLocator
+
     from .prune import n_to_prune
 
-    fig, axes = plt.subplots(len(results), len(amounts), figsize=(12, 3.3 * len(results)),
-                             sharex=True, squeeze=False)
-    for row, (dataset, by_method) in enumerate(results.items()):
-        for col, amount in enumerate(amounts):
+    fig, axes = figure(len(amounts), len(results), height=2.2 * len(amounts) + 0.9,
+                       sharex=True)
+    for col, (dataset, by_method) in enumerate(results.items()):
+        for row, amount in enumerate(amounts):
             ax = axes[row, col]
             for method, result in by_method.items():
                 criterion = "snr" if method == "bbb" else "l1"
@@ -285,9 +504,8 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
                                     label=METHOD_LABELS.get(method, method))
             ax.set_yscale("log")
             ax.set_title(f"{DATASET_LABELS.get(dataset, dataset)}, {amount:.0%} removed")
-    for ax in axes[-1]:
-        ax.set_xlabel("surviving parameter value (BBB: μ)")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+            ax.set(xlabel="surviving value (BBB: μ)", ylabel="density")
+            ax.xaxis.set_major_locator(MultipleLocator(0.2))
+            ax.tick_params(labelbottom=True)
+    legend_below(fig, ncol=3)
     return fig

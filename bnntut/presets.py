@@ -69,10 +69,20 @@ PAPER = {
 QUICK = copy.deepcopy(PAPER)
 QUICK.update({
     "description": "QUICK MODE (CI / smoke test): the paper protocol on a stratified "
-                   "2000/1000 subset for 2 epochs. Not a result.",
+                   "2000/1000 subset for 2 epochs; the arms beyond the study cover MNIST, "
+                   "the \"SGD\" net and BBB, seeds 0-1. Not a result.",
     "train": {**PAPER["train"], "epochs": 2},
     "subset": [2000, 1000],
-    "finetune": {**PAPER["finetune"], "epochs": 1},
+    "finetune": {**PAPER["finetune"], "amounts": [0.5, 0.9], "epochs": 1},
+    # Every fraction a chapter reads (tables, the study's fractions, the prune explorer).
+    "evaluation": {**PAPER["evaluation"], "amounts": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98]},
+    # 40 minibatches per model: compiling the fused kernels costs more than it saves.
+    "compile": False,
+    # What the chapters compute on the spot in quick mode (nothing is committed for it): a
+    # slice of each arm beyond the study, so that every chapter runs in about a minute on two
+    # CPU cores.  The CLI still runs any arm in full: `--seeds 0 1 2`, all methods.
+    "chapter_scope": {"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
+    "uncertainty_fractions": [0.0, 0.5, 0.9, 0.98],
 })
 
 BLUNDELL = {
@@ -80,10 +90,11 @@ BLUNDELL = {
         "Blundell et al. (2015), section 5.1 / Table 2, at their scale: 784-1200-1200-10, "
         "600 epochs, minibatches of 128, pixels divided by 126, 50 000 training images (a "
         "stratified seeded subset of the 60 000; they held 10 000 out for validation), their "
-        "minibatch weighting of the complexity cost, and the scale-mixture prior pi = 1/2, "
-        "sigma1 = e^0, sigma2 = e^-6 (a point of their grid; the paper does not say which "
-        "point its Table 2 used). Kept from this study: Adam with lr 1e-4 (they used SGD "
-        "with a learning rate from a grid) and 2 weight samples per minibatch."),
+        "minibatch weighting of the complexity cost, and the scale-mixture prior "
+        "$\\pi = 1/2$, $\\sigma_1 = e^0$, $\\sigma_2 = e^{-6}$ (a point of their grid; the "
+        "paper does not say which point its Table 2 used). Kept from this study: Adam with "
+        "learning rate $10^{-4}$ (they used SGD with a learning rate from a grid) and 2 "
+        "weight samples per minibatch."),
     "datasets": ["mnist"],
     "methods": {
         "bbb": {**_bbb_weighted("blundell"),
@@ -104,7 +115,7 @@ BLUNDELL_CPU_EPOCHS = 150
 BLUNDELL_CPU = copy.deepcopy(BLUNDELL)
 BLUNDELL_CPU.update({
     "description": (
-        f"SHORTER CPU SCHEDULE: the blundell preset (2 x 1200 units, batch 128, pixels/126, "
+        f"SHORTER CPU SCHEDULE: the blundell preset (2 × 1200 units, batch 128, pixels / 126, "
         f"50 000 training images, Blundell's weighting) trained for {BLUNDELL_CPU_EPOCHS} "
         f"epochs instead of 600, so that it fits on two CPU cores. Not Blundell et al.'s "
         f"schedule: the full run is `python -m bnntut reproduce --preset blundell`."),
@@ -131,6 +142,16 @@ ABLATION_LABELS = {
     "bbb-kl-blundell": "BBB, Blundell's weighting",
     "bbb-kl-uniform": "BBB, uniform weighting",
 }
+
+
+def chapter_scope(name: str, seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
+    """``(datasets, methods, seeds)`` that a chapter shows for preset ``name``: all of the
+    preset's datasets and methods and ``seeds``, unless the preset narrows them with a
+    ``chapter_scope`` (``quick`` does, to keep CI fast)."""
+    spec = get_preset(name)
+    scope = spec.get("chapter_scope", {})
+    return (list(scope.get("datasets", spec["datasets"])),
+            list(scope.get("methods", spec["methods"])), list(scope.get("seeds", seeds)))
 
 
 def get_preset(name: str) -> dict:

@@ -36,7 +36,8 @@ from .evaluate import predict_proba
 from .models import N_CLASSES
 from .presets import METHOD_LABELS, get_preset, method_config
 
-#: Pruned fractions of every uncertainty sweep.
+#: Pruned fractions of every uncertainty sweep (a preset may set coarser
+#: ``uncertainty_fractions``: ``quick`` does).
 FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 #: Equal-width confidence bins of the ECE and the reliability diagram: (i/15, (i+1)/15].
@@ -341,7 +342,8 @@ def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
         "preset": preset, "dataset": dataset, "method": method,
         "ood_dataset": OOD_DATASETS[dataset], "subset": spec["subset"],
         "criterion": criterion_for(method), "include_bias": True,
-        "fractions": list(FRACTIONS), "modes": modes_for(method), "seed": SEED,
+        "fractions": list(spec.get("uncertainty_fractions", FRACTIONS)),
+        "modes": modes_for(method), "seed": SEED,
         "ece_bins": ECE_BINS, "ece_binning": "equal-width confidence bins (i/M, (i+1)/M]",
         "entropy_bins": ENTROPY_BINS, "entropy_range": [0.0, math.log(N_CLASSES)],
         "ood_score": "predictive entropy", "ood_positives": "out-of-distribution test set",
@@ -541,29 +543,55 @@ def describe(method: str, mode: str) -> str:
     return f"{label} {'in eval mode' if mode == 'deterministic' else 'with MC dropout'}"
 
 
-def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)) -> str:
-    """Markdown table for one dataset: ``ECE / AUROC`` per method, mode and fraction.
+#: Column groups of :func:`table`: the key of each and its label.
+TABLE_METRICS = {"ece": "ECE (lower is better)", "auroc": "AUROC (higher is better)"}
 
-    ``results`` is ``{method: result}``; the best (lowest ECE, highest AUROC) of each column
-    is in bold.
+
+def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
+    """ECE and AUROC of every model and prediction mode of one dataset at ``fractions``.
+
+    Parameters
+    ----------
+    results : dict
+        ``{method: result}`` of one dataset.
+    fractions : sequence of float
+        Pruned fractions, one column per metric each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, prediction)`` (e.g. ``("Bayes by Backprop", "posterior mean")``);
+        columns a MultiIndex ``(metric, removed)`` with the metric labels of
+        :data:`TABLE_METRICS` and ``"0 %"``, ``"50 %"``, …; values floats rounded to three
+        decimals.  :func:`styled_table` marks the best of each column.
     """
-    rows = [(m, mode) for m, r in results.items() for mode in r["modes"]]
-    values = {(m, mode, f): record_at(results[m], f, mode) for m, mode in rows for f in fractions}
-    best_ece = {f: min(values[m, mode, f]["ece"] for m, mode in rows) for f in fractions}
-    best_auroc = {f: max(values[m, mode, f]["auroc"] for m, mode in rows) for f in fractions}
-    head = "| Model | prediction | " + " | ".join(f"{f:.0%} removed" for f in fractions) + " |"
-    lines = [head, "|---|---|" + "---|" * len(fractions)]
-    for m, mode in rows:
-        cells = []
-        for f in fractions:
-            v = values[m, mode, f]
-            ece = f"{v['ece']:.3f}"
-            roc = f"{v['auroc']:.3f}"
-            cells.append(f"{f'**{ece}**' if v['ece'] == best_ece[f] else ece} / "
-                         f"{f'**{roc}**' if v['auroc'] == best_auroc[f] else roc}")
-        lines.append(f"| {METHOD_LABELS.get(m, m)} | {mode_label(m, mode)} | "
-                     + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    from .report import frame, percent
+
+    rows = {}
+    for m, r in results.items():
+        for mode in r["modes"]:
+            rows[METHOD_LABELS.get(m, m), mode_label(m, mode)] = {
+                (label, percent(f)): round(record_at(r, f, mode)[key], 3)
+                for key, label in TABLE_METRICS.items() for f in fractions}
+    columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in fractions]
+    out = frame(rows, ["Model", "prediction"], columns)
+    out.columns.names = ["", "removed"]
+    return out
+
+
+def styled_table(table_frame):
+    """:func:`table` for display: three decimals, the best of each column (lowest ECE,
+    highest AUROC) in bold.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    from .report import highlight
+
+    ece, auroc = TABLE_METRICS.values()
+    return highlight(table_frame, lower=[c for c in table_frame.columns if c[0] == ece],
+                     higher=[c for c in table_frame.columns if c[0] == auroc], digits=3)
 
 
 #: Short dataset names used in :func:`highlights`.
@@ -713,8 +741,20 @@ def findings(results: dict[str, dict[str, dict]], fractions: Sequence[float] = (
 # --------------------------------------------------------------------------- figures
 
 
+#: Axis labels of the keys of :func:`degradation_figure`.
+KEY_LABELS = {"ece": "ECE (15 bins)", "auroc": "OOD AUROC (entropy)",
+              "accuracy": "test accuracy", "nll": "test NLL (nats)"}
+#: Column titles of :func:`degradation_figure`, per prediction mode.
+MODE_TITLES = {"deterministic": "deterministic (eval mode / μ)",
+               "mc": f"Monte Carlo ({MC_SAMPLES} samples)"}
+
+
 def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] = ("ece", "auroc")):
     """ECE and AUROC against the pruned fraction: all methods, all datasets.
+
+    One block of panels per dataset: a row per key, a column per prediction mode
+    (deterministic: eval mode, BBB's posterior mean; Monte Carlo: MC dropout, BBB's predictive),
+    so that no panel holds more than one line per method.  Panels of a row share their y-axis.
 
     Parameters
     ----------
@@ -726,102 +766,122 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
     Returns
     -------
     matplotlib.figure.Figure
-        Solid lines with dots: deterministic prediction; dotted: the Monte Carlo predictive.
+        Solid lines: deterministic prediction; dotted: the Monte Carlo predictive; each method
+        in its colour and with its marker.  One legend below.
     """
     import matplotlib.pyplot as plt
 
-    from .plots import DATASET_LABELS, METHOD_COLORS
+    from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
 
-    labels = {"ece": "expected calibration error (15 bins)",
-              "auroc": "OOD AUROC (predictive entropy)", "accuracy": "test accuracy",
-              "nll": "test NLL (nats)"}
-    fig, axes = plt.subplots(len(keys), len(results), figsize=(6 * len(results), 3.6 * len(keys)),
-                             sharex=True, squeeze=False)
-    for col, (dataset, by_method) in enumerate(results.items()):
-        for row, key in enumerate(keys):
-            ax = axes[row, col]
-            for method, result in by_method.items():
-                fractions = result["config"]["fractions"]
-                for mode in result["modes"]:
-                    mc = mode != "deterministic"
-                    ax.plot(fractions, series(result, key, mode), ":" if mc else "-o",
-                            ms=3, lw=1.5 if mc else 2, color=METHOD_COLORS.get(method),
-                            label=f"{METHOD_LABELS.get(method, method)}: "
-                                  f"{mode_label(method, mode)}")
-            if key == "auroc":
-                ax.axhline(0.5, color="grey", lw=1, ls="--")
-            ax.set_ylabel(labels.get(key, key))
-            if row == 0:
-                ood = next(iter(by_method.values()))["config"]["ood_dataset"]
-                ax.set_title(f"trained on {DATASET_LABELS.get(dataset, dataset)}, "
-                             f"OOD: {DATASET_LABELS.get(ood, ood)}")
-        axes[-1, col].set_xlabel("fraction of parameters removed")
-    handles, labels_ = axes[0, 0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.09 / len(keys) * 2, 1, 1))
-    fig.legend(handles, labels_, loc="lower center", ncol=3, fontsize=8)
+    modes = [m for m in MODES if any(m in r["modes"] for by_method in results.values()
+                                     for r in by_method.values())]
+    height = len(results) * (2.0 * len(keys) + 0.5) + 0.6
+    fig = plt.figure(figsize=(PAGE_WIDTH, height), layout="constrained")
+    subfigs = fig.subfigures(len(results), 1, squeeze=False)[:, 0]
+    for sub, (dataset, by_method) in zip(subfigs, results.items()):
+        axes = sub.subplots(len(keys), len(modes), sharex=True, sharey="row", squeeze=False)
+        for col, mode in enumerate(modes):
+            for row, key in enumerate(keys):
+                ax = axes[row, col]
+                for method, result in by_method.items():
+                    if mode not in result["modes"]:
+                        continue
+                    ax.plot(result["config"]["fractions"], series(result, key, mode),
+                            "-" if mode == "deterministic" else ":", lw=1.8,
+                            marker=METHOD_MARKERS.get(method, "o"), ms=3.5,
+                            color=METHOD_COLORS.get(method),
+                            label=METHOD_LABELS.get(method, method))
+                if key == "auroc":
+                    ax.axhline(0.5, color="grey", lw=1, ls="--")
+                ax.set_ylabel(KEY_LABELS.get(key, key))
+                ax.tick_params(labelleft=True, labelbottom=True)
+                ax.set_xlabel("fraction removed")
+            axes[0, col].set_title(MODE_TITLES.get(mode, mode))
+        ood = next(iter(by_method.values()))["config"]["ood_dataset"]
+        sub.suptitle(f"Trained on {DATASET_LABELS.get(dataset, dataset)}, "
+                     f"OOD: {DATASET_LABELS.get(ood, ood)}")
+    legend_below(fig, ncol=3)
     return fig
 
 
-def reliability_diagram(record: dict, ax=None, color: str = "#0072B2", title: str | None = None):
+#: Neutral colours of the diagnostic panels (method colours stay with the methods).
+DIAGNOSTIC_COLORS = {"bars": "#BBBBBB", "gap": "#444444", "share": "#000000",
+                     "in": "#BBBBBB", "ood": "#333333"}
+
+
+def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["bars"],
+                        title: str | None = None, legend: bool = True):
     """Per-bin accuracy (bars) against confidence, with the diagonal of perfect calibration
     and, on a second (log) axis, the share of predictions in each bin.
 
-    ``record`` is an :func:`analyse` result (or one stored record).
+    ``record`` is an :func:`analyse` result (or one stored record); ``legend=False`` leaves
+    the legend to the caller (e.g. :func:`bnntut.plots.legend_below`).
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4))
+    from .plots import PAGE_WIDTH, legend_below
+
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.6, 3.6), layout="constrained")
     diagram = record["reliability"]
     edges = np.asarray(diagram["edges"])
     acc = np.array([np.nan if a is None else a for a in diagram["accuracy"]])
     conf = np.array([np.nan if c is None else c for c in diagram["confidence"]])
     ax.bar(edges[:-1], np.nan_to_num(acc), width=np.diff(edges), align="edge", color=color,
-           alpha=0.75, edgecolor="white", label="accuracy")
+           edgecolor="white", label="accuracy per bin")
     ax.bar(edges[:-1], np.nan_to_num(conf - acc), bottom=np.nan_to_num(acc), width=np.diff(edges),
-           align="edge", color="none", edgecolor="#D55E00", hatch="//", lw=0.8,
+           align="edge", color="none", edgecolor=DIAGNOSTIC_COLORS["gap"], hatch="//", lw=0.8,
            label="gap to mean confidence")
-    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (largest class probability)",
-           ylabel="accuracy")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy")
     ax.set_title(title or f"ECE {record['ece']:.3f}")
     share = np.asarray(diagram["count"], dtype=float) / max(sum(diagram["count"]), 1)
     twin = ax.twinx()                   # how many predictions each bar stands for
-    twin.stairs(np.where(share > 0, share, np.nan), edges, color="black", lw=1.2,
-                label="share of predictions (right, log)")
-    twin.set(yscale="log", ylim=(1e-4, 1.5), ylabel="share of predictions")
+    twin.stairs(np.where(share > 0, share, np.nan), edges, color=DIAGNOSTIC_COLORS["share"],
+                lw=1.5, label="share of predictions (right axis)")
+    twin.set(yscale="log", ylim=(1e-4, 1.5), ylabel="share of predictions (log)")
     twin.grid(False)
-    handles = ax.get_legend_handles_labels()
-    twin_handles = twin.get_legend_handles_labels()
-    ax.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1], fontsize=7,
-              loc="upper left")
+    if legend:
+        handles = ax.get_legend_handles_labels()
+        twin_handles = twin.get_legend_handles_labels()
+        if own:
+            legend_below(ax.figure, handles[0] + twin_handles[0], handles[1] + twin_handles[1])
+        else:
+            ax.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1],
+                      loc="upper left")
     return ax
 
 
 def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribution", "OOD"),
-                 title: str | None = None):
-    """Histograms (densities) of the predictive entropy, in-distribution and OOD."""
+                 title: str | None = None, legend: bool = True):
+    """Histograms (densities) of the predictive entropy: in-distribution filled grey, OOD as a
+    dark dashed outline on top.  ``legend=False`` leaves the legend to the caller."""
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from .plots import PAGE_WIDTH
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.4))
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.3, 3.2), layout="constrained")
     h = record["entropy"]
     edges = np.asarray(h["edges"])
-    for counts, label, color in ((h["in"], labels[0], "#0072B2"), (h["ood"], labels[1], "#D55E00")):
+    for counts, label, key in ((h["in"], labels[0], "in"), (h["ood"], labels[1], "ood")):
         counts = np.asarray(counts, dtype=float)
-        ax.stairs(counts / max(counts.sum(), 1) / np.diff(edges), edges, color=color, lw=1.8,
-                  fill=True, alpha=0.35, label=label)
-    ax.axvline(math.log(N_CLASSES), color="grey", ls=":", lw=1)
-    ax.set(xlabel="predictive entropy (nats; max log 10)", ylabel="density")
+        ax.stairs(counts / max(counts.sum(), 1) / np.diff(edges), edges, lw=1.8, label=label,
+                  color=DIAGNOSTIC_COLORS[key], fill=key == "in", ls="-" if key == "in" else "--")
+    ax.axvline(math.log(N_CLASSES), color="grey", ls=":", lw=1.2,
+               label=f"largest entropy, log {N_CLASSES}")
+    ax.set(xlabel="predictive entropy (nats)", ylabel="density")
     ax.set_title(title or f"OOD AUROC {record['auroc']:.3f}")
-    ax.legend(fontsize=7)
+    if legend:
+        ax.legend()
     return ax
 
 
 def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "OOD",
-                      axes=None):
+                      axes=None, legend: bool | None = None):
     """Reliability diagram and OOD entropy histogram of one (model, fraction, mode).
 
     Parameters
@@ -834,6 +894,8 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
         Legend label of the out-of-distribution set.
     axes : pair of Axes, optional
         Where to draw; a new figure otherwise.
+    legend : bool, optional
+        One legend below the figure; by default only when the figure is made here.
 
     Returns
     -------
@@ -841,14 +903,46 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     """
     import matplotlib.pyplot as plt
 
+    from .plots import PAGE_WIDTH, legend_below
+
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 1.4]})
+        fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained",
+                                 gridspec_kw={"width_ratios": [1, 1.15]})
+        legend = True if legend is None else legend
     else:
         fig = axes[0].figure
-    reliability_diagram(record, axes[0],
+    reliability_diagram(record, axes[0], legend=False,
                         title=f"accuracy {record['accuracy']:.3f}, ECE {record['ece']:.3f}")
-    entropy_plot(record, axes[1], labels=("in-distribution test", ood_label))
+    entropy_plot(record, axes[1], labels=("in-distribution test", ood_label), legend=False)
     if title:
-        axes[0].figure.suptitle(title, fontweight="bold")
-    fig.tight_layout()
+        fig.suptitle(title)
+    if legend:
+        legend_below(fig.figure, ncol=2)          # the root figure of a subfigure too
+    return fig
+
+
+def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
+    """:func:`diagnostic_figure` of several records, one titled row each, one legend below.
+
+    Parameters
+    ----------
+    cases : sequence of (title, record)
+        Row titles and :func:`record_at` records.
+    ood_label : str
+        Legend label of the out-of-distribution set.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import PAGE_WIDTH, legend_below
+
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.0 * len(cases) + 0.7), layout="constrained")
+    for sub, (title, record) in zip(fig.subfigures(len(cases), 1, squeeze=False)[:, 0], cases):
+        axes = sub.subplots(1, 2, width_ratios=[1, 1.15])
+        diagnostic_figure(record, title=title, ood_label=ood_label, axes=axes, legend=False)
+        axes[1].set_title(f"OOD AUROC {record['auroc']:.3f}")
+    legend_below(fig, ncol=2)
     return fig

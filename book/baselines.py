@@ -42,18 +42,18 @@ print(models.mlp(dropout=0.9))
 
 # %% [markdown]
 # The study compares BBB with four deterministic networks of the same shape, 784-500-500-10
-# with ReLU. Its text calls them "SGD" and "Dropout" with p = 0.5, 0.75 and 0.9; its code
+# with ReLU. Its text calls them "SGD" and "Dropout" with $p = 0.5$, 0.75 and 0.9; its code
 # differs from that description in three ways that matter (see `NOTES.md` of the study's
 # code, summarised in {doc}`reproduction_notes`):
 #
-# 1. **Every** model, BBB included, is trained with **Adam** at a learning rate of 10⁻⁴,
+# 1. **Every** model, BBB included, is trained with **Adam** at a learning rate of $10^{-4}$,
 #    not with stochastic gradient descent.
-# 2. The "SGD" row is a dropout network with **p = 0.01**, not a dropout-free one.
-# 3. Dropout is applied **to the input pixels** and after each hidden ReLU. At p = 0.9 the
+# 2. The "SGD" row is a dropout network with **$p = 0.01$**, not a dropout-free one.
+# 3. Dropout is applied **to the input pixels** and after each hidden ReLU. At $p = 0.9$ the
 #    network sees a random 10 % of each image during training.
 #
 # `bnntut` follows the code, since that is what produced the published numbers. Here is the
-# p = 0.9 network as built by `bnntut.models.mlp`:
+# $p = 0.9$ network as built by `bnntut.models.mlp`:
 
 # %%
 preset = get_preset(PRESET)
@@ -64,8 +64,8 @@ for method, entry in preset["methods"].items():
 print("protocol:", preset["train"])
 
 # %% [markdown]
-# What does the p = 0.9 network see? One training image with its input dropout applied
-# (dropout also rescales the surviving pixels by 1/(1 − p) = 10):
+# What does the $p = 0.9$ network see? One training image with its input dropout applied
+# (dropout also rescales the surviving pixels by $1/(1-p) = 10$):
 
 # %%
 from bnntut import data  # noqa: E402
@@ -73,7 +73,7 @@ from bnntut import data  # noqa: E402
 ds = data.load("mnist", subset=(100, 10) if PRESET == "quick" else None)
 torch.manual_seed(0)
 drop = torch.nn.Dropout(0.9).train()
-fig, axes = plt.subplots(1, 4, figsize=(8, 2.3))
+fig, axes = plt.subplots(1, 4, figsize=(plots.PAGE_WIDTH, 1.9))
 axes[0].imshow(ds.x_train[0].view(28, 28), cmap="gray_r")
 axes[0].set_title("original")
 for ax in axes[1:]:
@@ -92,25 +92,24 @@ fig.tight_layout()
 # %%
 baselines = ["sgd", "dropout50", "dropout75", "dropout90"]
 results = book.load_results(PRESET, methods=baselines)
-fig, axes = plt.subplots(2, 2, figsize=(11, 7))
-for row, dataset in enumerate(("mnist", "fashion-mnist")):
-    name = plots.DATASET_LABELS[dataset]
-    plots.curves(results[dataset], "train_nll", axes[row, 0], title=f"{name}: training loss")
-    plots.curves(results[dataset], "test_accuracy", axes[row, 1], logy=False,
-                 title=f"{name}: test accuracy")
-fig.tight_layout()
+fig = plots.curves_figure(results, keys=(("train_nll", True), ("test_accuracy", False)))
 
-# %%
+# %% tags=["remove-input"]
+from bnntut import report
+
+rows = {}
 for dataset in ("mnist", "fashion-mnist"):
     for method in baselines:
         last = results[dataset][method]["history"][-1]
-        print(f"{dataset:>13} {METHOD_LABELS[method]:<19} final training loss "
-              f"{last['train_nll']:.4f}   test accuracy {last['test_accuracy']:.4f}")
+        rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
+            "final training loss": report.number(last["train_nll"]),
+            "test accuracy": report.number(last["test_accuracy"])}
+report.frame(rows, ["Dataset", "Model"])
 
 # %% [markdown]
 # The pattern matches the study's figures: the heavier the dropout, the higher the training
-# loss and the lower the accuracy, and p = 0.9 — which hides 90 % of every input image —
+# loss and the lower the accuracy, and $p = 0.9$ — which hides 90 % of every input image —
 # trails far behind. The study read its curves as "all models are underfitting"; for the
-# p ≤ 0.5 networks the training loss is still falling at epoch 50 but test accuracy has
+# $p \le 0.5$ networks the training loss is still falling at epoch 50 but test accuracy has
 # levelled off, which is the usual picture of a well-fitted network rather than an
 # underfitted one.

@@ -33,7 +33,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 # %%
 import copy
 
-import matplotlib.pyplot as plt
 import torch
 from blitz.modules import BayesianLinear
 from torch.nn.utils import prune as torch_prune
@@ -46,8 +45,9 @@ PRESET = book.start()
 # ## A distribution over every weight
 #
 # A Bayesian network does not learn one value per weight but a posterior distribution
-# P(w | D). That posterior is intractable, so Bayes by Backprop {cite}`blundell2015weight`
-# fits a diagonal Gaussian *variational posterior* q(w | θ) with θ = (μ, ρ):
+# $P(w \mid \mathcal D)$. That posterior is intractable, so Bayes by Backprop
+# {cite}`blundell2015weight` fits a diagonal Gaussian *variational posterior*
+# $q(w \mid \theta)$ with $\theta = (\mu, \rho)$:
 #
 # $$
 # q(w_j \mid \theta) = \mathcal N\!\left(w_j \mid \mu_j, \sigma_j^2\right), \qquad
@@ -69,22 +69,28 @@ PRESET = book.start()
 #
 # a trade-off between staying close to the prior (previous chapter) and explaining the data.
 # Neither term has a closed form with a mixture prior, so both are estimated by Monte Carlo
-# with the **reparameterisation trick**: draw ε ~ N(0, I) and set w = μ + σ ∘ ε. Then w is a
-# differentiable function of (μ, ρ) and backpropagation gives unbiased gradients:
+# with the **reparameterisation trick**: draw $\varepsilon \sim \mathcal N(0, I)$ and set
+# $w = \mu + \sigma \circ \varepsilon$. Then $w$ is a differentiable function of $(\mu, \rho)$
+# and backpropagation gives unbiased gradients:
 #
 # $$
-# \mathcal F \approx \frac1S \sum_{s=1}^{S} \Big[\log q(w^{(s)} \mid \theta) - \log P(w^{(s)})
-# - \log P(\mathcal D \mid w^{(s)})\Big], \qquad w^{(s)} = \mu + \sigma \circ \varepsilon^{(s)} .
+# \begin{aligned}
+# \mathcal F &\approx \frac1S \sum_{s=1}^{S} \Big[\log q(w^{(s)} \mid \theta) - \log P(w^{(s)})
+# - \log P(\mathcal D \mid w^{(s)})\Big], \\
+# w^{(s)} &= \mu + \sigma \circ \varepsilon^{(s)} .
+# \end{aligned}
 # $$
 #
 # ## What the study's code optimises
 #
-# Per minibatch *i* of *M* = 600, the study's code uses S = 2 samples and
+# Per minibatch $i$ of $M = 600$, the study's code uses $S = 2$ samples and
 #
 # $$
-# \mathcal F_i = \underbrace{-\sum_{n \in \text{batch}} \log \bar p(y_n \mid x_n)}_{\text{NLL, summed}}
-# + \kappa_i \cdot \frac1S\sum_s \left[\log q(w^{(s)} \mid \theta) - \log P(w^{(s)})\right],
-# \qquad \log \bar p = \frac1S \sum_s \log \mathrm{softmax}\big(f(x; w^{(s)})\big),
+# \begin{aligned}
+# \mathcal F_i &= \underbrace{-\sum_{n \in \text{batch}} \log \bar p(y_n \mid x_n)}_{\text{NLL, summed}}
+# + \kappa_i \cdot \frac1S\sum_s \left[\log q(w^{(s)} \mid \theta) - \log P(w^{(s)})\right], \\
+# \log \bar p &= \frac1S \sum_s \log \mathrm{softmax}\big(f(x; w^{(s)})\big),
+# \end{aligned}
 # $$
 #
 # i.e. it averages the *log*-probabilities of the two samples. `bnntut.bayes.study_objective`
@@ -95,21 +101,23 @@ PRESET = book.start()
 # ## Weighting the complexity cost per minibatch
 #
 # Blundell et al. (their eq. 9) spread the KL term over the minibatches of an epoch with
-# weights κᵢ = 2^(M−i)/(2^M − 1), which sum to one: early minibatches are dominated by the
-# prior, later ones by the data. The study's code uses 2^(M−i)/2^(M−1) = 2^(1−i) instead —
-# the same shape, but summing to **four**, so it weights the prior four times more. A third
-# common choice is the uniform 1/M.
+# weights $\kappa_i = 2^{M-i}/(2^M-1)$, which sum to one: early minibatches are dominated by
+# the prior, later ones by the data. The study's code uses $2^{M-i}/2^{M-1} = 2^{1-i}$
+# instead — the same shape, but summing to **four**, so it weights the prior four times more.
+# A third common choice is the uniform $1/M$.
 
 # %%
 fig = plots.kl_weights_figure(600)
-first_zero = next(i for i in range(600)
-                  if bayes.kl_weight("paper", i, 600) <= bayes.KL_WEIGHT_UNDERFLOW)
+first_zero = next(i for i in range(600) if bayes.kl_weight("paper", i, 600)
+                  <= bayes.KL_WEIGHT_UNDERFLOW)
 book.glue("first_zero", first_zero)
-print(f"with the study's weighting, kappa_i is exactly 0 in float32 from minibatch {first_zero} on")
+print("with the study's weighting, kappa_i is exactly 0 in float32")
+print(f"from minibatch {first_zero} on")
 
 # %% [markdown]
 # Both exponential weightings fall below any meaningful size within a few dozen minibatches:
-# κ₃₀ ≈ 2·10⁻⁹. From minibatch {glue:text}`first_zero` on, the study's κᵢ even rounds to
+# $\kappa_{30} \approx 2 \cdot 10^{-9}$. From minibatch {glue:text}`first_zero` on, the
+# study's $\kappa_i$ even rounds to
 # exactly 0 in float32, so the complexity term and its gradient are exactly zero; `bnntut`
 # skips computing it there (a bit-for-bit identical shortcut, documented and tested in
 # `bnntut.bayes.KL_WEIGHT_UNDERFLOW`). In effect, three quarters of every epoch is plain
@@ -119,9 +127,9 @@ print(f"with the study's weighting, kappa_i is exactly 0 in float32 from minibat
 #
 # `bnntut` builds its Bayesian network from `blitz`'s `BayesianLinear` layers
 # {cite}`esposito2020blitz`, but two of blitz's defaults differ from the study: its prior is a
-# single Gaussian (`prior_pi=1`) and its posterior starts at ρ = −7. `bnntut.models.bayesian_mlp`
-# always passes the study's prior (π = 0.5, σ₁ = 1, σ₂ = e⁻⁶) and initialisation
-# (μ ~ U(−0.2, 0.2), ρ ~ U(−5, −4)).
+# single Gaussian (`prior_pi=1`) and its posterior starts at $\rho = -7$.
+# `bnntut.models.bayesian_mlp` always passes the study's prior ($\pi = 0.5$, $\sigma_1 = 1$,
+# $\sigma_2 = e^{-6}$) and initialisation ($\mu \sim U(-0.2, 0.2)$, $\rho \sim U(-5, -4)$).
 #
 # A `BayesianLinear` keeps its variational parameters **twice**: `layer.weight_mu` and
 # `layer.weight_sampler.mu` are two distinct `nn.Parameter` objects that share one storage, and
@@ -129,9 +137,11 @@ print(f"with the study's weighting, kappa_i is exactly 0 in float32 from minibat
 
 # %%
 torch.manual_seed(0)
-layer = BayesianLinear(4, 3, prior_pi=0.5, prior_sigma_1=1.0, prior_sigma_2=0.0025)
-print("two objects:", layer.weight_mu is not layer.weight_sampler.mu,
-      "| one storage:", layer.weight_mu.data_ptr() == layer.weight_sampler.mu.data_ptr())
+layer = BayesianLinear(4, 3, prior_pi=0.5, prior_sigma_1=1.0,
+                       prior_sigma_2=0.0025)
+mu, sampler_mu = layer.weight_mu, layer.weight_sampler.mu
+print("two objects:", mu is not sampler_mu)
+print("one storage:", mu.data_ptr() == sampler_mu.data_ptr())
 
 # 1. torch.nn.utils.prune masks `weight_mu` through a forward pre-hook ...
 x = torch.rand(2, 4)
@@ -140,9 +150,10 @@ before = layer(x)
 torch_prune.l1_unstructured(layer, "weight_mu", amount=0.75)
 torch.manual_seed(1)
 after = layer(x)
-print("1. torch prune on weight_mu changes sampled outputs:", not torch.equal(before, after))
+print("1. torch prune on weight_mu changes sampled outputs:",
+      not torch.equal(before, after))
 
-# 2. ... and copy.deepcopy unties the two objects (and fails once a forward pass has run).
+# 2. ... and copy.deepcopy unties the two objects (and fails after a forward pass).
 fresh = BayesianLinear(4, 3)
 clone = copy.deepcopy(fresh)
 print("2. deepcopy keeps them tied:",
@@ -151,16 +162,18 @@ fresh(x)
 try:
     copy.deepcopy(fresh)
 except RuntimeError as error:
-    print("   deepcopy after a forward pass:", type(error).__name__, "-", str(error)[:60], "...")
+    print("   deepcopy after a forward pass:", type(error).__name__)
+    print("  ", str(error)[:60], "...")
 
-# 3. Re-binding the attribute (the study's way of pruning) leaves the sampler's tensor alone.
+# 3. Re-binding the attribute (the study's way of pruning) leaves the sampler's
+#    tensor alone.
 fresh.weight_mu = torch.nn.Parameter(torch.zeros(3, 4))
 print("3. after re-binding, the sampler still reads the old values:",
       bool(fresh.weight_sampler.mu.abs().sum() > 0))
 
 # %% [markdown]
-# So `bnntut` never uses any of these: it prunes by writing μ = 0 and ρ = −∞ (σ = 0) *in
-# place* into the tensors the sampler reads (`bnntut.prune`), copies models by rebuilding them
+# So `bnntut` never uses any of these: it prunes by writing $\mu = 0$ and $\rho = -\infty$
+# ($\sigma = 0$) *in place* into the tensors the sampler reads (`bnntut.prune`), copies models by rebuilding them
 # and loading the state dict (`bnntut.models.clone`), and tests that pruned weights are exact
 # zeros inside every sampled forward pass.
 #
@@ -172,27 +185,32 @@ print("3. after re-binding, the sampler still reads the old values:",
 
 # %%
 results = book.load_results(PRESET, methods=["bbb"])
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for dataset, color in (("mnist", "#D55E00"), ("fashion-mnist", "#0072B2")):
+fig, axes = plots.figure(1, 2, height=3.2)
+for dataset in ("mnist", "fashion-mnist"):
     history = results[dataset]["bbb"]["history"]
     epochs = [h["epoch"] for h in history]
-    axes[0].plot(epochs, [h["train_nll"] for h in history], color=color, lw=2,
+    style = dict(color=plots.METHOD_COLORS["bbb"], ls=plots.DATASET_STYLES[dataset], lw=2,
                  label=plots.DATASET_LABELS[dataset])
-    axes[1].plot(epochs, [h["test_accuracy"] for h in history], color=color, lw=2,
-                 label=plots.DATASET_LABELS[dataset])
-axes[0].set(yscale="log", xlabel="epoch", ylabel="training NLL per example",
-            title="Bayes by Backprop: training loss")
-axes[1].set(xlabel="epoch", ylabel="test accuracy (posterior mean)", title="Test accuracy")
-axes[0].legend()
-fig.tight_layout()
+    axes[0, 0].plot(epochs, [h["train_nll"] for h in history], **style)
+    axes[0, 1].plot(epochs, [h["test_accuracy"] for h in history], **style)
+axes[0, 0].set(yscale="log", xlabel="epoch", ylabel="training NLL per example",
+               title="training loss")
+axes[0, 1].set(xlabel="epoch", ylabel="test accuracy (posterior mean)", title="test accuracy")
+plots.legend_below(fig)
 
-# %%
+# %% tags=["remove-input"]
+from bnntut import report
+
+rows = {}
 for dataset in ("mnist", "fashion-mnist"):
     last = results[dataset]["bbb"]["history"][-1]
-    print(f"{dataset:>13}: epoch {last['epoch']}, training NLL {last['train_nll']:.4f}, "
-          f"test accuracy {last['test_accuracy']:.4f}, "
-          f"weighted complexity per minibatch {last['complexity']:.1f}")
+    rows[plots.DATASET_LABELS[dataset]] = {
+        "epoch": str(last["epoch"]),
+        "training NLL": report.number(last["train_nll"]),
+        "test accuracy": report.number(last["test_accuracy"]),
+        "weighted complexity per minibatch": report.number(last["complexity"], 1)}
+report.frame(rows, "Dataset")
 
 # %% [markdown]
 # The weighted complexity cost per minibatch (last column) is an average over the epoch: it
-# comes almost entirely from the first handful of minibatches, where κᵢ ≥ 1.
+# comes almost entirely from the first handful of minibatches, where $\kappa_i \ge 1$.

@@ -31,9 +31,8 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     os.chdir("bnntut-repo/book")
 
 # %%
-import matplotlib.pyplot as plt
 
-from bnntut import book, compression
+from bnntut import book, compression, plots
 
 PRESET = book.start()
 
@@ -50,42 +49,44 @@ PRESET = book.start()
 # chapters. Everything is computed by `python -m bnntut compression --preset paper` and stored
 # in `results/paper/compression-cpu.json`.
 
-# %%
+# %% tags=["remove-input"]
+from bnntut import report
+
 result = compression.run(PRESET, device="cpu", progress=False)
 for name, value in compression.highlights(result).items():
     book.glue(name, book.markdown(value) if isinstance(value, str) else value)
-meta = result["metadata"]
-print(f"measured on {meta['device_name']}, torch {meta['torch_version']}, "
-      f"code {meta['git_commit']}, finished {meta['finished']}")
+book.markdown(report.provenance(result["metadata"], "Measured"))
 
 # %% [markdown]
 # ## Bytes: CSR against dense
 #
-# *Compressed sparse row* (CSR) stores a matrix with R rows and *nnz* nonzeros as three arrays:
-# the nonzero values (float32, 4 bytes each), their column indices (int32, 4 bytes each) and
-# R + 1 row pointers (int32) saying where each row starts. That is 8 · nnz + 4 · (R + 1) bytes
-# against 4 · R · C for the dense R × C matrix. Every surviving weight now costs **two**
+# *Compressed sparse row* (CSR) stores a matrix with $R$ rows and $\mathit{nnz}$ nonzeros as
+# three arrays: the nonzero values (float32, 4 bytes each), their column indices (int32,
+# 4 bytes each) and $R + 1$ row pointers (int32) saying where each row starts. That is
+# $8\,\mathit{nnz} + 4(R + 1)$ bytes against $4RC$ for the dense $R \times C$ matrix. Every surviving weight now costs **two**
 # numbers, so CSR is smaller only once more than about half the weights are gone: for the
 # study's 784-500-500-10 network the break-even is at {glue:text}`break_even:.2%` removed
 # (`bnntut.compression.csr_break_even_sparsity`; it depends only on the total number of
 # nonzeros). Biases are kept dense in both formats.
 #
-# MNIST models (each cell: megabytes in CSR, and how many times smaller than dense):
+# MNIST models (per model: megabytes, dense and in CSR at each fraction removed, and how many
+# times smaller than dense the CSR form is):
 
-# %%
-book.markdown(compression.bytes_table(result, "mnist"))
+# %% tags=["remove-input"]
+compression.bytes_table(result, "mnist")
 
 # %% [markdown]
 # Fashion-MNIST models:
 
-# %%
-book.markdown(compression.bytes_table(result, "fashion-mnist"))
+# %% tags=["remove-input"]
+compression.bytes_table(result, "fashion-mnist")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-for ax, dataset in zip(axes, ("mnist", "fashion-mnist")):
-    compression.bytes_figure(result, dataset, ax)
-fig.tight_layout()
+fig, axes = plots.figure(2, 1, height=6.4, sharex=True)
+for ax, dataset in zip(axes[:, 0], ("mnist", "fashion-mnist")):
+    compression.bytes_figure(result, dataset, ax, legend=False)
+    ax.tick_params(labelbottom=True)
+plots.legend_below(fig)
 
 # %% [markdown]
 # All models shrink alike — the format does not care which weights survive, only how many.
@@ -124,8 +125,8 @@ fig.tight_layout()
 # {glue:text}`dense_spread_1:.2f` (batch 1) and {glue:text}`dense_spread_100:.2f`
 # (batch 100), where 1 would be a perfectly quiet machine.
 
-# %%
-book.markdown(compression.latency_table(result))
+# %% tags=["remove-input"]
+compression.latency_table(result)
 
 # %%
 ax = compression.latency_figure(result)
@@ -147,11 +148,14 @@ ax = compression.latency_figure(result)
 # ## Reproducing the measurements
 #
 # ```bash
-# python -m bnntut compression --preset paper --remeasure          # this chapter's numbers
-# python -m bnntut compression --preset paper --device cuda        # on a GPU: compression-cuda.json
-# python benchmarks/sparse_latency.py [--quick]                    # random weights, same kernels
+# # this chapter's numbers
+# python -m bnntut compression --preset paper --remeasure
+# # on a GPU: compression-cuda.json
+# python -m bnntut compression --preset paper --device cuda
+# # random weights, same kernels
+# python benchmarks/sparse_latency.py [--quick]
 # ```
 #
 # Latency is a property of the machine as much as of the network: the numbers above hold for
-# the processor, thread count and torch version printed at the top, and torch's CSR support
+# the processor, thread count and torch version named at the top, and torch's CSR support
 # is still marked beta. No GPU was available for this book, so there is no GPU measurement.

@@ -41,25 +41,27 @@ results = book.load_results(PRESET)
 # %% [markdown]
 # The study's Tables 1 and 2, recomputed: test accuracy of every model after removing 0, 50,
 # 75 and 90 % of its parameters — plus 95 and 98 %, where Blundell et al. reported their
-# results — without fine-tuning. Baselines are pruned by global L1 magnitude, BBB by |μ|/σ.
+# results — without fine-tuning. Baselines are pruned by global L1 magnitude, BBB by
+# $|\mu|/\sigma$.
 
 # %% [markdown]
 # ## Table 1 — MNIST
 #
-# Each cell: **our accuracy**, below it the study's and the difference (ours − study's).
-# BBB appears twice: evaluated with the posterior mean (one pass with w = μ) and with a
-# 10-sample Monte Carlo ensemble (average of the predictive probabilities).
+# For each model: **our accuracy** (*ours*), the study's (blank where it reported none) and
+# the *difference*, ours − study's. BBB appears twice: evaluated with the posterior mean (one
+# pass with $w = \mu$) and with a 10-sample Monte Carlo ensemble (average of the predictive
+# probabilities).
 
-# %%
-book.markdown(report.comparison_table(results["mnist"], "mnist"))
+# %% tags=["remove-input"]
+report.comparison_table(results["mnist"], "mnist")
 
 # %% [markdown]
 # ## Table 2 — Fashion-MNIST
 
-# %%
-book.markdown(report.comparison_table(results["fashion-mnist"], "fashion-mnist"))
+# %% tags=["remove-input"]
+report.comparison_table(results["fashion-mnist"], "fashion-mnist")
 
-# %%
+# %% tags=["remove-cell"]
 for dataset, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
     for amount in (0.0, 0.5, 0.75, 0.9, 0.98):
         for method in results[dataset]:
@@ -97,10 +99,10 @@ for amount in (0.5, 0.75, 0.9):
 for d in results:
     wins = report.criterion_wins(results[d]["bbb"], (0.5, 0.75, 0.9, 0.95, 0.98))
     lines.append(
-        f"* **|μ| against |μ|/σ for BBB on {plots.DATASET_LABELS[d]}**: of the fractions "
-        "50, 75, 90, 95 and 98 %, ranking by |μ| alone is the more accurate at "
-        f"{', '.join(f'{a:.0%}' for a in wins) or 'none'} (dashed curves below; why: "
-        "{doc}`weights`).")
+        f"* **$|\\mu|$ against $|\\mu|/\\sigma$ for BBB on {plots.DATASET_LABELS[d]}**: of "
+        "the fractions 50, 75, 90, 95 and 98 %, ranking by $|\\mu|$ alone is the more "
+        f"accurate at {', '.join(f'{a:.0%}' for a in wins) or 'none'} (dashed curves below; "
+        "why: {doc}`weights`).")
 book.markdown("\n".join(lines))
 
 # %% [markdown]
@@ -129,26 +131,36 @@ fig = plots.prune_figure(results, study.STUDY_TABLES)
 # longer. Our measured training wall time (50 epochs, excluding the per-epoch test
 # evaluation), on the machine recorded with each result:
 
-# %%
-rows = ["| Dataset | Model | training wall time | per epoch | device |", "|---|---|---|---|---|"]
+# %% tags=["remove-input"]
+from IPython.display import display
+
+rows = {}
 for dataset in ("mnist", "fashion-mnist"):
     for method, result in results[dataset].items():
         seconds = result["metadata"]["seconds"]["train_epochs"]
         epochs = len(result["history"])
-        rows.append(f"| {plots.DATASET_LABELS[dataset]} | {METHOD_LABELS[method]} | "
-                    f"{seconds / 60:.1f} min | {seconds / epochs:.2f} s | "
-                    f"{result['metadata']['device_name']} |")
-book.markdown("\n".join(rows))
+        rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
+            "training wall time": report.number(seconds / 60, 1, unit=" min"),
+            "per epoch": report.number(seconds / epochs, 2, unit=" s"),
+            "device": result["metadata"]["device_name"]}
+times = report.frame(rows, ["Dataset", "Model"])
+devices = times["device"].unique()
+if len(devices) == 1:      # one device for all: say so once instead of in every row
+    display(book.markdown(f"All trained on {devices[0]}:"))
+    times = times.drop(columns="device")
+display(times)
 
-# %%
+# %% tags=["remove-input"]
+study_ratio = study.STUDY_TRAINING_MINUTES["bbb"] / study.STUDY_TRAINING_MINUTES["baseline"]
 ratios = {}
 for dataset in ("mnist", "fashion-mnist"):
-    r = results[dataset]
-    ratios[dataset] = (r["bbb"]["metadata"]["seconds"]["train_epochs"]
-                       / r["sgd"]["metadata"]["seconds"]["train_epochs"])
-    print(f"{dataset:>13}: BBB / SGD training time = {ratios[dataset]:.2f}x "
-          f"(study: {study.STUDY_TRAINING_MINUTES['bbb'] / study.STUDY_TRAINING_MINUTES['baseline']:.0f}x)")
+    seconds = {m: results[dataset][m]["metadata"]["seconds"]["train_epochs"]
+               for m in ("bbb", "sgd")}
+    ratios[dataset] = seconds["bbb"] / seconds["sgd"]
 book.glue("ratio_mnist", ratios["mnist"])
+report.frame({plots.DATASET_LABELS[d]: {"ours": report.number(r, 2, unit="×"),
+                                        "the study's": report.number(study_ratio, 0, unit="×")}
+              for d, r in ratios.items()}, "Dataset", columns_name="BBB / SGD training time")
 
 # %% [markdown]
 # These are the wall times recorded during the committed run. Parts of that run shared the
@@ -156,8 +168,9 @@ book.glue("ratio_mnist", ratios["mnist"])
 # same network on the two datasets; `benchmarks/README.md` in the repository has timings from
 # a quiet machine. On MNIST, BBB's training took {glue:text}`ratio_mnist:.1f` times as long as
 # the SGD network's: two weight samples double the matrix products, and drawing 1.3 million
-# Gaussian numbers per minibatch adds the rest. The study's 10× reflects a less optimised implementation rather than the
-# method (see `benchmarks/README.md` for the measured effect of each optimisation).
+# Gaussian numbers per minibatch adds the rest. The study's 10× reflects a less optimised
+# implementation rather than the method (see `benchmarks/README.md` for the measured effect
+# of each optimisation).
 #
 # ## "Fewer epochs to fit"
 #
@@ -165,19 +178,20 @@ book.glue("ratio_mnist", ratios["mnist"])
 # relatively fewer epochs to fit". Epochs each model needs to first reach a test accuracy
 # within 0.5 percentage points of its own final value, and to reach a fixed level:
 
-# %%
-rows = ["| Dataset | Model | final test acc. | epochs to final − 0.005 | epochs to level |",
-        "|---|---|---|---|---|"]
+# %% tags=["remove-input"]
+rows = {}
 levels = {"mnist": 0.97, "fashion-mnist": 0.85}
 for dataset in ("mnist", "fashion-mnist"):
     for method, result in results[dataset].items():
         final = result["history"][-1]["test_accuracy"]
         near = report.epochs_to_reach(result, "test_accuracy", final - 0.005, below=False)
         level = report.epochs_to_reach(result, "test_accuracy", levels[dataset], below=False)
-        rows.append(f"| {plots.DATASET_LABELS[dataset]} | {METHOD_LABELS[method]} | {final:.4f} | "
-                    f"{near} | {level if level is not None else 'never'} "
-                    f"(≥ {levels[dataset]}) |")
-book.markdown("\n".join(rows))
+        rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
+            "final test accuracy": report.number(final),
+            "epochs to final − 0.005": str(near),
+            "level": f"≥ {levels[dataset]}",
+            "epochs to level": "never" if level is None else str(level)}
+report.frame(rows, ["Dataset", "Model"])
 
 # %% [markdown]
 # ## Provenance
@@ -185,7 +199,8 @@ book.markdown("\n".join(rows))
 # Each result records the configuration (hashed), the git commit of the code that produced
 # it, the device and the software versions:
 
-# %%
-meta = results["mnist"]["bbb"]["metadata"]
-print({k: meta[k] for k in ("git_commit", "torch_version", "device_name", "started")})
-print("configuration hash:", results["mnist"]["bbb"]["config_hash"])
+# %% tags=["remove-input"]
+bbb = results["mnist"]["bbb"]
+book.markdown("For example, the MNIST BBB model: "
+              + report.provenance(bbb["metadata"], "trained")
+              + f" Its configuration hash is `{bbb['config_hash']}`.")

@@ -31,17 +31,16 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     os.chdir("bnntut-repo/book")
 
 # %% tags=["remove-input"]
-from bnntut import book, report, study
-from bnntut.presets import METHOD_LABELS
+from bnntut import book, report
 
 PRESET = book.start()
 
 # %% [markdown]
-# Blundell et al. {cite}`blundell2015weight` introduced **Bayes by Backprop** (BBB): a neural
+# {cite:t}`blundell2015weight` introduced **Bayes by Backprop** (BBB): a neural
 # network whose every weight is a Gaussian distribution, trained by variational inference.
 # Their Table 2 made a striking side claim: a BBB network still classifies MNIST almost as
 # well after **95 % of its weights are removed**, if one removes the weights with the lowest
-# *signal-to-noise ratio* |μ|/σ.
+# *signal-to-noise ratio* $|\mu|/\sigma$.
 #
 # The study *Model compression using Bayesian Deep Learning* {cite}`prasad2022compression`
 # set out to test that claim fairly: train BBB and the usual baselines — SGD and dropout
@@ -73,21 +72,13 @@ PRESET = book.start()
 # fraction of parameters, no fine-tuning):
 
 # %% tags=["remove-input"]
-lines = []
-for dataset, name in (("mnist", "Table 1 — MNIST"), ("fashion-mnist", "Table 2 — Fashion-MNIST")):
-    lines += [f"**{name}** (the study's numbers)", "",
-              "| Method | " + " | ".join(f"{int(a * 100)} %" for a in study.STUDY_AMOUNTS) + " |",
-              "|---" * (len(study.STUDY_AMOUNTS) + 1) + "|"]
-    lines += [f"| {METHOD_LABELS[m]} | " + " | ".join(f"{v:.4f}" for v in row) + " |"
-              for m, row in study.STUDY_TABLES[dataset].items()]
-    lines.append("")
-book.markdown("\n".join(lines))
+report.study_table()
 
 # %% [markdown]
 # ## Our headline numbers
 #
-# The same protocol (50 epochs, 784-500-500-10, Adam at 10⁻⁴, batch 100), run by `bnntut`,
-# with pruning that provably changes the network:
+# The same protocol (50 epochs, 784-500-500-10, Adam at $10^{-4}$, batch 100), run by
+# `bnntut`, with pruning that provably changes the network:
 
 # %% tags=["remove-input"]
 results = book.load_results(PRESET)
@@ -96,12 +87,12 @@ for dataset, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
         book.glue(f"{method}_{tag}_90", report.accuracy_at(results[dataset][method], 0.9))
 record = book.reproduce_record("paper")
 book.glue("reproduce_minutes", record["total_seconds"] / 60 if record else float("nan"))
-book.markdown(report.comparison_table(results["mnist"], "mnist", (0.0, 0.5, 0.75, 0.9)))
+report.comparison_table(results["mnist"], "mnist", (0.0, 0.5, 0.75, 0.9))
 
 # %% [markdown]
-# Each cell shows **our accuracy**, and below it the study's value and the difference.
-# BBB is pruned by |μ|/σ and evaluated with the posterior mean (one deterministic pass) and
-# with a 10-sample Monte Carlo ensemble.
+# For each model the table gives **our accuracy** (*ours*), the study's value and the
+# difference. BBB is pruned by $|\mu|/\sigma$ and evaluated with the posterior mean (one
+# deterministic pass) and with a 10-sample Monte Carlo ensemble.
 #
 # ## What you will learn
 #

@@ -37,36 +37,38 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bnntut import bayes, book, plots
+from bnntut import bayes, book, interactive, plots
 from bnntut.presets import get_preset
 
 PRESET = book.start()
 
 # %% [markdown]
-# Bayes by Backprop places a prior P(w) on every weight. Blundell et al.
-# {cite}`blundell2015weight` chose a **scale mixture of two zero-mean Gaussians**,
+# Bayes by Backprop places a prior $P(w)$ on every weight. {cite:t}`blundell2015weight` chose a **scale mixture of two zero-mean Gaussians**,
 #
 # $$
 # P(w) = \pi\,\mathcal N(w \mid 0, \sigma_1^2) + (1-\pi)\,\mathcal N(w \mid 0, \sigma_2^2),
 # \qquad \sigma_1 > \sigma_2,\ \sigma_2 \ll 1 .
 # $$
 #
-# The narrow component (σ₂) is a *spike* at zero; the wide one (σ₁) is a *slab* that lets a
+# The narrow component ($\sigma_2$) is a *spike* at zero; the wide one ($\sigma_1$) is a *slab* that lets a
 # few weights be large. This is a smooth stand-in for the spike-and-slab priors of Bayesian
 # variable selection: the prior believes that most weights are (nearly) zero and a few are
 # not — exactly the belief that makes pruning sensible.
 #
-# The study's code uses π = 0.5, σ₁ = e⁰ = 1 and σ₂ = e⁻⁶ ≈ 0.0025. (Its Figure 2 caption
-# says σ₁ = e¹; the code that trained the models uses e⁰, and so do we.)
+# The study's code uses $\pi = 0.5$, $\sigma_1 = e^0 = 1$ and $\sigma_2 = e^{-6} \approx 0.0025$.
+# (Its Figure 2 caption says $\sigma_1 = e^1$; the code that trained the models uses $e^0$, and
+# so do we.)
 
 # %% [markdown]
 # The prior used by every BBB model in this book comes from the preset (one place):
 
 # %%
 bbb_model = get_preset(PRESET)["methods"]["bbb"]["model"]
-PI, SIGMA1, SIGMA2 = bbb_model["prior_pi"], bbb_model["prior_sigma1"], bbb_model["prior_sigma2"]
-print(f"pi = {PI}, sigma1 = {SIGMA1:.4g} (= e^{math.log(SIGMA1):.0f}), "
-      f"sigma2 = {SIGMA2:.4g} (= e^{math.log(SIGMA2):.0f})")
+PI = bbb_model["prior_pi"]
+SIGMA1, SIGMA2 = bbb_model["prior_sigma1"], bbb_model["prior_sigma2"]
+print(f"pi     = {PI}")
+print(f"sigma1 = {SIGMA1:.4g} = e^{math.log(SIGMA1):.0f}")
+print(f"sigma2 = {SIGMA2:.4g} = e^{math.log(SIGMA2):.0f}")
 
 # %% [markdown]
 # ## The study's Figure 2, three ways
@@ -85,18 +87,19 @@ book.glue("spike_ratio", float(density["second"][0] / density["first"][0]))
 # ## Why this shape favours pruning
 #
 # Under this prior, how much probability lies very close to zero? The spike holds half of the
-# mass within a few σ₂ of zero; the slab spreads the other half over ±3:
+# mass within a few $\sigma_2$ of zero; the slab spreads the other half over ±3:
 
 # %%
 for radius in (0.005, 0.01, 0.05):
-    print(f"P(|w| < {radius}) = {bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2):.3f}")
+    mass = bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2)
+    print(f"P(|w| < {radius}) = {mass:.3f}")
 book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
 
 # %% [markdown]
 # So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01. During training the
 # complexity cost pulls every weight's posterior towards this prior; a weight that the data do
 # not need can sit in the spike — its posterior mean near 0 and its posterior width comparable
-# to |μ| — so its signal-to-noise ratio |μ|/σ is low and removing it costs little. Weights the
+# to $|\mu|$ — so its signal-to-noise ratio $|\mu|/\sigma$ is low and removing it costs little. Weights the
 # data need move into the slab, far from 0 relative to their σ. That is the argument for
 # pruning by SNR, and it is what the following chapters put to the test.
 #
@@ -106,7 +109,8 @@ book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
 #
 # ## Explore the prior
 #
-# Move the sliders to see how π, σ₁ and σ₂ shape the mixture (live in Jupyter and Colab).
+# Move the sliders to see how $\pi$, $\sigma_1$ and $\sigma_2$ shape the mixture (live in Jupyter and Colab,
+# where the widget redraws the three-panel figure above).
 
 # %% tags=["remove-output"]
 def _explore(pi=PI, log_sigma1=math.log(SIGMA1), log_sigma2=math.log(SIGMA2)):
@@ -114,30 +118,24 @@ def _explore(pi=PI, log_sigma1=math.log(SIGMA1), log_sigma2=math.log(SIGMA2)):
     plt.show()
 
 
-widgets.interact(
-    _explore,
+book.live_widget(_explore, lambda: dict(
     pi=widgets.FloatSlider(value=PI, min=0.05, max=0.95, step=0.05, description="π"),
     log_sigma1=widgets.FloatSlider(value=math.log(SIGMA1), min=-3, max=1, step=0.5,
                                    description="log σ1"),
     log_sigma2=widgets.FloatSlider(value=math.log(SIGMA2), min=-8, max=-1, step=0.5,
                                    description="log σ2"),
-);
+));
 
 # %% [markdown]
-# In the static book the explorer is replaced by a precomputed grid: the mixture (log scale)
-# for three values of π and three spike widths σ₂.
+# The same explorer on a precomputed grid, which works on this static page too: drag the
+# sliders. The left panel spans the slab, the right one zooms into the spike; the mixture
+# (grey) follows the spike near zero and the slab in the tails.
+
+# %% tags=["remove-input"]
+interactive.show(interactive.prior_explorer(PI, SIGMA1, SIGMA2))
+
+# %% [markdown]
+# For print, the mixture (log scale) for three values of $\pi$ and three spike widths $\sigma_2$:
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
-w = np.linspace(-1.5, 1.5, 3001)
-for ax, pi in zip(axes, (0.25, 0.5, 0.75)):
-    for log_s2, color in zip((-8, -6, -3), ("#0072B2", "#D55E00", "#009E73")):
-        ax.plot(w, plots.prior_density(w, pi, SIGMA1, math.exp(log_s2))["mixture"], color=color,
-                lw=1.8, label=f"σ2 = e^{log_s2}")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-3, 500)
-    ax.set_title(f"π = {pi}")
-    ax.set_xlabel("weight w")
-axes[0].set_ylabel("mixture density")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
+fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75), log_sigma2s=(-8, -6, -3))

@@ -35,7 +35,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from bnntut import bayes, book, data, evaluate, experiment, plots, prune
+from bnntut import bayes, book, data, evaluate, experiment, interactive, plots, prune
 from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, get_preset
 
@@ -49,17 +49,17 @@ subset = get_preset(PRESET)["subset"]
 # As in the study, nothing is retrained after pruning.
 #
 # * **Baselines — global L1 magnitude** {cite}`han2015learning`: remove the entries with the
-#   smallest |w|. The study called `torch.nn.utils.prune.global_unstructured` with
+#   smallest $|w|$. The study called `torch.nn.utils.prune.global_unstructured` with
 #   `L1Unstructured`; `bnntut.prune.l1` makes the same call on a copy and makes it permanent
 #   with `prune.remove`.
 # * **Bayes by Backprop — signal-to-noise ratio** {cite}`blundell2015weight`: remove the
-#   entries with the smallest |μ|/σ. A weight with a small mean relative to its uncertainty is
-#   one the posterior cannot tell apart from zero. `bnntut.prune.snr` sets μ = 0 **and**
-#   σ = 0 (ρ = −∞) in place in the tensors the sampler reads, so that every sampled weight, and
-#   the posterior mean, is exactly zero. `bnntut.prune.l1` on a Bayesian model ranks by |μ|
-#   alone, for comparison.
+#   entries with the smallest $|\mu|/\sigma$. A weight with a small mean relative to its
+#   uncertainty is one the posterior cannot tell apart from zero. `bnntut.prune.snr` sets
+#   $\mu = 0$ **and** $\sigma = 0$ ($\rho = -\infty$) in place in the tensors the sampler
+#   reads, so that every sampled weight, and the posterior mean, is exactly zero.
+#   `bnntut.prune.l1` on a Bayesian model ranks by $|\mu|$ alone, for comparison.
 #
-# The amount is exact: pruning a fraction *a* of *n* parameters removes `round(a · n)` of them.
+# The amount is exact: pruning a fraction $a$ of $n$ parameters removes `round(a · n)` of them.
 
 # %% [markdown]
 # ## Pruning, checked on the trained models
@@ -70,9 +70,10 @@ subset = get_preset(PRESET)["subset"]
 sgd = experiment.trained_model("mnist", "sgd", PRESET, device="cpu")
 half = prune.l1(sgd, 0.5)
 n = sum(p.numel() for p in sgd.parameters())
-print(f"parameters:            {n}")
-print(f"removed:               {round(prune.sparsity(half) * n)} ({prune.sparsity(half):.4%})")
-print(f"original's sparsity:   {prune.sparsity(sgd):.4%}  (left untouched)")
+removed = prune.sparsity(half)
+print(f"parameters:             {n}")
+print(f"removed:                {round(removed * n)} ({removed:.4%})")
+print(f"original's sparsity:    {prune.sparsity(sgd):.4%}  (left untouched)")
 survivors = torch.cat([p.flatten() for p in half.parameters()])
 print(f"smallest surviving |w|: {survivors[survivors != 0].abs().min():.5f}")
 
@@ -83,7 +84,8 @@ print(f"smallest surviving |w|: {survivors[survivors != 0].abs().min():.5f}")
 # %%
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
 pruned = prune.snr(bbb, 0.9)
-weights, _ = bayes.sample_weights(pruned, bayes.draw_noise(pruned, 10, NoiseSource(0)))
+noises = bayes.draw_noise(pruned, 10, NoiseSource(0))
+weights, _ = bayes.sample_weights(pruned, noises)
 layer1_mask = pruned.layers[0].weight_sampler.mu == 0
 print(f"sparsity: {prune.sparsity(pruned):.4f}")
 print("pruned entries of layer 1 are 0 in all 10 samples:",
@@ -95,13 +97,19 @@ print("surviving entries are nonzero in all 10 samples:",
 # Where do the pruned weights come from? Global ranking removes different fractions per layer:
 
 # %%
-print("weights kept per layer      784→500  500→500   500→10")
-for name, model in (("SGD, L1 at 90 %", prune.l1(sgd, 0.9)), ("BBB, SNR at 90 %", pruned)):
+from bnntut import report  # noqa: E402
+
+kept = {}
+for name, model in (("SGD, L1 at 90 %", prune.l1(sgd, 0.9)),
+                    ("BBB, SNR at 90 %", pruned)):
     if hasattr(model, "linears"):
-        kept = [(lin.weight != 0).float().mean().item() for lin in model.linears]
+        tensors = [lin.weight for lin in model.linears]
     else:
-        kept = [(layer.weight_sampler.mu != 0).float().mean().item() for layer in model.layers]
-    print(f"{name:<24}" + "".join(f"{k:>9.1%}" for k in kept))
+        tensors = [layer.weight_sampler.mu for layer in model.layers]
+    shares = [(t != 0).float().mean().item() for t in tensors]
+    kept[name] = {layer: f"{100 * share:.1f} %"
+                  for layer, share in zip(("784→500", "500→500", "500→10"), shares)}
+report.frame(kept, "pruned model", columns_name="weights kept per layer")
 
 # %% [markdown]
 # ## The prune slider
@@ -132,24 +140,32 @@ def _show(dataset="mnist", method="bbb", amount=0.9):
     plt.show()
 
 
-widgets.interact(
-    _show,
+book.live_widget(_show, lambda: dict(
     dataset=widgets.Dropdown(options=["mnist", "fashion-mnist"], description="dataset"),
     method=widgets.Dropdown(options=[(v, k) for k, v in METHOD_LABELS.items()], value="bbb",
                             description="model"),
     amount=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="prune",
                                continuous_update=False, readout_format=".0%"),
-);
+));
+
+# %% [markdown]
+# On this static page the slider runs on precomputed states: every model pruned at each
+# fraction below, with the accuracy from its stored sweep, the histogram of the surviving
+# parameters and, as a picture of *where* the pruning cuts, the share of each input pixel's
+# first-layer weights that survive (28 × 28, one square per pixel).
+
+# %% tags=["remove-input"]
+results = book.load_results(PRESET)
+interactive.show(interactive.prune_explorer(PRESET, results))
 
 # %% [markdown]
 # ### Precomputed: accuracy against the pruned fraction, and the surviving parameters
 #
 # The same information for every model, computed when the models were trained
 # (`bnntut.evaluate.prune_sweep` over 0, 5, …, 95, 98, 99 %). Dots: posterior mean / eval
-# mode; dotted: BBB's 10-sample ensemble; dashed: BBB ranked by |μ| instead of SNR.
+# mode; dotted: BBB's 10-sample ensemble; dashed: BBB ranked by $|\mu|$ instead of SNR.
 
 # %%
-results = book.load_results(PRESET)
 fig = plots.prune_figure(results)
 
 # %%
@@ -157,4 +173,4 @@ fig = plots.surviving_figure(results)
 
 # %% [markdown]
 # Magnitude pruning leaves a hole around zero in the baselines' distributions; SNR pruning
-# leaves BBB's μ distribution with small-|μ| survivors whose σ is even smaller.
+# leaves BBB's μ distribution with small-$|\mu|$ survivors whose σ is even smaller.

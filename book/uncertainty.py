@@ -48,18 +48,19 @@ subset = get_preset(PRESET)["subset"]
 # Backprop delivers that better than the baselines, and whether it survives pruning.
 #
 # Two standard checks, on every model of the earlier chapters and on every pruned fraction
-# 0, 10, 20, …, 90, 95 and 98 % (BBB pruned by SNR |μ|/σ, the baselines by global L1
+# 0, 10, 20, …, 90, 95 and 98 % (BBB pruned by SNR $|\mu|/\sigma$, the baselines by global L1
 # magnitude, no fine-tuning, as in {doc}`pruning`):
 #
 # **Calibration** {cite}`guo2017calibration`. The *confidence* of a prediction is its largest
 # class probability. Sort the test predictions into **15 equal-width confidence bins**
-# (0, 1/15], (1/15, 2/15], …, (14/15, 1]; in each bin *b* compare the accuracy acc(b) with the
-# mean confidence conf(b). A calibrated model's 80 %-confident predictions are right 80 % of
-# the time. The **expected calibration error** is the count-weighted mean gap,
+# $(0, 1/15], (1/15, 2/15], \dots, (14/15, 1]$; in each bin $b$ compare the accuracy
+# $\mathrm{acc}(b)$ with the mean confidence $\mathrm{conf}(b)$. A calibrated model's
+# 80 %-confident predictions are right 80 % of the time. The **expected calibration error** is the count-weighted mean gap,
 #
 # $$\mathrm{ECE} = \sum_{b=1}^{15} \frac{n_b}{n}\,\bigl|\mathrm{acc}(b) - \mathrm{conf}(b)\bigr|,$$
 #
-# and a **reliability diagram** draws acc(b) against conf(b). The number depends on the
+# and a **reliability diagram** draws $\mathrm{acc}(b)$ against $\mathrm{conf}(b)$. The
+# number depends on the
 # binning (other bin counts or equal-mass bins give other values), so the binning is part of
 # the result: `bnntut.uncertainty.ECE_BINS`.
 #
@@ -67,8 +68,8 @@ subset = get_preset(PRESET)["subset"]
 # trained on MNIST the Fashion-MNIST test images, and those trained on Fashion-MNIST the MNIST
 # test images. Neither set contains a single valid input for the other's classes, so a model
 # that knows what it does not know should be less certain on them. The score is the
-# **predictive entropy** H(p) = −Σₖ pₖ log pₖ, between 0 (one class certain) and log 10 ≈ 2.30
-# nats (all ten classes equally likely). The **AUROC** is the probability that a random OOD
+# **predictive entropy** $H(p) = -\sum_k p_k \log p_k$, between 0 (one class certain) and
+# $\log 10 \approx 2.30$ nats (all ten classes equally likely). The **AUROC** is the probability that a random OOD
 # image gets a higher entropy than a random in-distribution test image (the in-distribution
 # test set are the negatives, the OOD test set the positives; ties count one half): 1 is
 # perfect separation, 0.5 is chance. It is computed exactly from ranks
@@ -88,30 +89,31 @@ subset = get_preset(PRESET)["subset"]
 # model in `results/paper/<dataset>/<method>.uncertainty.json`, with the configuration hash,
 # the identity of the training result they were computed from, and provenance.
 
-# %%
+# %% tags=["remove-input"]
+from bnntut import report
+
 results = uncertainty.run_all(PRESET, progress=False)
 for name, value in uncertainty.highlights(results).items():
     book.glue(name, book.markdown(value) if isinstance(value, str) else value)
-meta = results["mnist"]["bbb"]["metadata"]
-print(f"computed on {meta['device_name']} with torch {meta['torch_version']}, "
-      f"code {meta['git_commit']}")
-print(f"in-distribution / OOD test images per model: {results['mnist']['bbb']['n_in']} / "
-      f"{results['mnist']['bbb']['n_ood']}")
+bbb = results["mnist"]["bbb"]
+book.markdown(report.provenance(bbb["metadata"])
+              + f" In-distribution / OOD test images per model: {bbb['n_in']} / "
+                f"{bbb['n_ood']}.")
 
 # %% [markdown]
 # ## ECE and AUROC at four pruned fractions
 #
-# Each cell: **ECE / AUROC** (lower ECE and higher AUROC are better; the best of each column
-# in bold). MNIST models, OOD = Fashion-MNIST:
+# Lower ECE and higher AUROC are better; the best of each column is in bold. MNIST models,
+# OOD = Fashion-MNIST:
 
-# %%
-book.markdown(uncertainty.table(results["mnist"]))
+# %% tags=["remove-input"]
+uncertainty.styled_table(uncertainty.table(results["mnist"]))
 
 # %% [markdown]
 # Fashion-MNIST models, OOD = MNIST:
 
-# %%
-book.markdown(uncertainty.table(results["fashion-mnist"]))
+# %% tags=["remove-input"]
+uncertainty.styled_table(uncertainty.table(results["fashion-mnist"]))
 
 # %% [markdown]
 # Unpruned, BBB's 10-sample predictive has an ECE of {glue:text}`bbb_mc_ece_mnist_0:.3f` on
@@ -197,8 +199,7 @@ def _show(dataset="mnist", method="bbb", fraction=0.9, mode="deterministic"):
     plt.show()
 
 
-widgets.interact(
-    _show,
+book.live_widget(_show, lambda: dict(
     dataset=widgets.Dropdown(options=[(plots.DATASET_LABELS[d], d) for d in data.DATASETS],
                              description="trained on"),
     method=widgets.Dropdown(options=[(v, k) for k, v in METHOD_LABELS.items()], value="bbb",
@@ -207,7 +208,7 @@ widgets.interact(
                                  continuous_update=False, readout_format=".0%"),
     mode=widgets.Dropdown(options=[("deterministic", "deterministic"), ("Monte Carlo", "mc")],
                           description="prediction"),
-);
+));
 
 # %% [markdown]
 # ### Precomputed: BBB and the "SGD" network on MNIST, unpruned and at 90 %
@@ -219,17 +220,12 @@ widgets.interact(
 # Right: entropy histograms of the MNIST test images and of the Fashion-MNIST test images.
 
 # %%
-fig, axes = plt.subplots(4, 2, figsize=(11, 15), gridspec_kw={"width_ratios": [1, 1.4]})
-for row, (method, mode, fraction) in enumerate((("bbb", "mc", 0.0), ("bbb", "mc", 0.9),
-                                                ("sgd", "deterministic", 0.0),
-                                                ("sgd", "deterministic", 0.9))):
-    record = uncertainty.record_at(results["mnist"][method], fraction, mode)
-    uncertainty.diagnostic_figure(record, axes=axes[row], ood_label="OOD: Fashion-MNIST test")
-    axes[row, 0].set_title(f"{METHOD_LABELS[method]}, {uncertainty.mode_label(method, mode)}, "
-                           f"{fraction:.0%} removed\naccuracy {record['accuracy']:.3f}, "
-                           f"ECE {record['ece']:.3f}", fontsize=9)
-    axes[row, 1].set_title(f"AUROC {record['auroc']:.3f}", fontsize=9)
-fig.tight_layout()
+cases = [(f"{METHOD_LABELS[method]}, {uncertainty.mode_label(method, mode)}, "
+          f"{fraction:.0%} removed", uncertainty.record_at(results["mnist"][method], fraction, mode))
+         for method, mode, fraction in (("bbb", "mc", 0.0), ("bbb", "mc", 0.9),
+                                        ("sgd", "deterministic", 0.0),
+                                        ("sgd", "deterministic", 0.9))]
+fig = uncertainty.diagnostic_grid(cases, ood_label="OOD: Fashion-MNIST test")
 
 # %% [markdown]
 # ## What this does and does not show

@@ -31,8 +31,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     os.chdir("bnntut-repo/book")
 
 # %%
-import matplotlib.pyplot as plt
-
 from bnntut import book, plots
 from bnntut.presets import METHOD_LABELS, get_preset
 
@@ -40,7 +38,7 @@ PRESET = book.start()
 results = book.load_results(PRESET)
 
 # %% [markdown]
-# The study's method section rests on one figure of Blundell et al. {cite}`blundell2015weight`
+# The study's method section rests on one figure of {cite:t}`blundell2015weight`
 # (their Figure 1): the histogram of the weights of a BBB network is wider than that of a
 # dropout network, which is wider than that of plain SGD. The study's hypothesis: a wider
 # weight distribution survives pruning better, and heavier dropout might widen it. Its
@@ -57,82 +55,94 @@ results = book.load_results(PRESET)
 # standard deviation over all its parameters.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-for ax, dataset in zip(axes, ("mnist", "fashion-mnist")):
-    plots.weight_histograms(results[dataset], ax, title=plots.DATASET_LABELS[dataset])
-fig.tight_layout()
+fig = plots.weight_histograms_figure(results)
 
-# %%
-lines = ["| Model | MNIST sd | Fashion-MNIST sd |", "|---|---|---|"]
+# %% tags=["remove-input"]
+from bnntut import report
+
+DATASETS = ("mnist", "fashion-mnist")
+rows = {}
 for method in results["mnist"]:
     key = "sample" if method == "bbb" else "values"
-    sds = [results[d][method]["weights"][key]["std"] for d in ("mnist", "fashion-mnist")]
-    lines.append(f"| {METHOD_LABELS[method]} | {sds[0]:.4f} | {sds[1]:.4f} |")
-mu_sds = [results[d]["bbb"]["weights"]["mu"]["std"] for d in ("mnist", "fashion-mnist")]
-lines.append(f"| Bayes by Backprop, posterior means μ | {mu_sds[0]:.4f} | {mu_sds[1]:.4f} |")
-book.markdown("\n".join(lines))
+    rows[METHOD_LABELS[method]] = {plots.DATASET_LABELS[d]: report.number(
+        results[d][method]["weights"][key]["std"]) for d in DATASETS}
+rows["Bayes by Backprop, posterior means μ"] = {plots.DATASET_LABELS[d]: report.number(
+    results[d]["bbb"]["weights"]["mu"]["std"]) for d in DATASETS}
+report.frame(rows, "Model", columns_name="standard deviation")
 
 # %% [markdown]
 # ## The Bayesian network in detail
 #
 # For BBB we can look at more than one sample: the posterior means μ, the posterior standard
-# deviations σ and their ratio, the signal-to-noise ratio |μ|/σ in decibels — the quantity the
+# deviations σ and their ratio, the signal-to-noise ratio $|\mu|/\sigma$ in decibels — the quantity the
 # pruning ranks by (Blundell et al.'s Figure 4).
 
 # %%
 for dataset in ("mnist", "fashion-mnist"):
     plots.bbb_distributions(results[dataset]["bbb"], title=plots.DATASET_LABELS[dataset])
-    plt.gcf().tight_layout()
 
-# %%
-for dataset in ("mnist", "fashion-mnist"):
+# %% tags=["remove-input"]
+rows = {}
+for dataset in DATASETS:
     w = results[dataset]["bbb"]["weights"]
     snr = w["snr_db"]
     counts, edges = snr["counts"], snr["edges"]
     below0 = sum(c for c, e in zip(counts, edges[1:]) if e <= 0) + snr["below"]
-    print(f"{dataset:>13}: mean sigma {w['mean_sigma']:.4f}; "
-          f"{below0 / snr['n']:.1%} of parameters have |mu| < sigma (SNR < 0 dB)")
+    rows[plots.DATASET_LABELS[dataset]] = {
+        "mean σ": report.number(w["mean_sigma"]),
+        "share with |μ| < σ (SNR < 0 dB)": report.number(100 * below0 / snr["n"], 1,
+                                                          unit=" %")}
+report.frame(rows, "Dataset", columns_name="Bayes by Backprop")
 
 # %% [markdown]
 # ## Signal-to-noise ratio against magnitude
 #
-# Pruning by SNR keeps a weight with a small mean if its σ is smaller still; pruning by |μ|
-# ignores σ. How different are the two rankings on the trained networks, and which weights do
-# they disagree on?
+# Pruning by SNR keeps a weight with a small mean if its σ is smaller still; pruning by
+# $|\mu|$ ignores σ. How different are the two rankings on the trained networks, and which
+# weights do they disagree on?
 
 # %%
 import torch  # noqa: E402
 
-from bnntut import bayes, experiment, prune  # noqa: E402
+from bnntut import bayes, experiment, prune, report  # noqa: E402
 
-rho_init = torch.tensor(get_preset(PRESET)["methods"]["bbb"]["model"]["rho_init"])
-print(f"sigma at initialisation: [{bayes.sigma(rho_init[0]):.4f}, {bayes.sigma(rho_init[1]):.4f}]")
+rho_init = get_preset(PRESET)["methods"]["bbb"]["model"]["rho_init"]
+sigma_init = bayes.sigma(torch.tensor(rho_init))
+print(f"sigma at initialisation: {sigma_init[0]:.4f} to {sigma_init[1]:.4f}")
+rows = {}
 for dataset in ("mnist", "fashion-mnist"):
     model = experiment.trained_model(dataset, "bbb", PRESET, device="cpu")
-    mu = torch.cat([t.flatten() for layer in model.layers
-                    for t in bayes.variational_tensors(layer)[0::2]])
-    sd = bayes.sigma(torch.cat([t.flatten() for layer in model.layers
-                                for t in bayes.variational_tensors(layer)[1::2]]))
+    tensors = [bayes.variational_tensors(layer) for layer in model.layers]
+    mu = torch.cat([t.flatten() for ts in tensors for t in ts[0::2]])
+    rho = torch.cat([t.flatten() for ts in tensors for t in ts[1::2]])
+    sd = bayes.sigma(rho)
     by_snr, by_mu = prune.snr(model, 0.9), prune.l1(model, 0.9)
+    overlap = prune.kept_overlap(by_snr, by_mu)
     only_snr = ~prune.removed_mask(by_snr) & prune.removed_mask(by_mu)
     only_mu = prune.removed_mask(by_snr) & ~prune.removed_mask(by_mu)
-    print(f"{plots.DATASET_LABELS[dataset]}: sigma ranges over "
-          f"[{sd.min():.4f}, {sd.max():.4f}] (median {sd.median():.4f})")
-    print(f"  at 90 % removed, the two rankings keep {prune.kept_overlap(by_snr, by_mu):.1%} "
-          "of the same parameters")
-    print(f"  kept only by SNR: median |mu| {mu[only_snr].abs().median():.4f}, "
-          f"median sigma {sd[only_snr].median():.4f}")
-    print(f"  kept only by |mu|: median |mu| {mu[only_mu].abs().median():.4f}, "
-          f"median sigma {sd[only_mu].median():.4f}")
+    column = {
+        "σ: smallest": f"{sd.min():.4f}",
+        "σ: median": f"{sd.median():.4f}",
+        "σ: largest": f"{sd.max():.4f}",
+        "90 % removed: kept by both": f"{100 * overlap:.1f} %",
+        "kept only by SNR: median |μ|": f"{mu[only_snr].abs().median():.4f}",
+        "kept only by SNR: median σ": f"{sd[only_snr].median():.4f}",
+        "kept only by |μ|: median |μ|": f"{mu[only_mu].abs().median():.4f}",
+        "kept only by |μ|: median σ": f"{sd[only_mu].median():.4f}",
+    }
+    for name, text in column.items():
+        rows.setdefault(name, {})[plots.DATASET_LABELS[dataset]] = text
+report.frame(rows, "Bayes by Backprop")
 
 # %% [markdown]
 # Compare the trained σ with its initial range (first line): in 50 epochs σ has hardly left
 # the interval it was drawn from. The complexity cost, which would pull σ towards the prior,
 # acts only in the first few dozen minibatches of each epoch, and the likelihood only pushes
-# σ slowly down. So the ranking by |μ|/σ is partly a ranking by where each ρ happened to
-# start. The weights that SNR keeps and |μ| drops are smaller ones with a small σ; those that
-# |μ| keeps and SNR drops are larger ones with a larger σ. For the *posterior-mean* network
-# evaluated after pruning, a weight's contribution is its magnitude, not its certainty — which
-# is why ranking by |μ| costs less accuracy here ({doc}`evaluation`). Blundell et al. trained
-# for 600 epochs; whether their σ moved further is one of the questions for the
-# *Beyond the study* work.
+# σ slowly down. So the ranking by $|\mu|/\sigma$ is partly a ranking by where each ρ happened
+# to start. The weights that SNR keeps and $|\mu|$ drops are smaller ones with a small σ;
+# those that $|\mu|$ keeps and SNR drops are larger ones with a larger σ. For the
+# *posterior-mean* network evaluated after pruning, a weight's contribution is its magnitude,
+# not its certainty — which is why ranking by $|\mu|$ costs less accuracy here
+# ({doc}`evaluation`). Blundell et al. trained for 600 epochs; whether σ moves further under
+# another weighting of the complexity cost, or at their scale, is what
+# {doc}`fair_comparison` measures (its KL-schedule and Blundell's-scale sections).

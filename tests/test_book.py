@@ -1,5 +1,6 @@
 """The book's sources: pairing, clean notebooks, one install cell, quick-mode labelling."""
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -93,3 +94,18 @@ def test_banner_only_in_quick_mode(monkeypatch):
     monkeypatch.setenv("BNNTUT_PRESET", "huge")
     with pytest.raises(ValueError, match="paper, quick"):
         book.current_preset()
+
+
+def test_bibliography_labels_are_author_year():
+    import importlib.util
+
+    from pybtex.database import parse_file
+
+    spec = importlib.util.spec_from_file_location("bnntut_book", ROOT / "_ext" / "bnntut_book.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    labels = dict(zip(entries, extension.AuthorYearLabels().format_labels(entries.values())))
+    assert labels["blundell2015weight"] == "Blundell et al., 2015"
+    assert labels["prasad2022compression"] == "Prasad, 2022"
+    assert all(re.fullmatch(r"[^,]+, \d{4}", label) for label in labels.values())

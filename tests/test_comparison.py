@@ -44,8 +44,13 @@ def test_seed_table_and_figure():
     by_method = {"sgd": {0: _result([0.9, 0.8, 0.5]), 1: _result([0.92, 0.7, 0.3], 1)},
                  "bbb": {0: _result([0.95, 0.9, 0.6], bayesian=True)}}
     table = comparison.seed_table(by_method, (0.0, 0.9))
-    assert "**0.9100**<br><small>0.9000 – 0.9200</small>" in table   # sgd at 0 %
-    assert "| Bayes by Backprop, ensemble | 0 | **0.9400** | **0.5900** |" in table
+    assert list(table.columns) == ["0 %", "90 %"]
+    sgd = comparison.label("sgd")                                 # mean, then min and max
+    assert [table.loc[(sgd, "0, 1", stat), "0 %"] for stat in ("mean", "min", "max")] == [
+        "0.9100", "0.9000", "0.9200"]
+    ensemble = "Bayes by Backprop, ensemble"                      # one seed: the mean only
+    assert [key for key in table.index if key[0] == ensemble] == [(ensemble, "0", "mean")]
+    assert table.loc[(ensemble, "0", "mean")].tolist() == ["0.9400", "0.5900"]
     fig = comparison.seed_figure({"mnist": by_method})
     assert len(fig.axes[0].lines) == 2
 
@@ -67,16 +72,24 @@ def test_derived_tables(tiny_preset, tmp_path):
     crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
                                       compute=True, results=tmp_path)
     table = comparison.criteria_table(crit["mnist"], 0.9)
-    assert "per-layer L1" in table and "SNR \\|μ\\|/σ" in table   # | escaped in a cell
+    assert (comparison.label("sgd"), "per-layer L1") in table.index
+    assert (comparison.label("bbb"), "SNR |μ|/σ") in table.index      # | kept in the label
+    assert list(table.columns) == ["biases ranked too", "weights only"]
     comparison.criteria_figure(crit["mnist"], "mnist")
     ft = comparison.derived_results("finetune", "tiny", ["mnist"], ["sgd", "bbb"],
                                     compute=True, results=tmp_path)
-    assert "→" in comparison.finetune_table(ft["mnist"])
+    table = comparison.finetune_table(ft["mnist"])                  # pruned only → fine-tuned
+    for method, result in ft["mnist"].items():
+        for stage, row in (("before", "pruned only"), ("after", "fine-tuned")):
+            assert table.loc[(comparison.label(method), row)].tolist() == [
+                f"{lv[stage]['accuracy']:.4f}" for lv in result["levels"]]
+    assert (comparison.label("bbb"), "ensemble, fine-tuned") in table.index
     comparison.finetune_figure(ft)
     kl = comparison.kl_results("tiny", ["mnist"], (0, 1), compute=True, results=tmp_path)
     assert set(kl["mnist"]) == {"paper", "blundell", "uniform"}
     assert all(sorted(by_seed) == [0, 1] for by_seed in kl["mnist"].values())
-    assert "| uniform |" in comparison.kl_table(kl["mnist"], (0.0, 0.5))
+    table = comparison.kl_table(kl["mnist"], (0.0, 0.5))
+    assert set(table.index.get_level_values("KL weighting")) == {"paper", "blundell", "uniform"}
     comparison.kl_figure(kl)
 
 
@@ -98,7 +111,8 @@ def test_paired_gaps_and_kl_findings():
                     "0.0200 [min-max 0.0100 – 0.0300]; accuracy 0.6000 [min-max 0.5000 – "
                     "0.7000] at 90%.")
     table = comparison.kl_table({"uniform": {0: result, 1: other}}, (0.9,))
-    assert "| uniform | 0, 1 | **0.0200**<br><small>0.0100 – 0.0300</small> |" in table
+    assert [table.loc[("uniform", "0, 1", stat), "mean σ"] for stat in ("mean", "min", "max")
+            ] == ["0.0200", "0.0100", "0.0300"]
 
 
 def _store(tmp_path, preset, accuracies):
@@ -121,5 +135,5 @@ def test_blundell_result_prefers_the_full_schedule(tmp_path):
     _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97])
     assert comparison.blundell_result(tmp_path)[0] == "blundell"
     table = comparison.blundell_table(comparison.blundell_result(tmp_path)[1])
-    assert "| 95% | 1.29 % | 2.00 % | 1.90 % |" in table     # error = 1 − accuracy, in %
-    assert table.count("\n") == 1 + len(comparison.BLUNDELL_TABLE2_ERROR)
+    assert table.loc["95 %"].tolist() == ["1.29 %", "2.00 %", "1.90 %"]   # 1 − accuracy, %
+    assert len(table) == len(comparison.BLUNDELL_TABLE2_ERROR)

@@ -1,9 +1,18 @@
-"""Open the built HTML pages in headless Chromium: each chapter loads, shows its figures and
-contains no error output.  Runs when ``BNNTUT_BOOK_HTML`` names the built book (``.ci/run``
-sets it after ``jupyter-book build``); then Chromium and its driver must be installed."""
+"""Open the built HTML pages in headless Chromium and read them as a reader would.
 
+Every chapter loads offline, shows its figures, has no error output, renders its math, needs
+no horizontal scrolling at 1280 px (and only tables may scroll at 390 px), requests no script
+from the network, and carries no widget state; the two interactive figures respond to their
+sliders.  Screenshots of every page at both widths go to ``_build/screenshots/``.
+
+Runs when ``BNNTUT_BOOK_HTML`` names the built book (``.ci/run`` sets it after
+``jupyter-book build``); then Chromium and its driver must be installed.
+"""
+
+import base64
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +21,19 @@ HTML = os.environ.get("BNNTUT_BOOK_HTML")
 DRIVER = shutil.which("chromedriver")
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.py"))
+PAGES = CHAPTERS + ["references"]
+WIDTHS = (1280, 390)
 #: Chapters with at least this many figures.
 MIN_FIGURES = {"intro": 0, "prior": 2, "bayes_by_backprop": 2, "baselines": 2, "weights": 3,
                "pruning": 2, "evaluation": 1, "reproduction_notes": 0, "uncertainty": 2,
-               "compression": 2, "fair_comparison": 3}
+               "compression": 2, "fair_comparison": 3, "references": 0}
+#: Pages whose formulas must be rendered by MathJax.
+MATH_PAGES = ("prior", "bayes_by_backprop")
+#: Elements that must fit the column at 1280 px (output blocks, tables, code, display math).
+BLOCKS = ("div.cell_output", "div.output", "div.cell_output pre", "div.cell_input pre",
+          "article table", "div.highlight pre", "div.math-wrapper", "div.admonition")
+#: Raw TeX delimiters that must not survive into the visible text.
+RAW_TEX = ("\\(", "\\)", "\\[", "\\]", "$$")
 
 pytestmark = pytest.mark.skipif(not HTML, reason="set BNNTUT_BOOK_HTML to the built book")
 
@@ -29,7 +47,8 @@ def browser():
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,2000"):
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 "--window-size=1280,2000"):
         options.add_argument(flag)
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     driver = webdriver.Chrome(service=webdriver.ChromeService(DRIVER), options=options)
@@ -38,22 +57,124 @@ def browser():
     driver.quit()
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_page(browser, chapter):
-    page = Path(HTML) / "book" / f"{chapter}.html"
-    assert page.exists(), f"{page} was not built"
-    browser.get(page.as_uri())
+def _open(browser, page: str, width: int):
+    path = Path(HTML) / "book" / f"{page}.html"
+    assert path.exists(), f"{path} was not built"
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": width < 600})
+    browser.get(path.as_uri())
+    # MathJax typesets asynchronously; wait until it says it is done (or is absent).
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+            MathJax.startup.promise.then(() => done(true));
+        } else { done(false); }""")
+
+
+def _screenshot(browser, page: str, width: int) -> None:
+    shots = Path(HTML).parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    image = browser.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 30000), "scale": 1}})
+    (shots / f"{page}-{width}.png").write_bytes(base64.b64decode(image["data"]))
+
+
+def _overflowing(browser, selectors) -> list[str]:
+    return browser.execute_script("""
+        const out = [];
+        for (const sel of arguments[0]) {
+            for (const el of document.querySelectorAll(sel)) {
+                if (el.scrollWidth > el.clientWidth + 1 && el.offsetParent !== null) {
+                    out.push(sel + ': ' + el.scrollWidth + ' > ' + el.clientWidth + ' px: '
+                             + el.innerText.slice(0, 80).replace(/\\s+/g, ' '));
+                }
+            }
+        }
+        return out;""", list(selectors))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_reads_cleanly_at_1280px(browser, page):
+    _open(browser, page, 1280)
     assert browser.find_element("css selector", "article h1").text.strip()
     images = browser.find_elements("css selector", "article img")
     broken = [img.get_attribute("src") for img in images
               if not browser.execute_script("return arguments[0].complete && "
                                             "arguments[0].naturalWidth > 0", img)]
     assert not broken, f"images that did not load: {broken}"
-    assert len(images) >= MIN_FIGURES[chapter]
+    assert len(images) >= MIN_FIGURES[page]
     text = browser.find_element("tag name", "article").text
     for marker in ("Traceback (most recent call last)", "Error:"):
         assert marker not in text
     assert not browser.find_elements("css selector", ".output.traceback, .output.stderr")
-    shots = Path(HTML).parent / "screenshots"
-    shots.mkdir(exist_ok=True)
-    browser.save_screenshot(str(shots / f"{chapter}.png"))
+    raw = [d for d in RAW_TEX if d in text]
+    assert not raw, f"raw TeX visible on the page: {raw}"
+    if page in MATH_PAGES:
+        assert browser.find_elements("css selector", "article mjx-container"), "no rendered math"
+    assert not browser.find_elements("css selector", "mjx-merror"), "a formula failed to render"
+    clipped = _overflowing(browser, BLOCKS)
+    assert not clipped, "horizontal scrolling at 1280 px:\n" + "\n".join(clipped)
+    _screenshot(browser, page, 1280)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_wraps_at_390px(browser, page):
+    _open(browser, page, 390)
+    clipped = _overflowing(browser, ("article p", "article li", "article h1", "article h2"))
+    assert not clipped, "text that does not wrap at 390 px:\n" + "\n".join(clipped)
+    _screenshot(browser, page, 390)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_is_offline_and_widget_free(page):
+    source = (Path(HTML) / "book" / f"{page}.html").read_text()
+    from html.parser import HTMLParser
+
+    class Scripts(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.remote, self.widget_state = [], False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            src = attrs.get("src") or ""
+            if tag == "script" and src.startswith(("http:", "https:", "//")):
+                self.remote.append(src)
+            if tag == "script" and "widget-state" in (attrs.get("type") or ""):
+                self.widget_state = True
+
+    scripts = Scripts()
+    scripts.feed(source)
+    assert not scripts.remote, f"scripts loaded from the network: {scripts.remote}"
+    assert not scripts.widget_state, "the page embeds ipywidgets state"
+    assert "require.min.js" not in source and "embed-amd" not in source
+
+
+def _slider_changes_figure(browser, page: str, slider: int) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(browser, page, 1280)
+    figures = browser.find_elements("css selector", "article .plotly-graph-div")
+    assert figures, f"{page}: no interactive figure on the page"
+    state = """const gd = document.querySelector('article .plotly-graph-div');
+               return JSON.stringify([gd.layout.title.text, gd.data.map(t => t.y || t.z)]);"""
+    rail = browser.find_elements("css selector", "article .slider-rail-rect")[slider]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", rail)
+    time.sleep(1.0)              # let the figure settle at the column's width (it redraws)
+    before = browser.execute_script(state)
+    rail = browser.find_elements("css selector", "article .slider-rail-rect")[slider]
+    ActionChains(browser).move_to_element_with_offset(
+        rail, -rail.size["width"] // 2 + 3, 0).click().perform()
+    time.sleep(0.5)
+    after = browser.execute_script(state)
+    assert after != before, f"{page}: moving the slider did not change the figure"
+
+
+def test_prune_slider_works_without_a_kernel(browser):
+    _slider_changes_figure(browser, "pruning", 0)
+
+
+def test_prior_explorer_works_without_a_kernel(browser):
+    _slider_changes_figure(browser, "prior", 2)

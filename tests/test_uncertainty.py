@@ -159,6 +159,15 @@ def test_run_writes_a_complete_result(results):
         uncertainty.series(result, "ece", "ensemble")
 
 
+def test_a_preset_can_set_coarser_fractions(results, tiny_preset):
+    tiny_preset["uncertainty_fractions"] = [0.0, 0.9]
+    assert uncertainty.config_for("mnist", "sgd", "tiny")["fractions"] == [0.0, 0.9]
+    result = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
+    assert [r["fraction"] for r in result["modes"]["deterministic"]] == [0.0, 0.9]
+    assert uncertainty.config_for("mnist", "sgd", "paper")["fractions"] == list(
+        uncertainty.FRACTIONS)
+
+
 def test_current_result_is_reused(results, monkeypatch):
     first = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     monkeypatch.setattr(uncertainty, "diagnose", lambda *a, **k: pytest.fail("recomputed"))
@@ -194,8 +203,14 @@ def test_cli_and_figures(results, capsys):
     assert "ECE" in capsys.readouterr().out
     both = uncertainty.run_all("tiny", ["mnist"], ["sgd", "bbb"], results=results)
     fig = uncertainty.degradation_figure(both)
-    assert len(fig.axes) == 2                      # ECE and AUROC of the one dataset
+    assert len(fig.axes) == 4       # ECE and AUROC of the one dataset, deterministic and MC
+    assert max(len(ax.lines) for ax in fig.axes) <= 3   # one line per method (+ chance)
     fig = uncertainty.diagnostic_figure(uncertainty.record_at(both["mnist"]["bbb"], 0.9, "mc"))
     assert len(fig.axes) == 3                      # reliability (+ its share axis), entropy
-    assert "| Bayes by Backprop | posterior mean |" in uncertainty.table(both["mnist"],
-                                                                         (0.0, 0.9))
+    table = uncertainty.table(both["mnist"], (0.0, 0.9))
+    assert ("Bayes by Backprop", "posterior mean") in table.index
+    best_ece = table[table.columns[0]].min()          # the best of each column in bold
+    styled = uncertainty.styled_table(table).set_uuid("u").to_html()
+    bold_rule = styled.split("{")[0]
+    for i, value in enumerate(table[table.columns[0]]):
+        assert (f"#T_u_row{i}_col0" in bold_rule) == (value == best_ece)

@@ -1,0 +1,89 @@
+"""Every figure function is legible in the book's text column: drawn from the committed
+``paper`` results (read as stored, nothing is trained), its smallest text must be at least
+9 pt as displayed (:func:`bnntut.plots.smallest_display_font`), and each method keeps one
+colour of its own."""
+
+import json
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bnntut import comparison, compression, plots, uncertainty  # noqa: E402
+
+PAPER = Path(__file__).resolve().parents[1] / "results" / "paper"
+DATASETS = ("mnist", "fashion-mnist")
+METHODS = ("sgd", "dropout50", "dropout75", "dropout90", "bbb")
+pytestmark = pytest.mark.skipif(not (PAPER / "mnist" / "bbb.json").exists(),
+                                reason="the committed paper results are not here")
+
+
+def _read(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _by_method(suffix: str = "") -> dict:
+    found = {d: {m: _read(PAPER / d / f"{m}{suffix}.json") for m in METHODS} for d in DATASETS}
+    return {d: {m: r for m, r in by_method.items() if r} for d, by_method in found.items()}
+
+
+@pytest.fixture(autouse=True)
+def book_style():
+    with plt.rc_context():
+        plots.use_style()
+        yield
+    plt.close("all")
+
+
+def _legible(fig, column_px: float = 676.0):
+    size = plots.smallest_display_font(fig, column_px)
+    assert size >= 9.0, f"smallest text {size:.1f} pt at display size"
+
+
+def test_method_colours_are_distinct():
+    colours = [c.lower() for c in plots.METHOD_COLORS.values()]
+    assert len(set(colours)) == len(colours)
+    assert set(comparison.KL_METHODS.values()) <= set(plots.METHOD_COLORS)
+    assert comparison.KL_COLORS["paper"] == plots.METHOD_COLORS["bbb"]
+
+
+def test_prior_figures():
+    _legible(plots.prior_figure())
+    _legible(plots.prior_grid_figure())
+    _legible(plots.kl_weights_figure(600))
+
+
+def test_result_figures():
+    results = _by_method()
+    _legible(plots.curves_figure({d: {m: r for m, r in by_method.items() if m != "bbb"}
+                                  for d, by_method in results.items()}))
+    _legible(plots.weight_histograms_figure(results))
+    axes = plots.bbb_distributions(results["mnist"]["bbb"], title="MNIST")
+    _legible(axes[0].figure)
+    low, high = axes[1].get_xlim()              # σ fills its panel: well under 10⁻⁴ … 1
+    assert high / low < 10
+    _legible(plots.prune_figure(results))
+    _legible(plots.surviving_figure(results))
+
+
+def test_uncertainty_figures():
+    results = _by_method(".uncertainty")
+    fig = uncertainty.degradation_figure(results)
+    _legible(fig)
+    assert max(len(ax.lines) for ax in fig.axes) <= len(METHODS) + 1     # + chance line
+    record = uncertainty.record_at(results["mnist"]["bbb"], 0.9, "mc")
+    _legible(uncertainty.diagnostic_figure(record, title="BBB, 90 % removed"))
+    _legible(uncertainty.diagnostic_grid([("BBB", record), ("BBB again", record)]))
+
+
+def test_comparison_and_compression_figures():
+    criteria = _by_method(".criteria")
+    _legible(comparison.criteria_figure(criteria["mnist"], "mnist"))
+    _legible(comparison.finetune_figure(_by_method(".finetune")))
+    result = _read(PAPER / "compression-cpu.json")
+    if result:
+        _legible(compression.bytes_figure(result, "mnist").figure)
+        _legible(compression.latency_figure(result).figure)

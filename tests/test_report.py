@@ -1,0 +1,28 @@
+from bnntut import report
+
+
+def test_number_and_percent_formats():
+    assert report.number(0.98216) == "0.9822" and report.number(None) == report.BLANK
+    assert report.number(-0.0211, sign=True) == "−0.0211"
+    assert report.number(0.0038, sign=True) == "+0.0038"
+    assert report.number(4.94, 1, unit="×") == "4.9×"
+    assert report.percent(0.9) == "90 %" and report.percent(0.75, "removed") == "75 % removed"
+
+
+def test_rows_table_keeps_names_and_blanks_missing_values():
+    table = report.rows_table({"ranked by |μ|/σ": {0.5: 0.9, 0.9: 0.5}, "other": {0.9: 0.25}},
+                              label="")
+    assert list(table.columns) == ["50 %", "90 %"] and table.index.name is None
+    assert table.loc["ranked by |μ|/σ"].tolist() == ["0.9000", "0.5000"]   # | kept as it is
+    assert table.loc["other"].tolist() == [report.BLANK, "0.2500"]
+
+
+def test_highlight_bolds_the_best_of_each_column():
+    import pandas as pd
+
+    table = pd.DataFrame({"error": [0.2, 0.1], "score": [0.7, 0.9]})
+    html = report.highlight(table, lower=["error"], higher=["score"], digits=2).set_uuid("t")
+    html = html.to_html()
+    bold = html.split("{")[0]
+    assert "#T_t_row1_col0" in bold and "#T_t_row1_col1" in bold
+    assert "#T_t_row0_col0" not in bold and "0.10" in html and 'class="dataframe"' in html
