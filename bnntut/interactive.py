@@ -152,7 +152,7 @@ def controlled_html(fig, controls: Sequence[tuple[str, str, Sequence[str]]],
     spec = json.dumps({"p": pool.arrays, "states": states}, separators=(",", ":"))
     return fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs,
                        post_script=_SCRIPT % spec,
-                       config={"displaylogo": False, "responsive": True})
+                       config={"displayModeBar": False, "responsive": True})
 
 
 def _is_numeric(value) -> bool:
@@ -253,9 +253,9 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
         s = table[dataset, method, fraction]
         color = METHOD_COLORS.get(method, "#444444")
         criterion = {"snr": "SNR |μ|/σ", "l1": "global L1"}.get(criterion_for(method))
-        title = (f"{DATASET_LABELS.get(dataset, dataset)}, {METHOD_LABELS.get(method, method)} "
-                 f"pruned by {criterion}: {fraction:.0%} removed → test accuracy "
-                 f"{s['accuracy']:.4f}")
+        title = (f"{DATASET_LABELS.get(dataset, dataset)}, {METHOD_LABELS.get(method, method)}, "
+                 f"pruned by {criterion}<br>{fraction:.0%} removed → test accuracy "
+                 f"<b>{s['accuracy']:.4f}</b>")
         centres = (s["edges"][:-1] + s["edges"][1:]) / 2
         return {
             "traces": [0, 1, 2, 3],
@@ -265,13 +265,13 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
                      "z": [None, None, None, s["pixels_kept"][::-1].tolist()],
                      "line.color": [color, color, color, None],
                      "marker.color": [color, color, color, None]},
-            "layout": {"title.text": title},
+            "layout": {"annotations[0].text": title},       # the top panel's title
         }
 
     fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]],
                         row_heights=[0.45, 0.55], vertical_spacing=0.16,
                         horizontal_spacing=0.12,
-                        subplot_titles=("accuracy against the fraction removed",
+                        subplot_titles=("(chosen model)",
                                         "surviving parameters (BBB: μ)",
                                         "first-layer weights kept per input pixel"))
     fig.add_trace(go.Scatter(mode="lines+markers", name="accuracy", showlegend=False), 1, 1)
@@ -293,8 +293,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     fig.update_yaxes(title_text="density over survivors", type="log", row=2, col=1)
     fig.update_xaxes(showticklabels=False, title_text="28 × 28 input pixels", row=2, col=2)
     fig.update_yaxes(showticklabels=False, scaleanchor="x3", row=2, col=2)
-    fig.update_layout(height=880, margin={"l": 60, "r": 20, "t": 120, "b": 190}, font=_FONT,
-                      title={"font": {"size": 14}, "y": 0.99, "yanchor": "top"},
+    fig.update_layout(height=900, margin={"l": 60, "r": 20, "t": 140, "b": 190}, font=_FONT,
                       template="plotly_white")
     controls = [("dropdown", "dataset", [DATASET_LABELS.get(d, d) for d in datasets]),
                 ("dropdown", "model", [METHOD_LABELS.get(m, m) for m in methods]),
@@ -329,8 +328,7 @@ def _apply(fig, state: dict) -> None:
             value = values[position]
             node[leaf] = value.tolist() if isinstance(value, np.ndarray) else value
         fig.data[trace].update(update)
-    for path, value in state.get("layout", {}).items():
-        fig.update_layout({path.replace(".", "_"): value})
+    fig.plotly_relayout(state.get("layout", {}))
 
 
 # ----------------------------------------------------------------------- the prior explorer

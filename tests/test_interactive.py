@@ -83,7 +83,7 @@ def test_prune_explorer_reads_accuracy_from_the_stored_sweep(tiny_preset, tmp_pa
             state = spec["states"][f"0-{m}-{f}"]
             accuracy = sweep["accuracy"][sweep["amounts"].index(fraction)]
             assert spec["p"][state["data"]["y"][1]] == [pytest.approx(accuracy, abs=1e-4)]
-            assert f"test accuracy {accuracy:.4f}" in state["layout"]["title.text"]
+            assert f"test accuracy <b>{accuracy:.4f}</b>" in state["layout"]["annotations[0].text"]
 
 
 def test_prior_explorer_uses_the_package_density():

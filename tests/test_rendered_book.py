@@ -159,7 +159,7 @@ def _slider_changes_figure(browser, page: str, slider: int) -> None:
     figures = browser.find_elements("css selector", "article .plotly-graph-div")
     assert figures, f"{page}: no interactive figure on the page"
     state = """const gd = document.querySelector('article .plotly-graph-div');
-               return JSON.stringify([gd.layout.title.text, gd.data.map(t => t.y || t.z)]);"""
+               return JSON.stringify(gd.data.map(t => t.y || t.z));"""
     rail = browser.find_elements("css selector", "article .slider-rail-rect")[slider]
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", rail)
     time.sleep(1.0)              # let the figure settle at the column's width (it redraws)
