@@ -112,7 +112,7 @@ book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
 # Move the sliders to see how $\pi$, $\sigma_1$ and $\sigma_2$ shape the mixture (live in Jupyter and Colab,
 # where the widget redraws the three-panel figure above).
 
-# %% tags=["remove-output"]
+# %% tags=["remove-cell"]
 def _explore(pi=PI, log_sigma1=math.log(SIGMA1), log_sigma2=math.log(SIGMA2)):
     plots.prior_figure(pi, math.exp(log_sigma1), math.exp(log_sigma2))
     plt.show()

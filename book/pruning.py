@@ -118,7 +118,7 @@ report.frame(kept, "pruned model", columns_name="weights kept per layer")
 # surviving parameters update (live in Jupyter and Colab; the static book shows the
 # precomputed version below). BBB is pruned by SNR and evaluated with its posterior mean.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-cell"]
 _models, _data = {}, {}
 
 

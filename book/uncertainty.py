@@ -177,7 +177,7 @@ book.markdown(uncertainty.findings(results))
 # (The Monte Carlo mode takes ten times as long; the "SGD" network has none and falls back
 # to eval mode.)
 
-# %% tags=["remove-output"]
+# %% tags=["remove-cell"]
 _models, _data = {}, {}
 
 
