@@ -29,10 +29,21 @@ def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_h
                              "results/)")
 
 
+def seed(text: str) -> int:
+    """argparse type of a seed: an integer >= 0 (torch rejects negative seeds later)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
+    return value
+
+
 def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--seed", type=int, default=None, help="override the preset's seed")
-    group.add_argument("--seeds", type=int, nargs="+", default=None,
+    group.add_argument("--seed", type=seed, default=None, help="override the preset's seed")
+    group.add_argument("--seeds", type=seed, nargs="+", default=None,
                        help="run every model once per seed (results of seed k != the preset's "
                             "are stored as <method>-seed<k>)")
     parser.add_argument("--jobs", type=int, default=1,
@@ -91,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--preset", choices=list(PRESETS), default="paper",
                     help="protocol to follow (default: paper)")
     tr.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    tr.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+    tr.add_argument("--seed", type=seed, default=None, help="override the preset's seed")
     tr.add_argument("--device", choices=list(DEVICES), default="auto",
                     help="'auto' picks CUDA when available (default: auto)")
     tr.add_argument("--out", default=None, help="results folder (as for reproduce)")

@@ -18,6 +18,30 @@ TABLE_AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 EVAL_CHUNK = 2000
 
 
+def _describe(t) -> str:
+    if isinstance(t, torch.Tensor):
+        return f"{t.dtype} of shape {tuple(t.shape)}"
+    return type(t).__name__
+
+
+def check_inputs(x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+    """Raise ``ValueError`` unless ``x`` is a finite float ``(n, features)`` tensor and ``y``
+    (if given) an integer ``(n,)`` tensor of labels — broadcasting ``(n, 1)`` labels or NaN
+    pixels would otherwise give a silently wrong accuracy."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
+        raise ValueError(f"x must be a float tensor of shape (n, features), got {_describe(x)}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"x holds {int((~torch.isfinite(x)).sum())} NaN or infinite values; "
+                         "clean the inputs first")
+    if y is None:
+        return
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
+        raise ValueError(f"y must be an integer tensor of shape (n,), got {_describe(y)}; "
+                         "flatten it with y.view(-1)")
+    if len(y) != len(x):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels")
+
+
 @torch.no_grad()
 def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> torch.Tensor:
     """Predictive class probabilities.
@@ -42,6 +66,7 @@ def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> to
     """
     if samples < 0:
         raise ValueError(f"samples must be >= 0, got {samples}")
+    check_inputs(x)
     was_training = model.training
     chunks = x.split(EVAL_CHUNK)
     if samples == 0:
@@ -63,7 +88,11 @@ def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> to
 
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, samples: int = 0, seed: int = 0) -> float:
-    """Fraction of correct argmax predictions; ``samples`` as in :func:`predict_proba`."""
+    """Fraction of correct argmax predictions; ``samples`` as in :func:`predict_proba`.
+
+    ``x``: ``(n, 784)`` float, finite; ``y``: ``(n,)`` integer labels (``ValueError``
+    otherwise)."""
+    check_inputs(x, y)
     return (predict_proba(model, x, samples, seed).argmax(-1) == y).float().mean().item()
 
 

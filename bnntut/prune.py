@@ -21,6 +21,7 @@ All functions return a pruned copy and leave their input untouched.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -31,9 +32,14 @@ from .models import clone, is_bayesian
 
 
 def check_amount(amount: float) -> float:
-    """Return ``amount`` if it is a fraction in [0, 1], else raise ``ValueError``."""
-    if not isinstance(amount, (int, float)) or not 0.0 <= float(amount) <= 1.0:
-        raise ValueError(f"amount must be a fraction in [0, 1], got {amount!r}")
+    """Return ``amount`` as a float if it is a real number in [0, 1] (Python, NumPy or a
+    0-d tensor), else raise ``ValueError``."""
+    if isinstance(amount, torch.Tensor) and amount.ndim == 0 and not amount.is_complex():
+        amount = amount.item()
+    if (isinstance(amount, bool) or not isinstance(amount, numbers.Real)
+            or not 0.0 <= float(amount) <= 1.0):            # NaN fails the comparison too
+        raise ValueError(f"amount must be a fraction in [0, 1] (the share of parameters to "
+                         f"remove), got {amount!r}")
     return float(amount)
 
 
@@ -107,7 +113,7 @@ def l1(model, amount: float, include_bias: bool = True):
     torch.nn.Module
         A pruned copy with the pruned entries exactly zero.
     """
-    check_amount(amount)
+    amount = check_amount(amount)
     if is_bayesian(model):
         return prune_bayesian(model, amount, magnitude_score, include_bias)
     pruned = clone(model)
@@ -138,7 +144,7 @@ def snr(model, amount: float, include_bias: bool = True):
     ValueError
         For a deterministic model (it has no σ) or a bad amount.
     """
-    check_amount(amount)
+    amount = check_amount(amount)
     if not is_bayesian(model):
         raise ValueError("snr pruning needs a Bayesian model (one with σ); use l1 for "
                          "deterministic models")
@@ -157,7 +163,7 @@ def l1_per_layer(model, amount: float, include_bias: bool = True):
     ValueError
         For a Bayesian model or a bad amount.
     """
-    check_amount(amount)
+    amount = check_amount(amount)
     if is_bayesian(model):
         raise ValueError("l1-layer is defined for deterministic nets; use l1, snr or random "
                          "for Bayesian nets")
@@ -178,7 +184,7 @@ def random(model, amount: float, include_bias: bool = True, seed: int = 0):
     seeded global generator (the caller's random state is untouched).  Bayesian nets: μ and σ
     of the chosen entries set to 0 as in :func:`prune_bayesian`.
     """
-    check_amount(amount)
+    amount = check_amount(amount)
     if is_bayesian(model):
         generator = torch.Generator().manual_seed(seed)
         return prune_bayesian(

@@ -217,3 +217,12 @@ def test_derived_result_turns_stale_with_its_model(results, tiny_preset, retrain
     with pytest.warns(experiment.StaleResultWarning):
         second = criteria.run("mnist", "sgd", "tiny", device="cpu", results=results)
     assert second["config_hash"] != first["config_hash"]
+
+
+@pytest.mark.parametrize("bad", ["-1", "x", "1.5"])
+def test_cli_refuses_a_bad_seed_in_one_line(bad, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "--preset", "quick", "--dataset", "mnist", "--method", "sgd",
+                  "--seed", bad])
+    assert exit_.value.code == 2
+    assert "a seed is an integer >= 0" in capsys.readouterr().err

@@ -72,3 +72,20 @@ def test_compact_state_dict_round_trip(bnn):
     x = torch.rand(5, 784)
     assert torch.equal(fresh.eval()(x), bnn.eval()(x))
     assert fresh.layers[0].weight_mu.data_ptr() == fresh.layers[0].weight_sampler.mu.data_ptr()
+
+
+def test_accuracy_refuses_inputs_it_would_score_wrongly(net):
+    from bnntut import evaluate
+
+    x, y = torch.rand(20, 784), torch.randint(0, 10, (20,))
+    with pytest.raises(ValueError, match=r"y must be an integer tensor of shape \(n,\)"):
+        evaluate.accuracy(net, x, y[:, None])
+    with pytest.raises(ValueError, match="y must be an integer"):
+        evaluate.accuracy(net, x, y.float())
+    with pytest.raises(ValueError, match="20 rows but y has 19"):
+        evaluate.accuracy(net, x, y[:19])
+    x[3, 5] = float("nan")
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        evaluate.accuracy(net, x, y)
+    with pytest.raises(ValueError, match=r"x must be a float tensor of shape \(n, features\)"):
+        evaluate.predict_proba(net, torch.zeros(784))

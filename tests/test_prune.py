@@ -1,3 +1,6 @@
+from fractions import Fraction
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -193,3 +196,16 @@ def test_removed_mask_and_overlap(bnn, net):
     pruned = prune.l1(net, 0.75, include_bias=False)
     assert prune.removed_mask(pruned, include_bias=False).float().mean().item() == \
         pytest.approx(0.75, abs=1e-4)
+
+
+@pytest.mark.parametrize("amount", [np.float32(0.5), np.float64(0.5), torch.tensor(0.5),
+                                    Fraction(1, 2), 0.5])
+def test_amount_accepts_any_real_number_type(net, amount):
+    assert prune.sparsity(prune.l1(net, amount)) == pytest.approx(0.5, abs=1e-4)
+
+
+@pytest.mark.parametrize("amount", [-0.1, 1.5, float("nan"), "0.5", True, None,
+                                    torch.tensor([0.5])])
+def test_amount_outside_the_unit_interval_is_refused(net, amount):
+    with pytest.raises(ValueError, match=r"fraction in \[0, 1\]"):
+        prune.l1(net, amount)
