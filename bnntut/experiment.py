@@ -64,12 +64,17 @@ def checkpoints_dir(results: Path) -> Path:
 
 
 def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
-    """``<results>/<preset>/<dataset>/<method>[-seed<k>]<suffix>``."""
+    """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``.
+
+    A seed or a number of epochs other than the preset's gets its own file, so that a run
+    with overridden settings never replaces the preset's (committed) result.
+    """
     from .presets import get_preset
 
-    default_seed = get_preset(config["preset"])["train"]["seed"]
-    seed = config["train"]["seed"]
-    stem = config["method"] + ("" if seed == default_seed else f"-seed{seed}")
+    default = get_preset(config["preset"])["train"]
+    seed, epochs = config["train"]["seed"], config["train"]["epochs"]
+    stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
+            + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))
     return results / config["preset"] / config["dataset"] / f"{stem}{suffix}"
 
 

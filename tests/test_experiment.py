@@ -226,3 +226,15 @@ def test_cli_refuses_a_bad_seed_in_one_line(bad, capsys):
                   "--seed", bad])
     assert exit_.value.code == 2
     assert "a seed is an integer >= 0" in capsys.readouterr().err
+
+
+def test_other_epochs_never_replace_the_presets_result(results, capsys):
+    preset_result = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    default = results / "tiny" / "mnist" / "sgd.json"
+    before = default.read_bytes()
+    assert cli.main(["train", "--preset", "tiny", "--dataset", "mnist", "--method", "sgd",
+                     "--epochs", "1", "--out", str(results)]) == 0
+    assert default.read_bytes() == before
+    short = storage.read_json(results / "tiny" / "mnist" / "sgd-epochs1.json")
+    assert short["config"]["train"]["epochs"] == 1 != preset_result["config"]["train"]["epochs"]
+    assert (results / "tiny" / "mnist" / "sgd-epochs1.weights.pt").exists()
