@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from . import compression, criteria, experiment, finetune, jobs, metadata, uncertainty
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bnntut",
         description="Reproduce and check 'Model compression using Bayesian Deep Learning'.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True)
     paper = get_preset("paper")
     methods = list(paper["methods"])
@@ -206,9 +209,25 @@ def _run_compression(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point; returns the exit status: 0 done, 1 an error while running (one line on
+    stderr; the traceback with ``--debug``), 2 bad usage (argparse's message)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     metadata.git_commit()   # describe the code as imported, before anything can edit it
+    try:
+        return _dispatch(args)
+    except (ValueError, OSError, RuntimeError) as error:
+        if args.debug:
+            raise
+        message = " ".join(str(error).split())
+        print(f"python -m bnntut: error: {message} (add --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _dispatch(args) -> int:
     if args.command == "uncertainty":
         return _run_uncertainty(args)
     if args.command == "compression":
@@ -219,8 +238,6 @@ def main(argv: list[str] | None = None) -> int:
                                 retrain=args.retrain)
         print(_summary(result))
         return 0
-    if args.jobs < 1:
-        raise SystemExit(f"--jobs must be >= 1, got {args.jobs}")
     preset = get_preset(args.preset)
     if args.preset == "quick":
         print(QUICK_NOTE)

@@ -238,3 +238,24 @@ def test_other_epochs_never_replace_the_presets_result(results, capsys):
     short = storage.read_json(results / "tiny" / "mnist" / "sgd-epochs1.json")
     assert short["config"]["train"]["epochs"] == 1 != preset_result["config"]["train"]["epochs"]
     assert (results / "tiny" / "mnist" / "sgd-epochs1.weights.pt").exists()
+
+
+def test_cli_runtime_error_is_one_line_unless_debug(results, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("MNIST files not found in /nowhere\nset BNNTUT_DATA to their folder")
+
+    monkeypatch.setattr(experiment, "run", broken)
+    argv = ["train", "--preset", "tiny", "--dataset", "mnist", "--method", "sgd",
+            "--out", str(results)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "set BNNTUT_DATA to their folder" in err
+    assert "Traceback" not in err
+    with pytest.raises(OSError, match="MNIST files not found"):
+        cli.main(["--debug", *argv])
+
+
+def test_cli_bad_jobs_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["reproduce", "--preset", "quick", "--jobs", "0"])
+    assert exit_.value.code == 2 and "--jobs must be >= 1" in capsys.readouterr().err
