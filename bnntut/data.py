@@ -97,6 +97,58 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path(cache) / "bnntut"
 
 
+#: Images per split, as the official files hold them (both datasets).
+SPLIT_SIZES = {"train": 60000, "t10k": 10000}
+
+#: IDX magic numbers: unsigned bytes, 3 dimensions (images) or 1 (labels).
+IDX_MAGIC = {"images-idx3-ubyte": 0x00000803, "labels-idx1-ubyte": 0x00000801}
+
+
+def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
+    """Check the four IDX files of a dataset, if present, before they are read.
+
+    Each file must have the IDX magic number of its kind, 28 × 28 images, the official count
+    (60 000 train, 10 000 test: swapped files are caught here) and exactly the bytes its
+    header announces (a truncated download is caught here).  Missing files are left to the
+    loader (which downloads them when it can).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, what is wrong and how to fix it.
+    """
+    import struct
+
+    folder = data_root(root) / DATASETS[check_name(name)] / "raw"
+    for file in RAW_FILES:
+        path = folder / file
+        if not path.exists():
+            continue
+        split, kind = file.split("-", 1)
+        fix = (f"replace it with the official {DATASETS[name]} file {file} "
+               f"(or delete it to download it again)")
+        size = path.stat().st_size
+        header = path.read_bytes()[:16] if size >= 16 else b""
+        dims = 3 if kind.startswith("images") else 1
+        if len(header) < 4 + 4 * dims:
+            raise ValueError(f"{path} is too short to be an IDX file ({size} bytes); {fix}")
+        magic, *shape = struct.unpack(f">I{dims}I", header[:4 + 4 * dims])
+        if magic != IDX_MAGIC[kind]:
+            raise ValueError(f"{path} is not an IDX {kind.split('-')[0]} file (magic number "
+                             f"{magic:#010x}, expected {IDX_MAGIC[kind]:#010x}); {fix}")
+        if dims == 3 and shape[1:] != [28, 28]:
+            raise ValueError(f"{path} holds {shape[1]} x {shape[2]} images, not 28 x 28; {fix}")
+        if shape[0] != SPLIT_SIZES[split]:
+            other = "t10k" if split == "train" else "train"
+            raise ValueError(f"{path} holds {shape[0]} {kind.split('-')[0]}, the {split} file "
+                             f"must hold {SPLIT_SIZES[split]} (are the {split} and {other} files "
+                             f"swapped?); {fix}")
+        expected = 4 + 4 * dims + shape[0] * (784 if dims == 3 else 1)
+        if size != expected:
+            raise ValueError(f"{path} has {size} bytes, its header announces {expected} "
+                             f"(truncated or padded); {fix}")
+
+
 def _torchvision_split(name: str, root: Path, train: bool):
     from torchvision import datasets
 
@@ -191,7 +243,8 @@ def load(
     Raises
     ------
     ValueError
-        For an unknown name or a bad subset.
+        For an unknown name or a bad subset, or IDX files that are not the official ones
+        (:func:`check_raw_files`).
     FileNotFoundError
         When the files are missing and cannot be downloaded; the message names
         ``BNNTUT_DATA`` and the expected files.
@@ -200,6 +253,7 @@ def load(
     if not pixel_divisor > 0:
         raise ValueError(f"pixel_divisor must be > 0, got {pixel_divisor!r}")
     folder = data_root(root)
+    check_raw_files(name, folder)
     x_train, y_train = _as_tensors(_torchvision_split(name, folder, train=True), pixel_divisor)
     x_test, y_test = _as_tensors(_torchvision_split(name, folder, train=False), pixel_divisor)
     if subset is not None:

@@ -71,3 +71,50 @@ def test_pixel_divisor_scales_the_images():
     assert blundell.x_train.max() == pytest.approx(255 / 126)
     with pytest.raises(ValueError, match="pixel_divisor"):
         data.load("mnist", pixel_divisor=0)
+
+
+def _write_idx(folder: Path, file: str, n: int, truncate: int = 0, magic: int | None = None):
+    import struct
+
+    images = "images" in file
+    header = (struct.pack(">IIII", magic or 0x803, n, 28, 28) if images
+              else struct.pack(">II", magic or 0x801, n))
+    body = bytes(n * (784 if images else 1))
+    (folder / file).write_bytes((header + body)[:len(header) + len(body) - truncate])
+
+
+@pytest.fixture
+def raw(tmp_path):
+    folder = tmp_path / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    for file in data.RAW_FILES:
+        _write_idx(folder, file, data.SPLIT_SIZES[file.split("-")[0]])
+    return folder
+
+
+def test_official_shapes_pass(raw):
+    data.check_raw_files("mnist", raw.parents[1])
+
+
+def test_truncated_idx_file_is_named(raw):
+    _write_idx(raw, "t10k-images-idx3-ubyte", 10000, truncate=100)
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte has .*truncated"):
+        data.load("mnist", root=raw.parents[1])
+
+
+def test_swapped_train_and_test_files_are_caught(raw):
+    _write_idx(raw, "train-labels-idx1-ubyte", 10000)
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte holds 10000 .* swapped"):
+        data.check_raw_files("mnist", raw.parents[1])
+
+
+def test_wrong_magic_number_is_caught(raw):
+    _write_idx(raw, "train-images-idx3-ubyte", 60000, magic=0x801)
+    with pytest.raises(ValueError, match="not an IDX images file"):
+        data.check_raw_files("mnist", raw.parents[1])
+
+
+@pytest.mark.skipif(not REAL, reason=f"set {data.DATA_ENV} to the real data")
+def test_real_files_pass_the_checks():
+    for name in data.DATASETS:
+        data.check_raw_files(name)
