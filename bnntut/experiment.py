@@ -83,7 +83,11 @@ def load_result(config: dict, results: str | os.PathLike | None = None) -> dict 
     path = result_path(results_dir(results), config)
     if not path.exists():
         return None
-    stored = storage.read_json(path)
+    try:
+        stored = storage.read_json(path)
+    except storage.CorruptFileError as error:
+        warnings.warn(f"{error}; it will be recomputed", StaleResultWarning, stacklevel=3)
+        return None
     if stored.get("config_hash") != storage.config_hash(config):
         warnings.warn(f"{path} was made with another configuration; it will be recomputed",
                       StaleResultWarning, stacklevel=3)
@@ -118,8 +122,12 @@ def criteria_for(model) -> list[str]:
 
 def train_and_evaluate(config: dict, device="auto", progress: bool = True,
                        results: str | os.PathLike | None = None,
-                       dataset: data_module.Dataset | None = None) -> dict:
-    """Train, sweep, summarise and write the result for ``config`` (see module docstring)."""
+                       dataset: data_module.Dataset | None = None,
+                       from_scratch: bool = False) -> dict:
+    """Train, sweep, summarise and write the result for ``config`` (see module docstring).
+
+    Training resumes from the configuration's checkpoint unless ``from_scratch``, which
+    deletes it first."""
     results = results_dir(results)
     device = devices.resolve(device)
     meta = metadata.collect(device)
@@ -137,6 +145,8 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     model = models.build(config["model"]).to(device)
     ckpt = checkpoints_dir(results) / config["preset"] / config["dataset"] / \
         f"{config['method']}-{key}.pt"
+    if from_scratch:
+        ckpt.unlink(missing_ok=True)
     start = time.perf_counter()
     history = fit(model, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
                   lr=train["lr"], seed=train["seed"], n_samples=train["n_samples"],
@@ -193,7 +203,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     results : path-like, optional
         Results folder (see :func:`results_dir`).
     retrain : bool
-        Recompute even when a current result exists.
+        Train again from scratch (its checkpoint deleted) even when a current result exists.
     progress : bool
         Show progress bars.
 
@@ -208,7 +218,8 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
         stored = load_result(config, results)
         if stored is not None:
             return stored
-    return train_and_evaluate(config, device=device, progress=progress, results=results)
+    return train_and_evaluate(config, device=device, progress=progress, results=results,
+                              from_scratch=retrain)
 
 
 def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
@@ -217,8 +228,15 @@ def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int
     config = method_config(preset, dataset, method, seed=seed)
     path = result_path(results_dir(results), config, ".weights.pt")
     if load_result(config, results) is None or not path.exists():
-        run(dataset, method, preset, seed=seed, device=device, results=results, retrain=True)
-    return load_weights(path, devices.resolve(device))
+        # Resumes from the checkpoint when one is left (lost weights of a finished run).
+        train_and_evaluate(config, device=device, results=results)
+    try:
+        return load_weights(path, devices.resolve(device))
+    except storage.CorruptFileError as error:
+        raise storage.CorruptFileError(
+            f"{error}. To regenerate it: python -m bnntut train --preset {preset} --dataset "
+            f"{dataset} --method {method}" + (f" --seed {seed}" if seed is not None else "")
+            + " --retrain") from error
 
 
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",

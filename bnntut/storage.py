@@ -40,9 +40,17 @@ def write_json(path: str | os.PathLike, data) -> Path:
     return _atomic(Path(path), lambda handle: handle.write(text.encode()))
 
 
+class CorruptFileError(ValueError):
+    """A stored file cannot be read (truncated, edited or not what its name says)."""
+
+
 def read_json(path: str | os.PathLike):
-    """Read a JSON file."""
-    return json.loads(Path(path).read_text())
+    """Read a JSON file; ``CorruptFileError`` names the file when it is not valid JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CorruptFileError(f"{path} is not valid JSON ({error}); delete it and rerun the "
+                               "command that wrote it") from error
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
@@ -51,8 +59,15 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True`` (no arbitrary code is unpickled)."""
-    return torch.load(path, map_location=device, weights_only=True)
+    """Load a checkpoint with ``weights_only=True`` (no arbitrary code is unpickled);
+    ``CorruptFileError`` names the file when it cannot be read."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except (RuntimeError, OSError, EOFError, ValueError) as error:
+        raise CorruptFileError(f"{path} cannot be read as a torch file ({error}); delete it "
+                               "and rerun the command that wrote it") from error
 
 
 def config_hash(config: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,6 +61,19 @@ def _restore_random_states(states: dict, order: torch.Generator, noise: NoiseSou
 def _mask_gradients(tensors: list[torch.Tensor], keep: list[torch.Tensor]) -> list:
     """Hooks that zero the gradient of every entry outside ``keep`` (one mask per tensor)."""
     return [t.register_hook(lambda grad, k=k: grad * k) for t, k in zip(tensors, keep)]
+
+
+def _readable_checkpoint(path, device) -> dict | None:
+    """The checkpoint at ``path``; ``None`` when there is none or it is unreadable (a torn
+    file from a crash is deleted with a warning, and training starts from scratch)."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return storage.load_checkpoint(path, device)
+    except storage.CorruptFileError as error:
+        warnings.warn(f"{error}: deleted, training starts from scratch", stacklevel=3)
+        Path(path).unlink(missing_ok=True)
+        return None
 
 
 def fit(
@@ -152,8 +166,8 @@ def fit(
     optimizer = _optimizer(model, lr, capturable=graphed)
     history: list[dict] = []
 
-    if checkpoint_path is not None and Path(checkpoint_path).exists():
-        state = storage.load_checkpoint(checkpoint_path, device)
+    state = _readable_checkpoint(checkpoint_path, device)
+    if state is not None:
         if state.get("key") == checkpoint_key:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
