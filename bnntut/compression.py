@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from . import devices, experiment, metadata, prune, storage
+from .methods import get as get_method
 from .models import N_INPUTS, is_bayesian
 from .presets import METHOD_LABELS, get_preset
 
@@ -362,19 +363,15 @@ def pays_from(sparsities: Sequence[float], speedups: Sequence[float]) -> float |
 # --------------------------------------------------------------------------- run / load
 
 
-def criterion_for(method: str) -> str:
-    """``snr`` for BBB, ``l1`` for the baselines."""
-    return "snr" if method == "bbb" else "l1"
-
-
 def config_for(preset: str = "paper") -> dict:
     """The configuration of :func:`run` (what its hash covers)."""
     spec = get_preset(preset)
     return {
         "preset": preset, "datasets": spec["datasets"], "methods": list(spec["methods"]),
-        "criteria": {m: criterion_for(m) for m in spec["methods"]}, "include_bias": True,
+        "criteria": {m: get_method(m).criterion for m in spec["methods"]},
+        "include_bias": True,
         "fractions": list(SPARSITIES), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
-        "latency": {**LATENCY_MODEL, "criterion": criterion_for(LATENCY_MODEL["method"]),
+        "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
                     "sparsities": list(SPARSITIES), "batch_sizes": list(BATCH_SIZES),
                     "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
                     "statistic": "fastest of alternating blocks (medians stored too)",

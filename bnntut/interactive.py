@@ -210,8 +210,7 @@ def pruned_state(model, criterion: str, fraction: float, bins: int = 60,
 
 
 def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
-                   fractions: Sequence[float] = EXPLORER_FRACTIONS,
-                   criterion_for: Callable[[str], str] | None = None) -> str:
+                   fractions: Sequence[float] = EXPLORER_FRACTIONS) -> str:
     """The prune slider of the static book: dataset × model × fraction removed.
 
     For every trained model in ``results`` (``{dataset: {method: result}}``) and every
@@ -228,11 +227,10 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     from plotly.subplots import make_subplots
 
     from . import experiment
+    from .methods import get as get_method
     from .plots import DATASET_LABELS, METHOD_COLORS
     from .presets import METHOD_LABELS
-    from .uncertainty import criterion_for as default_criterion
 
-    criterion_for = criterion_for or default_criterion
     datasets = list(results)
     methods = list(results[datasets[0]])
     fractions = _on_grid(fractions, results[datasets[0]][methods[0]]["prune"]["l1"]["amounts"])
@@ -240,7 +238,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     for dataset in datasets:
         for method in methods:
             model = experiment.trained_model(dataset, method, preset, device="cpu")
-            criterion = criterion_for(method)
+            criterion = get_method(method).criterion
             sweep = results[dataset][method]["prune"][criterion]
             for fraction in fractions:
                 shown = pruned_state(model, criterion, fraction)
@@ -252,7 +250,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
         dataset, method, fraction = datasets[d], methods[m], fractions[f]
         s = table[dataset, method, fraction]
         color = METHOD_COLORS.get(method, "#444444")
-        criterion = {"snr": "SNR |μ|/σ", "l1": "global L1"}.get(criterion_for(method))
+        criterion = {"snr": "SNR |μ|/σ", "l1": "global L1"}[get_method(method).criterion]
         title = (f"{DATASET_LABELS.get(dataset, dataset)}, {METHOD_LABELS.get(method, method)}, "
                  f"pruned by {criterion}<br>{fraction:.0%} removed → test accuracy "
                  f"<b>{s['accuracy']:.4f}</b>")

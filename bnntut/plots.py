@@ -14,6 +14,8 @@ import numpy as np
 import torch
 
 from . import bayes
+from .methods import REGISTRY
+from .methods import get as get_method
 from .presets import METHOD_LABELS
 
 #: Width (inches) of a figure that spans the text column.  At a 1280-px window the built
@@ -22,20 +24,11 @@ from .presets import METHOD_LABELS
 #: at about 9.8 pt.  Wider figures are scaled down, text and all.
 PAGE_WIDTH = 6.1
 
-#: One colour per method, used in every figure (Okabe–Ito, colour-blind-safe).  Methods that
-#: share a figure get clearly distinct colours: the five of the study are blue, green, orange,
-#: purple and black; the KL-ablation variants of BBB (shown only next to BBB) sky blue and
-#: vermillion.
-METHOD_COLORS = {
-    "sgd": "#0072B2", "dropout50": "#009E73", "dropout75": "#E69F00",
-    "dropout90": "#CC79A7", "bbb": "#000000",
-    "bbb-kl-blundell": "#56B4E9", "bbb-kl-uniform": "#D55E00",
-}
+#: One colour per method, used in every figure (Okabe–Ito, colour-blind-safe; chosen in
+#: :data:`bnntut.methods.REGISTRY`).
+METHOD_COLORS = {name: method.color for name, method in REGISTRY.items()}
 #: One marker per method, for figures whose curves coincide or cross.
-METHOD_MARKERS = {
-    "sgd": "o", "dropout50": "s", "dropout75": "^", "dropout90": "D", "bbb": "v",
-    "bbb-kl-blundell": "P", "bbb-kl-uniform": "X",
-}
+METHOD_MARKERS = {name: method.marker for name, method in REGISTRY.items()}
 #: Neutral colour of reference lines (chance, dense size, break-even).
 REFERENCE_COLOR = "#777777"
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -308,7 +301,7 @@ def weight_histograms(results: dict[str, dict], ax=None, bbb_key: str = "sample"
     """
     ax = _axes(ax)
     for method, result in results.items():
-        summary = result["weights"][bbb_key if method == "bbb" else "values"]
+        summary = result["weights"][bbb_key if get_method(method).bayesian else "values"]
         histogram(summary, ax, color=METHOD_COLORS.get(method),
                   label=f"{METHOD_LABELS.get(method, method)} (sd {summary['std']:.3f})")
     ax.set_xlabel("parameter value" + (" (BBB: one posterior sample)" if bbb_key == "sample"
@@ -496,9 +489,9 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
         for row, amount in enumerate(amounts):
             ax = axes[row, col]
             for method, result in by_method.items():
-                criterion = "snr" if method == "bbb" else "l1"
-                summary = result["pruned_weights"][f"{criterion}@{amount}"]
-                summary = summary["mu" if method == "bbb" else "values"]
+                kind = get_method(method)
+                summary = result["pruned_weights"][f"{kind.criterion}@{amount}"]
+                summary = summary["mu" if kind.bayesian else "values"]
                 surviving_histogram(summary, n_to_prune(amount, summary["n"]), ax,
                                     color=METHOD_COLORS.get(method),
                                     label=METHOD_LABELS.get(method, method))

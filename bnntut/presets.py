@@ -23,6 +23,7 @@ import copy
 import math
 
 from .evaluate import SWEEP_AMOUNTS
+from .methods import REGISTRY
 
 
 def _mlp(p: float) -> dict:
@@ -128,20 +129,11 @@ PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu":
 #: the given fraction of weights by signal-to-noise ratio, for comparison with ``blundell``.
 BLUNDELL_TABLE2_ERROR = {0.0: 1.24, 0.5: 1.24, 0.75: 1.24, 0.95: 1.29, 0.98: 1.39}
 
-#: Human-readable method labels, as the study's tables name them.
-METHOD_LABELS = {
-    "sgd": "SGD (dropout 0.01)",
-    "dropout50": "Dropout (p=0.5)",
-    "dropout75": "Dropout (p=0.75)",
-    "dropout90": "Dropout (p=0.9)",
-    "bbb": "Bayes by Backprop",
-}
+#: Human-readable labels of the study's methods, as its tables name them (from the registry).
+METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER["methods"]}
 
 #: Labels of the ablation methods (BBB with another complexity weighting).
-ABLATION_LABELS = {
-    "bbb-kl-blundell": "BBB, Blundell's weighting",
-    "bbb-kl-uniform": "BBB, uniform weighting",
-}
+ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER["ablations"]}
 
 
 def chapter_scope(name: str, seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:

@@ -33,6 +33,7 @@ import torch
 from . import data as data_module
 from . import devices, experiment, metadata, prune, storage
 from .evaluate import predict_proba
+from .methods import get as get_method
 from .models import N_CLASSES
 from .presets import METHOD_LABELS, get_preset, method_config
 
@@ -311,18 +312,19 @@ def diagnose(model, x_in: torch.Tensor, y_in: torch.Tensor, x_ood: torch.Tensor,
 
 
 def criterion_for(method: str) -> str:
-    """Pruning criterion of a method: ``snr`` for ``bbb``, ``l1`` for the baselines."""
-    return "snr" if method == "bbb" else "l1"
+    """Pruning criterion of a method (registry): ``snr`` for Bayesian nets, ``l1`` else."""
+    return get_method(method).criterion
 
 
 def modes_for(method: str) -> dict[str, int]:
     """Prediction modes of a method, as ``{name: Monte Carlo samples}``.
 
-    Every method gets ``deterministic`` (0 samples).  BBB and the dropout nets (p = 0.5,
-    0.75, 0.9) also get ``mc`` (:data:`MC_SAMPLES` weight samples or MC-dropout passes); the
-    "SGD" baseline (dropout 0.01, a stand-in for no dropout) gets no Monte Carlo mode.
+    Every method gets ``deterministic`` (0 samples).  Methods with a Monte Carlo mode in the
+    registry (every BBB variant and the dropout nets p = 0.5, 0.75, 0.9) also get ``mc``
+    (:data:`MC_SAMPLES` weight samples or MC-dropout passes); the "SGD" baseline (dropout
+    0.01, a stand-in for no dropout) gets none.
     """
-    return {"deterministic": 0} if method == "sgd" else {"deterministic": 0, "mc": MC_SAMPLES}
+    return {"deterministic": 0, **({"mc": MC_SAMPLES} if get_method(method).mc else {})}
 
 
 def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
@@ -529,16 +531,17 @@ def record_at(result: dict, fraction: float, mode: str = "deterministic") -> dic
 
 def mode_label(method: str, mode: str) -> str:
     """``"posterior mean"``, ``"10-sample predictive"``, ``"eval mode"``, ``"MC dropout"``."""
+    bayesian = get_method(method).bayesian
     if mode == "deterministic":
-        return "posterior mean" if method == "bbb" else "eval mode"
-    return f"{MC_SAMPLES}-sample predictive" if method == "bbb" else f"MC dropout ({MC_SAMPLES})"
+        return "posterior mean" if bayesian else "eval mode"
+    return f"{MC_SAMPLES}-sample predictive" if bayesian else f"MC dropout ({MC_SAMPLES})"
 
 
 def describe(method: str, mode: str) -> str:
     """A phrase for prose, e.g. "Bayes by Backprop (10-sample predictive)" or
     "Dropout (p=0.5) with MC dropout"."""
-    label = METHOD_LABELS.get(method, method)
-    if method == "bbb":
+    label = get_method(method).label
+    if get_method(method).bayesian:
         return f"{label} ({mode_label(method, mode)})"
     return f"{label} {'in eval mode' if mode == 'deterministic' else 'with MC dropout'}"
 

@@ -89,3 +89,19 @@ def test_accuracy_refuses_inputs_it_would_score_wrongly(net):
         evaluate.accuracy(net, x, y)
     with pytest.raises(ValueError, match=r"x must be a float tensor of shape \(n, features\)"):
         evaluate.predict_proba(net, torch.zeros(784))
+
+
+def test_every_bbb_variant_is_bayesian_everywhere():
+    from bnntut import methods, presets, uncertainty
+
+    for name in [*presets.PAPER["methods"], *presets.PAPER["ablations"]]:
+        assert name in methods.REGISTRY
+    for name in ("bbb", "bbb-kl-blundell", "bbb-kl-uniform"):
+        assert uncertainty.config_for("mnist", name)["criterion"] == "snr"
+        assert uncertainty.mode_label(name, "mc") == "10-sample predictive"
+        assert uncertainty.modes_for(name) == {"deterministic": 0, "mc": 10}
+    assert uncertainty.modes_for("sgd") == {"deterministic": 0}
+    colors = [m.color for m in methods.REGISTRY.values()]
+    assert len(set(colors)) == len(colors)
+    with pytest.raises(ValueError, match="allowed: sgd, dropout50"):
+        methods.get("svm")

@@ -1,0 +1,72 @@
+"""The method registry: what each trained model *is*, resolved in one place.
+
+Every method of every preset (the study's five and the KL-ablation variants of BBB) has one
+:class:`Method` entry: its family (Bayesian or deterministic), the pruning criterion its
+family uses in the study's protocol, whether it has a Monte Carlo prediction mode, and how the
+book shows it (label, colour, marker).  Code asks the registry — ``methods.get(name).bayesian``
+— instead of testing a method's name, so a new Bayesian variant is treated as Bayesian
+everywhere (pruned by SNR, its Monte Carlo mode called the posterior predictive).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Method:
+    """One kind of trained model.
+
+    Attributes
+    ----------
+    name : str
+        Key in the presets (``"bbb"``, ``"sgd"``, …).
+    label : str
+        Name in tables and legends.
+    bayesian : bool
+        A Bayes-by-Backprop network (μ, ρ per weight) rather than a deterministic MLP.
+    mc : bool
+        Has a Monte Carlo prediction mode: weight samples (Bayesian) or MC dropout (dropout
+        nets; the "SGD" net's dropout of 0.01 is a stand-in for none, so it has no such mode).
+    color, marker : str
+        Matplotlib colour (Okabe–Ito) and marker, the same on every page.
+    """
+
+    name: str
+    label: str
+    bayesian: bool
+    mc: bool
+    color: str
+    marker: str
+
+    @property
+    def family(self) -> str:
+        """``"bayesian"`` or ``"deterministic"``."""
+        return "bayesian" if self.bayesian else "deterministic"
+
+    @property
+    def criterion(self) -> str:
+        """The study's pruning criterion for the family: SNR |μ|/σ for BBB, global L1 else."""
+        return "snr" if self.bayesian else "l1"
+
+
+#: Every method, in the order of the study's tables, then the ablations.  Colours: methods
+#: that share a figure are clearly distinct (blue, green, orange, purple, black); the BBB
+#: variants, shown only beside BBB, are sky blue and vermillion.
+REGISTRY = {m.name: m for m in (
+    Method("sgd", "SGD (dropout 0.01)", False, False, "#0072B2", "o"),
+    Method("dropout50", "Dropout (p=0.5)", False, True, "#009E73", "s"),
+    Method("dropout75", "Dropout (p=0.75)", False, True, "#E69F00", "^"),
+    Method("dropout90", "Dropout (p=0.9)", False, True, "#CC79A7", "D"),
+    Method("bbb", "Bayes by Backprop", True, True, "#000000", "v"),
+    Method("bbb-kl-blundell", "BBB, Blundell's weighting", True, True, "#56B4E9", "P"),
+    Method("bbb-kl-uniform", "BBB, uniform weighting", True, True, "#D55E00", "X"),
+)}
+
+
+def get(name: str) -> Method:
+    """The registry entry of ``name``; ``ValueError`` lists the known methods."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; allowed: {', '.join(REGISTRY)}") from None
