@@ -86,3 +86,37 @@ class GraphedStep:
                 self.step(variant)
             self.graphs[variant] = graph
             graph.replay()
+
+
+class GraphedMinibatches:
+    """``train_minibatch(idx, kappa)`` with full minibatches replayed as CUDA graphs.
+
+    Each full minibatch's indices and complexity weight are copied into fixed memory and the
+    step replays one of two graphs: with the complexity cost, or without it where κ_i rounds
+    to 0 in float32 (exactly what the eager step computes there).  A short last minibatch
+    runs eagerly.  The training loop calls this object exactly as it calls the eager
+    function it wraps.
+    """
+
+    def __init__(self, train_minibatch: Callable, batch_size: int, device: torch.device,
+                 kappas: Sequence[float], generators: Sequence[torch.Generator] = (),
+                 complexity: bool = True):
+        self.eager, self.batch_size = train_minibatch, batch_size
+        # Deterministic nets (complexity=False) have no complexity cost: one graph.
+        self.with_complexity = {k: complexity and bool(torch.tensor(k, dtype=torch.float32) != 0)
+                                for k in kappas}
+        self.idx = torch.zeros(batch_size, dtype=torch.int64, device=device)
+        self.kappa = torch.zeros((), device=device)
+        self.graphed = GraphedStep(
+            lambda with_complexity: train_minibatch(self.idx, self.kappa if with_complexity
+                                                    else 0.0), generators=generators)
+
+    def __call__(self, idx: torch.Tensor, kappa: float) -> None:
+        if len(idx) != self.batch_size:
+            self.eager(idx, kappa)
+            return
+        self.idx.copy_(idx)
+        with_complexity = self.with_complexity[kappa]
+        if with_complexity:
+            self.kappa.fill_(kappa)
+        self.graphed(with_complexity)

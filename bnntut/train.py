@@ -1,8 +1,13 @@
 """One training loop for the deterministic and the Bayesian networks.
 
-Minibatches are slices of a seeded permutation of the in-memory training tensor.  Every epoch
-ends with a test-accuracy evaluation and an atomic checkpoint (model, optimiser, all random
-states, history), from which an interrupted run resumes bit for bit.
+Read it in three pieces: :func:`step` is one minibatch (objective, backward, Adam update);
+:func:`fit` is the loop over epochs and minibatches (slices of a seeded permutation of the
+in-memory training tensor), ending every epoch with a test-accuracy evaluation and a
+checkpoint; :class:`Resumable` is what that checkpoint holds (model, optimiser, every random
+state, history), from which an interrupted run resumes bit for bit.  The only speed-up inside
+the loop is opt-in and lives elsewhere: on a GPU with ``$BNNTUT_CUDA_GRAPHS=1`` the same
+minibatch function is replayed as CUDA graphs (:class:`bnntut.cudagraphs.GraphedMinibatches`;
+``tests/test_cuda.py`` checks it against the eager loop).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import bayes, evaluate, storage
-from .cudagraphs import GraphedStep, graphs_wanted
+from .cudagraphs import GraphedMinibatches, graphs_wanted
 from .data import Dataset
 from .models import is_bayesian
 from .noise import NoiseSource
@@ -36,26 +41,53 @@ def _optimizer(model, lr: float, capturable: bool = False) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, fused=True, capturable=capturable)
 
 
-def _random_states(order: torch.Generator, noise: NoiseSource | None, device: torch.device) -> dict:
-    states = {"order": order.get_state(), "torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        states["cuda"] = torch.cuda.get_rng_state(device)
-    if noise is not None:
-        states["noise"] = noise.state_dict()
-    return states
+class Resumable:
+    """What an interrupted run needs to continue bit for bit: the model, the optimiser, the
+    data-order and noise generators (and torch's global ones), and the history so far.
 
+    :meth:`save` writes them atomically as one checkpoint; :meth:`restore` reads one back when
+    its ``key`` (the configuration) matches, and deletes a torn checkpoint with a warning.
+    """
 
-def _restore_random_states(states: dict, order: torch.Generator, noise: NoiseSource | None,
-                           device: torch.device) -> None:
-    # Generator states are CPU byte tensors, whatever device the checkpoint was loaded to.
-    states = {name: state.cpu() if isinstance(state, torch.Tensor) else state
-              for name, state in states.items()}
-    order.set_state(states["order"])
-    torch.set_rng_state(states["torch"])
-    if device.type == "cuda" and "cuda" in states:
-        torch.cuda.set_rng_state(states["cuda"], device)
-    if noise is not None:
-        noise.load_state_dict({"state": states["noise"]["state"].cpu()})
+    def __init__(self, model, optimizer, order: torch.Generator, noise: NoiseSource | None,
+                 device: torch.device):
+        self.model, self.optimizer, self.order, self.noise = model, optimizer, order, noise
+        self.device = device
+
+    def save(self, path, key: str, history: list[dict]) -> None:
+        random = {"order": self.order.get_state(), "torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            random["cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.noise is not None:
+            random["noise"] = self.noise.state_dict()
+        storage.save_checkpoint(path, {"key": key, "model": self.model.state_dict(),
+                                       "optimizer": self.optimizer.state_dict(),
+                                       "random": random, "history": history})
+
+    def restore(self, path, key: str) -> list[dict]:
+        """The history of the run resumed from ``path`` (``[]``: nothing to resume)."""
+        if path is None or not Path(path).exists():
+            return []
+        try:
+            state = storage.load_checkpoint(path, self.device)
+        except storage.CorruptFileError as error:
+            warnings.warn(f"{error}: deleted, training starts from scratch", stacklevel=3)
+            Path(path).unlink(missing_ok=True)
+            return []
+        if state.get("key") != key:
+            return []
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        # Generator states are CPU byte tensors, whatever device the checkpoint was loaded to.
+        random = {k: v.cpu() if isinstance(v, torch.Tensor) else v
+                  for k, v in state["random"].items()}
+        self.order.set_state(random["order"])
+        torch.set_rng_state(random["torch"])
+        if self.device.type == "cuda" and "cuda" in random:
+            torch.cuda.set_rng_state(random["cuda"], self.device)
+        if self.noise is not None:
+            self.noise.load_state_dict({"state": random["noise"]["state"].cpu()})
+        return list(state["history"])
 
 
 def _mask_gradients(tensors: list[torch.Tensor], keep: list[torch.Tensor]) -> list:
@@ -63,17 +95,26 @@ def _mask_gradients(tensors: list[torch.Tensor], keep: list[torch.Tensor]) -> li
     return [t.register_hook(lambda grad, k=k: grad * k) for t, k in zip(tensors, keep)]
 
 
-def _readable_checkpoint(path, device) -> dict | None:
-    """The checkpoint at ``path``; ``None`` when there is none or it is unreadable (a torn
-    file from a crash is deleted with a warning, and training starts from scratch)."""
-    if path is None or not Path(path).exists():
-        return None
-    try:
-        return storage.load_checkpoint(path, device)
-    except storage.CorruptFileError as error:
-        warnings.warn(f"{error}: deleted, training starts from scratch", stacklevel=3)
-        Path(path).unlink(missing_ok=True)
-        return None
+def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_samples: int = 2,
+         noise: NoiseSource | None = None, keep=None) -> torch.Tensor:
+    """One training step on a minibatch: objective, backward, Adam update.
+
+    Deterministic nets minimise the cross-entropy; Bayesian nets the study's minibatch
+    objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight samples drawn from
+    ``noise``, complexity cost weighted by ``kappa``, entries outside ``keep`` left out).
+    Returns the detached ``(loss, summed NLL, weighted complexity)`` of the step, shape
+    ``(3,)``.
+    """
+    if is_bayesian(model):
+        noises = bayes.draw_noise(model, n_samples, noise)
+        loss, nll, weighted = bayes.study_objective(model, xb, yb, noises, kappa, keep)
+    else:
+        loss = F.cross_entropy(model(xb), yb)
+        nll, weighted = loss.detach() * len(yb), torch.zeros((), device=xb.device)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return torch.stack((loss.detach(), nll.detach(), weighted.detach()))
 
 
 def fit(
@@ -146,114 +187,76 @@ def fit(
     ValueError
         For bad arguments.
     """
-    if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0 or checkpoint_every < 1:
-        raise ValueError("epochs, batch_size, n_samples and checkpoint_every must be >= 1 "
-                         "and lr > 0")
-    bayesian = is_bayesian(model)
-    if keep is not None and not bayesian:
-        raise ValueError("keep masks are for Bayesian nets; hold a deterministic net's pruned "
-                         "weights at 0 with torch.nn.utils.prune (see bnntut.finetune)")
-    bayes.kl_weight(kl_weighting, 0, 1)  # validates the name early
-    device = data.x_train.device
+    _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting)
+    bayesian, device = is_bayesian(model), data.x_train.device
     model.to(device)
     n_train = len(data.x_train)
     n_batches = math.ceil(n_train / batch_size)
-    graphed = graphs_wanted(device)
-
     torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
     noise = NoiseSource(seed + 1, device) if bayesian else None
+    graphed = graphs_wanted(device)
     optimizer = _optimizer(model, lr, capturable=graphed)
-    history: list[dict] = []
-
-    state = _readable_checkpoint(checkpoint_path, device)
-    if state is not None:
-        if state.get("key") == checkpoint_key:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            _restore_random_states(state["random"], order, noise, device)
-            history = list(state["history"])
-
-    hooks = []
+    resumable = Resumable(model, optimizer, order, noise, device)
+    history = resumable.restore(checkpoint_path, checkpoint_key)
     if keep is not None:
         keep = [k.to(device) for k in keep]
         hooks = _mask_gradients([t for pair in bayes.variational_pairs(model) for t in pair],
                                 [k for k in keep for _ in range(2)])
-    weights = [bayes.kl_weight(kl_weighting, i, n_batches) for i in range(n_batches)]
-    # Where κ_i rounds to 0 in float32 the complexity cost is skipped (exactly; see bayes).
-    has_complexity = [bayesian and bool(torch.tensor(w, dtype=torch.float32) != 0)
-                      for w in weights]
+    kappas = [bayes.kl_weight(kl_weighting, i, n_batches) for i in range(n_batches)]
     totals = torch.zeros(3, device=device)  # loss, nll, weighted complexity of the epoch
 
-    def train_step(idx: torch.Tensor, kappa: float | torch.Tensor) -> None:
+    def train_minibatch(idx: torch.Tensor, kappa) -> None:
         xb, yb = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)
-        if bayesian:
-            noises = bayes.draw_noise(model, n_samples, noise)
-            loss, nll, weighted = bayes.study_objective(model, xb, yb, noises, kappa, keep)
-        else:
-            loss = F.cross_entropy(model(xb), yb)
-            nll, weighted = loss.detach() * len(yb), torch.zeros((), device=device)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        totals.add_(torch.stack((loss.detach(), nll.detach(), weighted.detach())))
+        totals.add_(step(model, optimizer, xb, yb, kappa, n_samples=n_samples, noise=noise,
+                         keep=keep))
 
-    if graphed:
-        # Fixed memory for what changes between replays: the minibatch indices and κ_i.
-        static_idx = torch.zeros(batch_size, dtype=torch.int64, device=device)
-        static_kappa = torch.zeros((), device=device)
-        graph_step = GraphedStep(
-            lambda with_complexity: train_step(static_idx, static_kappa if with_complexity
-                                               else 0.0),
-            generators=[noise.generator] if noise is not None else [])
-
+    if graphed:  # opt-in speed-up on a GPU: the same steps, replayed as CUDA graphs
+        train_minibatch = GraphedMinibatches(train_minibatch, batch_size, device, kappas,
+                                             [noise.generator] if bayesian else [], bayesian)
     bar = tqdm(total=epochs * n_batches, initial=len(history) * n_batches, desc=label,
                unit="batch", disable=not progress, leave=False, mininterval=0.5)
     for epoch in range(len(history), epochs):
         start = time.perf_counter()
         model.train()
-        perm = torch.randperm(n_train, generator=order).to(device)
         totals.zero_()
+        perm = torch.randperm(n_train, generator=order).to(device)
         for i in range(n_batches):
-            idx = perm[i * batch_size:(i + 1) * batch_size]
-            if graphed and len(idx) == batch_size:
-                # Two graphs: with the complexity cost, and without it where κ_i rounds to 0.
-                static_idx.copy_(idx)
-                if has_complexity[i]:
-                    static_kappa.fill_(weights[i])
-                graph_step(has_complexity[i])
-            else:
-                train_step(idx, weights[i])
+            train_minibatch(perm[i * batch_size:(i + 1) * batch_size], kappas[i])
             bar.update()
-        loss_sum, nll_sum, complexity_sum = totals.tolist()
-        if not math.isfinite(loss_sum):
-            bar.close()
-            raise NonFiniteLossError(
-                f"{label or 'training'}: loss became {loss_sum} in epoch {epoch + 1}; "
-                "lower the learning rate or check the data")
-        seconds = time.perf_counter() - start
-        record = {
-            "epoch": epoch + 1,
-            "loss": loss_sum / n_batches,
-            "train_nll": nll_sum / n_train,
-            "complexity": complexity_sum / n_batches,
-            "test_accuracy": evaluate.accuracy(model, data.x_test, data.y_test),
-            "seconds": seconds,
-        }
-        history.append(record)
-        bar.set_postfix(epoch=epoch + 1, nll=f"{record['train_nll']:.4f}",
-                        acc=f"{record['test_accuracy']:.4f}")
+        history.append(_epoch_record(epoch, totals, n_batches, n_train, model, data,
+                                     time.perf_counter() - start, label))
+        bar.set_postfix(epoch=epoch + 1, nll=f"{history[-1]['train_nll']:.4f}",
+                        acc=f"{history[-1]['test_accuracy']:.4f}")
         if checkpoint_path is not None and ((epoch + 1) % checkpoint_every == 0
                                             or epoch + 1 == epochs):
-            storage.save_checkpoint(checkpoint_path, {
-                "key": checkpoint_key, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "random": _random_states(order, noise, device), "history": history,
-            })
+            resumable.save(checkpoint_path, checkpoint_key, history)
         if on_epoch_end is not None:
-            on_epoch_end(record)
+            on_epoch_end(history[-1])
     bar.close()
-    for hook in hooks:
+    for hook in hooks if keep is not None else []:
         hook.remove()
     model.eval()
     return history
+
+
+def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting):
+    if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0 or checkpoint_every < 1:
+        raise ValueError("epochs, batch_size, n_samples and checkpoint_every must be >= 1 "
+                         "and lr > 0")
+    if keep is not None and not is_bayesian(model):
+        raise ValueError("keep masks are for Bayesian nets; hold a deterministic net's pruned "
+                         "weights at 0 with torch.nn.utils.prune (see bnntut.finetune)")
+    bayes.kl_weight(kl_weighting, 0, 1)  # validates the name early
+
+
+def _epoch_record(epoch, totals, n_batches, n_train, model, data, seconds, label) -> dict:
+    loss_sum, nll_sum, complexity_sum = totals.tolist()
+    if not math.isfinite(loss_sum):
+        raise NonFiniteLossError(
+            f"{label or 'training'}: loss became {loss_sum} in epoch {epoch + 1}; "
+            "lower the learning rate or check the data")
+    return {"epoch": epoch + 1, "loss": loss_sum / n_batches, "train_nll": nll_sum / n_train,
+            "complexity": complexity_sum / n_batches,
+            "test_accuracy": evaluate.accuracy(model, data.x_test, data.y_test),
+            "seconds": seconds}
