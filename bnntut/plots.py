@@ -502,3 +502,57 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
             ax.tick_params(labelbottom=True)
     legend_below(fig, ncol=3)
     return fig
+
+
+#: Colours of the four groups of two prunings compared (:func:`kept_scatter`), from the
+#: package's Okabe–Ito palette; the parameters both remove are light grey.
+KEPT_COLORS = {"both": METHOD_COLORS["bbb"], "a": METHOD_COLORS["sgd"],
+               "b": METHOD_COLORS["bbb-kl-uniform"], "neither": "#BBBBBB"}
+
+
+def kept_scatter(magnitude: torch.Tensor, sigma: torch.Tensor, removed_a: torch.Tensor,
+                 removed_b: torch.Tensor, labels: tuple[str, str] = ("SNR", "|μ|"), ax=None,
+                 max_points: int = 20000, seed: int = 0):
+    """Scatter of (|μ|, σ) per parameter on log axes, coloured by which pruning keeps it.
+
+    Parameters
+    ----------
+    magnitude, sigma : torch.Tensor
+        |μ| and σ of every ranked parameter, shape ``(n,)``.
+    removed_a, removed_b : torch.Tensor
+        Boolean masks ``(n,)`` of the entries removed by pruning *a* and pruning *b*, in the
+        same order (e.g. :func:`bnntut.prune.removed_mask` of two pruned copies).
+    labels : (str, str)
+        Names of the two prunings, for the legend ("kept by SNR only", …).
+    ax : matplotlib.axes.Axes, optional
+    max_points : int
+        At most this many points are drawn: a seeded uniform subsample, so each group keeps
+        its share.  Entries with |μ| = 0 or σ = 0 cannot sit on log axes and are left out.
+    seed : int
+        Seed of the subsample.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Groups drawn in the order removed by both (grey), kept by both, kept by *a* only,
+        kept by *b* only, each with a legend label that carries its share of all ``n``.
+    """
+    magnitude, sigma = magnitude.detach().flatten().cpu(), sigma.detach().flatten().cpu()
+    kept_a, kept_b = ~removed_a.flatten().cpu(), ~removed_b.flatten().cpu()
+    groups = {"neither": ~kept_a & ~kept_b, "both": kept_a & kept_b,
+              "a": kept_a & ~kept_b, "b": ~kept_a & kept_b}
+    names = {"neither": "removed by both", "both": "kept by both",
+             "a": f"kept by {labels[0]} only", "b": f"kept by {labels[1]} only"}
+    n = magnitude.numel()
+    drawable = (magnitude > 0) & (sigma > 0)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points]
+    ax = _axes(ax)
+    for key, members in groups.items():
+        chosen = order[(members & drawable)[order]]
+        ax.scatter(magnitude[chosen].numpy(), sigma[chosen].numpy(),
+                   s=3 if key == "neither" else 6, lw=0, color=KEPT_COLORS[key],
+                   alpha=0.5 if key == "neither" else 0.9, rasterized=True,
+                   label=f"{names[key]} ({100 * int(members.sum()) / max(n, 1):.1f} %)")
+    ax.set(xscale="log", yscale="log", xlabel="posterior mean magnitude |μ| (log scale)",
+           ylabel="posterior std. dev. σ (log scale)")
+    return ax

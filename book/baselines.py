@@ -15,6 +15,16 @@
 
 # %% [markdown]
 # # The baselines: SGD and dropout
+#
+# ## What you will learn
+#
+# * How the study's four deterministic networks are really built — Adam for every model, an
+#   "SGD" network that is a dropout network with $p = 0.01$, dropout on the input pixels —
+#   and how many parameters a pruning has to rank.
+# * What inverted dropout does, written in two lines and checked against the package's model:
+#   why surviving inputs are scaled by $1/(1-p)$.
+# * How heavier dropout trades training loss against test accuracy on MNIST and
+#   Fashion-MNIST.
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
@@ -34,50 +44,115 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import matplotlib.pyplot as plt
 import torch
 
-from bnntut import book, models, plots
+from bnntut import book, data, evaluate, experiment, models, plots, report
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
-print(models.mlp(dropout=0.9))
+preset = get_preset(PRESET)
 
 # %% [markdown]
+# ## Four networks, one architecture
+#
 # The study compares BBB with four deterministic networks of the same shape, 784-500-500-10
 # with ReLU. Its text calls them "SGD" and "Dropout" with $p = 0.5$, 0.75 and 0.9; its code
 # differs from that description in three ways that matter (see `NOTES.md` of the study's
-# code, summarised in {doc}`reproduction_notes`):
-#
-# 1. **Every** model, BBB included, is trained with **Adam** at a learning rate of $10^{-4}$,
-#    not with stochastic gradient descent.
-# 2. The "SGD" row is a dropout network with **$p = 0.01$**, not a dropout-free one.
-# 3. Dropout is applied **to the input pixels** and after each hidden ReLU. At $p = 0.9$ the
-#    network sees a random 10 % of each image during training.
-#
-# `bnntut` follows the code, since that is what produced the published numbers. Here is the
-# $p = 0.9$ network as built by `bnntut.models.mlp`:
+# code, summarised in {doc}`reproduction_notes`): **every** model, BBB included, is trained
+# with **Adam** at a learning rate of $10^{-4}$, not with stochastic gradient descent; the
+# "SGD" row is a dropout network with **$p = 0.01$**, not a dropout-free one; and dropout is
+# applied **to the input pixels** as well as after each hidden ReLU. `bnntut` follows the code,
+# since that is what produced the published numbers; the table is read from the `paper`
+# preset.
 
-# %%
-preset = get_preset(PRESET)
+# %% tags=["remove-input"]
+train = preset["train"]
+rows = {}
 for method, entry in preset["methods"].items():
-    if entry["model"]["kind"] == "mlp":
-        print(f"{method:>10}: dropout p = {entry['model']['dropout']}, "
-              f"input dropout = {entry['model']['input_dropout']}")
-print("protocol:", preset["train"])
+    spec = entry["model"]
+    if spec["kind"] == "mlp":
+        rows[METHOD_LABELS[method]] = {
+            "dropout p": f"{spec['dropout']:g}",
+            "on the inputs": "yes" if spec["input_dropout"] else "no",
+            "hidden widths": " × ".join(map(str, spec["hidden"]))}
+book.glue("protocol", f"Adam, learning rate {train['lr']:g}, "
+                      f"batch {train['batch_size']}, {train['epochs']} epochs")
+report.frame(rows, "Model")
 
 # %% [markdown]
-# What does the $p = 0.9$ network see? One training image with its input dropout applied
-# (dropout also rescales the surviving pixels by $1/(1-p) = 10$):
+# All four are trained with the same protocol ({glue:text}`protocol`). Here is the $p = 0.9$
+# network as `bnntut.models.mlp` builds it — three dropout layers, the first one on the
+# pixels:
 
 # %%
-from bnntut import data  # noqa: E402
+net = models.mlp(dropout=0.9)
+print(net)
 
-ds = data.load("mnist", subset=(100, 10) if PRESET == "quick" else None)
+# %% [markdown]
+# ### How many parameters?
+#
+# A linear layer from $n_\text{in}$ to $n_\text{out}$ units has an $n_\text{out} \times
+# n_\text{in}$ weight matrix and $n_\text{out}$ biases, so the network has
+#
+# $$
+# n = \sum_{\ell} \bigl(n_\text{in}^{(\ell)} + 1\bigr)\, n_\text{out}^{(\ell)}
+#   = 785 \cdot 500 + 501 \cdot 500 + 501 \cdot 10
+# $$
+#
+# parameters — the $n$ that a pruned fraction is a fraction of ({doc}`pruning`):
+
+# %%
+widths = [784, 500, 500, 10]
+n = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:]))
+print(f"n = {n:,}")
+
+# %% tags=["remove-cell"]
+# The count by the formula is the package model's parameter count.
+assert n == sum(p.numel() for p in net.parameters())
+book.glue("n_params", f"{n:,}")
+
+# %% [markdown]
+# ## Inverted dropout
+#
+# In training, dropout with probability $p$ keeps each unit with probability $1 - p$ and
+# scales the survivors up, so that the *expected* input of the next layer is unchanged:
+#
+# $$
+# \tilde{x}_j = \frac{z_j}{1 - p}\, x_j ,\quad z_j \sim \operatorname{Bernoulli}(1 - p)
+# \qquad\Longrightarrow\qquad
+# \mathbb{E}[\tilde{x}_j] = \frac{(1 - p)\,x_j}{1 - p} = x_j .
+# $$
+#
+# At test time (eval mode) dropout does nothing, and the network sees the unscaled inputs it
+# was, on average, trained on. Written out for one MNIST image and $p = 0.9$:
+
+# %%
+ds = data.load("mnist", subset=preset["subset"])
+x, p = ds.x_train[0], 0.9                             # one image (784,)
 torch.manual_seed(0)
-drop = torch.nn.Dropout(0.9).train()
+z = torch.empty_like(x).bernoulli_(1 - p)      # 1 = kept, probability 1 − p
+x_tilde = x * (z / (1 - p))
+ink = x > 0                                    # the digit's nonzero pixels
+print(f"pixels kept: {int(z.sum())} of {x.numel()}; "
+      f"ink kept: {int(z[ink].sum())} of {int(ink.sum())}")
+
+# %% tags=["remove-cell"]
+# Same seed, same draw: the hand-made dropout is the package model's input dropout layer
+# (net[0], in training mode), bit for bit.
+torch.manual_seed(0)
+assert torch.equal(x_tilde, net.train()[0](x))
+averaged = torch.stack([net[0](x) for _ in range(2000)]).mean(0)
+assert (averaged - x).abs().max() < 0.5       # E[x̃] = x, up to MC noise
+
+# %% [markdown]
+# What the $p = 0.9$ network sees of that image: the original and three draws of its input
+# dropout (the surviving pixels are multiplied by $1/(1 - p) = 10$; on the original's colour
+# scale they show black).
+
+# %%
 fig, axes = plt.subplots(1, 4, figsize=(plots.PAGE_WIDTH, 1.9))
-axes[0].imshow(ds.x_train[0].view(28, 28), cmap="gray_r")
+axes[0].imshow(x.view(28, 28), cmap="gray_r", vmin=0, vmax=1)
 axes[0].set_title("original")
 for ax in axes[1:]:
-    ax.imshow(drop(ds.x_train[0]).view(28, 28), cmap="gray_r")
+    ax.imshow(net[0](x).view(28, 28), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title("p = 0.9 draw")
 for ax in axes:
     ax.set_axis_off()
@@ -92,18 +167,19 @@ fig.tight_layout()
 # %%
 baselines = ["sgd", "dropout50", "dropout75", "dropout90"]
 results = book.load_results(PRESET, methods=baselines)
-fig = plots.curves_figure(results, keys=(("train_nll", True), ("test_accuracy", False)))
+keys = (("train_nll", True), ("test_accuracy", False))   # (key, log scale)
+fig = plots.curves_figure(results, keys=keys)
 
 # %% tags=["remove-input"]
-from bnntut import report
-
 rows = {}
-for dataset in ("mnist", "fashion-mnist"):
+for dataset in results:
     for method in baselines:
         last = results[dataset][method]["history"][-1]
         rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
             "final training loss": report.number(last["train_nll"]),
             "test accuracy": report.number(last["test_accuracy"])}
+        book.glue(f"{dataset}_{method}_acc", last["test_accuracy"])
+        book.glue(f"{dataset}_{method}_loss", last["train_nll"])
 report.frame(rows, ["Dataset", "Model"])
 
 # %% [markdown]
@@ -113,3 +189,60 @@ report.frame(rows, ["Dataset", "Model"])
 # $p \le 0.5$ networks the training loss is still falling at epoch 50 but test accuracy has
 # levelled off, which is the usual picture of a well-fitted network rather than an
 # underfitted one.
+#
+# ## Key takeaways
+#
+# The study's "SGD" and dropout networks are one architecture with {glue:text}`n_params`
+# parameters and four dropout rates, the first dropout layer acting on the pixels, all
+# trained with {glue:text}`protocol`. On MNIST the "SGD" network ends at a test accuracy of
+# {glue:text}`mnist_sgd_acc:.4f` and the $p = 0.9$ network at
+# {glue:text}`mnist_dropout90_acc:.4f`, with a final training loss of
+# {glue:text}`mnist_sgd_loss:.4f` against {glue:text}`mnist_dropout90_loss:.4f`; on
+# Fashion-MNIST the same two reach {glue:text}`fashion-mnist_sgd_acc:.4f` and
+# {glue:text}`fashion-mnist_dropout90_acc:.4f`. Inverted dropout keeps every input's expected
+# value, so at test time the networks run unchanged, without a mask and without rescaling.
+#
+# ## Exercises
+#
+# 1. **Forgotten scaling.** Suppose dropout were implemented without the factor
+#    $1/(1 - p)$ in training and nothing were changed at test time. By how much would the
+#    first layer's pre-activations be off at test time for $p = 0.9$, and which way?
+# 2. **MC dropout.** Keep dropout active at test time and average the softmax of 10 forward
+#    passes (`evaluate.accuracy(model, x, y, samples=10)`). Is the $p = 0.5$ network more
+#    accurate this way than in eval mode?
+# 3. **How much of a digit survives?** Over the first 100 training images, how many of the
+#    nonzero ("ink") pixels does input dropout with $p = 0.9$ keep on average? Compare with
+#    the expected value.
+#
+# :::{admonition} Solution 1
+# :class: dropdown
+#
+# Without the factor, a unit's input in training has expectation $(1 - p)\,x_j$, and the
+# weights adapt to inputs of that size. At test time every pixel is present at full size:
+# each pre-activation $\sum_j w_j x_j + b$ sees inputs $1/(1 - p) = 10$ times larger than in
+# training on average. The original dropout paper therefore multiplied the weights by
+# $1 - p$ at test time; inverted dropout moves that factor into training, so the test-time
+# network needs no change.
+# :::
+#
+# **Solution 2** (code: click to show)
+
+# %% tags=["hide-cell"]
+# Solution 2: eval mode against MC dropout (10 passes), p = 0.5 network.
+model = experiment.trained_model("mnist", "dropout50", PRESET, device="cpu")
+print(f"eval mode:  {evaluate.accuracy(model, ds.x_test, ds.y_test):.4f}")
+mc = evaluate.accuracy(model, ds.x_test, ds.y_test, samples=10)
+print(f"MC dropout: {mc:.4f}")
+
+# %% [markdown]
+# **Solution 3** (code: click to show)
+
+# %% tags=["hide-cell"]
+# Solution 3: ink pixels kept by input dropout (p = 0.9), vs (1 − p) · ink.
+images = ds.x_train[:100]                             # (100, 784)
+torch.manual_seed(1)
+kept = torch.nn.Dropout(0.9).train()(images) > 0
+ink = images > 0
+print(f"ink pixels per image: {ink.sum(1).float().mean():.1f}")
+print(f"kept per image:       {(kept & ink).sum(1).float().mean():.1f} "
+      f"(expected {0.1 * ink.sum(1).float().mean():.1f})")

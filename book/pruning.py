@@ -15,6 +15,15 @@
 
 # %% [markdown]
 # # Pruning
+#
+# ## What you will learn
+#
+# * How *global unstructured* pruning builds one mask for the whole network — the $k$ lowest
+#   scores over all layers — written in a few lines and checked against `bnntut.prune`.
+# * How to measure the accuracy of a pruned network by hand: mask, forward, argmax, compare.
+# * Why {cite:t}`blundell2015weight` rank a Bayesian network's weights by their
+#   signal-to-noise ratio $|\mu|/\sigma$ — and why, on the study's trained posterior, ranking
+#   by $|\mu|$ alone loses less accuracy.
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
@@ -31,85 +40,327 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     os.chdir("bnntut-repo/book")
 
 # %%
+import math
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from bnntut import bayes, book, data, evaluate, experiment, interactive, plots, prune
+from bnntut import bayes, book, data, evaluate, experiment, interactive, plots, prune, report
 from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
 subset = get_preset(PRESET)["subset"]
+results = book.load_results(PRESET)
 
 # %% [markdown]
-# *Unstructured* pruning removes individual parameters — sets them to exactly zero — rather
-# than whole neurons. Both criteria here are **global**: one ranking over all weights and
-# biases of all three layers, so a layer can lose more or less than the requested fraction.
-# As in the study, nothing is retrained after pruning.
+# ## The global pruning mask
 #
-# * **Baselines — global L1 magnitude** {cite}`han2015learning`: remove the entries with the
-#   smallest $|w|$. The study called `torch.nn.utils.prune.global_unstructured` with
-#   `L1Unstructured`; `bnntut.prune.l1` makes the same call on a copy and makes it permanent
-#   with `prune.remove`.
-# * **Bayes by Backprop — signal-to-noise ratio** {cite}`blundell2015weight`: remove the
-#   entries with the smallest $|\mu|/\sigma$. A weight with a small mean relative to its
-#   uncertainty is one the posterior cannot tell apart from zero. `bnntut.prune.snr` sets
-#   $\mu = 0$ **and** $\sigma = 0$ ($\rho = -\infty$) in place in the tensors the sampler
-#   reads, so that every sampled weight, and the posterior mean, is exactly zero.
-#   `bnntut.prune.l1` on a Bayesian model ranks by $|\mu|$ alone, for comparison.
+# Put every weight and bias of the three layers into one vector $\theta \in \mathbb{R}^n$;
+# for 784-500-500-10 that is $784 \cdot 500 + 500 \cdot 500 + 500 \cdot 10$ weights and
+# $500 + 500 + 10$ biases ({doc}`baselines` counts them). A pruning criterion gives each entry a score $s_j$: its magnitude $|\theta_j|$ for
+# the baselines {cite}`han2015learning` (the study called
+# `torch.nn.utils.prune.global_unstructured` with `L1Unstructured`), its signal-to-noise
+# ratio $|\mu_j|/\sigma_j$ for Bayes by Backprop. Pruning a fraction $a$ removes the $k$
+# lowest scores and sets those entries to exactly zero:
 #
-# The amount is exact: pruning a fraction $a$ of $n$ parameters removes `round(a · n)` of them.
-
-# %% [markdown]
-# ## Pruning, checked on the trained models
+# $$
+# \begin{aligned}
+# k &= \operatorname{round}(a\,n), \\
+# m_j &= \mathbb{1}\bigl[\,s_j \text{ is one of the } k \text{ smallest scores}\,\bigr]
+#      = \mathbb{1}\bigl[\,s_j \le s_{(k)}\,\bigr], \\
+# \theta'_j &= (1 - m_j)\,\theta_j ,
+# \end{aligned}
+# $$
 #
-# Take the trained MNIST "SGD" network and prune half of its parameters:
+# where $s_{(k)}$ is the $k$-th smallest score. There is one threshold for the whole network
+# (*global*), so a layer loses more or less than the fraction $a$ depending on how its scores
+# compare with the other layers'; single entries go, not whole neurons (*unstructured*). As in
+# the study, nothing is retrained afterwards.
+#
+# **How $k$ is counted.** `round` is Python's, as in `torch.nn.utils.prune`: the nearest
+# integer, and on an exact half the even one (`round(2.5) == 2`, `round(3.5) == 4`); $a\,n$ is
+# a float product, so a value that should be a half can land a rounding error either side.
+# Ties between scores would make "the $k$ smallest" ambiguous, but trained float weights do
+# not tie at the threshold (checked below), so the two forms of $m_j$ agree.
+#
+# Here is the whole mask for the trained MNIST "SGD" network at $a = 0.9$:
 
 # %%
+def global_mask(scores, amount):
+    """True for the round(amount · n) smallest of ``scores`` (n,)."""
+    k = round(amount * scores.numel())
+    removed = torch.zeros(scores.numel(), dtype=torch.bool)
+    removed[scores.argsort()[:k]] = True
+    return removed
+
+
 sgd = experiment.trained_model("mnist", "sgd", PRESET, device="cpu")
-half = prune.l1(sgd, 0.5)
-n = sum(p.numel() for p in sgd.parameters())
-removed = prune.sparsity(half)
-print(f"parameters:             {n}")
-print(f"removed:                {round(removed * n)} ({removed:.4%})")
-print(f"original's sparsity:    {prune.sparsity(sgd):.4%}  (left untouched)")
-survivors = torch.cat([p.flatten() for p in half.parameters()])
-print(f"smallest surviving |w|: {survivors[survivors != 0].abs().min():.5f}")
+params = ([lin.weight for lin in sgd.linears]        # W1, W2, W3
+          + [lin.bias for lin in sgd.linears])      # b1, b2, b3
+scores = torch.cat([p.detach().abs().flatten() for p in params])  # |θ|
+removed = global_mask(scores, 0.9)
+
+# %% tags=["remove-cell"]
+# The mask written out above is the package's global L1 pruning (torch's own call), entry for
+# entry, with the package's count; and nothing ties at the threshold.
+assert torch.equal(removed, prune.removed_mask(prune.l1(sgd, 0.9)))
+assert int(removed.sum()) == prune.n_to_prune(0.9, scores.numel())
+assert scores.numel() == sum(p.numel() for p in sgd.parameters())
+threshold = scores[removed].max()
+assert int((scores == threshold).sum()) == 1
+assert bool(scores[~removed].min() > threshold)
+
+# %% tags=["remove-input"]
+layer_names = ("784→500", "500→500", "500→10")
+sizes = [p.numel() for p in params]
+per_tensor = removed.split(sizes)
+rows = {"parameters n": {"value": f"{scores.numel():,}"},
+        "removed k = round(0.9 n)": {"value": f"{int(removed.sum()):,}"},
+        "largest removed |w|": {"value": report.number(threshold.item(), 7)},
+        "smallest kept |w|": {"value": report.number(scores[~removed].min().item(), 7)}}
+for name, part in zip(layer_names, per_tensor[:3]):
+    rows[f"weights kept, layer {name}"] = {"value": report.number(
+        100 * (~part).float().mean().item(), 1, unit=" %")}
+rows["biases kept, all layers"] = {"value": report.number(
+    100 * (~torch.cat(per_tensor[3:])).float().mean().item(), 1, unit=" %")}
+book.glue("n_params", f"{scores.numel():,}")
+book.glue("k_90", f"{int(removed.sum()):,}")
+book.glue("sgd_first_kept", 100 * (~per_tensor[0]).float().mean().item())
+book.glue("sgd_last_kept", 100 * (~per_tensor[2]).float().mean().item())
+report.frame(rows, "SGD net, 90 % removed by global |w|")
 
 # %% [markdown]
-# And the Bayesian network, pruned by SNR at 90 %: every one of ten weight samples drawn
-# through the fast sampler has exact zeros where the pruning put them — and nonzeros elsewhere.
+# One threshold, different shares per layer: the first layer keeps
+# {glue:text}`sgd_first_kept:.1f` % of its weights, the output layer
+# {glue:text}`sgd_last_kept:.1f` %. A layer whose weights are small as a whole gives up more
+# than the requested fraction, one with large weights less.
+#
+# ## Accuracy after pruning, by hand
+#
+# The pruned network is evaluated like any other: one forward pass over the $N$ test images in
+# eval mode (dropout off), the class with the largest logit as the prediction, the share of
+# correct predictions as the accuracy,
+#
+# $$
+# \operatorname{acc}(\theta') = \frac{1}{N} \sum_{i=1}^{N}
+#   \mathbb{1}\Bigl[\,\arg\max_{c}\, f_{\theta'}(x_i)_c = y_i\Bigr].
+# $$
+#
+# With the mask above, for the three ReLU layers:
+
+# %%
+ds = data.load("mnist", subset=subset)
+kept = (~removed).float().split(sizes)
+W1, W2, W3, b1, b2, b3 = [p.detach() * m.view_as(p)
+                          for p, m in zip(params, kept)]
+h = torch.relu(ds.x_test @ W1.T + b1)                    # (N, 500)
+h = torch.relu(h @ W2.T + b2)                            # (N, 500)
+logits = h @ W3.T + b3                                   # (N, 10)
+accuracy = (logits.argmax(dim=1) == ds.y_test).float().mean().item()
+print(f"'SGD' net, 90 % removed by |w|: test accuracy {accuracy:.4f}")
+
+# %% tags=["remove-cell"]
+# The hand-made pruned forward gives the package's accuracy of the package's pruned copy, and
+# the value stored in the committed sweep.
+package = evaluate.accuracy(prune.l1(sgd, 0.9), ds.x_test, ds.y_test)
+assert math.isclose(accuracy, package, abs_tol=1e-9)
+assert math.isclose(accuracy, report.accuracy_at(results["mnist"]["sgd"], 0.9, "l1"),
+                    abs_tol=1e-6)
+book.glue("sgd_acc_90", accuracy)
+book.glue("sgd_acc_0", report.accuracy_at(results["mnist"]["sgd"], 0.0, "l1"))
+
+# %% [markdown]
+# The package does the same in two calls, `evaluate.accuracy(prune.l1(model, a), x, y)`:
+# `prune.l1` returns a pruned copy (torch's `global_unstructured`, made permanent with
+# `prune.remove`) and leaves the trained model untouched. From here on we use it.
+#
+# ## Pruning a Bayesian network
+#
+# A BBB weight is a distribution, $w_j \sim \mathcal{N}(\mu_j, \sigma_j^2)$ with
+# $\sigma_j = \log(1 + e^{\rho_j})$, and a sampled network draws $w_j = \mu_j + \sigma_j
+# \varepsilon_j$. To remove it, every sample must be zero, not only the mean: `prune.snr` sets
+# $\mu_j = 0$ **and** $\rho_j = -\infty$ (so $\sigma_j = 0$), in place in the tensors the
+# sampler reads. (The study's code assigned new tensors that the sampler never read, so its
+# "pruned" networks were the unpruned ones: {doc}`reproduction_notes`.) Ten weight samples of
+# the MNIST network pruned by SNR at 90 %:
 
 # %%
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
 pruned = prune.snr(bbb, 0.9)
-noises = bayes.draw_noise(pruned, 10, NoiseSource(0))
-weights, _ = bayes.sample_weights(pruned, noises)
-layer1_mask = pruned.layers[0].weight_sampler.mu == 0
-print(f"sparsity: {prune.sparsity(pruned):.4f}")
-print("pruned entries of layer 1 are 0 in all 10 samples:",
-      bool((weights[0][:, layer1_mask] == 0).all()))
-print("surviving entries are nonzero in all 10 samples:",
-      bool((weights[0][:, ~layer1_mask] != 0).all()))
+noise = bayes.draw_noise(pruned, 10, NoiseSource(0))
+weights, _ = bayes.sample_weights(pruned, noise)
+layer1 = weights[0]                             # (10, 500, 784): 10 samples
+gone = pruned.layers[0].weight_sampler.mu == 0  # (500, 784): removed
+print("removed: 0 in all samples    ", bool((layer1[:, gone] == 0).all()))
+print("kept: nonzero in all samples ", bool((layer1[:, ~gone] != 0).all()))
 
 # %% [markdown]
-# Where do the pruned weights come from? Global ranking removes different fractions per layer:
+# ## Why the signal-to-noise ratio?
+#
+# The network was trained on samples $w_j = \mu_j + \sigma_j \varepsilon_j$: the expected
+# log-likelihood of the ELBO averages over them, so the trained network already tolerates
+# changes of $w_j$ of the size of $\sigma_j$. Removing the weight sets $w_j = 0$, a change
+# whose mean square is
+#
+# $$
+# \mathbb{E}\bigl[(w_j - 0)^2\bigr] = \mu_j^2 + \sigma_j^2
+# \quad\Longrightarrow\quad
+# \frac{\mathbb{E}\bigl[w_j^2\bigr]}{\sigma_j^2}
+#   = 1 + \Bigl(\frac{|\mu_j|}{\sigma_j}\Bigr)^2 = 1 + \mathrm{SNR}_j^2 .
+# $$
+#
+# Measured in the noise the network is used to, removing weight $j$ costs $1 + \mathrm{SNR}_j^2$.
+# Equivalently, zero lies $\mathrm{SNR}_j$ posterior standard deviations from the mean,
+# $q(0)/q(\mu_j) = e^{-\mathrm{SNR}_j^2/2}$: a weight with $\mathrm{SNR}_j \lesssim 1$ is one
+# the posterior cannot tell from zero, and removing it costs about as much as resampling it.
+# The scale-mixture prior ({doc}`prior`) gives a reason to expect many such weights: its narrow
+# component ($\sigma_2 = e^{-6}$) rewards posteriors that collapse onto zero, so weights the
+# data do not need should end with $\mu_j \approx 0$ — the low-SNR mode of Blundell et al.'s
+# Figure 4, which SNR pruning removes first.
+#
+# Two caveats follow from the same formula. The accuracy that the study reports is the
+# **posterior-mean** network's, which uses $w_j = \mu_j$: its change on removal is $|\mu_j|$,
+# whatever $\sigma_j$, and ranking by $|\mu_j|$ removes the $k$ smallest such changes. And
+# SNR differs from $|\mu|$ only where $\sigma$ varies:
+#
+# $$
+# \log \mathrm{SNR}_j = \log|\mu_j| - \log\sigma_j ,
+# $$
+#
+# so if every $\sigma_j$ were equal, the two rankings would be the same. Both rules at 90 % on
+# the trained MNIST posterior, with `global_mask` from above:
 
 # %%
-from bnntut import report  # noqa: E402
+pairs = bayes.variational_pairs(bbb)   # (μ, ρ) of W1, b1, W2, b2, W3, b3
+mu = torch.cat([m.detach().flatten() for m, _ in pairs])        # (n,)
+rho = torch.cat([r.detach().flatten() for _, r in pairs])       # (n,)
+sigma = bayes.sigma(rho)                                        # (n,)
+by_snr = global_mask(mu.abs() / sigma, 0.9)     # removed by SNR
+by_mu = global_mask(mu.abs(), 0.9)              # removed by |μ|
+overlap = ((~by_snr & ~by_mu).sum() / (~by_snr).sum()).item()
+print(f"of the parameters SNR keeps, |μ| keeps {overlap:.1%} too")
 
-kept = {}
-for name, model in (("SGD, L1 at 90 %", prune.l1(sgd, 0.9)),
-                    ("BBB, SNR at 90 %", pruned)):
-    if hasattr(model, "linears"):
-        tensors = [lin.weight for lin in model.linears]
-    else:
-        tensors = [layer.weight_sampler.mu for layer in model.layers]
-    shares = [(t != 0).float().mean().item() for t in tensors]
-    kept[name] = {layer: f"{100 * share:.1f} %"
-                  for layer, share in zip(("784→500", "500→500", "500→10"), shares)}
-report.frame(kept, "pruned model", columns_name="weights kept per layer")
+# %% tags=["remove-cell"]
+# Both hand-made masks are the package's prunings of the Bayesian net (prune.snr, prune.l1
+# ranking by |μ|), and the overlap is prune.kept_overlap.
+by_mu_model = prune.l1(bbb, 0.9)
+assert torch.equal(by_snr, prune.removed_mask(pruned))
+assert torch.equal(by_mu, prune.removed_mask(by_mu_model))
+assert math.isclose(overlap, prune.kept_overlap(pruned, by_mu_model), rel_tol=1e-6)
+book.glue("overlap_90", 100 * overlap)
+assert not (~by_snr | ~by_mu)[mu.abs() < 1e-4].any()   # left of the figure: removed
+
+# %% [markdown]
+# Each point below is one parameter (a random 20 000 of them, so each group keeps its share;
+# the axis starts at $|\mu| = 10^{-4}$, and the few smaller ones are removed by both rules).
+# The two rules are two lines: $|\mu|$ keeps what lies right of a vertical line, SNR what lies
+# below the diagonal $\sigma = |\mu|/t$ (slope 1 on log axes). The dotted lines mark where
+# $\sigma$ started: $\rho \sim \mathcal{U}(-5, -4)$ and $\sigma = \log(1 + e^\rho)$ is
+# increasing, so $\sigma \in [\log(1 + e^{-5}), \log(1 + e^{-4})]$.
+
+# %%
+rho_init = get_preset(PRESET)["methods"]["bbb"]["model"]["rho_init"]
+low, high = bayes.sigma(torch.tensor(rho_init)).tolist()  # initial σ range
+t_mu = mu.abs()[by_mu].max()                          # largest |μ| removed
+t_snr = (mu.abs() / sigma)[by_snr].max()              # largest SNR removed
+fig, axes = plots.figure(height=4.4)
+ax = plots.kept_scatter(mu.abs(), sigma, by_snr, by_mu, ax=axes[0, 0])
+ax.set(xlim=(1e-4, 1.5 * mu.abs().max()),
+       ylim=(0.9 * sigma.min(), 1.1 * sigma.max()))
+for edge, label in ((low, "initial range of σ"), (high, None)):
+    ax.axhline(edge, color=plots.REFERENCE_COLOR, ls=":", lw=1.8,
+               label=label)
+ax.axvline(t_mu, color=plots.KEPT_COLORS["b"], ls="--", lw=1.2,
+           label="|μ| threshold")
+y = torch.logspace(*[math.log10(v) for v in ax.get_ylim()], 50)
+ax.plot(t_snr * y, y, color=plots.KEPT_COLORS["a"], ls="--", lw=1.2,
+        label="SNR threshold")                       # |μ| / σ = t
+plots.plain_log_ticks(ax, axis="y", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+plots.legend_below(fig, ncol=2, markerscale=3);
+
+# %% [markdown]
+# ### Why $|\mu|$ beats SNR on this posterior
+#
+# The dotted lines tell the story: after 50 epochs most $\sigma$ are still inside the range
+# they were drawn from ({doc}`weights` measures the share and shows the histogram). In
+# $\log\mathrm{SNR} = \log|\mu| - \log\sigma$ the second term then varies much less than the
+# first, and over all parameters SNR ranks almost like $|\mu|$:
+
+# %%
+def ranks(v):
+    return v.argsort().argsort().double()    # 0 for the smallest entry
+
+
+spread_mu = mu.abs().log10().std().item()       # in decades
+spread_sigma = sigma.log10().std().item()
+both = torch.stack([ranks(mu.abs() / sigma), ranks(mu.abs())])
+spearman = torch.corrcoef(both)[0, 1]
+print(f"std of log10 |μ|: {spread_mu:.2f}, of log10 σ: {spread_sigma:.2f}")
+print(f"rank correlation of SNR and |μ| (Spearman): {spearman:.4f}")
+
+# %% tags=["remove-cell"]
+book.glue("spread_mu", spread_mu)
+book.glue("spread_sigma", spread_sigma)
+book.glue("spearman", spearman.item())
+
+# %% [markdown]
+# Almost — but pruning at 90 % keeps only the top tenth, a narrow tail of large $|\mu|$, and
+# there the small spread of $\sigma$ is enough to reshuffle the choice: of the parameters SNR
+# keeps, $|\mu|$ keeps only {glue:text}`overlap_90:.1f` %. *How* they disagree follows from
+# the two thresholds, $t_{|\mu|}$ and $t_\mathrm{SNR}$, which cross at $\sigma^* =
+# t_{|\mu|}/t_\mathrm{SNR}$:
+#
+# $$
+# \begin{aligned}
+# \text{kept by SNR only:}\quad & |\mu_j| \le t_{|\mu|}
+#   &&\text{and}\quad \sigma_j < |\mu_j|/t_\mathrm{SNR} \le \sigma^* , \\
+# \text{kept by } |\mu| \text{ only:}\quad & |\mu_j| > t_{|\mu|}
+#   &&\text{and}\quad \sigma_j \ge |\mu_j|/t_\mathrm{SNR} > \sigma^* .
+# \end{aligned}
+# $$
+#
+# Every weight that SNR keeps in exchange is smaller *and* more certain than every weight it
+# gives up; the ones it gives up are larger weights whose $\sigma$ is larger — largely by the
+# luck of where their $\rho$ was drawn. The posterior-mean network computes with $\mu$, and
+# it needs those larger weights.
+
+# %% tags=["remove-cell"]
+# The two exchanged groups lie on either side of σ* = t_|μ| / t_SNR, as derived.
+sigma_star = t_mu / t_snr
+assert bool(sigma[~by_snr & by_mu].max() < sigma_star)
+assert bool(sigma[by_snr & ~by_mu].min() > sigma_star)
+
+# %% [markdown]
+# The same comparison with the package, on both datasets, with the stored accuracies at 90 %
+# removed (posterior mean):
+
+# %% tags=["remove-input"]
+rows = {}
+for dataset in results:
+    model = bbb if dataset == "mnist" else experiment.trained_model(
+        dataset, "bbb", PRESET, device="cpu")
+    d_pairs = bayes.variational_pairs(model)
+    d_mu = torch.cat([m.detach().flatten() for m, _ in d_pairs]).abs()
+    d_sigma = bayes.sigma(torch.cat([r.detach().flatten() for _, r in d_pairs]))
+    gone_snr = prune.removed_mask(prune.snr(model, 0.9))
+    gone_mu = prune.removed_mask(prune.l1(model, 0.9))
+    groups = {"kept by both": ~gone_snr & ~gone_mu,
+              "kept by SNR only": ~gone_snr & gone_mu,
+              "kept by |μ| only": gone_snr & ~gone_mu}
+    column = {}
+    for group, members in groups.items():
+        column[f"{group}: median |μ|"] = report.number(d_mu[members].median().item())
+        column[f"{group}: median σ"] = report.number(d_sigma[members].median().item())
+    result = results[dataset]["bbb"]
+    for criterion, label in (("snr", "SNR"), ("l1", "|μ|")):
+        acc = report.accuracy_at(result, 0.9, criterion)
+        column[f"accuracy at 90 %, pruned by {label}"] = report.number(acc)
+        book.glue(f"{dataset}_{criterion}_90", acc)
+    for name, text in column.items():
+        rows.setdefault(name, {})[plots.DATASET_LABELS[dataset]] = text
+report.frame(rows, "Bayes by Backprop, 90 % removed")
 
 # %% [markdown]
 # ## The prune slider
@@ -174,3 +425,72 @@ fig = plots.surviving_figure(results)
 # %% [markdown]
 # Magnitude pruning leaves a hole around zero in the baselines' distributions; SNR pruning
 # leaves BBB's μ distribution with small-$|\mu|$ survivors whose σ is even smaller.
+
+# %% [markdown]
+# ## Key takeaways
+#
+# Global pruning is one sort: at 90 % it removes {glue:text}`k_90` of the
+# {glue:text}`n_params` parameters below a single threshold, which leaves the "SGD" network's
+# first layer {glue:text}`sgd_first_kept:.1f` % of its weights and its output layer
+# {glue:text}`sgd_last_kept:.1f` %. Masking, a forward pass and an argmax give its test
+# accuracy, {glue:text}`sgd_acc_90:.4f` (unpruned: {glue:text}`sgd_acc_0:.4f`), exactly what
+# the package computes. SNR pruning removes the weights the posterior cannot tell from zero,
+# but on the study's posterior $\log\sigma$ spreads over {glue:text}`spread_sigma:.2f` decades
+# (standard deviation) against {glue:text}`spread_mu:.2f` for $\log|\mu|$, so SNR ranks almost
+# like $|\mu|$ (rank correlation {glue:text}`spearman:.3f`) — yet of the tenth that survives
+# 90 %, the two agree on only {glue:text}`overlap_90:.1f` %. What SNR gives up in exchange are
+# larger weights with a larger $\sigma$, and the posterior-mean accuracy at 90 % is
+# {glue:text}`mnist_snr_90:.4f` by SNR against {glue:text}`mnist_l1_90:.4f` by $|\mu|$ on MNIST
+# ({glue:text}`fashion-mnist_snr_90:.4f` against {glue:text}`fashion-mnist_l1_90:.4f` on
+# Fashion-MNIST).
+#
+# ## Exercises
+#
+# 1. **Global or per layer?** Prune the "SGD" network by 90 % of *each* tensor
+#    (`prune.l1_per_layer`) instead of 90 % globally and compare the test accuracies. Which
+#    layer does the global rule cut harder than 90 %, and why can the per-layer rule not do
+#    that?
+# 2. **The floor.** How much of the accuracy at 90 % is due to choosing *which* weights to
+#    remove? Prune the Bayesian network with `prune.random` (a seeded random choice of the
+#    same number of entries) and compare with SNR and $|\mu|$.
+# 3. **When do SNR and $|\mu|$ agree?** Show that if every $\sigma_j$ is the same constant $c$,
+#    SNR pruning and $|\mu|$ pruning remove the same entries. What happens if instead
+#    $\sigma_j = c\,|\mu_j|$ for every $j$?
+#
+# **Solution 1** (code: click to show)
+
+# %% tags=["hide-cell"]
+# Solution 1: global against per-layer magnitude pruning, "SGD" net.
+per_layer = prune.l1_per_layer(sgd, 0.9)
+glob = prune.l1(sgd, 0.9)
+print(f"global:    {evaluate.accuracy(glob, ds.x_test, ds.y_test):.4f}")
+acc = evaluate.accuracy(per_layer, ds.x_test, ds.y_test)
+print(f"per layer: {acc:.4f}")
+for name, lin in zip(layer_names, per_layer.linears):
+    kept_share = (lin.weight != 0).float().mean()
+    print(f"  layer {name}: {kept_share:.1%} of weights kept")
+# Compare with the global table above: the per-layer rule removes 90 % of
+# every tensor, the output layer's 5000 weights too, whatever their size.
+
+# %% [markdown]
+# **Solution 2** (code: click to show)
+
+# %% tags=["hide-cell"]
+# Solution 2: random removal of the same number of entries as the floor.
+for name, model in (("SNR", pruned), ("|μ|", by_mu_model),
+                    ("random", prune.random(bbb, 0.9, seed=0))):
+    acc = evaluate.accuracy(model, ds.x_test, ds.y_test)
+    print(f"{name:>6}: {acc:.4f}")
+
+# %% [markdown]
+# :::{admonition} Solution 3
+# :class: dropdown
+#
+# With $\sigma_j = c$, $\mathrm{SNR}_j = |\mu_j|/c$ is an increasing function of $|\mu_j|$, so
+# the order of the scores — and hence the $k$ smallest — is the same. (In logarithms:
+# $\log\mathrm{SNR}_j = \log|\mu_j| - \log c$, a constant shift.) With $\sigma_j = c|\mu_j|$,
+# every entry has $\mathrm{SNR}_j = 1/c$: all scores tie, and "the $k$ smallest" is decided
+# by the tie-breaking of the sort, not by the posterior — SNR carries no information at all.
+# The study's posterior lies between the two cases, close to the first: $\sigma$ varies
+# little, so SNR is $|\mu|$ plus the noise of where each $\rho$ was initialised.
+# :::
