@@ -315,7 +315,7 @@ report.frame(table, ["dataset", "removed"]) if table else missing(
 # %% [markdown]
 # Why would dividing by σ hurt? After 50 epochs σ has hardly left the interval it was
 # initialised in ({doc}`weights`), so $|\mu|/\sigma$ ranks partly by where each ρ happened
-# to start; $|\mu|$ ignores that noise. {doc}`fair_comparison` compares every criterion,
+# to start; $|\mu|$ ignores that noise ({doc}`pruning` works through the argument). {doc}`fair_comparison` compares every criterion,
 # with and without the biases, on the seed-0 models.
 #
 # ## 4. Fine-tuning after pruning

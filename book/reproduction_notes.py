@@ -302,7 +302,7 @@ display(book.markdown(
     + f"), but the \"SGD\" net keeps {sgd_vs_bbb}. **What it means.** At this scale and "
     "training length, a Bayesian posterior did not deliver the free compression the study "
     "reported, and ranking its weights by $|\\mu|$ alone often beats the signal-to-noise "
-    "ratio ({doc}`evaluation`, {doc}`weights`); none of this was visible from the tables, "
+    "ratio ({doc}`pruning` explains why, {doc}`weights` shows σ barely moved); none of this was visible from the tables, "
     "all of it from the code. At 90 % removed, study and ours side by side:"))
 report.frame({METHOD_LABELS[m]: {
     (name[d], column): report.number(value)
