@@ -53,7 +53,8 @@ class BayesianMLP(nn.Module):
     def __init__(self, spec: dict):
         super().__init__()
         hidden = tuple(spec["hidden"])
-        widths = (N_INPUTS, *hidden, N_CLASSES)
+        # Inputs and outputs: MNIST's unless a spec says otherwise (the toy regression net).
+        widths = (spec.get("inputs", N_INPUTS), *hidden, spec.get("outputs", N_CLASSES))
         self.layers = nn.ModuleList(
             BayesianLinear(
                 n_in,

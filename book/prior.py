@@ -15,6 +15,15 @@
 
 # %% [markdown]
 # # The scale-mixture prior
+#
+# ## What you will learn
+#
+# * what the scale-mixture prior of Bayes by Backprop is, and which of its two components
+#   dominates near zero and in the tails;
+# * how to compute its density ratio at zero and the prior mass near zero by hand, and why
+#   that mass is the prior's case for pruning;
+# * how $\pi$, $\sigma_1$ and $\sigma_2$ change its shape (an explorer that runs on the
+#   page).
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
@@ -80,20 +89,59 @@ print(f"sigma2 = {SIGMA2:.4g} = e^{math.log(SIGMA2):.0f}")
 
 # %%
 fig = plots.prior_figure(PI, SIGMA1, SIGMA2)
+
+# %% [markdown]
+# The height of that spike follows from the Gaussian density at its mean,
+# $\mathcal N(0 \mid 0, \sigma^2) = 1/(\sqrt{2\pi}\,\sigma)$: the ratio of the two weighted
+# components at $w = 0$ is
+#
+# $$
+# \frac{(1-\pi)\,\mathcal N(0 \mid 0, \sigma_2^2)}{\pi\,\mathcal N(0 \mid 0, \sigma_1^2)}
+# = \frac{1-\pi}{\pi} \cdot \frac{\sigma_1}{\sigma_2},
+# $$
+#
+# which for $\pi = 0.5$ is just $\sigma_1/\sigma_2 = e^{6}$:
+
+# %%
+spike_ratio = (1 - PI) / PI * SIGMA1 / SIGMA2
+print(f"spike / slab at w = 0: {spike_ratio:.1f}")
+
+# %% tags=["remove-cell"]
 density = plots.prior_density(np.array([0.0]), PI, SIGMA1, SIGMA2)
-book.glue("spike_ratio", float(density["second"][0] / density["first"][0]))
+assert math.isclose(spike_ratio, float(density["second"][0] / density["first"][0]),
+                    rel_tol=1e-9)
+book.glue("spike_ratio", spike_ratio)
 
 # %% [markdown]
 # ## Why this shape favours pruning
 #
-# Under this prior, how much probability lies very close to zero? The spike holds half of the
-# mass within a few $\sigma_2$ of zero; the slab spreads the other half over ±3:
+# Under this prior, how much probability lies very close to zero? For one Gaussian,
+# $P(|w| < r) = \operatorname{erf}\big(r / (\sigma\sqrt 2)\big)$, and the mixture weights
+# its two components:
+#
+# $$
+# P(|w| < r) = \pi \operatorname{erf}\!\left(\frac{r}{\sigma_1\sqrt 2}\right)
+# + (1-\pi) \operatorname{erf}\!\left(\frac{r}{\sigma_2\sqrt 2}\right).
+# $$
+#
+# The spike holds half of the mass within a few $\sigma_2$ of zero; the slab spreads the other
+# half over ±3:
 
 # %%
+def mass_within(r):
+    return (PI * math.erf(r / (SIGMA1 * math.sqrt(2)))
+            + (1 - PI) * math.erf(r / (SIGMA2 * math.sqrt(2))))
+
+
 for radius in (0.005, 0.01, 0.05):
-    mass = bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2)
-    print(f"P(|w| < {radius}) = {mass:.3f}")
+    print(f"P(|w| < {radius}) = {mass_within(radius):.3f}")
+
+# %% tags=["remove-cell"]
+for radius in (0.005, 0.01, 0.05, 1.0):
+    assert math.isclose(mass_within(radius),
+                        bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2), rel_tol=1e-12)
 book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
+book.glue("mass_005", bayes.prior_mass_within(0.05, PI, SIGMA1, SIGMA2))
 
 # %% [markdown]
 # So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01. During training the
@@ -138,4 +186,58 @@ interactive.show(interactive.prior_explorer(PI, SIGMA1, SIGMA2))
 # For print, the mixture (log scale) for three values of $\pi$ and three spike widths $\sigma_2$:
 
 # %%
-fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75), log_sigma2s=(-8, -6, -3))
+fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75),
+                              log_sigma2s=(-8, -6, -3))
+
+# %% [markdown]
+# ## Key takeaways
+#
+# The study's prior is an even mixture of a slab $\mathcal N(0, 1)$ and a spike
+# $\mathcal N(0, e^{-12})$. At zero the spike is {glue:text}`spike_ratio:.0f` times denser
+# than the slab, so the prior puts {glue:text}`mass_001:.3f` of its mass within $\pm 0.01$ and
+# {glue:text}`mass_005:.3f` within $\pm 0.05$, while the slab keeps the tails heavy enough for
+# the few weights the data need. That shape is the prior's argument for pruning: a weight the
+# data do not need can stay close to the prior, where its $|\mu|$ is small relative to its
+# $\sigma$, and removing it costs little.
+#
+# ## Exercises
+#
+# 1. **Three spike widths.** How much prior mass lies within $\pm 3\sigma_2$ for the study's
+#    $\pi = 0.5$? Why is it so close to one half?
+
+# %% tags=["hide-cell"]
+mass = bayes.prior_mass_within(3 * SIGMA2, PI, SIGMA1, SIGMA2)
+spike = (1 - PI) * math.erf(3 / math.sqrt(2))
+print(f"P(|w| < 3 sigma2) = {mass:.4f}; the spike's share is {spike:.4f}")
+
+# %% [markdown]
+# :::{admonition} Solution
+# :class: dropdown
+# The spike puts $\operatorname{erf}(3/\sqrt 2) \approx 0.9973$ of its half within
+# $\pm 3\sigma_2$; the slab, $e^6 \approx 400$ times wider, adds only
+# $\pi\operatorname{erf}\big(3\sigma_2/(\sigma_1\sqrt2)\big)$, a few thousandths.
+# :::
+#
+# 2. **Equal heights.** What $\sigma_1$ makes the slab's weighted density at $w = 0$ equal to
+#    the spike's? What does the prior look like then?
+#
+# :::{admonition} Solution
+# :class: dropdown
+# From the ratio above, $\frac{1-\pi}{\pi}\frac{\sigma_1}{\sigma_2} = 1$, so
+# $\sigma_1 = \frac{\pi}{1-\pi}\,\sigma_2$. For $\pi = 0.5$ that is $\sigma_1 = \sigma_2$:
+# the two components coincide and the mixture is a single Gaussian. A spike-and-slab shape
+# needs $\sigma_1 \gg \sigma_2$, and then the spike is always the taller one unless $\pi$ is
+# close to 1.
+# :::
+#
+# 3. **Where the slab takes over.** At which $|w|$ are the two weighted components equal?
+#    Set $\pi\,\mathcal N(w \mid 0, \sigma_1^2) = (1-\pi)\,\mathcal N(w \mid 0, \sigma_2^2)$,
+#    solve for $w$, and check the answer against `plots.prior_density`.
+
+# %% tags=["hide-cell"]
+# log of both sides: w² (1/σ2² − 1/σ1²) / 2 = log((1 − π) σ1 / (π σ2))
+crossing = math.sqrt(2 * math.log((1 - PI) * SIGMA1 / (PI * SIGMA2))
+                     / (1 / SIGMA2**2 - 1 / SIGMA1**2))
+parts = plots.prior_density(np.array([crossing]), PI, SIGMA1, SIGMA2)
+print(f"|w| = {crossing:.5f} = {crossing / SIGMA2:.2f} sigma2: "
+      f"slab {parts['first'][0]:.3f}, spike {parts['second'][0]:.3f}")
