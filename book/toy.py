@@ -114,10 +114,12 @@ print(f"{len(data.x)} points in {data.intervals}, noise sd {data.noise_sd}")
 # of the Gaussian, summed over the $n$ points,
 #
 # $$
-# \mathcal F(\theta) \approx \kappa \cdot \frac1S \sum_s \Big[\log q(w_s \mid \theta)
-# - \log P(w_s)\Big]
-# + \frac1S \sum_s \sum_{i=1}^{n} \Big[\frac{\big(y_i - f(x_i; w_s)\big)^2}{2\sigma_y^2}
+# \begin{aligned}
+# \mathcal F(\theta) \approx{}& \kappa \cdot \frac1S \sum_s \Big[\log q(w_s \mid \theta)
+# - \log P(w_s)\Big] \\
+# &+ \frac1S \sum_s \sum_{i=1}^{n} \Big[\frac{\big(y_i - f(x_i; w_s)\big)^2}{2\sigma_y^2}
 # + \log \sigma_y + \tfrac12 \log 2\pi\Big].
+# \end{aligned}
 # $$
 #
 # The prior is the study's, unchanged: $\pi = 0.5$, $\sigma_1 = 1$, $\sigma_2 = e^{-6}$.

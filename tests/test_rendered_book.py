@@ -32,7 +32,8 @@ MIN_FIGURES = {"intro": 0, "prior": 2, "bayes_by_backprop": 2, "baselines": 2, "
 MATH_PAGES = ("prior", "bayes_by_backprop", "toy")
 #: Elements that must fit the column at 1280 px (output blocks, tables, code, display math).
 BLOCKS = ("div.cell_output", "div.output", "div.cell_output pre", "div.cell_input pre",
-          "article table", "div.highlight pre", "div.math-wrapper", "div.admonition")
+          "article table", "div.highlight pre", "div.math-wrapper", "div.admonition",
+          'mjx-container[display="true"]')
 #: Raw TeX delimiters that must not survive into the visible text.
 RAW_TEX = ("\\(", "\\)", "\\[", "\\]", "$$")
 
@@ -73,12 +74,16 @@ def _open(browser, page: str, width: int):
 
 
 def _screenshot(browser, page: str, width: int) -> None:
+    """The whole page: the viewport is made as tall as the page, then captured as it is
+    (capturing beyond the viewport shifts some pages sideways)."""
     shots = Path(HTML).parent / "screenshots"
     shots.mkdir(exist_ok=True)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    image = browser.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 30000), "scale": 1}})
+    height = min(browser.execute_script("return document.documentElement.scrollHeight"), 16000)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    browser.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.5)                                   # let the resized page settle
+    image = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
     (shots / f"{page}-{width}.png").write_bytes(base64.b64decode(image["data"]))
 
 
