@@ -66,3 +66,19 @@ def retrain_in_place():
         experiment.save_weights(path, model)
 
     return replace
+
+
+@pytest.fixture
+def book_style():
+    """The book's matplotlib style for one test; every figure is closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bnntut import plots
+
+    with plt.rc_context():
+        plots.use_style()
+        yield
+    plt.close("all")

@@ -10,7 +10,6 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 from bnntut import comparison, compression, plots, uncertainty  # noqa: E402
 
@@ -30,12 +29,7 @@ def _by_method(suffix: str = "") -> dict:
     return {d: {m: r for m, r in by_method.items() if r} for d, by_method in found.items()}
 
 
-@pytest.fixture(autouse=True)
-def book_style():
-    with plt.rc_context():
-        plots.use_style()
-        yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("book_style")
 
 
 def _legible(fig, column_px: float = 676.0):

@@ -4,18 +4,11 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from bnntut import bayes, plots, prune  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def book_style():
-    with plt.rc_context():
-        plots.use_style()
-        yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("book_style")
 
 
 def _posterior(bnn):

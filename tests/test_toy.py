@@ -152,16 +152,6 @@ def test_region_means_and_rmse():
     assert [round(rmse[k], 6) for k in ("data", "gap", "outside")] == [0.5, 1.0, 2.0]
 
 
-@pytest.fixture
-def book_style():
-    from bnntut import plots
-
-    with matplotlib.pyplot.rc_context():
-        plots.use_style()
-        yield
-    matplotlib.pyplot.close("all")
-
-
 def test_figures_draw_and_are_legible_in_the_column(bbb, data, book_style):
     from bnntut import plots
 
