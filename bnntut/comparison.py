@@ -286,7 +286,7 @@ def criteria_figure(by_method: dict[str, dict], dataset: str):
     # Colour patches name the criteria, dark lines the two line styles.
     handles = [Patch(color=CRITERION_COLORS[c]) for c in CRITERION_COLORS if c in names_of]
     labels = [" / ".join(names_of[c]) for c in CRITERION_COLORS if c in names_of]
-    for mode, text in zip(BIAS_MODES_ORDER, ("biases ranked too", "weights only")):
+    for mode, text in zip(BIAS_MODES_ORDER, BIAS_MODE_LABELS):
         handles.append(plt.Line2D([], [], color="#333333", ls=BIAS_STYLES[mode], lw=1.6))
         labels.append(text)
     spare = list(axes.flat)[len(methods):]
@@ -390,25 +390,6 @@ def finetune_table(by_method: dict[str, dict]) -> pd.DataFrame:
                 rows[label(method), prefix + name] = {
                     percent(lv["amount"]): number(lv[stage][key]) for lv in result["levels"]}
     return frame(rows, ["Model", ""], [percent(a) for a in amounts], "removed")
-
-
-def finetune_findings(by_method: dict[str, dict], amounts: Sequence[float]) -> list[str]:
-    """One Markdown sentence per amount: the best model pruned only and after fine-tuning."""
-    lines = []
-    for amount in amounts:
-        scores = {stage: {m: next(lv[stage]["accuracy"] for lv in r["levels"]
-                                  if lv["amount"] == amount)
-                          for m, r in by_method.items()}
-                  for stage in ("before", "after")}
-        best = {stage: max(s, key=s.get) for stage, s in scores.items()}
-        others = ", ".join(f"{label(m)} {scores['after'][m]:.4f}"
-                           for m in ("bbb", "sgd") if m in scores["after"] and m != best["after"])
-        lines.append(
-            f"- {amount:.0%} removed: pruned only, the best is {label(best['before'])} "
-            f"({scores['before'][best['before']]:.4f}); fine-tuned, "
-            f"**{label(best['after'])}** ({scores['after'][best['after']]:.4f})"
-            + (f"; {others}" if others else "") + ".")
-    return lines
 
 
 # ------------------------------------------------------------------------- KL ablation

@@ -562,7 +562,8 @@ def bytes_table(result: dict, dataset: str = "mnist",
         entry = result["bytes"][dataset][method]
         by_fraction = [entry["by_fraction"][fr.index(f)] for f in fractions]
         dense = by_fraction[0]["dense_bytes"]
-        name = METHOD_LABELS.get(method, method) + (", μ only" if method == "bbb" else "")
+        name = METHOD_LABELS.get(method, method) + (", μ only" if get_method(method).bayesian
+                                                     else "")
         rows[name, "MB"] = {dense_column: number(dense / 1e6, 3), **{
             ("CSR", percent(f)): number(r["csr_bytes"] / 1e6, 3)
             for f, r in zip(fractions, by_fraction)}}

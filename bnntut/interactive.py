@@ -230,6 +230,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     from .methods import get as get_method
     from .plots import DATASET_LABELS, METHOD_COLORS
     from .presets import METHOD_LABELS
+    from .report import accuracy_at
 
     datasets = list(results)
     methods = list(results[datasets[0]])
@@ -242,7 +243,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
             sweep = results[dataset][method]["prune"][criterion]
             for fraction in fractions:
                 shown = pruned_state(model, criterion, fraction)
-                shown["accuracy"] = sweep["accuracy"][_position(sweep["amounts"], fraction)]
+                shown["accuracy"] = accuracy_at(results[dataset][method], fraction, criterion)
                 shown["curve"] = (sweep["amounts"], sweep["accuracy"])
                 table[dataset, method, fraction] = shown
 
@@ -301,15 +302,9 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
 
 
 def _on_grid(fractions: Sequence[float], amounts: Sequence[float]) -> list[float]:
-    """The ``fractions`` that the stored sweep measured (quick mode has a coarser grid)."""
-    return [f for f in fractions if any(abs(a - f) < 1e-9 for a in amounts)]
-
-
-def _position(amounts: Sequence[float], fraction: float) -> int:
-    for i, a in enumerate(amounts):
-        if abs(a - fraction) < 1e-9:
-            return i
-    raise ValueError(f"fraction {fraction} is not on the stored sweep's grid {list(amounts)}")
+    """The ``fractions`` that the stored sweep measured (quick mode has a coarser grid), as
+    the sweep spells them (so that they index it exactly)."""
+    return [a for f in fractions for a in amounts if abs(a - f) < 1e-9]
 
 
 def _apply(fig, state: dict) -> None:

@@ -681,66 +681,6 @@ def mc_gap(result: dict, key: str) -> float:
                                           series(result, key, "deterministic")))
 
 
-def findings(results: dict[str, dict[str, dict]], fractions: Sequence[float] = (0.0, 0.5, 0.9),
-             tolerance: float = TOLERANCE) -> str:
-    """Markdown bullet points generated from ``{dataset: {method: result}}`` (no typed
-    numbers): the best three (method, mode) by ECE and by AUROC at each of ``fractions``, with
-    their accuracy; how
-    far each can be pruned before ECE rises or AUROC falls by more than ``tolerance``; how
-    much BBB's Monte Carlo predictive differs from its posterior mean; what MC dropout changes
-    for the dropout nets at the first fraction; and which pruned
-    models are more certain on the OOD images than on their own test set (AUROC < 0.5)."""
-    from .plots import DATASET_LABELS
-
-    lines = []
-    for dataset, by_method in results.items():
-        name = DATASET_LABELS.get(dataset, dataset)
-        rows = [(m, mode) for m, r in by_method.items() for mode in r["modes"]]
-        for f in fractions:
-            parts = []
-            for key, label in (("ece", "ECE"), ("auroc", "AUROC")):
-                ranked = sorted(rows, key=lambda row, key=key: record_at(
-                    by_method[row[0]], f, row[1])[key], reverse=HIGHER_IS_BETTER[key])
-                parts.append(f"by {label}: " + " > ".join(
-                    f"{describe(m, mode)} {record_at(by_method[m], f, mode)[key]:.3f} "
-                    f"(accuracy {record_at(by_method[m], f, mode)['accuracy']:.3f})"
-                    for m, mode in ranked[:3]))
-            lines.append(f"* **{name}, {f:.0%} removed — best three** " + "; ".join(parts)
-                         + ".")
-        for key, label, verb in (("ece", "ECE", "rises"), ("auroc", "AUROC", "falls")):
-            kept = sorted(((kept_up_to(by_method[m], key, mode, tolerance), m, mode)
-                           for m, mode in rows), key=lambda k: -k[0])
-            lines.append(f"* **{name}: pruned fraction before {label} {verb} by more than "
-                         f"{tolerance:g}** — " + "; ".join(
-                             f"{describe(m, mode)} {k:.0%}" for k, m, mode in kept) + ".")
-        dropout = [m for m, r in by_method.items() if m != "bbb" and "mc" in r["modes"]]
-        if dropout:
-            parts = []
-            for m in dropout:
-                det, mc = (record_at(by_method[m], fractions[0], mode)
-                           for mode in ("deterministic", "mc"))
-                gap = confidence_gap(det["reliability"])
-                parts.append(f"{METHOD_LABELS.get(m, m)}: "
-                             f"{'over' if gap > 0 else 'under'}-confident in eval mode (mean "
-                             f"confidence − accuracy {gap:+.3f}), ECE {det['ece']:.3f} → "
-                             f"{mc['ece']:.3f}, AUROC {det['auroc']:.3f} → {mc['auroc']:.3f}")
-            lines.append(f"* **{name}, {fractions[0]:.0%} removed: eval mode → MC dropout** — "
-                         + "; ".join(parts) + ".")
-        if "bbb" in by_method and "mc" in by_method["bbb"]["modes"]:
-            bbb = by_method["bbb"]
-            gaps = {key: mc_gap(bbb, key) for key in ("ece", "auroc")}
-            lines.append(f"* **{name}: BBB's {MC_SAMPLES}-sample predictive against its "
-                         f"posterior mean** — at most {gaps['ece']:.3f} apart in ECE and "
-                         f"{gaps['auroc']:.3f} in AUROC over the whole grid.")
-        worse = [f"{describe(m, mode)} from {first:.0%}" for m, mode in rows
-                 if (first := next((r["fraction"] for r in by_method[m]["modes"][mode]
-                                    if r["auroc"] < 0.5), None)) is not None]
-        lines.append(f"* **{name}: more certain on the OOD images than on their own test set** "
-                     "(AUROC below 0.5 at some fraction) — "
-                     + ("; ".join(worse) if worse else "none") + ".")
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------- figures
 
 
