@@ -69,9 +69,9 @@ def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
     A seed or a number of epochs other than the preset's gets its own file, so that a run
     with overridden settings never replaces the preset's (committed) result.
     """
-    from .presets import get_preset
+    from .presets import get_preset, method_protocol
 
-    default = get_preset(config["preset"])["train"]
+    default = method_protocol(get_preset(config["preset"]), config["method"])
     seed, epochs = config["train"]["seed"], config["train"]["epochs"]
     stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
             + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))
@@ -149,7 +149,8 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
         ckpt.unlink(missing_ok=True)
     start = time.perf_counter()
     history = fit(model, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
-                  lr=train["lr"], seed=train["seed"], n_samples=train["n_samples"],
+                  lr=train["lr"], optimizer=train.get("optimizer", "adam"),
+                  seed=train["seed"], n_samples=train["n_samples"],
                   kl_weighting=train["kl_weighting"], checkpoint_path=ckpt, checkpoint_key=key,
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")

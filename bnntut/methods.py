@@ -61,6 +61,19 @@ REGISTRY = {m.name: m for m in (
     Method("bbb", "Bayes by Backprop", True, True, "#000000", "v"),
     Method("bbb-kl-blundell", "BBB, Blundell's weighting", True, True, "#56B4E9", "P"),
     Method("bbb-kl-uniform", "BBB, uniform weighting", True, True, "#D55E00", "X"),
+    # One factor of the study's BBB changed (chapter "What makes a network prunable"); Paul
+    # Tol's muted palette, distinct from the colours above.
+    Method("bbb-lr1e-3", "BBB, Adam lr 1e-3", True, True, "#332288", "<"),
+    Method("bbb-opt-sgd", "BBB, plain SGD lr 1e-3", True, True, "#88CCEE", ">"),
+    Method("bbb-rho-fixed", "BBB, ρ init fixed at −5", True, True, "#44AA99", "h"),
+    Method("bbb-prior-wide", "BBB, prior (1/4, e⁻¹, e⁻⁷)", True, True, "#DDCC77", "p"),
+    Method("bbb-150ep", "BBB, 150 epochs", True, True, "#CC6677", "*"),
+    Method("bbb-samples1", "BBB, 1 weight sample", True, True, "#AA4499", "+"),
+    Method("bbb-samples5", "BBB, 5 weight samples", True, True, "#882255", "x"),
+    Method("bbb-kl-uniform-lr1e-3", "BBB, uniform weighting + lr 1e-3", True, True,
+           "#E6194B", "d"),
+    Method("sgd-lr1e-3", "SGD (dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
+    Method("dropout50-lr1e-3", "Dropout (p=0.5), lr 1e-3", False, True, "#999933", "H"),
 )}
 
 

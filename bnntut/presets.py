@@ -44,6 +44,37 @@ def _bbb_weighted(weighting: str) -> dict:
     return {**copy.deepcopy(_BBB), "kl_weighting": weighting}
 
 
+def _variant(base: dict, *, model: dict | None = None, train: dict | None = None,
+             **options) -> dict:
+    """``base`` with one factor changed: model-spec keys, training-protocol keys (``lr``,
+    ``optimizer``, ``epochs``, … — stored in the method's ``train`` entry, which overrides the
+    preset's protocol) or method options (``n_samples``, ``kl_weighting``)."""
+    entry = copy.deepcopy(base)
+    entry["model"].update(model or {})
+    if train:
+        entry["train"] = {**entry.get("train", {}), **train}
+    entry.update(options)
+    return entry
+
+
+#: The study's protocol with one factor changed at a time, for the question "what makes a BBB
+#: network prunable?" (chapter *What makes a network prunable*).  Each is an ablation of the
+#: paper preset, run only when named: ``reproduce --preset paper --methods bbb-lr1e-3``.
+PRUNABILITY_ABLATIONS = {
+    "bbb-lr1e-3": _variant(_BBB, train={"lr": 1e-3}),
+    "bbb-opt-sgd": _variant(_BBB, train={"optimizer": "sgd", "lr": 1e-3}),
+    "bbb-rho-fixed": _variant(_BBB, model={"rho_init": [-5.0, -5.0]}),
+    "bbb-prior-wide": _variant(_BBB, model={"prior_pi": 0.25, "prior_sigma1": math.exp(-1),
+                                            "prior_sigma2": math.exp(-7)}),
+    "bbb-150ep": _variant(_BBB, train={"epochs": 150}),
+    "bbb-samples1": _variant(_BBB, n_samples=1),
+    "bbb-samples5": _variant(_BBB, n_samples=5),
+    "bbb-kl-uniform-lr1e-3": _variant(_BBB, train={"lr": 1e-3}, kl_weighting="uniform"),
+    "sgd-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3}),
+    "dropout50-lr1e-3": _variant(_mlp(0.5), train={"lr": 1e-3}),
+}
+
+
 #: The pruned fractions of the fine-tuning arm.
 FINETUNE_AMOUNTS = [0.5, 0.75, 0.9, 0.95, 0.98]
 
@@ -60,6 +91,7 @@ PAPER = {
     "ablations": {
         "bbb-kl-blundell": _bbb_weighted("blundell"),
         "bbb-kl-uniform": _bbb_weighted("uniform"),
+        **PRUNABILITY_ABLATIONS,
     },
     "train": {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
     "subset": None,
@@ -153,6 +185,13 @@ def get_preset(name: str) -> dict:
     return copy.deepcopy(PRESETS[name])
 
 
+def method_protocol(spec: dict, method: str) -> dict:
+    """The training protocol of ``method`` in preset ``spec``: the preset's ``train`` updated
+    by the method's own ``train`` entry (an ablation's learning rate, optimiser or epochs)."""
+    entry = {**spec["methods"], **spec["ablations"]}[method]
+    return {**spec["train"], **entry.get("train", {})}
+
+
 def method_config(preset: str, dataset: str, method: str, seed: int | None = None,
                   epochs: int | None = None) -> dict:
     """The complete configuration of one training run (what the results hash covers).
@@ -174,14 +213,14 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
     allowed = [*spec["methods"], *spec["ablations"]]
     if method not in allowed:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(allowed)}")
-    train = dict(spec["train"])
+    entry = {**spec["methods"], **spec["ablations"]}[method]
+    train = method_protocol(spec, method)
     if seed is not None:
         train["seed"] = int(seed)
     if epochs is not None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         train["epochs"] = int(epochs)
-    entry = {**spec["methods"], **spec["ablations"]}[method]
     config = {
         "preset": preset, "dataset": dataset, "method": method,
         "model": entry["model"],

@@ -34,8 +34,15 @@ class NonFiniteLossError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite."""
 
 
-def _optimizer(model, lr: float, capturable: bool = False) -> torch.optim.Adam:
+#: The optimisers :func:`fit` knows: the study's Adam, and plain SGD (no momentum), which
+#: Blundell et al. (2015) used.
+OPTIMIZERS = ("adam", "sgd")
+
+
+def _optimizer(model, name: str, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
     params = bayes.variational_parameters(model) if is_bayesian(model) else list(model.parameters())
+    if name == "sgd":   # stateless: nothing for a CUDA graph to capture beyond the update
+        return torch.optim.SGD(params, lr=lr, fused=True)
     # fused=True: one kernel for the whole update (same Adam arithmetic), on CPU and CUDA.
     # capturable=True keeps the step count on the GPU, so that a CUDA graph can replay it.
     return torch.optim.Adam(params, lr=lr, fused=True, capturable=capturable)
@@ -97,7 +104,7 @@ def _mask_gradients(tensors: list[torch.Tensor], keep: list[torch.Tensor]) -> li
 
 def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_samples: int = 2,
          noise: NoiseSource | None = None, keep=None) -> torch.Tensor:
-    """One training step on a minibatch: objective, backward, Adam update.
+    """One training step on a minibatch: objective, backward, optimiser update.
 
     Deterministic nets minimise the cross-entropy; Bayesian nets the study's minibatch
     objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight samples drawn from
@@ -124,6 +131,7 @@ def fit(
     epochs: int,
     batch_size: int = 100,
     lr: float = 1e-4,
+    optimizer: str = "adam",
     seed: int = 0,
     n_samples: int = 2,
     kl_weighting: str = "paper",
@@ -135,7 +143,7 @@ def fit(
     on_epoch_end: Callable[[dict], None] | None = None,
     label: str = "",
 ) -> list[dict]:
-    """Train ``model`` in place with Adam and return the per-epoch history.
+    """Train ``model`` in place with Adam (or SGD) and return the per-epoch history.
 
     Parameters
     ----------
@@ -148,7 +156,9 @@ def fit(
     batch_size : int
         Minibatch size; the last minibatch of an epoch may be smaller.
     lr : float
-        Adam learning rate.
+        Learning rate.
+    optimizer : {"adam", "sgd"}
+        Adam (the study's) or plain SGD without momentum (Blundell et al.'s).
     seed : int
         Seeds the data order, dropout masks and BBB noise.
     n_samples : int
@@ -187,7 +197,8 @@ def fit(
     ValueError
         For bad arguments.
     """
-    _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting)
+    _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
+           optimizer)
     bayesian, device = is_bayesian(model), data.x_train.device
     model.to(device)
     n_train = len(data.x_train)
@@ -196,7 +207,7 @@ def fit(
     order = torch.Generator().manual_seed(seed)
     noise = NoiseSource(seed + 1, device) if bayesian else None
     graphed = graphs_wanted(device)
-    optimizer = _optimizer(model, lr, capturable=graphed)
+    optimizer = _optimizer(model, optimizer, lr, capturable=graphed)
     resumable = Resumable(model, optimizer, order, noise, device)
     history = resumable.restore(checkpoint_path, checkpoint_key)
     if keep is not None:
@@ -240,7 +251,10 @@ def fit(
     return history
 
 
-def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting):
+def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
+           optimizer):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
     if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0 or checkpoint_every < 1:
         raise ValueError("epochs, batch_size, n_samples and checkpoint_every must be >= 1 "
                          "and lr > 0")
