@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from . import devices, experiment, metadata, prune, storage
+from . import devices, experiment, metadata, prune, storage, store
 from .methods import get as get_method
 from .models import N_INPUTS, is_bayesian
 from .presets import METHOD_LABELS, get_preset
@@ -57,8 +57,8 @@ LATENCY_MODEL = {"dataset": "mnist", "method": "bbb"}
 WIDTHS = (N_INPUTS, 500, 500, 10)
 
 
-class StaleCompressionWarning(UserWarning):
-    """A stored compression result is out of date and is being recomputed."""
+#: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
+StaleCompressionWarning = store.StaleResultWarning
 
 
 # --------------------------------------------------------------------------- bytes
@@ -388,11 +388,13 @@ def result_path(preset: str = "paper", device="cpu",
     return experiment.results_dir(results) / preset / f"compression-{device.type}.json"
 
 
-def _trainings(config: dict, results) -> dict:
-    from .uncertainty import training_identity
-
-    return {d: {m: training_identity(d, m, config["preset"], results)
-                for m in config["methods"]} for d in config["datasets"]}
+def _inputs(config: dict, results) -> dict:
+    """``{"<dataset>/<method>/training": hash, "<dataset>/<method>/weights_sha256": sha}`` of
+    every model measured (:func:`bnntut.experiment.model_inputs`)."""
+    return {f"{d}/{m}/{name}": value
+            for d in config["datasets"] for m in config["methods"]
+            for name, value in experiment.model_inputs(
+                experiment.method_config(config["preset"], d, m), results).items()}
 
 
 def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,
@@ -402,7 +404,6 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
     config = config_for(preset)
     device = devices.resolve(device)
     meta = metadata.collect(device)
-    trainings = _trainings(config, results)
     sizes: dict = {}
     for dataset in config["datasets"]:
         sizes[dataset] = {}
@@ -430,7 +431,7 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
     meta["seconds"] = time.perf_counter() - start
     meta["finished"] = metadata.now()
     result = {"config": config, "config_hash": storage.config_hash(config),
-              "training": trainings, "bytes": sizes,
+              "inputs": _inputs(config, results), "bytes": sizes,
               "break_even_sparsity": csr_break_even_sparsity(
                   [tuple(layer["shape"]) for layer in
                    sizes[config["datasets"][0]][config["methods"][0]]["by_fraction"][0]["layers"]]),
@@ -441,23 +442,12 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
 
 def load(preset: str = "paper", device="cpu",
          results: str | os.PathLike | None = None) -> dict | None:
-    """The stored result if present and current (configuration hash and every training
-    result unchanged), else ``None``; a stale one with a warning."""
-    path = result_path(preset, device, results)
-    if not path.exists():
-        return None
-    stored = storage.read_json(path)
+    """The stored result if present and current (:func:`bnntut.store.load`: configuration
+    hash and every measured model's weights unchanged), else ``None``; a stale one with a
+    warning."""
     config = config_for(preset)
-    why = None
-    if stored.get("config_hash") != storage.config_hash(config):
-        why = "another configuration"
-    elif stored.get("training") != _trainings(config, results):
-        why = "other training results"
-    if why:
-        warnings.warn(f"{path} was computed from {why}; it will be recomputed",
-                      StaleCompressionWarning, stacklevel=3)
-        return None
-    return stored
+    return store.load(result_path(preset, device, results), storage.config_hash(config),
+                      _inputs(config, results))
 
 
 def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,

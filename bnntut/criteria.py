@@ -89,7 +89,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     evaluation = get_preset(preset)["evaluation"]
     settings = {"criteria": FAMILY_CRITERIA, "bias_modes": BIAS_MODES, **evaluation}
 
-    def compute(model, data, config):
+    def compute(model, data, config, inputs):
         start = time.perf_counter()
         body = compare(model, data.x_test, data.y_test, evaluation["amounts"],
                        evaluation["mc_samples"])

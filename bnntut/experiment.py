@@ -1,24 +1,26 @@
 """Run one (dataset, method, preset) experiment, or load its cached result.
 
-``run`` looks for ``<results>/<preset>/<dataset>/<method>.json``.  When its ``config_hash``
-matches the current configuration it is returned as is; otherwise (missing, or stale — never
-silently reused) the model is trained (resuming from ``<checkpoints>/…`` after an
-interruption), pruned at every amount of the sweep, summarised, and the result written
-atomically together with the final weights (``<method>.weights.pt``) so that chapters can
-use the trained model without retraining.
+``run`` looks for ``<results>/<preset>/<dataset>/<method>.json``.  When it is current —
+its ``config_hash`` matches the configuration and its ``inputs`` the dataset's IDX files
+(:mod:`bnntut.store`) — it is returned as is; otherwise (missing, or stale — never silently
+reused) the model is trained (resuming from ``<checkpoints>/…`` after an interruption),
+pruned at every amount of the sweep, summarised, and the result written atomically together
+with the final weights (``<method>.weights.pt``, whose SHA-256 the result records and
+:func:`trained_model` checks) so that chapters can use the trained model without retraining.
+Results derived from a trained model (:func:`derived`) record that SHA-256 among their
+inputs, so they go stale when the model is trained again.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import warnings
 from pathlib import Path
 
 import torch
 
 from . import data as data_module
-from . import devices, metadata, models, prune, storage
+from . import devices, metadata, models, prune, storage, store
 from .evaluate import prune_sweep, weight_summary
 from .presets import method_config
 from .train import fit
@@ -32,8 +34,7 @@ CHECKPOINTS_ENV = "BNNTUT_CHECKPOINTS"
 CHECKPOINTS_PER_RUN = 50
 
 
-class StaleResultWarning(UserWarning):
-    """A stored result was made with another configuration and is being recomputed."""
+StaleResultWarning = store.StaleResultWarning
 
 
 def project_root(start: str | Path | None = None) -> Path | None:
@@ -79,20 +80,35 @@ def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
 
 
 def load_result(config: dict, results: str | os.PathLike | None = None) -> dict | None:
-    """The stored result for ``config`` if present and current, else ``None``."""
-    path = result_path(results_dir(results), config)
-    if not path.exists():
-        return None
-    try:
-        stored = storage.read_json(path)
-    except storage.CorruptFileError as error:
-        warnings.warn(f"{error}; it will be recomputed", StaleResultWarning, stacklevel=3)
-        return None
-    if stored.get("config_hash") != storage.config_hash(config):
-        warnings.warn(f"{path} was made with another configuration; it will be recomputed",
-                      StaleResultWarning, stacklevel=3)
-        return None
-    return stored
+    """The stored result for ``config`` if present and current (:func:`bnntut.store.load`:
+    same configuration, same data files), else ``None``."""
+    return store.load(result_path(results_dir(results), config), storage.config_hash(config),
+                      store.data_inputs(config["dataset"]))
+
+
+def model_inputs(config: dict, results: str | os.PathLike | None = None) -> dict:
+    """The inputs of a result derived from the trained model of ``config``: the training
+    result's hash and the SHA-256 of its weights (as the training result records it, else of
+    the weights file; ``None`` when neither exists yet)."""
+    root = results_dir(results)
+    digest = None
+    path = result_path(root, config)
+    if path.exists():
+        try:
+            digest = storage.read_json(path).get("weights_sha256")
+        except storage.CorruptFileError:
+            digest = None
+    weights = result_path(root, config, ".weights.pt")
+    if digest is None and weights.exists():
+        digest = store.file_sha256(weights)
+    return {"training": storage.config_hash(config), "weights_sha256": digest}
+
+
+def regenerate_command(config: dict) -> str:
+    """The CLI command that trains ``config`` again from scratch."""
+    seed = config["train"]["seed"]
+    return (f"python -m bnntut train --preset {config['preset']} --dataset "
+            f"{config['dataset']} --method {config['method']} --seed {seed} --retrain")
 
 
 def load_data(config: dict, device="cpu") -> data_module.Dataset:
@@ -102,9 +118,10 @@ def load_data(config: dict, device="cpu") -> data_module.Dataset:
                             pixel_divisor=divisor)
 
 
-def save_weights(path: Path, model) -> None:
+def save_weights(path: Path, model) -> Path:
     """Final weights (each tensor once; no optimiser state), atomically."""
-    storage.save_checkpoint(path, {"spec": model.spec, "state": models.compact_state_dict(model)})
+    return storage.save_checkpoint(path, {"spec": model.spec,
+                                          "state": models.compact_state_dict(model)})
 
 
 def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu"):
@@ -129,9 +146,11 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     Training resumes from the configuration's checkpoint unless ``from_scratch``, which
     deletes it first."""
     results = results_dir(results)
+    store.clean_orphans(results / config["preset"])
     device = devices.resolve(device)
     meta = metadata.collect(device)
     key = storage.config_hash(config)
+    inputs = store.data_inputs(config["dataset"])
     timings = {}
 
     start = time.perf_counter()
@@ -177,14 +196,15 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     meta["seconds"] = timings
     meta["finished"] = metadata.now()
     result = {
-        "config": config, "config_hash": key, "history": history, "prune": sweeps,
+        "config": config, "config_hash": key, "inputs": inputs, "history": history,
+        "prune": sweeps,
         "weights": summary, "pruned_weights": pruned_summaries,
         "n_parameters": sum(p.numel() for p in (models.compact_state_dict(model).values())),
         "metadata": meta,
     }
-    path = result_path(results, config)
-    save_weights(result_path(results, config, ".weights.pt"), model)
-    storage.write_json(path, result)
+    weights = save_weights(result_path(results, config, ".weights.pt"), model)
+    result["weights_sha256"] = store.file_sha256(weights)
+    storage.write_json(result_path(results, config), result)
     return result
 
 
@@ -228,16 +248,16 @@ def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int
     """The trained model of an experiment (runs it first when its result is missing)."""
     config = method_config(preset, dataset, method, seed=seed)
     path = result_path(results_dir(results), config, ".weights.pt")
-    if load_result(config, results) is None or not path.exists():
+    stored = load_result(config, results)
+    if stored is None or not path.exists():
         # Resumes from the checkpoint when one is left (lost weights of a finished run).
-        train_and_evaluate(config, device=device, results=results)
+        stored = train_and_evaluate(config, device=device, results=results)
+    command = regenerate_command(config)
+    store.verify_weights(path, stored, command)
     try:
         return load_weights(path, devices.resolve(device))
     except storage.CorruptFileError as error:
-        raise storage.CorruptFileError(
-            f"{error}. To regenerate it: python -m bnntut train --preset {preset} --dataset "
-            f"{dataset} --method {method}" + (f" --seed {seed}" if seed is not None else "")
-            + " --retrain") from error
+        raise storage.CorruptFileError(f"{error}. To regenerate it: {command}") from error
 
 
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
@@ -266,9 +286,11 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
             results: str | os.PathLike | None = None, recompute: bool = False) -> dict:
     """A result derived from one trained model (fine-tuning, pruning criteria), cached.
 
-    The stored JSON is reused while its ``config_hash`` — over the training configuration's
-    hash and ``settings`` — is current; a stale one warns (:class:`StaleResultWarning`) and is
-    recomputed.  Otherwise the trained model is loaded (trained first if missing) with its
+    The stored JSON is reused while it is current (:func:`bnntut.store.load`): its
+    ``config_hash`` — over the training configuration's hash and ``settings`` — matches, and
+    its ``inputs`` (:func:`model_inputs`) name the same weights; a stale one warns
+    (:class:`StaleResultWarning`) and is recomputed.  Otherwise the trained model is loaded
+    (trained first if missing) with its
     dataset on ``device`` and ``compute(model, data, config)`` returns ``(body, seconds)``;
     ``body`` is stored with the configuration, ``metadata`` and the ``seconds`` per phase.
 
@@ -281,7 +303,8 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     settings : dict
         What the derived computation depends on besides the trained model.
     compute : callable
-        ``compute(model, data, config) -> (dict, dict)``.
+        ``compute(model, data, config, inputs) -> (dict, dict)``; ``inputs`` identifies the
+        trained model (for keying partial work).
     device, results, recompute
         As for :func:`run`.
     """
@@ -289,22 +312,21 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     identity = {"training_config_hash": storage.config_hash(config), kind: settings}
     key = storage.config_hash(identity)
     path = derived_path(config, kind, results)
-    if not recompute and path.exists():
-        stored = storage.read_json(path)
-        if stored.get("config_hash") == key:
+    if not recompute:
+        stored = store.load(path, key, model_inputs(config, results))
+        if stored is not None:
             return stored
-        warnings.warn(f"{path} was made with another configuration; it will be recomputed",
-                      StaleResultWarning, stacklevel=2)
     device = devices.resolve(device)
     meta = metadata.collect(device)
     start = time.perf_counter()
     model = trained_model(dataset, method, preset, seed=seed, device=device, results=results)
     data = load_data(config, device)
+    inputs = model_inputs(config, results)
     seconds = {"load": time.perf_counter() - start}
-    body, timings = compute(model, data, config)
+    body, timings = compute(model, data, config, inputs)
     meta["seconds"] = {**seconds, **timings}
     meta["finished"] = metadata.now()
-    result = {"config": {**identity, "training": config}, "config_hash": key, **body,
-              "metadata": meta}
+    result = {"config": {**identity, "training": config}, "config_hash": key,
+              "inputs": inputs, **body, "metadata": meta}
     storage.write_json(path, result)
     return storage.read_json(path)   # exactly what a later call loads (lists, not tuples)

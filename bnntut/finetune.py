@@ -99,7 +99,7 @@ def _scores(model, data: Dataset, mc_samples: int, seed: int) -> dict:
 
 def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int = 10,
         progress: bool = True, partial: str | os.PathLike | None = None,
-        label: str = "") -> dict:
+        inputs: dict | None = None, label: str = "") -> dict:
     """Prune ``model`` at every amount of ``settings`` and fine-tune each pruned copy.
 
     Parameters
@@ -118,6 +118,9 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         Show progress bars.
     partial : path-like, optional
         JSON file of the levels done so far (written after each level, read on restart).
+    inputs : dict, optional
+        Identifies the trained model (:func:`bnntut.experiment.model_inputs`): a partial file
+        of another model's levels is not resumed from.
     label : str
         Progress-bar prefix.
 
@@ -130,7 +133,7 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
     """
     criterion = criterion_for(model)
     key = storage.config_hash({"training": training, "settings": settings,
-                               "mc_samples": mc_samples})
+                               "mc_samples": mc_samples, "inputs": inputs})
     levels: list[dict] = []
     if partial is not None and os.path.exists(partial):
         stored = storage.read_json(partial)
@@ -180,12 +183,12 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     """
     settings = get_preset(preset)["finetune"]
 
-    def compute(model, data, config):
+    def compute(model, data, config, inputs):
         partial = experiment.derived_path(config, "finetune", results).with_suffix(".partial")
         start = time.perf_counter()
         body = arm(model, data, config["train"], settings,
                    mc_samples=config["evaluation"]["mc_samples"], progress=progress,
-                   partial=partial, label=f"{dataset}/{method}")
+                   partial=partial, inputs=inputs, label=f"{dataset}/{method}")
         partial.unlink(missing_ok=True)
         return body, {"fine_tune": time.perf_counter() - start}
 

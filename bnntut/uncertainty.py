@@ -21,17 +21,15 @@ hash and SHA-256 of the weights file) are current, like :func:`bnntut.experiment
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
-import warnings
 from collections.abc import Sequence
 
 import torch
 
 from . import data as data_module
-from . import devices, experiment, metadata, prune, storage
+from . import devices, experiment, metadata, prune, storage, store
 from .evaluate import predict_proba
 from .methods import get as get_method
 from .models import N_CLASSES
@@ -64,8 +62,8 @@ MODES = {
 }
 
 
-class StaleUncertaintyWarning(UserWarning):
-    """A stored uncertainty result is out of date and is being recomputed."""
+#: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
+StaleUncertaintyWarning = store.StaleResultWarning
 
 
 # --------------------------------------------------------------------------- the measures
@@ -359,19 +357,14 @@ def result_path(dataset: str, method: str, preset: str = "paper",
                                   method_config(preset, dataset, method), ".uncertainty.json")
 
 
-def training_identity(dataset: str, method: str, preset: str = "paper",
-                      results: str | os.PathLike | None = None, device="cpu") -> dict:
-    """What a derived result depends on: the training result's config hash and the SHA-256
-    of its weights file (which changes whenever the model is trained again to other weights).
-
-    The training result is obtained through :func:`bnntut.experiment.run` (loaded when
-    current, else trained).
-    """
-    training = experiment.run(dataset, method, preset, device=device, results=results)
-    weights = experiment.result_path(experiment.results_dir(results), training["config"],
-                                     ".weights.pt")
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None
-    return {"config_hash": training["config_hash"], "weights_sha256": digest}
+def inputs_of(dataset: str, method: str, preset: str = "paper",
+              results: str | os.PathLike | None = None) -> dict:
+    """What an uncertainty sweep is computed from: the trained model
+    (:func:`bnntut.experiment.model_inputs`: training-result hash, weights SHA-256) and the
+    IDX files of the in-distribution and OOD datasets (:func:`bnntut.store.data_inputs`)."""
+    ood = OOD_DATASETS[dataset]
+    return {**experiment.model_inputs(method_config(preset, dataset, method), results),
+            **store.data_inputs(dataset), **store.data_inputs(ood)}
 
 
 # --------------------------------------------------------------------------- run / load
@@ -402,7 +395,7 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     device = devices.resolve(device)
     meta = metadata.collect(device)
     experiment.run(dataset, method, preset, device=device, results=results, progress=progress)
-    training = training_identity(dataset, method, preset, results)
+    inputs = inputs_of(dataset, method, preset, results)
     model = experiment.trained_model(dataset, method, preset, device=device, results=results)
     datasets = {} if datasets is None else datasets          # filled in place, for reuse
     subset = tuple(config["subset"]) if config["subset"] else None
@@ -425,7 +418,7 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     meta["seconds"] = time.perf_counter() - start
     meta["finished"] = metadata.now()
     result = {"config": config, "config_hash": storage.config_hash(config),
-              "training": training, "sparsity": sparsity,
+              "inputs": inputs, "sparsity": sparsity,
               "n_in": len(ds_in.y_test), "n_ood": len(x_ood), "modes": records,
               "metadata": meta}
     storage.write_json(result_path(dataset, method, preset, results), result)
@@ -436,23 +429,13 @@ def load(dataset: str, method: str, preset: str = "paper",
          results: str | os.PathLike | None = None) -> dict | None:
     """The stored result if present and current, else ``None`` (stale ones with a warning).
 
-    Current means: the configuration hash matches :func:`config_for`, and the training result
-    has the recorded :func:`training_identity` (config hash and weights-file SHA-256).
+    Current means (:func:`bnntut.store.load`): the configuration hash matches
+    :func:`config_for`, and the inputs (:func:`inputs_of`: the trained model's weights, the
+    data files) are the recorded ones.
     """
-    path = result_path(dataset, method, preset, results)
-    if not path.exists():
-        return None
-    stored = storage.read_json(path)
-    why = None
-    if stored.get("config_hash") != storage.config_hash(config_for(dataset, method, preset)):
-        why = "another uncertainty configuration"
-    elif stored.get("training") != training_identity(dataset, method, preset, results):
-        why = "another training result"
-    if why:
-        warnings.warn(f"{path} was computed from {why}; it will be recomputed",
-                      StaleUncertaintyWarning, stacklevel=3)
-        return None
-    return stored
+    return store.load(result_path(dataset, method, preset, results),
+                      storage.config_hash(config_for(dataset, method, preset)),
+                      inputs_of(dataset, method, preset, results))
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
@@ -479,10 +462,10 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     Returns
     -------
     dict
-        ``config``, ``config_hash``, ``training`` (:func:`training_identity` of the training
-        result), ``sparsity`` (per fraction), ``n_in``, ``n_ood``, ``modes``
-        (``{mode: [record per fraction]}``, each record as :func:`analyse` plus
-        ``fraction``) and ``metadata`` (with ``seconds`` of wall time).
+        ``config``, ``config_hash``, ``inputs`` (:func:`inputs_of`), ``sparsity`` (per
+        fraction), ``n_in``, ``n_ood``, ``modes`` (``{mode: [record per fraction]}``, each
+        record as :func:`analyse` plus ``fraction``) and ``metadata``
+        (with ``seconds`` of wall time).
     """
     config_for(dataset, method, preset)                     # bad names fail before any work
     if not recompute:

@@ -54,8 +54,9 @@ def tiny_preset(monkeypatch, dataset):
 @pytest.fixture
 def retrain_in_place():
     """A function that swaps a stored model's weights for others under the same training
-    configuration (as a retraining would), for staleness tests of derived results."""
-    from bnntut import experiment
+    configuration and records them in its result (as a retraining does), for staleness tests
+    of derived results."""
+    from bnntut import experiment, storage, store
 
     def replace(results, method, preset="tiny", dataset="mnist"):
         path = results / preset / dataset / f"{method}.weights.pt"
@@ -64,6 +65,10 @@ def retrain_in_place():
             for p in model.parameters():
                 p.mul_(0.5)
         experiment.save_weights(path, model)
+        result_file = path.with_name(f"{method}.json")
+        result = storage.read_json(result_file)
+        result["weights_sha256"] = store.file_sha256(path)
+        storage.write_json(result_file, result)
 
     return replace
 

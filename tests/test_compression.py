@@ -120,8 +120,9 @@ def test_run_is_stored_reused_and_recomputed_when_stale(results, monkeypatch, ca
     assert compression.run("tiny", results=results, progress=False) == result
     monkeypatch.setattr(compression, "latency_sweep", sweep)
     retrain_in_place(results, "sgd")
-    with pytest.warns(compression.StaleCompressionWarning, match="other training results"):
+    with pytest.warns(compression.StaleCompressionWarning,
+                      match="other trained weights of mnist/sgd"):
         again = compression.run("tiny", results=results, progress=False)
-    assert again["training"] != result["training"]
+    assert again["inputs"] != result["inputs"]
     assert cli.main(["compression", "--preset", "tiny", "--out", str(results)]) == 0  # reused
     assert "sparse pays from" in capsys.readouterr().out

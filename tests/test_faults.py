@@ -1,6 +1,8 @@
 """Fault injection: truncated or tampered files give a clear error or a correct recovery."""
 
+import os
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,8 +42,85 @@ def test_truncated_weights_error_names_the_regenerating_command(results):
     experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     _truncate(results / "tiny" / "mnist" / "sgd.weights.pt")
     with pytest.raises(storage.CorruptFileError,
-                       match=r"sgd.weights.pt cannot be read.*--method sgd --retrain"):
+                       match=r"sgd.weights.pt is not the weights file its result sgd.json was "
+                             r"computed with.*--method sgd --seed 0 --retrain"):
         experiment.trained_model("mnist", "sgd", "tiny", results=results)
+
+
+def test_unreadable_weights_of_a_legacy_result_name_the_regenerating_command(results):
+    """A result without a recorded weights SHA-256 (written before the store recorded it):
+    the torn file is caught when it is read."""
+    experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    result_file = results / "tiny" / "mnist" / "sgd.json"
+    legacy = storage.read_json(result_file)
+    del legacy["weights_sha256"]
+    storage.write_json(result_file, legacy)
+    _truncate(results / "tiny" / "mnist" / "sgd.weights.pt")
+    with pytest.raises(storage.CorruptFileError,
+                       match=r"sgd.weights.pt cannot be read.*--method sgd --seed 0 --retrain"):
+        experiment.trained_model("mnist", "sgd", "tiny", results=results)
+
+
+def test_altered_weights_are_refused_not_used(results):
+    """Weights edited after their result was written (same size, other values) are an error
+    naming the file and the command, not a silently wrong model."""
+    from bnntut import store
+
+    experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
+    path = results / "tiny" / "mnist" / "sgd.weights.pt"
+    model = experiment.load_weights(path)
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    experiment.save_weights(path, model)
+    with pytest.raises(store.WeightsMismatchError, match=r"sgd.weights.pt.*--retrain"):
+        experiment.trained_model("mnist", "sgd", "tiny", results=results)
+    # the command it names repairs it
+    experiment.run("mnist", "sgd", "tiny", results=results, retrain=True, progress=False)
+    experiment.trained_model("mnist", "sgd", "tiny", results=results)
+
+
+def test_result_goes_stale_when_its_data_files_change(results, tmp_path, monkeypatch):
+    """A result records the SHA-256 of the IDX files; other files make it stale (recomputed),
+    and a derived result of the retrained model goes stale in turn."""
+    import shutil
+
+    from bnntut import criteria, store
+
+    source = Path(os.environ.get("BNNTUT_DATA", ""))
+    if not (source / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
+        pytest.skip("needs the MNIST IDX files ($BNNTUT_DATA)")
+    data = tmp_path / "data"
+    shutil.copytree(source / "MNIST", data / "MNIST")
+    monkeypatch.setenv("BNNTUT_DATA", str(data))
+    first = experiment.run("mnist", "bbb", "tiny", results=results, progress=False)
+    assert first["inputs"] == store.data_inputs("mnist") and len(first["inputs"]) == 4
+    derived = criteria.run("mnist", "bbb", "tiny", results=results)
+    labels = data / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    raw = bytearray(labels.read_bytes())
+    labels.chmod(0o644)
+    raw[-1] = (raw[-1] + 1) % 10                     # one test label changed
+    labels.write_bytes(bytes(raw))
+    with pytest.warns(store.StaleResultWarning, match="another file MNIST/raw/t10k-labels"):
+        second = experiment.run("mnist", "bbb", "tiny", results=results, progress=False)
+    assert second["inputs"] != first["inputs"]
+    if second["weights_sha256"] != first["weights_sha256"]:
+        with pytest.warns(store.StaleResultWarning, match="other trained weights"):
+            criteria.run("mnist", "bbb", "tiny", results=results)
+    else:   # the synthetic tiny data do not depend on the files: same weights, still current
+        assert criteria.run("mnist", "bbb", "tiny", results=results) == derived
+
+
+def test_orphaned_temporary_files_are_cleaned(tmp_path):
+    from bnntut import store
+
+    folder = tmp_path / "paper" / "mnist"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".bbb.json.abc.tmp", folder / ".sgd.json.def.tmp"
+    old.write_text("{")
+    fresh.write_text("{")
+    os.utime(old, (0, 0))
+    assert store.clean_orphans(tmp_path) == [old]
+    assert fresh.exists() and not old.exists()
 
 
 def test_truncated_checkpoint_restarts_training(tmp_path, dataset, net):
@@ -72,3 +151,28 @@ def test_retrain_ignores_a_finished_checkpoint(results, tmp_path):
         again = experiment.run("mnist", "sgd", "tiny", results=results, retrain=True,
                                progress=False)
     assert again["prune"] == first["prune"]
+
+
+def test_two_concurrent_runs_leave_one_whole_result(tmp_path):
+    """Two processes training the same configuration at once: both succeed, the result and
+    its weights are whole and agree, and no temporary file is left behind."""
+    import subprocess
+    import sys
+
+    if not (Path(os.environ.get("BNNTUT_DATA", "~")) / "MNIST" / "raw").is_dir():
+        pytest.skip("needs the IDX files ($BNNTUT_DATA)")
+    env = {**os.environ, experiment.CHECKPOINTS_ENV: str(tmp_path / "checkpoints")}
+    command = [sys.executable, "-m", "bnntut", "train", "--preset", "quick", "--dataset",
+               "mnist", "--method", "sgd", "--out", str(tmp_path / "results"), "--device", "cpu"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+    folder = tmp_path / "results" / "quick" / "mnist"
+    result = storage.read_json(folder / "sgd.json")
+    from bnntut import store
+
+    assert store.file_sha256(folder / "sgd.weights.pt") == result["weights_sha256"]
+    assert not list(tmp_path.rglob("*.tmp"))
+    experiment.load_weights(folder / "sgd.weights.pt")

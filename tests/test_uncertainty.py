@@ -144,8 +144,9 @@ def test_run_writes_a_complete_result(results):
     assert stored == result
     training = json.loads((results / "tiny" / "mnist" / "bbb.json").read_text())
     weights = (results / "tiny" / "mnist" / "bbb.weights.pt").read_bytes()
-    assert stored["training"] == {"config_hash": training["config_hash"],
-                                  "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    assert stored["inputs"]["training"] == training["config_hash"]
+    assert stored["inputs"]["weights_sha256"] == hashlib.sha256(weights).hexdigest()
+    assert training["weights_sha256"] == hashlib.sha256(weights).hexdigest()
     assert stored["config"]["ece_bins"] == 15 and stored["config"]["ood_dataset"] == "fashion-mnist"
     assert set(stored["modes"]) == {"deterministic", "mc"}
     assert [r["fraction"] for r in stored["modes"]["mc"]] == [0.0, 0.5, 0.9]
@@ -178,20 +179,20 @@ def test_current_result_is_reused(results, monkeypatch):
 def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset, retrain_in_place):
     first = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     retrain_in_place(results, "sgd")
-    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another training result"):
+    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="other trained weights"):
         second = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
-    assert second["training"]["weights_sha256"] != first["training"]["weights_sha256"]
-    assert second["training"]["config_hash"] == first["training"]["config_hash"]
+    assert second["inputs"]["weights_sha256"] != first["inputs"]["weights_sha256"]
+    assert second["inputs"]["training"] == first["inputs"]["training"]
     # another uncertainty configuration
     monkeypatch.setattr(uncertainty, "FRACTIONS", (0.0, 0.9))
-    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another uncertainty config"):
+    with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another configuration"):
         third = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert [r["fraction"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
     # another training configuration: the model is retrained, then the sweep recomputed
     tiny_preset["train"]["lr"] = 5e-4
     with pytest.warns(uncertainty.StaleUncertaintyWarning):
         fourth = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
-    assert fourth["training"]["config_hash"] != third["training"]["config_hash"]
+    assert fourth["inputs"]["training"] != third["inputs"]["training"]
 
 
 def test_cli_and_figures(results, capsys):
