@@ -1,0 +1,169 @@
+"""What makes a Bayes-by-Backprop network prunable: the study's protocol with one factor
+changed at a time (chapter *What makes a network prunable*).
+
+Every row is an ablation method of the ``paper`` preset (:data:`bnntut.presets.PAPER`), so
+any row is one command to regenerate — ``python -m bnntut reproduce --preset paper --methods
+<row> --seeds 0 1`` — and its numbers are read from the stored training results: the pruning
+sweeps by signal-to-noise ratio (``snr``) and by magnitude (``l1``, i.e. |μ| for BBB), the
+weight summaries (SNR histogram, mean σ) and the training wall time.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import pandas as pd
+
+from . import report
+from .methods import get as get_method
+
+#: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
+BBB_ROWS = {
+    "bbb": ("the study's protocol", "Adam 1e-4, weighting 2^(1−i), ρ ~ U(−5, −4), "
+                                    "π = 1/2, σ1 = e^0, σ2 = e^−6, 2 samples, 50 epochs"),
+    "bbb-kl-blundell": ("complexity weighting", "Blundell's 2^(M−i) / (2^M − 1)"),
+    "bbb-kl-uniform": ("complexity weighting", "uniform 1/M"),
+    "bbb-lr1e-3": ("optimiser", "Adam, learning rate 1e-3"),
+    "bbb-opt-sgd": ("optimiser", "plain SGD, learning rate 1e-3"),
+    "bbb-rho-fixed": ("posterior initialisation", "ρ = −5 for every weight"),
+    "bbb-prior-wide": ("prior", "π = 1/4, σ1 = e^−1, σ2 = e^−7"),
+    "bbb-150ep": ("epochs", "150"),
+    "bbb-samples1": ("weight samples per step", "1"),
+    "bbb-samples5": ("weight samples per step", "5"),
+    "bbb-kl-uniform-lr1e-3": ("combination", "uniform weighting and Adam 1e-3"),
+}
+
+#: Deterministic rows, pruned by their best criterion (global magnitude), same budget.
+DETERMINISTIC_ROWS = {
+    "sgd": ("the study's protocol", "Adam 1e-4"),
+    "sgd-lr1e-3": ("optimiser", "Adam 1e-3"),
+    "dropout50": ("the study's protocol", "Adam 1e-4"),
+    "dropout50-lr1e-3": ("optimiser", "Adam 1e-3"),
+}
+
+#: Fractions removed that the table reports.
+AMOUNTS = (0.5, 0.75, 0.9, 0.95, 0.98)
+
+#: The issue's targets (mean over seeds, SNR pruning, no fine-tuning): Blundell et al.'s
+#: Table 2 levels on MNIST; on Fashion-MNIST levels about 0.03 below the unpruned networks.
+TARGETS = {"mnist": {0.95: 0.980, 0.98: 0.970}, "fashion-mnist": {0.9: 0.880, 0.95: 0.870}}
+
+
+def median_snr_db(result: dict) -> float:
+    """Median signal-to-noise ratio |μ|/σ in dB (20·log10) of a BBB result's weights,
+    interpolated within the stored histogram's bins (0.8 dB wide)."""
+    hist = result["weights"]["snr_db"]
+    counts, edges = hist["counts"], hist["edges"]
+    half = (hist["below"] + sum(counts) + hist["above"]) / 2
+    seen = hist["below"]
+    for count, low, high in zip(counts, edges[:-1], edges[1:]):
+        if count and seen + count >= half:
+            return low + (high - low) * (half - seen) / count
+        seen += count
+    raise ValueError("the median lies outside the histogram's range")
+
+
+def _sweep(result: dict, criterion: str, amount: float) -> float:
+    return report.accuracy_at(result, amount, criterion)
+
+
+def row(by_seed: dict[int, dict]) -> dict:
+    """Means over seeds of one method's stored results.
+
+    Returns
+    -------
+    dict
+        ``seeds`` (list), ``unpruned``, ``snr`` and ``l1`` (``{amount: accuracy}``; ``snr``
+        empty for deterministic nets), ``median_snr_db`` and ``mean_sigma`` (``None`` for
+        deterministic nets), ``train_minutes`` (mean wall time of the training epochs).
+    """
+    if not by_seed:
+        raise ValueError("no stored result for this method")
+    results = [by_seed[s] for s in sorted(by_seed)]
+    bayesian = "snr" in results[0]["prune"]
+
+    def mean(values):
+        return statistics.fmean(values)
+
+    out = {"seeds": sorted(by_seed),
+           "unpruned": mean(_sweep(r, "l1", 0.0) for r in results),
+           "l1": {a: mean(_sweep(r, "l1", a) for r in results) for a in AMOUNTS},
+           "snr": ({a: mean(_sweep(r, "snr", a) for r in results) for a in AMOUNTS}
+                   if bayesian else {}),
+           "median_snr_db": mean(median_snr_db(r) for r in results) if bayesian else None,
+           "mean_sigma": mean(r["weights"]["mean_sigma"] for r in results) if bayesian
+           else None,
+           "train_minutes": mean(r["metadata"]["seconds"]["train_epochs"] / 60
+                                 for r in results)}
+    return out
+
+
+def rows(collected: dict[str, dict[int, dict]]) -> dict[str, dict]:
+    """:func:`row` of every method with at least one stored seed."""
+    return {method: row(by_seed) for method, by_seed in collected.items() if by_seed}
+
+
+def best_criterion_accuracy(summary: dict, amount: float) -> float:
+    """Accuracy at ``amount`` under the row's own criterion: SNR for BBB, magnitude else."""
+    return (summary["snr"] or summary["l1"])[amount]
+
+
+def meets_targets(summary: dict, dataset: str) -> dict[float, bool]:
+    """``{amount: reached}`` for the dataset's :data:`TARGETS` (SNR pruning for BBB)."""
+    return {a: best_criterion_accuracy(summary, a) >= level
+            for a, level in TARGETS[dataset].items()}
+
+
+def best_bbb(summaries: dict[str, dict], dataset: str) -> str:
+    """The BBB row with the highest accuracy at the dataset's hardest target fraction."""
+    hardest = max(TARGETS[dataset])
+    candidates = [m for m in summaries if get_method(m).bayesian]
+    return max(candidates, key=lambda m: summaries[m]["snr"][hardest])
+
+
+def table(summaries: dict[str, dict], criterion: str = "snr") -> pd.DataFrame:
+    """One row per method: factor, setting, seeds, unpruned accuracy, accuracy at
+    :data:`AMOUNTS` removed by ``criterion`` (``"snr"``, ``"l1"`` or ``"own"``: SNR for BBB,
+    magnitude for the deterministic nets), median SNR (dB), mean σ, training minutes."""
+    described = {**BBB_ROWS, **DETERMINISTIC_ROWS}
+    body = {}
+    for method, summary in summaries.items():
+        factor, setting = described[method]
+        sweep = (summary["snr"] or summary["l1"]) if criterion == "own" else summary[criterion]
+        body[get_method(method).label] = {
+            "factor": factor, "setting": setting,
+            "seeds": ", ".join(map(str, summary["seeds"])),
+            "unpruned": report.number(summary["unpruned"]),
+            **{report.percent(a): report.number(sweep.get(a)) for a in AMOUNTS},
+            "median SNR (dB)": report.number(summary["median_snr_db"], 1),
+            "mean σ": report.number(summary["mean_sigma"], 4),
+            "training (min)": report.number(summary["train_minutes"], 1),
+        }
+    return report.frame(body, index="model")
+
+
+def figure(summaries: dict[str, dict[str, dict]], datasets: Sequence[str]):
+    """Accuracy against the fraction removed (SNR for BBB, magnitude for the deterministic
+    nets), one panel per dataset, one colour per method (the registry's), with the targets
+    marked."""
+    from .plots import DATASET_LABELS, legend_below
+    from .plots import figure as new_figure
+
+    fig, axes = new_figure(1, len(datasets), height=4.6, sharey=True)
+    for ax, dataset in zip(axes[0], datasets):
+        for method, summary in summaries[dataset].items():
+            spec = get_method(method)
+            sweep = summary["snr"] or summary["l1"]
+            ax.plot([a * 100 for a in AMOUNTS], [sweep[a] for a in AMOUNTS], color=spec.color,
+                    marker=spec.marker, label=spec.label, lw=1.4, ms=5,
+                    ls="-" if spec.bayesian else "--")
+        targets = TARGETS[dataset]
+        ax.plot([a * 100 for a in targets], list(targets.values()), marker="*", ms=13,
+                color="#444444", ls="none", label="target")
+        ax.set_title(DATASET_LABELS[dataset])
+        ax.set_xlabel("weights removed (%)")
+        ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel("test accuracy")
+    legend_below(fig)
+    return fig

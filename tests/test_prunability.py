@@ -1,0 +1,79 @@
+"""The one-factor-at-a-time prunability study: rows, targets, table and figure."""
+
+import pytest
+
+from bnntut import comparison, presets, prunability
+from bnntut.methods import REGISTRY
+
+
+def _histogram(counts, below=0, above=0):
+    edges = [float(e) for e in range(len(counts) + 1)]
+    return {"weights": {"snr_db": {"counts": counts, "edges": edges, "below": below,
+                                   "above": above}}}
+
+
+def test_median_snr_interpolates_within_the_bin():
+    assert prunability.median_snr_db(_histogram([0, 4, 0])) == pytest.approx(1.5)
+    assert prunability.median_snr_db(_histogram([2, 2])) == pytest.approx(1.0)
+    # values below the range count towards the median
+    assert prunability.median_snr_db(_histogram([0, 2, 2], below=4)) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="outside"):
+        prunability.median_snr_db(_histogram([0, 1], above=5))
+
+
+def test_every_row_is_a_registered_ablation_of_the_paper_preset():
+    paper = {**presets.PAPER["methods"], **presets.PAPER["ablations"]}
+    for method in [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]:
+        assert method in paper and method in REGISTRY, method
+        assert REGISTRY[method].bayesian == method.startswith("bbb"), method
+    colors = [REGISTRY[m].color for m in [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]]
+    assert len(set(colors)) == len(colors)             # one colour per method
+    for method in prunability.BBB_ROWS:                # each changes one thing of the study's
+        changed = {k for k, v in presets.method_config("paper", "mnist", method).items()
+                   if v != presets.method_config("paper", "mnist", "bbb")[k]} - {"method"}
+        assert changed <= {"model", "train"}, method
+
+
+def test_ablation_protocols_change_what_they_say():
+    config = presets.method_config
+    assert config("paper", "mnist", "bbb-lr1e-3")["train"]["lr"] == 1e-3
+    assert config("paper", "mnist", "bbb-opt-sgd")["train"]["optimizer"] == "sgd"
+    assert "optimizer" not in config("paper", "mnist", "bbb")["train"]   # hash unchanged
+    assert config("paper", "mnist", "bbb-150ep")["train"]["epochs"] == 150
+    assert config("paper", "mnist", "bbb-samples5")["train"]["n_samples"] == 5
+    assert config("paper", "mnist", "bbb-rho-fixed")["model"]["rho_init"] == [-5.0, -5.0]
+    both = config("paper", "mnist", "bbb-kl-uniform-lr1e-3")["train"]
+    assert both["kl_weighting"] == "uniform" and both["lr"] == 1e-3
+    # a method's own epochs are its default: no "-epochs" suffix, which git ignores
+    from bnntut import experiment
+
+    path = experiment.result_path(experiment.Path("r"), config("paper", "mnist", "bbb-150ep"))
+    assert path.name == "bbb-150ep.json"
+
+
+def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.setattr(prunability, "AMOUNTS", (0.5, 0.9))
+    monkeypatch.setitem(prunability.TARGETS, "mnist", {0.9: 0.0})
+    methods = ["bbb", "bbb-lr1e-3", "sgd"]
+    collected = comparison.seed_results("tiny", ["mnist"], methods, seeds=[0, 1],
+                                        compute=True, results=tmp_path)["mnist"]
+    summaries = prunability.rows(collected)
+    assert set(summaries) == set(methods)
+    bbb = summaries["bbb"]
+    assert bbb["seeds"] == [0, 1] and set(bbb["snr"]) == {0.5, 0.9}
+    expected = sum(r["prune"]["snr"]["accuracy"][1] for r in collected["bbb"].values()) / 2
+    assert bbb["snr"][0.5] == pytest.approx(expected)
+    assert bbb["mean_sigma"] > 0 and summaries["sgd"]["snr"] == {}
+    assert summaries["sgd"]["median_snr_db"] is None
+    assert prunability.meets_targets(bbb, "mnist") == {0.9: True}
+    assert prunability.best_bbb(summaries, "mnist") in ("bbb", "bbb-lr1e-3")
+    table = prunability.table(summaries, "own")
+    assert list(table.index) == [REGISTRY[m].label for m in methods]
+    assert table.loc[REGISTRY["sgd"].label, "median SNR (dB)"] == ""
+    fig = prunability.figure({"mnist": summaries}, ["mnist"])
+    assert len(fig.axes[0].lines) == len(methods) + 1
+    with pytest.raises(ValueError, match="no stored result"):
+        prunability.row({})
