@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import report
+from .evaluate import TABLE_AMOUNTS
 from .methods import get as get_method
 
 #: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
@@ -42,8 +43,8 @@ DETERMINISTIC_ROWS = {
     "dropout50-lr1e-3": ("optimiser", "Adam 1e-3"),
 }
 
-#: Fractions removed that the table reports.
-AMOUNTS = (0.5, 0.75, 0.9, 0.95, 0.98)
+#: Fractions removed that the table reports: the book's table grid without 0.
+AMOUNTS = TABLE_AMOUNTS[1:]
 
 #: The issue's targets (mean over seeds, SNR pruning, no fine-tuning): Blundell et al.'s
 #: Table 2 levels on MNIST; on Fashion-MNIST levels about 0.03 below the unpruned networks.
