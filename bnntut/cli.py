@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
                     "10-sample Monte Carlo predictive. Writes <out>/<preset>/<dataset>/"
                     "<method>.uncertainty.json; a current one is reused. Trains models whose "
                     "training result is missing.")
-    _add_selection(unc, methods, "'paper': the committed full-protocol models; 'quick': the "
+    _add_selection(unc, trainable, "'paper': the committed full-protocol models; 'quick': the "
                                  "smoke-test models (default: quick)", device_default="cpu")
     unc.add_argument("--recompute", action="store_true",
                      help="recompute even when a current result exists")

@@ -33,7 +33,7 @@ from . import devices, experiment, metadata, prune, storage, store
 from .evaluate import predict_proba
 from .methods import get as get_method
 from .models import N_CLASSES
-from .presets import METHOD_LABELS, get_preset, method_config
+from .presets import get_preset, method_config
 
 #: Pruned fractions of every uncertainty sweep (a preset may set coarser
 #: ``uncertainty_fractions``: ``quick`` does).
@@ -556,7 +556,7 @@ def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9,
     rows = {}
     for m, r in results.items():
         for mode in r["modes"]:
-            rows[METHOD_LABELS.get(m, m), mode_label(m, mode)] = {
+            rows[get_method(m).label, mode_label(m, mode)] = {
                 (label, percent(f)): round(record_at(r, f, mode)[key], 3)
                 for key, label in TABLE_METRICS.items() for f in fractions}
     columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in fractions]
@@ -716,7 +716,7 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
                             "-" if mode == "deterministic" else ":", lw=1.8,
                             marker=METHOD_MARKERS.get(method, "o"), ms=3.5,
                             color=METHOD_COLORS.get(method),
-                            label=METHOD_LABELS.get(method, method))
+                            label=get_method(method).label)
                 if key == "auroc":
                     ax.axhline(0.5, color="grey", lw=1, ls="--")
                 ax.set_ylabel(KEY_LABELS.get(key, key))

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from bnntut import book, comparison, plots, prunability, report
+from bnntut import book, comparison, plots, prunability, report, uncertainty
 from bnntut.methods import REGISTRY
 from bnntut.presets import get_preset
 
@@ -301,7 +301,37 @@ for dataset in DATASETS:
 # {glue:text}`best_mnist_unpruned:.4f` against {glue:text}`study_mnist_unpruned:.4f` for the
 # study's protocol (the tables' "unpruned" column gives every row).
 #
-# ## 5. Blundell et al.'s protocol, as their paper states it
+# ## 5. Uncertainty of the prunable network
+#
+# Does the network that prunes well still know when it does not know? The calibration error
+# (ECE, 15 bins) and the out-of-distribution AUROC of the predictive entropy (MNIST models
+# shown Fashion-MNIST and vice versa), as the chapter *Uncertainty under pruning* measures
+# them, for the best BBB row beside the study's BBB and the "SGD" net (seed 0):
+
+# %% tags=["remove-input"]
+for dataset in DATASETS:
+    if not summaries[dataset]:
+        continue
+    wanted = list(dict.fromkeys([best[dataset], "bbb", "sgd"]))
+    found = {}
+    for method in wanted:
+        if QUICK:
+            found[method] = uncertainty.run(dataset, method, PRESET, progress=False)
+        else:
+            stored = uncertainty.load(dataset, method, PRESET)
+            if stored is not None:
+                found[method] = stored
+    display(book.markdown(f"**{NAME[dataset]}**"))
+    display(uncertainty.styled_table(uncertainty.table(found)))
+    absent = [m for m in wanted if m not in found]
+    if absent:
+        display(book.markdown(
+            f"*Not stored yet: {', '.join(f'`{m}`' for m in absent)}* (`python -m bnntut "
+            f"uncertainty --preset {PRESET} --datasets {dataset} --methods "
+            f"{' '.join(absent)}`)."))
+
+# %% [markdown]
+# ## 6. Blundell et al.'s protocol, as their paper states it
 #
 # The `blundell` preset was written before the paper's text was at hand. Read against
 # section 5.1 of {cite:t}`blundell2015weight`:
@@ -322,7 +352,8 @@ for dataset in DATASETS:
 # grid and the sample counts, chosen on the 10 000 held-out images, for 600 epochs each —
 # far beyond two CPU cores, and the reason the `blundell-cpu` run of *A fair comparison*
 # (150 epochs, Adam) does not test their claim. Sections 1–3 test the part of it that fits
-# here: which of those ingredients matter at the study's scale.
+# here: which of those ingredients matter at the study's scale. The 600-epoch run of
+# Blundell's network is prepared for a GPU (`benchmarks/gpu_check.py`) and has not been run.
 #
 # ## Key takeaways
 #
