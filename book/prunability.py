@@ -77,32 +77,33 @@ def acc(dataset, method, amount, criterion="snr"):
 # %% tags=["remove-input"]
 def answer():
     """The chapter's answer, written from the stored rows."""
+    pct = report.percent
     b = best[first]
     hardest = max(prunability.TARGETS[first])
+    start = collected[first]["bbb"][min(collected[first]["bbb"])]
     lines = [
         f"**What makes the study's Bayes-by-Backprop network prunable is letting σ move.** "
-        f"Trained as the study trained it, about "
-        f"{share_in_initial_range(collected[first]['bbb'][min(SEEDS)]):.0%} of its σ are still "
-        f"inside their initial range after training, so ranking by |μ|/σ ranks by |μ| "
-        f"scrambled with the random initial σ: at 90 % removed by SNR it keeps "
-        f"{acc(first, 'bbb', 0.9):.3f} on "
-        f"{NAME[first]}. Of the single changes tried here, the best on {NAME[first]} is "
-        f"*{LABEL[b]}*, at {acc(first, b, 0.9):.3f} (90 % removed) and "
-        f"{acc(first, b, hardest):.3f} ({hardest:.0%} removed)."
-        .replace("%)", " %)").replace("% removed", " % removed").replace("% of", " % of")]
-    reached = {d: prunability.meets_targets(summaries[d][best[d]], d) for d in best}
+        f"Trained as the study trained it, about {pct(share_in_initial_range(start))} of "
+        f"its σ are still inside their initial range after training, so ranking by |μ|/σ "
+        f"ranks by |μ| scrambled with the random initial σ: with {pct(0.9)} removed by SNR "
+        f"it keeps {acc(first, 'bbb', 0.9):.3f} on {NAME[first]}. Of the rows tried here, "
+        f"the best on {NAME[first]} is *{LABEL[b]}*, at {acc(first, b, 0.9):.3f} "
+        f"({pct(0.9, 'removed')}) and {acc(first, b, hardest):.3f} "
+        f"({pct(hardest, 'removed')})."]
     verdict = []
-    for d, hits in reached.items():
-        for amount, hit in hits.items():
-            level = prunability.TARGETS[d][amount]
-            verdict.append(f"{NAME[d]} {amount:.0%} removed ≥ {level:.3f}: "
+    for d in best:
+        for amount, hit in prunability.meets_targets(summaries[d][best[d]], d).items():
+            verdict.append(f"{NAME[d]}, {pct(amount, 'removed')}, "
+                           f"≥ {prunability.TARGETS[d][amount]:.3f}: "
                            f"{'reached' if hit else 'not reached'} "
-                           f"({acc(d, best[d], amount):.3f})".replace("%", " %"))
-    lines.append("The targets — mean over seeds, SNR pruning, no fine-tuning, 50 epochs: "
+                           f"({acc(d, best[d], amount):.3f}, *{LABEL[best[d]]}*)")
+    lines.append("The targets (mean over seeds, SNR pruning, no fine-tuning, 50 epochs): "
                  + "; ".join(verdict) + ".")
-    mu = acc(first, b, hardest, "l1")
-    lines.append(f"Where σ does move, ranking by |μ| alone still beats SNR: *{LABEL[b]}* keeps "
-                 f"{mu:.3f} at {hardest:.0%} removed by |μ|.".replace("%", " %"))
+    mu, snr = acc(first, b, hardest, "l1"), acc(first, b, hardest)
+    lines.append(f"Ranking the same network by |μ| alone keeps {mu:.3f} at "
+                 f"{pct(hardest, 'removed')}, " + ("more than SNR: a learned σ does not by "
+                                                  "itself make SNR the better criterion."
+                                                  if mu > snr else "less than SNR."))
     if QUICK:
         lines.append("*(Quick mode: MNIST, seed 0, a 2000-image subset for 2 epochs — these "
                      "sentences are generated from that slice and say nothing about the "
