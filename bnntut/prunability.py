@@ -123,23 +123,30 @@ def best_bbb(summaries: dict[str, dict], dataset: str) -> str:
     return max(candidates, key=lambda m: summaries[m]["snr"][hardest])
 
 
-def table(summaries: dict[str, dict], criterion: str = "snr") -> pd.DataFrame:
-    """One row per method: factor, setting, seeds, unpruned accuracy, accuracy at
-    :data:`AMOUNTS` removed by ``criterion`` (``"snr"``, ``"l1"`` or ``"own"``: SNR for BBB,
-    magnitude for the deterministic nets), median SNR (dB), mean σ, training minutes."""
+def settings(methods: Sequence[str]) -> pd.DataFrame:
+    """What each row changes: one line per method, its factor and setting."""
     described = {**BBB_ROWS, **DETERMINISTIC_ROWS}
+    return report.frame({get_method(m).label: dict(zip(("factor", "setting"), described[m]))
+                         for m in methods}, index="model")
+
+
+def table(summaries: dict[str, dict], criterion: str = "snr",
+          details: bool = True) -> pd.DataFrame:
+    """One row per method: seeds, unpruned accuracy, accuracy at :data:`AMOUNTS` removed by
+    ``criterion`` (``"snr"``, ``"l1"`` or ``"own"``: SNR for BBB, magnitude for the
+    deterministic nets) and, with ``details``, median SNR (dB), mean σ, training minutes.
+    :func:`settings` says what each row changes."""
     body = {}
     for method, summary in summaries.items():
-        factor, setting = described[method]
         sweep = (summary["snr"] or summary["l1"]) if criterion == "own" else summary[criterion]
         body[get_method(method).label] = {
-            "factor": factor, "setting": setting,
             "seeds": ", ".join(map(str, summary["seeds"])),
             "unpruned": report.number(summary["unpruned"]),
             **{report.percent(a): report.number(sweep.get(a)) for a in AMOUNTS},
-            "median SNR (dB)": report.number(summary["median_snr_db"], 1),
-            "mean σ": report.number(summary["mean_sigma"], 4),
-            "training (min)": report.number(summary["train_minutes"], 1),
+            **({"median SNR (dB)": report.number(summary["median_snr_db"], 1),
+                "mean σ": report.number(summary["mean_sigma"], 3),
+                "training (min)": report.number(summary["train_minutes"], 1)}
+               if details else {}),
         }
     return report.frame(body, index="model")
 

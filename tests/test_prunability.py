@@ -73,6 +73,9 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     table = prunability.table(summaries, "own")
     assert list(table.index) == [REGISTRY[m].label for m in methods]
     assert table.loc[REGISTRY["sgd"].label, "median SNR (dB)"] == ""
+    assert "median SNR (dB)" not in prunability.table(summaries, "l1", details=False)
+    assert prunability.settings(methods).loc[REGISTRY["bbb-lr1e-3"].label, "factor"] == \
+        "optimiser"
     fig = prunability.figure({"mnist": summaries}, ["mnist"])
     assert len(fig.axes[0].lines) == len(methods) + 1
     with pytest.raises(ValueError, match="no stored result"):
