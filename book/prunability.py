@@ -106,9 +106,10 @@ def answer():
                 f"On {NAME[d]} the targets are missed before any weight is removed: "
                 f"*{LABEL[best[d]]}* starts at {row['unpruned']:.3f} (the study's protocol "
                 f"{summaries[d]['bbb']['unpruned']:.3f}) and keeps "
-                f"{row['snr'][max(levels)]:.3f} with {pct(max(levels), 'removed')} — "
-                f"pruning costs it almost nothing; the stronger complexity cost costs "
-                f"unpruned accuracy.")
+                f"{row['snr'][max(levels)]:.3f} with {pct(max(levels), 'removed')}: "
+                + ("pruning costs it little; the stronger complexity cost costs unpruned "
+                   "accuracy." if row["unpruned"] - row["snr"][max(levels)] < 0.02 else
+                   "both the unpruned accuracy and pruning fall short."))
     mu, snr = acc(first, b, hardest, "l1"), acc(first, b, hardest)
     lines.append(f"Ranking the same network by |μ| alone keeps {mu:.3f} at "
                  f"{pct(hardest, 'removed')}, " + ("more than SNR: a learned σ does not by "
