@@ -80,3 +80,19 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     assert len(fig.axes[0].lines) == len(methods) + 1
     with pytest.raises(ValueError, match="no stored result"):
         prunability.row({})
+
+
+def test_every_pruning_grid_is_part_of_the_one_sweep():
+    """The fractions each table, figure and arm reads are points of the one stored sweep
+    (``evaluate.SWEEP_AMOUNTS``), so none is computed by a separate, inconsistent grid."""
+    from bnntut import compression, evaluate, interactive, study, uncertainty
+
+    sweep = set(evaluate.SWEEP_AMOUNTS)
+    for name, grid in {"table": evaluate.TABLE_AMOUNTS, "study": study.STUDY_AMOUNTS,
+                       "fine-tuning": presets.FINETUNE_AMOUNTS,
+                       "uncertainty": uncertainty.FRACTIONS,
+                       "compression": compression.SPARSITIES,
+                       "explorer": interactive.EXPLORER_FRACTIONS,
+                       "prunability": prunability.AMOUNTS,
+                       "quick sweep": presets.QUICK["evaluation"]["amounts"]}.items():
+        assert set(grid) <= sweep, (name, sorted(set(grid) - sweep))
