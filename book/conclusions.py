@@ -588,6 +588,10 @@ report.frame({
                                 "10 000 held-out images, at their scale (section 9 has SGD "
                                 "at the study's scale)",
         "command": "not implemented at Blundell's scale"},
+    "a fair deterministic search": {
+        "what would settle it": "the deterministic nets with an L1/L2 penalty, the "
+                                "counterpart of BBB's complexity cost",
+        "command": "not implemented"},
     "real speed": {
         "what would settle it": "structured pruning, which dense kernels exploit",
         "command": "not implemented"},
