@@ -229,7 +229,7 @@ def free_weight(lrs=(1e-4, 1e-3), weightings=("paper", "uniform"), epochs=50, m=
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return {(lr, w): (float(a[j]), float(torch.nn.functional.softplus(b[j])))
+    return {(lr, w): (a[j].item(), torch.nn.functional.softplus(b.detach()[j]).item())
             for a, b, lr in zip(mu, rho, lrs) for j, w in enumerate(weightings)}
 
 
