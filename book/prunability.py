@@ -492,16 +492,22 @@ for dataset in DATASETS:
 # The `blundell` preset was written before the paper's text was at hand. Read against
 # section 5.1 of {cite:t}`blundell2015weight`:
 #
-# | setting | the paper | `blundell` preset |
-# |---|---|---|
-# | optimiser | plain gradient steps, $\mu \leftarrow \mu - \alpha\Delta\mu$ (eqs. 5–6); "learning rates of $10^{-3}$, $10^{-4}$ and $10^{-5}$" | Adam, $10^{-4}$ (this study's) |
-# | epochs, minibatch | 600 (Figure 2), 128 | 600, 128 |
-# | data | 50 000 training, 10 000 validation "to pick the best hyperparameters (learning rate, number of gradients to average)"; pixels divided by 126 | 50 000 (a stratified subset), no selection; pixels / 126 |
-# | prior | scale mixture, $\pi \in \{1/4, 1/2, 3/4\}$, $-\log\sigma_1 \in \{0,1,2\}$, $-\log\sigma_2 \in \{6,7,8\}$ | $\pi = 1/2$, $\sigma_1 = e^0$, $\sigma_2 = e^{-6}$ |
-# | complexity weighting | section 3.4 proposes $2^{M-i}/(2^M-1)$; section 5.1 does not say which the MNIST runs used | Blundell's $2^{M-i}/(2^M-1)$ |
-# | weight samples | "1, 2, 5, or 10", chosen on validation | 2 |
-# | initialisation of μ, ρ | not stated | the study's |
-# | Table 2 | "a network from the end of training", weights with the lowest $|\mu|/\sigma$ removed | the same |
+# * **Optimiser.** Paper: plain gradient steps, $\mu \leftarrow \mu - \alpha\Delta\mu$
+#   (eqs. 5–6), "learning rates of $10^{-3}$, $10^{-4}$ and $10^{-5}$". Preset: Adam at
+#   $10^{-4}$, this study's.
+# * **Epochs and minibatch.** Paper: 600 (Figure 2), 128. Preset: the same.
+# * **Data.** Paper: 50 000 training images and 10 000 for validation, used "to pick the best
+#   hyperparameters (learning rate, number of gradients to average)"; pixels divided by 126.
+#   Preset: a stratified 50 000, no selection; pixels divided by 126.
+# * **Prior.** Paper: a scale mixture with $\pi \in \{1/4, 1/2, 3/4\}$,
+#   $-\log\sigma_1 \in \{0, 1, 2\}$, $-\log\sigma_2 \in \{6, 7, 8\}$. Preset:
+#   $\pi = 1/2$, $\sigma_1 = e^{0}$, $\sigma_2 = e^{-6}$.
+# * **Complexity weighting.** Paper: section 3.4 proposes $2^{M-i}/(2^M-1)$; section 5.1 does
+#   not say which weighting the MNIST runs used. Preset: that one.
+# * **Weight samples.** Paper: "1, 2, 5, or 10", chosen on validation. Preset: 2.
+# * **Initialisation of μ and ρ.** Paper: not stated. Preset: the study's.
+# * **Table 2.** Paper: "a network from the end of training", the weights with the lowest
+#   signal-to-noise ratio removed. Preset: the same.
 #
 # The paper does not report which grid point its Table 2 network used. A faithful
 # reproduction is therefore a search: plain SGD over the three learning rates, the prior
