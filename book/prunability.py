@@ -396,6 +396,14 @@ for dataset in DATASETS:
 # Means over the stored seeds, SNR pruning for BBB, no fine-tuning:
 
 # %% tags=["remove-input"]
+def spread(dataset, method, amount):
+    """Lowest and highest accuracy over the stored seeds (SNR), as table text."""
+    per_seed = [report.accuracy_at(r, amount, "snr") for r in collected[dataset][method].values()]
+    if len(per_seed) < 2:
+        return "one seed"
+    return f"{report.number(min(per_seed))}–{report.number(max(per_seed))}"
+
+
 target_rows = {}
 for dataset in DATASETS:
     if not summaries[dataset]:
@@ -409,6 +417,7 @@ for dataset in DATASETS:
             "target": report.number(level, 3),
             "best BBB row": LABEL[b],
             "its accuracy (SNR)": report.number(acc(dataset, b, amount), 4),
+            "seeds: lowest–highest": spread(dataset, b, amount),
             "reached": "yes" if acc(dataset, b, amount) >= level else "no",
             "same row by |μ|": report.number(acc(dataset, b, amount, "l1"), 4),
             "best deterministic (magnitude)": LABEL[d_best] if d_best else "",
