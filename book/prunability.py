@@ -93,10 +93,15 @@ def answer():
     verdict = []
     for d in best:
         for amount, hit in prunability.meets_targets(summaries[d][best[d]], d).items():
-            verdict.append(f"{NAME[d]}, {pct(amount, 'removed')}, "
-                           f"≥ {prunability.TARGETS[d][amount]:.3f}: "
+            level = prunability.TARGETS[d][amount]
+            seeds_at = [report.accuracy_at(r, amount, "snr")
+                        for r in collected[d][best[d]].values()]
+            above = sum(v >= level for v in seeds_at)
+            verdict.append(f"{NAME[d]}, {pct(amount, 'removed')}, ≥ {level:.3f}: "
                            f"{'reached' if hit else 'not reached'} "
-                           f"({acc(d, best[d], amount):.3f}, *{LABEL[best[d]]}*)")
+                           f"({acc(d, best[d], amount):.4f}, *{LABEL[best[d]]}*"
+                           + (f"; {above} of {len(seeds_at)} seeds at or above it"
+                              if len(seeds_at) > 1 else "; one seed") + ")")
     lines.append("The targets (mean over seeds, SNR pruning, no fine-tuning, 50 epochs): "
                  + "; ".join(verdict) + ".")
     for d in best:
