@@ -409,7 +409,7 @@ def spread(dataset, method, amount):
     return f"{report.number(min(per_seed))}–{report.number(max(per_seed))}"
 
 
-target_rows = {}
+target_rows, which = {}, []
 for dataset in DATASETS:
     if not summaries[dataset]:
         continue
@@ -417,23 +417,24 @@ for dataset in DATASETS:
     deterministic = [m for m in summaries[dataset] if not summaries[dataset][m]["snr"]]
     d_best = max(deterministic, key=lambda m: summaries[dataset][m]["l1"][
         max(prunability.TARGETS[dataset])]) if deterministic else None
+    which.append(f"{NAME[dataset]}: best BBB row *{LABEL[b]}*"
+                 + (f", best deterministic row *{LABEL[d_best]}*" if d_best else ""))
     for amount, level in prunability.TARGETS[dataset].items():
         target_rows[(NAME[dataset], report.percent(amount))] = {
             "target": report.number(level, 3),
-            "best BBB row": LABEL[b],
-            "its accuracy (SNR)": report.number(acc(dataset, b, amount), 4),
-            "seeds: lowest–highest": spread(dataset, b, amount),
+            "best BBB (SNR)": report.number(acc(dataset, b, amount), 4),
+            "seed range": spread(dataset, b, amount),
             "reached": "yes" if acc(dataset, b, amount) >= level else "no",
-            "same row by |μ|": report.number(acc(dataset, b, amount, "l1"), 4),
-            "best deterministic (magnitude)": LABEL[d_best] if d_best else "",
-            "its accuracy": report.number(acc(dataset, d_best, amount, "l1"), 4)
+            "same, by |μ|": report.number(acc(dataset, b, amount, "l1"), 4),
+            "best deterministic": report.number(acc(dataset, d_best, amount, "l1"), 4)
             if d_best else "",
         }
+display(book.markdown("; ".join(which) + "."))
 report.frame(target_rows, index=["dataset", "removed"])
 
 # %% [markdown]
 # The deterministic nets got the same change of learning rate and keep their best criterion,
-# global magnitude; the table's last columns show where that leaves them. They have no
+# global magnitude; the table's last column shows where that leaves them. They have no
 # complexity cost, so the uniform weighting has no counterpart among their rows: the closest
 # deterministic analogue of the prior — an L1 or L2 penalty on the weights, which magnitude
 # pruning is known to like {cite}`han2015learning` — is the next row to add, and is not run
