@@ -65,8 +65,17 @@ def median_snr_db(result: dict) -> float:
     raise ValueError("the median lies outside the histogram's range")
 
 
-def _sweep(result: dict, criterion: str, amount: float) -> float:
-    return report.accuracy_at(result, amount, criterion)
+def scope(preset: str) -> tuple[list[str], list[str], list[int]]:
+    """``(datasets, methods, seeds)`` of the prunability rows for ``preset``: every row, all
+    of the preset's datasets and seeds 0–2, unless the preset narrows them with a
+    ``prunability_scope`` (``quick`` does, to keep CI fast)."""
+    from .presets import get_preset
+
+    spec = get_preset(preset)
+    narrowed = spec.get("prunability_scope", {})
+    return (list(narrowed.get("datasets", spec["datasets"])),
+            list(narrowed.get("methods", [*BBB_ROWS, *DETERMINISTIC_ROWS])),
+            list(narrowed.get("seeds", [0, 1, 2])))
 
 
 def row(by_seed: dict[int, dict]) -> dict:
@@ -83,21 +92,17 @@ def row(by_seed: dict[int, dict]) -> dict:
         raise ValueError("no stored result for this method")
     results = [by_seed[s] for s in sorted(by_seed)]
     bayesian = "snr" in results[0]["prune"]
-
-    def mean(values):
-        return statistics.fmean(values)
-
-    out = {"seeds": sorted(by_seed),
-           "unpruned": mean(_sweep(r, "l1", 0.0) for r in results),
-           "l1": {a: mean(_sweep(r, "l1", a) for r in results) for a in AMOUNTS},
-           "snr": ({a: mean(_sweep(r, "snr", a) for r in results) for a in AMOUNTS}
-                   if bayesian else {}),
-           "median_snr_db": mean(median_snr_db(r) for r in results) if bayesian else None,
-           "mean_sigma": mean(r["weights"]["mean_sigma"] for r in results) if bayesian
-           else None,
-           "train_minutes": mean(r["metadata"]["seconds"]["train_epochs"] / 60
-                                 for r in results)}
-    return out
+    mean, accuracy = statistics.fmean, report.accuracy_at
+    return {"seeds": sorted(by_seed),
+            "unpruned": mean(accuracy(r, 0.0, "l1") for r in results),
+            "l1": {a: mean(accuracy(r, a, "l1") for r in results) for a in AMOUNTS},
+            "snr": ({a: mean(accuracy(r, a, "snr") for r in results) for a in AMOUNTS}
+                    if bayesian else {}),
+            "median_snr_db": mean(median_snr_db(r) for r in results) if bayesian else None,
+            "mean_sigma": mean(r["weights"]["mean_sigma"] for r in results) if bayesian
+            else None,
+            "train_minutes": mean(r["metadata"]["seconds"]["train_epochs"] / 60
+                                  for r in results)}
 
 
 def rows(collected: dict[str, dict[int, dict]]) -> dict[str, dict]:
@@ -105,14 +110,14 @@ def rows(collected: dict[str, dict[int, dict]]) -> dict[str, dict]:
     return {method: row(by_seed) for method, by_seed in collected.items() if by_seed}
 
 
-def best_criterion_accuracy(summary: dict, amount: float) -> float:
-    """Accuracy at ``amount`` under the row's own criterion: SNR for BBB, magnitude else."""
-    return (summary["snr"] or summary["l1"])[amount]
+def own_sweep(summary: dict) -> dict[float, float]:
+    """``{amount: accuracy}`` under the row's own criterion: SNR for BBB, magnitude else."""
+    return summary["snr"] or summary["l1"]
 
 
 def meets_targets(summary: dict, dataset: str) -> dict[float, bool]:
     """``{amount: reached}`` for the dataset's :data:`TARGETS` (SNR pruning for BBB)."""
-    return {a: best_criterion_accuracy(summary, a) >= level
+    return {a: own_sweep(summary)[a] >= level
             for a, level in TARGETS[dataset].items()}
 
 
@@ -138,7 +143,7 @@ def table(summaries: dict[str, dict], criterion: str = "snr",
     :func:`settings` says what each row changes."""
     body = {}
     for method, summary in summaries.items():
-        sweep = (summary["snr"] or summary["l1"]) if criterion == "own" else summary[criterion]
+        sweep = own_sweep(summary) if criterion == "own" else summary[criterion]
         body[get_method(method).label] = {
             "seeds": ", ".join(map(str, summary["seeds"])),
             "unpruned": report.number(summary["unpruned"]),
@@ -162,7 +167,7 @@ def figure(summaries: dict[str, dict[str, dict]], datasets: Sequence[str]):
     for ax, dataset in zip(axes[0], datasets):
         for method, summary in summaries[dataset].items():
             spec = get_method(method)
-            sweep = summary["snr"] or summary["l1"]
+            sweep = own_sweep(summary)
             ax.plot([a * 100 for a in AMOUNTS], [sweep[a] for a in AMOUNTS], color=spec.color,
                     marker=spec.marker, label=spec.label, lw=1.4, ms=5,
                     ls="-" if spec.bayesian else "--")

@@ -55,7 +55,7 @@ from bnntut import (
     uncertainty,
 )
 from bnntut.methods import REGISTRY
-from bnntut.presets import BLUNDELL_TABLE2_ERROR, METHOD_LABELS, chapter_scope, get_preset
+from bnntut.presets import BLUNDELL_TABLE2_ERROR, METHOD_LABELS, chapter_scope
 
 PRESET = book.start()
 # Everything for `paper`; in quick mode (CI) a labelled slice: MNIST, "SGD" and BBB.
@@ -537,10 +537,9 @@ else:
 # scale and schedule. What the stored rows say:
 
 # %% tags=["remove-input"]
-p_scope = get_preset(PRESET).get("prunability_scope", {})
-p_rows = p_scope.get("methods", [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS])
-p_data = {d: prunability.rows(comparison.seed_results(
-    PRESET, [d], p_rows, p_scope.get("seeds", SEEDS), compute=False)[d]) for d in DATASETS}
+p_datasets, p_rows, p_seeds = prunability.scope(PRESET)
+p_data = {d: prunability.rows(found) for d, found in comparison.seed_results(
+    PRESET, p_datasets, p_rows, p_seeds, compute=False).items()}
 p_table = {}
 for d, summaries in p_data.items():
     if not summaries:

@@ -37,16 +37,11 @@ from IPython.display import display
 
 from bnntut import book, comparison, plots, prunability, report, uncertainty
 from bnntut.methods import REGISTRY
-from bnntut.presets import get_preset
 
 PRESET = book.start()
 QUICK = PRESET != "paper"   # quick mode trains its rows on the spot; the book only loads
-spec = get_preset(PRESET)
 # Every row, both datasets and three seeds for `paper`; a labelled slice in quick mode (CI).
-scope = spec.get("prunability_scope", {})
-DATASETS = scope.get("datasets", spec["datasets"])
-ROWS = scope.get("methods", [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS])
-SEEDS = scope.get("seeds", [0, 1, 2])
+DATASETS, ROWS, SEEDS = prunability.scope(PRESET)
 collected = comparison.seed_results(PRESET, DATASETS, ROWS, SEEDS, compute=QUICK)
 summaries = {d: prunability.rows(collected[d]) for d in DATASETS}
 
@@ -54,19 +49,26 @@ summaries = {d: prunability.rows(collected[d]) for d in DATASETS}
 NAME = plots.DATASET_LABELS
 LABEL = {m: REGISTRY[m].label for m in REGISTRY}
 first = DATASETS[0]
-study, rows0 = summaries[first].get("bbb"), summaries[first]
 best = {d: prunability.best_bbb(summaries[d], d) for d in DATASETS if summaries[d]}
 glued = {}
+
+
+def share_of(hist, inside):
+    """Share of the weights of a stored histogram in the bins whose centre is ``inside``."""
+    edges, counts = np.asarray(hist["edges"]), np.asarray(hist["counts"], dtype=float)
+    return counts[inside((edges[:-1] + edges[1:]) / 2)].sum() / hist["n"]
 
 
 def share_in_initial_range(result):
     """Share of σ still inside the initial range σ(U(−5, −4)), from the stored histogram of
     log10 σ (bins 0.04 wide, counted when their centre is inside)."""
-    s = result["weights"]["log10_sigma"]
     low, high = np.log10(np.log1p(np.exp([-5.0, -4.0])))
-    centres = (np.asarray(s["edges"][:-1]) + np.asarray(s["edges"][1:])) / 2
-    counts = np.asarray(s["counts"], dtype=float)
-    return counts[(centres >= low) & (centres <= high)].sum() / s["n"]
+    return share_of(result["weights"]["log10_sigma"], lambda c: (c >= low) & (c <= high))
+
+
+def seed_accuracies(dataset, method, amount):
+    """Accuracy after removing ``amount`` by SNR, one value per stored seed."""
+    return [report.accuracy_at(r, amount, "snr") for r in collected[dataset][method].values()]
 
 
 def acc(dataset, method, amount, criterion="snr"):
@@ -94,8 +96,7 @@ def answer():
     for d in best:
         for amount, hit in prunability.meets_targets(summaries[d][best[d]], d).items():
             level = prunability.TARGETS[d][amount]
-            seeds_at = [report.accuracy_at(r, amount, "snr")
-                        for r in collected[d][best[d]].values()]
+            seeds_at = seed_accuracies(d, best[d], amount)
             above = sum(v >= level for v in seeds_at)
             verdict.append(f"{NAME[d]}, {pct(amount, 'removed')}, ≥ {level:.3f}: "
                            f"{'reached' if hit else 'not reached'} "
@@ -303,9 +304,7 @@ def share_below(result, log10_sigma):
 
 def near_zero(result, width=0.006):
     """Share of weights whose μ lies in the stored histogram's bins next to zero."""
-    h = result["weights"]["mu"]
-    edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"])
-    return counts[np.abs((edges[:-1] + edges[1:]) / 2) < width].sum() / h["n"]
+    return share_of(result["weights"]["mu"], lambda c: np.abs(c) < width)
 
 
 def sigma_story(dataset):
@@ -403,7 +402,7 @@ for dataset in DATASETS:
 # %% tags=["remove-input"]
 def spread(dataset, method, amount):
     """Lowest and highest accuracy over the stored seeds (SNR), as table text."""
-    per_seed = [report.accuracy_at(r, amount, "snr") for r in collected[dataset][method].values()]
+    per_seed = seed_accuracies(dataset, method, amount)
     if len(per_seed) < 2:
         return "one seed"
     return f"{report.number(min(per_seed))}–{report.number(max(per_seed))}"

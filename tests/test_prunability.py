@@ -96,3 +96,11 @@ def test_every_pruning_grid_is_part_of_the_one_sweep():
                        "prunability": prunability.AMOUNTS,
                        "quick sweep": presets.QUICK["evaluation"]["amounts"]}.items():
         assert set(grid) <= sweep, (name, sorted(set(grid) - sweep))
+
+
+def test_scope_is_every_row_for_paper_and_a_slice_for_quick():
+    datasets, methods, seeds = prunability.scope("paper")
+    assert datasets == ["mnist", "fashion-mnist"] and seeds == [0, 1, 2]
+    assert methods == [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]
+    quick = presets.QUICK["prunability_scope"]
+    assert prunability.scope("quick") == (quick["datasets"], quick["methods"], quick["seeds"])
