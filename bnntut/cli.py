@@ -68,9 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True)
-    paper = get_preset("paper")
-    methods = list(paper["methods"])
-    trainable = methods + list(paper["ablations"])
+    # Every method of every preset, in order; method_config checks the pair.
+    trainable = list(dict.fromkeys(m for name in PRESETS for spec in [get_preset(name)]
+                                   for m in [*spec["methods"], *spec["ablations"]]))
 
     rep = commands.add_parser(
         "reproduce", help="train, prune and evaluate every (dataset, method) of a preset",
@@ -78,9 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                     "missing or stale one is (re)computed, resuming from checkpoints.")
     _add_selection(rep, trainable, "'paper': the study's full protocol (50 epochs); 'quick': "
                                    "a 2000/1000 subset for 2 epochs, for smoke tests; "
-                                   "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs; "
-                                   "'blundell-cpu': the same on a shorter schedule for two CPU "
-                                   "cores (default: quick)",
+                                   "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs, "
+                                   "plain SGD over their learning-rate grid (a GPU's work); "
+                                   "'blundell-cpu': that net with Adam on a quarter of the "
+                                   "schedule for two CPU cores (default: quick)",
                    device_default="auto")
     _add_seeds_and_jobs(rep)
     rep.add_argument("--retrain", action="store_true",

@@ -21,7 +21,13 @@ import pandas as pd
 
 from . import criteria, experiment, finetune, plots
 from .plots import DATASET_LABELS, METHOD_COLORS
-from .presets import ABLATION_LABELS, BLUNDELL_TABLE2_ERROR, METHOD_LABELS, method_config
+from .presets import (
+    ABLATION_LABELS,
+    BLUNDELL_TABLE2_ERROR,
+    METHOD_LABELS,
+    get_preset,
+    method_config,
+)
 from .report import accuracy_at, frame, number, percent
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).
@@ -35,7 +41,6 @@ T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 
          9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
 
 #: The presets of Blundell et al.'s experiment, the faithful schedule first.
-BLUNDELL_PRESETS = ("blundell", "blundell-cpu")
 
 #: The complexity weightings of the KL ablation and the method trained with each.
 KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
@@ -519,14 +524,33 @@ def histogram_median(h: dict) -> float:
     return h["edges"][-1]
 
 
+def blundell_grid(results=None) -> dict[str, dict]:
+    """The stored, current results of the ``blundell`` preset's learning-rate grid, by method
+    (grid points not trained yet are left out)."""
+    among = get_preset("blundell")["selection"]["among"]
+    stored = {m: _stored(method_config("blundell", "mnist", m), results) for m in among}
+    return {m: r for m, r in stored.items() if r is not None}
+
+
+def blundell_choice(grid: dict[str, dict]) -> str:
+    """The grid point Blundell et al.'s protocol keeps: the highest accuracy on the held-out
+    validation images at the end of training (ties: the first in grid order)."""
+    by = get_preset("blundell")["selection"]["by"]
+    if not grid:
+        raise ValueError("no grid point of the blundell preset is stored; train them with "
+                         "`python -m bnntut reproduce --preset blundell --device cuda`")
+    return max(grid, key=lambda m: grid[m]["history"][-1][by])
+
+
 def blundell_result(results=None) -> tuple[str, dict] | None:
-    """``(preset, result)`` of Blundell et al.'s experiment: the full ``blundell`` run when
-    a current one is stored, else the shorter ``blundell-cpu`` run, else ``None``."""
-    for preset in BLUNDELL_PRESETS:
-        stored = _stored(method_config(preset, "mnist", "bbb"), results)
-        if stored is not None:
-            return preset, stored
-    return None
+    """``(preset, result)`` of Blundell et al.'s experiment: the grid point of the full
+    ``blundell`` preset chosen on validation (:func:`blundell_choice`) when any is stored,
+    else the shorter Adam run ``blundell-cpu``, else ``None``."""
+    grid = blundell_grid(results)
+    if grid:
+        return "blundell", grid[blundell_choice(grid)]
+    stored = _stored(method_config("blundell-cpu", "mnist", "bbb"), results)
+    return None if stored is None else ("blundell-cpu", stored)
 
 
 def blundell_table(result: dict) -> pd.DataFrame:

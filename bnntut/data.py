@@ -54,6 +54,9 @@ class Dataset:
         Test images, shape ``(n_test, 784)``, float32 in [0, 1].
     y_test : torch.Tensor
         Test labels, shape ``(n_test,)``, int64.
+    x_val, y_val : torch.Tensor or None
+        Validation images ``(n_val, 784)`` and labels ``(n_val,)``, held out of the training
+        set (``None`` unless :func:`load` was asked for them).
     """
 
     name: str
@@ -61,16 +64,13 @@ class Dataset:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
 
     def to(self, device: str | torch.device) -> Dataset:
-        """Return a copy with all four tensors on ``device``."""
-        return Dataset(
-            self.name,
-            self.x_train.to(device),
-            self.y_train.to(device),
-            self.x_test.to(device),
-            self.y_test.to(device),
-        )
+        """Return a copy with all tensors on ``device``."""
+        return Dataset(self.name, *(None if t is None else t.to(device) for t in (
+            self.x_train, self.y_train, self.x_test, self.y_test, self.x_val, self.y_val)))
 
 
 def check_name(name: str) -> str:
@@ -215,6 +215,7 @@ def load(
     subset: tuple[int, int] | None = None,
     seed: int = 0,
     pixel_divisor: float = 255.0,
+    validation: bool = False,
 ) -> Dataset:
     """Load MNIST or Fashion-MNIST as in-memory tensors.
 
@@ -233,6 +234,11 @@ def load(
     pixel_divisor : float
         Pixels (0..255) are divided by this: 255 gives [0, 1] as ``ToTensor()`` (the study);
         Blundell et al. divided by 126.
+    validation : bool
+        Hold out the training images that ``subset`` leaves out as a validation set
+        (``x_val``, ``y_val``): with ``subset=(50000, 10000)``, Blundell et al.'s split of
+        the 60 000 training images into 50 000 for training and 10 000 for validation.
+        Needs ``subset``.
 
     Returns
     -------
@@ -250,6 +256,9 @@ def load(
         ``BNNTUT_DATA`` and the expected files.
     """
     check_name(name)
+    if validation and subset is None:
+        raise ValueError("validation=True holds out the training images a subset leaves out; "
+                         "pass subset=(n_train, n_test) with n_train below the training size")
     if not pixel_divisor > 0:
         raise ValueError(f"pixel_divisor must be > 0, got {pixel_divisor!r}")
     folder = data_root(root)
@@ -261,6 +270,13 @@ def load(
             raise ValueError(f"subset must be (n_train, n_test), got {subset!r}")
         train_idx = stratified_indices(y_train, subset[0], seed)
         test_idx = stratified_indices(y_test, subset[1], seed)
+        held_out = torch.ones(len(y_train), dtype=torch.bool)
+        held_out[train_idx] = False
+        x_val, y_val = (x_train[held_out], y_train[held_out]) if validation else (None, None)
+        if validation and len(y_val) == 0:
+            raise ValueError(f"subset {subset!r} keeps every training image: nothing is left "
+                             "for validation; lower n_train")
         x_train, y_train = x_train[train_idx], y_train[train_idx]
         x_test, y_test = x_test[test_idx], y_test[test_idx]
+        return Dataset(name, x_train, y_train, x_test, y_test, x_val, y_val).to(device)
     return Dataset(name, x_train, y_train, x_test, y_test).to(device)

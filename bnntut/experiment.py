@@ -112,10 +112,11 @@ def regenerate_command(config: dict) -> str:
 
 
 def load_data(config: dict, device="cpu") -> data_module.Dataset:
-    """The dataset of a training configuration: its subset and preprocessing, on ``device``."""
+    """The dataset of a training configuration: its subset, preprocessing and held-out
+    validation images (where the configuration has them), on ``device``."""
     divisor = config.get("preprocessing", {}).get("pixel_divisor", 255.0)
     return data_module.load(config["dataset"], device=device, subset=config["subset"],
-                            pixel_divisor=divisor)
+                            pixel_divisor=divisor, validation=config.get("validation", False))
 
 
 def save_weights(path: Path, model) -> Path:

@@ -74,6 +74,11 @@ REGISTRY = {m.name: m for m in (
            "#E6194B", "d"),
     Method("sgd-lr1e-3", "SGD (dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
     Method("dropout50-lr1e-3", "Dropout (p=0.5), lr 1e-3", False, True, "#999933", "H"),
+    # Blundell et al.'s 2 × 1200 network, plain SGD over their learning-rate grid (preset
+    # "blundell"); Paul Tol's high-contrast palette.
+    Method("bbb-sgd-lr1e-3", "BBB 2×1200, SGD lr 1e-3", True, True, "#004488", "1"),
+    Method("bbb-sgd-lr1e-4", "BBB 2×1200, SGD lr 1e-4", True, True, "#DDAA33", "2"),
+    Method("bbb-sgd-lr1e-5", "BBB 2×1200, SGD lr 1e-5", True, True, "#BB5566", "3"),
 )}
 
 

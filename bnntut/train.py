@@ -188,7 +188,8 @@ def fit(
         One record per epoch: ``epoch``, ``loss`` (mean minibatch objective), ``train_nll``
         (mean cross-entropy per example), ``complexity`` (mean weighted complexity cost per
         minibatch; 0 for deterministic nets), ``test_accuracy`` (eval mode / posterior mean),
-        ``seconds`` (wall time of the epoch's training).
+        ``seconds`` (wall time of the epoch's training) and, where ``data`` holds validation
+        images, ``validation_accuracy`` (eval mode / posterior mean).
 
     Raises
     ------
@@ -273,4 +274,6 @@ def _epoch_record(epoch, totals, n_batches, n_train, model, data, seconds, label
     return {"epoch": epoch + 1, "loss": loss_sum / n_batches, "train_nll": nll_sum / n_train,
             "complexity": complexity_sum / n_batches,
             "test_accuracy": evaluate.accuracy(model, data.x_test, data.y_test),
-            "seconds": seconds}
+            "seconds": seconds,
+            **({} if data.x_val is None else
+               {"validation_accuracy": evaluate.accuracy(model, data.x_val, data.y_val)})}

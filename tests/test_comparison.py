@@ -115,11 +115,12 @@ def test_paired_gaps_and_kl_findings():
             ] == ["0.0200", "0.0100", "0.0300"]
 
 
-def _store(tmp_path, preset, accuracies):
+def _store(tmp_path, preset, accuracies, method="bbb", validation=0.0):
     from bnntut import experiment, presets, storage
-    config = presets.method_config(preset, "mnist", "bbb")
+    config = presets.method_config(preset, "mnist", method)
     amounts = [0.0, 0.5, 0.75, 0.95, 0.98]
     result = {"config": config, "config_hash": storage.config_hash(config),
+              "history": [{"epoch": 600, "validation_accuracy": validation}],
               "prune": {"snr": {"amounts": amounts, "accuracy": accuracies,
                                 "accuracy_mc": [a + 0.001 for a in accuracies]}}}
     path = experiment.result_path(tmp_path, config)
@@ -132,8 +133,12 @@ def test_blundell_result_prefers_the_full_schedule(tmp_path):
     _store(tmp_path, "blundell-cpu", [0.98, 0.98, 0.97, 0.9, 0.8])
     preset, short = comparison.blundell_result(tmp_path)
     assert preset == "blundell-cpu" and short["config"]["train"]["epochs"] < 600
-    _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97])
+    _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97], "bbb-sgd-lr1e-3", 0.985)
     assert comparison.blundell_result(tmp_path)[0] == "blundell"
+    # The grid point with the higher validation accuracy is chosen, not the higher test one.
+    _store(tmp_path, "blundell", [0.995, 0.99, 0.99, 0.99, 0.99], "bbb-sgd-lr1e-4", 0.980)
+    assert list(comparison.blundell_grid(tmp_path)) == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4"]
+    assert comparison.blundell_choice(comparison.blundell_grid(tmp_path)) == "bbb-sgd-lr1e-3"
     table = comparison.blundell_table(comparison.blundell_result(tmp_path)[1])
     assert table.loc["95 %"].tolist() == ["1.29 %", "2.00 %", "1.90 %"]   # 1 − accuracy, %
     assert len(table) == len(comparison.BLUNDELL_TABLE2_ERROR)

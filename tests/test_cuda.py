@@ -47,6 +47,18 @@ def test_graphed_training_matches_eager(kind, monkeypatch):
         assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-3)
 
 
+def test_graphed_plain_sgd_with_blundells_weighting_matches_eager(monkeypatch):
+    """The blundell preset's step: plain SGD (stateless, so nothing but the update is
+    captured), a complexity weight that changes every minibatch, a short last minibatch."""
+    kw = {"optimizer": "sgd", "kl_weighting": "blundell"}
+    eager, eager_history = _train("bnn", False, monkeypatch, **kw)
+    graphed, graphed_history = _train("bnn", True, monkeypatch, **kw)
+    for a, b in zip(_params(eager), _params(graphed)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(eager_history, graphed_history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4)
+
+
 def test_graphed_training_draws_fresh_noise_every_step(monkeypatch):
     """A replayed graph must not reuse one noise draw: the losses of two epochs differ and
     the BBB weights keep moving."""

@@ -73,6 +73,26 @@ def test_pixel_divisor_scales_the_images():
         data.load("mnist", pixel_divisor=0)
 
 
+@pytest.mark.skipif(not REAL, reason="needs the real datasets ($BNNTUT_DATA)")
+def test_validation_holds_out_the_training_images_the_subset_leaves():
+    full = data.load("mnist")
+    split = data.load("mnist", subset=(50000, 10000), validation=True)
+    assert len(split.y_train) == 50000 and len(split.y_val) == 10000
+    assert len(split.y_test) == 10000
+    torch.testing.assert_close(split.x_test, full.x_test)
+    # Together, training and validation images are the 60 000 training images, each once.
+    rows = torch.cat([split.x_train, split.x_val])
+    joint = torch.cat([rows, full.x_train])
+    assert len(torch.unique(joint, dim=0)) == len(torch.unique(full.x_train, dim=0))
+    assert sorted(torch.cat([split.y_train, split.y_val]).tolist()) == \
+        sorted(full.y_train.tolist())
+    assert data.load("mnist", subset=(50000, 10000)).x_val is None
+    with pytest.raises(ValueError, match="subset"):
+        data.load("mnist", validation=True)
+    with pytest.raises(ValueError, match="nothing is left"):
+        data.load("mnist", subset=(60000, 100), validation=True)
+
+
 def _write_idx(folder: Path, file: str, n: int, truncate: int = 0, magic: int | None = None):
     import struct
 

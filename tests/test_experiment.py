@@ -156,6 +156,17 @@ def test_ablations_and_blundell_preset():
         presets.method_config("blundell", "fashion-mnist", "bbb")
 
 
+def test_blundell_preset_is_the_papers_sgd_grid():
+    spec = presets.get_preset("blundell")
+    assert spec["selection"]["among"] == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5"]
+    for method, lr in zip(spec["selection"]["among"], (1e-3, 1e-4, 1e-5)):
+        config = presets.method_config("blundell", "mnist", method)
+        assert config["train"]["optimizer"] == "sgd" and config["train"]["lr"] == lr
+        assert config["train"]["kl_weighting"] == "blundell" and config["validation"] is True
+        assert config["model"]["hidden"] == [1200, 1200]
+    assert "validation" not in presets.method_config("blundell-cpu", "mnist", "bbb")
+
+
 def test_blundell_cpu_preset_is_blundell_on_a_shorter_schedule():
     full = presets.method_config("blundell", "mnist", "bbb")
     short = presets.method_config("blundell-cpu", "mnist", "bbb")

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from bnntut import bayes, models, train
+from bnntut import bayes, evaluate, models, train
+from bnntut.data import Dataset
 from bnntut.train import NonFiniteLossError
 
 KEYS = {"epoch", "loss", "train_nll", "complexity", "test_accuracy", "seconds"}
@@ -108,3 +109,16 @@ def test_bad_arguments(net, dataset):
 def test_kl_weightings_train(bnn, dataset, weighting):
     history = _fit(bnn, dataset, epochs=1, kl_weighting=weighting)
     assert math.isfinite(history[0]["loss"]) and history[0]["complexity"] > 0
+
+
+def test_validation_accuracy_is_recorded_when_the_data_hold_a_validation_set(net):
+    from conftest import make_dataset
+
+    base = make_dataset(300, 100)
+    held = make_dataset(100, 1, seed=1)
+    with_val = Dataset(base.name, base.x_train, base.y_train, base.x_test, base.y_test,
+                       held.x_train, held.y_train)
+    history = train.fit(net, with_val, epochs=1, progress=False)
+    assert history[0]["validation_accuracy"] == evaluate.accuracy(net, held.x_train,
+                                                                    held.y_train)
+    assert "validation_accuracy" not in train.fit(net, base, epochs=1, progress=False)[0]
