@@ -207,7 +207,8 @@ def fit(
     torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
     noise = NoiseSource(seed + 1, device) if bayesian else None
-    graphed = graphs_wanted(device)
+    # Fine-tuning (keep masks) stays eager: its gradient hooks do not replay in a graph.
+    graphed = graphs_wanted(device) and keep is None
     optimizer = _optimizer(model, optimizer, lr, capturable=graphed)
     resumable = Resumable(model, optimizer, order, noise, device)
     history = resumable.restore(checkpoint_path, checkpoint_key)
