@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.nn.utils import prune as torch_prune
 from tqdm.auto import tqdm
 
 from . import bayes, evaluate, storage
@@ -207,8 +208,10 @@ def fit(
     torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
     noise = NoiseSource(seed + 1, device) if bayesian else None
-    # Fine-tuning (keep masks) stays eager: its gradient hooks do not replay in a graph.
-    graphed = graphs_wanted(device) and keep is None
+    # Fine-tuning stays eager: its gradient hooks (keep masks) and torch.nn.utils.prune's
+    # forward hooks failed CUDA-graph capture on an H200.
+    graphed = (graphs_wanted(device) and keep is None
+               and not torch_prune.is_pruned(model))
     optimizer = _optimizer(model, optimizer, lr, capturable=graphed)
     resumable = Resumable(model, optimizer, order, noise, device)
     history = resumable.restore(checkpoint_path, checkpoint_key)
