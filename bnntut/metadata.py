@@ -23,9 +23,13 @@ def git_commit(cwd: str | Path | None = None) -> str:
     package's own source (``bnntut/``) differs from it.
 
     Evaluated once per process (the first call), so that it describes the code the process
-    imported, not later edits of the working tree.  Outside a git checkout (a copy of the
-    tree on another machine): ``$BNNTUT_GIT_COMMIT`` when set, else ``"unknown"``.
+    imported, not later edits of the working tree.  ``$BNNTUT_GIT_COMMIT``, when set, wins:
+    a copy of the tree on another machine (the device tool's) may carry a ``.git`` whose
+    ``HEAD`` is not the commit whose code it holds.  Outside a git checkout without it:
+    ``"unknown"``.
     """
+    if os.environ.get(COMMIT_ENV):
+        return os.environ[COMMIT_ENV]
     cwd = Path(cwd or Path(__file__).parent)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
@@ -35,7 +39,7 @@ def git_commit(cwd: str | Path | None = None) -> str:
             ["git", "status", "--porcelain", "--untracked-files=no", "--", package],
             cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return os.environ.get(COMMIT_ENV) or "unknown"
+        return "unknown"
     return commit + ("-dirty" if dirty else "")
 
 

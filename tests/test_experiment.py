@@ -220,6 +220,18 @@ def test_commit_outside_a_checkout(monkeypatch, tmp_path):
     assert metadata.git_commit.__wrapped__(tmp_path) == "unknown"
 
 
+def test_commit_named_in_the_environment_wins_over_a_checkouts_head(monkeypatch):
+    """A copy of the tree on the device machine carried a .git whose HEAD was an older
+    commit; the commit named by the caller is the one recorded."""
+    from pathlib import Path
+
+    from bnntut import metadata
+
+    here = Path(metadata.__file__).parent
+    monkeypatch.setenv(metadata.COMMIT_ENV, "f" * 40)
+    assert metadata.git_commit.__wrapped__(here) == "f" * 40
+
+
 def test_derived_result_turns_stale_with_its_model(results, tiny_preset, retrain_in_place):
     from bnntut import criteria
 
