@@ -10,11 +10,12 @@ memory.  Random numbers are unchanged too: every generator the step draws from i
 with the graph, and a replay advances its Philox offset exactly as the eager step would, so
 the noise and dropout masks of a replayed step are those of the eager step it stands for.
 
-**Opt-in, not yet verified on a GPU.**  The eager CUDA path was measured on an H100
-(2026-11-25: 4.5 s per BBB epoch, 0.93 s per baseline epoch — launch-bound); this graphed path
-was written afterwards, when no GPU was lent, so it is off unless ``$BNNTUT_CUDA_GRAPHS=1``.
-``tests/test_cuda.py`` (skipped without a GPU) checks it against eager training; run it on a
-GPU before switching it on by default.
+**Opt-in.**  The eager CUDA path was measured on an H100 (2026-11-25: 4.5 s per BBB epoch,
+0.93 s per baseline epoch — launch-bound).  This graphed path is off unless
+``$BNNTUT_CUDA_GRAPHS=1``; ``tests/test_cuda.py`` (skipped without a GPU) checks it against
+eager training and passed on an H200 (2026-11-26), where it trained Blundell et al.'s
+2 × 1200 network at ≈ 0.13 s per epoch (``benchmarks/README.md``).  Fine-tuning is never
+graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed capture.
 
 Protocol of :class:`GraphedStep`, per *variant* of the step (e.g. with and without the
 complexity cost): the first ``warmup`` calls run eagerly on a side stream (real training

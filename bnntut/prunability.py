@@ -180,3 +180,31 @@ def figure(summaries: dict[str, dict[str, dict]], datasets: Sequence[str]):
     axes[0][0].set_ylabel("test accuracy")
     legend_below(fig)
     return fig
+
+
+def blundell_grid_table(grid: dict[str, dict], chosen: str,
+                        pruning: bool = False) -> pd.DataFrame:
+    """One row per stored grid point of the ``blundell`` preset (plain SGD, 600 epochs).
+
+    Without ``pruning``: learning rate, accuracy on the 10 000 held-out validation images at
+    the end of training (what chooses the grid point; ``chosen`` is marked), unpruned test
+    accuracy, median SNR (dB), mean σ, training minutes.  With ``pruning``: unpruned test
+    accuracy and test accuracy at :data:`AMOUNTS` removed by SNR (posterior mean).
+    """
+    body = {}
+    for method, result in grid.items():
+        summary = row({0: result})
+        lr = f"{result['config']['train']['lr']:.0e}".replace("e-0", "e-")
+        columns = {"unpruned": report.number(summary["unpruned"])}
+        if pruning:
+            columns.update({report.percent(a): report.number(summary["snr"][a])
+                            for a in AMOUNTS})
+        else:
+            columns = {"learning rate": lr,
+                       "validation": report.number(result["history"][-1]["validation_accuracy"]),
+                       "chosen": "✓" if method == chosen else "", **columns,
+                       "median SNR (dB)": report.number(summary["median_snr_db"], 1),
+                       "mean σ": report.number(summary["mean_sigma"], 3),
+                       "training (min)": report.number(summary["train_minutes"], 1)}
+        body[get_method(method).label] = columns
+    return report.frame(body, index="model")

@@ -104,3 +104,24 @@ def test_scope_is_every_row_for_paper_and_a_slice_for_quick():
     assert methods == [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]
     quick = presets.QUICK["prunability_scope"]
     assert prunability.scope("quick") == (quick["datasets"], quick["methods"], quick["seeds"])
+
+
+def test_blundell_grid_table_reads_the_committed_gpu_runs():
+    """The blundell preset's grid (committed, trained on a GPU): every grid point present,
+    the choice made on validation, and the table's columns."""
+    grid = comparison.blundell_grid()
+    if not grid:
+        pytest.skip("the blundell results need the MNIST files ($BNNTUT_DATA)")
+    assert list(grid) == presets.BLUNDELL["selection"]["among"]
+    chosen = comparison.blundell_choice(grid)
+    validation = {m: r["history"][-1]["validation_accuracy"] for m, r in grid.items()}
+    assert validation[chosen] == max(validation.values())
+    for result in grid.values():
+        assert result["config"]["train"]["epochs"] == 600 == len(result["history"])
+        assert result["config"]["train"]["optimizer"] == "sgd"
+    table = prunability.blundell_grid_table(grid, chosen)
+    assert table["chosen"].tolist().count("✓") == 1
+    assert table.loc[REGISTRY[chosen].label, "chosen"] == "✓"
+    pruned = prunability.blundell_grid_table(grid, chosen, pruning=True)
+    assert list(pruned.columns) == ["unpruned", *(f"{a:.0%}".replace("%", " %")
+                                                  for a in prunability.AMOUNTS)]
