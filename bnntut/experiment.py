@@ -171,7 +171,8 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     history = fit(model, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
                   lr=train["lr"], optimizer=train.get("optimizer", "adam"),
                   seed=train["seed"], n_samples=train["n_samples"],
-                  kl_weighting=train["kl_weighting"], checkpoint_path=ckpt, checkpoint_key=key,
+                  kl_weighting=train["kl_weighting"], l1_penalty=train.get("l1_penalty", 0.0),
+                  checkpoint_path=ckpt, checkpoint_key=key,
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
     timings["train_session"] = time.perf_counter() - start

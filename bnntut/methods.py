@@ -74,6 +74,10 @@ REGISTRY = {m.name: m for m in (
            "#E6194B", "d"),
     Method("sgd-lr1e-3", "SGD (dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
     Method("dropout50-lr1e-3", "Dropout (p=0.5), lr 1e-3", False, True, "#999933", "H"),
+    Method("sgd-l1-1e-4-lr1e-3", "SGD (dropout 0.01), lr 1e-3, L1 1e-4", False, False,
+           "#AA3377", "s"),
+    Method("sgd-l1-1e-5-lr1e-3", "SGD (dropout 0.01), lr 1e-3, L1 1e-5", False, False,
+           "#66CCEE", "D"),
     # Blundell et al.'s 2 × 1200 network, plain SGD over their learning-rate grid (preset
     # "blundell"); Paul Tol's high-contrast palette.
     Method("bbb-sgd-lr1e-3", "BBB 2×1200, SGD lr 1e-3", True, True, "#004488", "1"),

@@ -41,6 +41,8 @@ DETERMINISTIC_ROWS = {
     "sgd-lr1e-3": ("optimiser", "Adam 1e-3"),
     "dropout50": ("the study's protocol", "Adam 1e-4"),
     "dropout50-lr1e-3": ("optimiser", "Adam 1e-3"),
+    "sgd-l1-1e-5-lr1e-3": ("penalty (complexity cost)", "Adam 1e-3, L1 1e-5 × Σ|w|"),
+    "sgd-l1-1e-4-lr1e-3": ("penalty (complexity cost)", "Adam 1e-3, L1 1e-4 × Σ|w|"),
 }
 
 #: Fractions removed that the table reports: the book's table grid without 0.

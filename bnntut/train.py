@@ -103,15 +103,23 @@ def _mask_gradients(tensors: list[torch.Tensor], keep: list[torch.Tensor]) -> li
     return [t.register_hook(lambda grad, k=k: grad * k) for t, k in zip(tensors, keep)]
 
 
+def weight_l1(model) -> torch.Tensor:
+    """Σ|w| over the weight matrices of a deterministic net (biases excluded), shape ``()``."""
+    return sum(m.weight.abs().sum() for m in model.modules()
+               if isinstance(m, torch.nn.Linear))
+
+
 def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_samples: int = 2,
-         noise: NoiseSource | None = None, keep=None) -> torch.Tensor:
+         noise: NoiseSource | None = None, keep=None, l1_penalty: float = 0.0) -> torch.Tensor:
     """One training step on a minibatch: objective, backward, optimiser update.
 
-    Deterministic nets minimise the cross-entropy; Bayesian nets the study's minibatch
-    objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight samples drawn from
-    ``noise``, complexity cost weighted by ``kappa``, entries outside ``keep`` left out).
-    Returns the detached ``(loss, summed NLL, weighted complexity)`` of the step, shape
-    ``(3,)``.
+    Deterministic nets minimise the mean cross-entropy, plus ``l1_penalty`` × Σ|w| when it is
+    positive (the deterministic counterpart of BBB's complexity cost); Bayesian nets the
+    study's minibatch objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight
+    samples drawn from ``noise``, complexity cost weighted by ``kappa``, entries outside
+    ``keep`` left out).  Returns the detached ``(loss, summed NLL, weighted complexity)`` of
+    the step, shape ``(3,)`` (for a penalised deterministic net the third entry is the
+    penalty).
     """
     if is_bayesian(model):
         noises = bayes.draw_noise(model, n_samples, noise)
@@ -119,6 +127,9 @@ def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_sampl
     else:
         loss = F.cross_entropy(model(xb), yb)
         nll, weighted = loss.detach() * len(yb), torch.zeros((), device=xb.device)
+        if l1_penalty:
+            weighted = l1_penalty * weight_l1(model)
+            loss = loss + weighted
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -143,6 +154,7 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[dict], None] | None = None,
     label: str = "",
+    l1_penalty: float = 0.0,
 ) -> list[dict]:
     """Train ``model`` in place with Adam (or SGD) and return the per-epoch history.
 
@@ -182,13 +194,17 @@ def fit(
         Called with each epoch's record (after the checkpoint is written).
     label : str
         Progress-bar description.
+    l1_penalty : float
+        Deterministic nets only: add ``l1_penalty`` × Σ|w| (weight matrices) to every
+        minibatch's mean cross-entropy.
 
     Returns
     -------
     list of dict
         One record per epoch: ``epoch``, ``loss`` (mean minibatch objective), ``train_nll``
         (mean cross-entropy per example), ``complexity`` (mean weighted complexity cost per
-        minibatch; 0 for deterministic nets), ``test_accuracy`` (eval mode / posterior mean),
+        minibatch; for deterministic nets the L1 penalty, 0 without one),
+        ``test_accuracy`` (eval mode / posterior mean),
         ``seconds`` (wall time of the epoch's training) and, where ``data`` holds validation
         images, ``validation_accuracy`` (eval mode / posterior mean).
 
@@ -200,7 +216,7 @@ def fit(
         For bad arguments.
     """
     _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer)
+           optimizer, l1_penalty)
     bayesian, device = is_bayesian(model), data.x_train.device
     model.to(device)
     n_train = len(data.x_train)
@@ -225,7 +241,7 @@ def fit(
     def train_minibatch(idx: torch.Tensor, kappa) -> None:
         xb, yb = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)
         totals.add_(step(model, optimizer, xb, yb, kappa, n_samples=n_samples, noise=noise,
-                         keep=keep))
+                         keep=keep, l1_penalty=l1_penalty))
 
     if graphed:  # opt-in speed-up on a GPU: the same steps, replayed as CUDA graphs
         train_minibatch = GraphedMinibatches(train_minibatch, batch_size, device, kappas,
@@ -257,7 +273,12 @@ def fit(
 
 
 def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer):
+           optimizer, l1_penalty=0.0):
+    if not l1_penalty >= 0:
+        raise ValueError(f"l1_penalty must be >= 0, got {l1_penalty!r}")
+    if l1_penalty and is_bayesian(model):
+        raise ValueError("l1_penalty is for deterministic nets; a Bayesian net's complexity "
+                         "cost is set by its prior and kl_weighting")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
     if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0 or checkpoint_every < 1:

@@ -122,3 +122,30 @@ def test_validation_accuracy_is_recorded_when_the_data_hold_a_validation_set(net
     assert history[0]["validation_accuracy"] == evaluate.accuracy(net, held.x_train,
                                                                     held.y_train)
     assert "validation_accuracy" not in train.fit(net, base, epochs=1, progress=False)[0]
+
+
+def test_l1_penalty_shrinks_a_deterministic_net_and_is_refused_for_bbb(bnn):
+    from conftest import make_dataset
+
+    data = make_dataset(300, 100)
+    norms = {}
+    for penalty in (0.0, 1e-3):
+        torch.manual_seed(0)
+        net = models.mlp(hidden=(32, 16), dropout=0.0)
+        history = train.fit(net, data, epochs=2, lr=1e-3, progress=False, l1_penalty=penalty)
+        norms[penalty] = float(train.weight_l1(net).detach())
+        # the recorded complexity is the penalty: 0 without one
+        assert (history[-1]["complexity"] > 0) == (penalty > 0)
+    assert norms[1e-3] < norms[0.0]
+    with pytest.raises(ValueError, match="deterministic"):
+        train.fit(bnn, data, epochs=1, progress=False, l1_penalty=1e-4)
+    with pytest.raises(ValueError, match=">= 0"):
+        train.fit(models.mlp(hidden=(8,)), data, epochs=1, progress=False, l1_penalty=-1.0)
+
+
+def test_weight_l1_counts_weights_not_biases():
+    net = models.mlp(hidden=(4,), dropout=0.0)
+    for layer in (m for m in net.modules() if isinstance(m, torch.nn.Linear)):
+        torch.nn.init.constant_(layer.weight, -0.5)
+        torch.nn.init.constant_(layer.bias, 7.0)
+    assert float(train.weight_l1(net).detach()) == 0.5 * (784 * 4 + 4 * 10)
