@@ -743,6 +743,20 @@ for seed, result in sorted(collected[first][b].items()):
 # tensors — split that list by name.
 # :::
 
+# %% [markdown]
+# 4. **Plain SGD's budget at Blundell's grid.** Under plain SGD the complexity cost raises ρ
+#    by at most the learning rate per epoch (section 6). For each learning rate of their grid,
+#    by what factor can σ grow in 600 epochs, and how many epochs would $\eta = 10^{-3}$ need
+#    to take a weight from the study's initial σ ≈ 0.012 up to the prior's wide scale
+#    $\sigma_1 = 1$?
+
+# %% tags=["hide-cell"]
+for eta in (1e-3, 1e-4, 1e-5):
+    print(f"eta {eta:g}: sigma can grow at most x{np.exp(eta * 600):.3f} in 600 epochs")
+# rho must rise from softplus^-1(0.012) to softplus^-1(1), at most eta per epoch
+rise = np.log(np.expm1(1.0)) - np.log(np.expm1(0.012))
+print(f"0.012 -> 1 needs rho to rise by {rise:.2f}: at least {rise / 1e-3:,.0f} epochs at 1e-3")
+
 # %% tags=["remove-cell"]
 for name, value in glued.items():
     book.glue(name, value)
