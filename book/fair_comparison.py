@@ -472,8 +472,10 @@ if ablation:
                            "minutes": _seconds(ablation, "train_epochs") / 60}
 if blundell_run is not None:
     run_preset, result = blundell_run
+    trained = (list(comparison.blundell_grid().values()) if run_preset == "blundell"
+               else [result])      # the full preset trains every grid point
     cost[f"Blundell's experiment ({run_preset}, {result['metadata']['device_name']})"] = {
-        "runs": 1, "minutes": _seconds([result], "train_epochs") / 60}
+        "runs": len(trained), "minutes": _seconds(trained, "train_epochs") / 60}
 (report.frame({k: {"runs": v["runs"], "minutes": report.number(v["minutes"], 1)}
                for k, v in cost.items()}, "arm")
  if cost else book.markdown("Nothing beyond the study has been run yet."))
