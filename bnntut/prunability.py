@@ -130,6 +130,14 @@ def best_bbb(summaries: dict[str, dict], dataset: str) -> str:
     return max(candidates, key=lambda m: summaries[m]["snr"][hardest])
 
 
+def best_deterministic(summaries: dict[str, dict], dataset: str) -> str | None:
+    """The deterministic row with the highest accuracy, pruned by magnitude, at the
+    dataset's hardest target fraction (``None`` when no deterministic row is stored)."""
+    hardest = max(TARGETS[dataset])
+    candidates = [m for m in summaries if not get_method(m).bayesian]
+    return max(candidates, key=lambda m: summaries[m]["l1"][hardest]) if candidates else None
+
+
 def settings(methods: Sequence[str]) -> pd.DataFrame:
     """What each row changes: one line per method, its factor and setting."""
     described = {**BBB_ROWS, **DETERMINISTIC_ROWS}

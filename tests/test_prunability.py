@@ -70,6 +70,8 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     assert summaries["sgd"]["median_snr_db"] is None
     assert prunability.meets_targets(bbb, "mnist") == {0.9: True}
     assert prunability.best_bbb(summaries, "mnist") in ("bbb", "bbb-lr1e-3")
+    assert prunability.best_deterministic(summaries, "mnist") == "sgd"
+    assert prunability.best_deterministic({"bbb": bbb}, "mnist") is None
     table = prunability.table(summaries, "own")
     assert list(table.index) == [REGISTRY[m].label for m in methods]
     assert table.loc[REGISTRY["sgd"].label, "median SNR (dB)"] == ""
