@@ -40,8 +40,6 @@ T_INTERVAL_MIN_N = 5
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
          9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
 
-#: The presets of Blundell et al.'s experiment, the faithful schedule first.
-
 #: The complexity weightings of the KL ablation and the method trained with each.
 KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
 #: Colour of each weighting: that of the method trained with it (:data:`METHOD_COLORS`).
