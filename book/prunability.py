@@ -561,13 +561,15 @@ book.markdown(text[:1].upper() + text[1:] + ". The tables' \"unpruned\" column g
 # Does the network that prunes well still know when it does not know? The calibration error
 # (ECE, 15 bins) and the out-of-distribution AUROC of the predictive entropy (MNIST models
 # shown Fashion-MNIST and vice versa), as the chapter *Uncertainty under pruning* measures
-# them, for the best BBB row beside the study's BBB and the "SGD" net (seed 0):
+# them, for the best BBB row and the best deterministic row beside the study's BBB and the
+# "SGD" net (seed 0):
 
 # %% tags=["remove-input"]
 for dataset in DATASETS:
     if not summaries[dataset]:
         continue
-    wanted = list(dict.fromkeys([best[dataset], "bbb", "sgd"]))
+    d_best = prunability.best_deterministic(summaries[dataset], dataset)
+    wanted = list(dict.fromkeys([best[dataset], d_best or "sgd", "bbb", "sgd"]))
     found = {}
     for method in wanted:
         if QUICK:
@@ -584,6 +586,47 @@ for dataset in DATASETS:
             f"*Not stored yet: {', '.join(f'`{m}`' for m in absent)}* (`python -m bnntut "
             f"uncertainty --preset {PRESET} --datasets {dataset} --methods "
             f"{' '.join(absent)}`)."))
+
+# %% tags=["remove-input"]
+def uncertainty_sentence(dataset, found):
+    """Best BBB row against best deterministic row, in words, at the dataset's hardest
+    target fraction (when both were measured there)."""
+    b, d = best[dataset], prunability.best_deterministic(summaries[dataset], dataset)
+    amount = max(prunability.TARGETS[dataset])
+    if b not in found or d not in found or not all(
+            amount in found[m]["config"]["fractions"] for m in (b, d)):
+        return None
+    rec = {m: uncertainty.record_at(found[m], amount) for m in (b, d)}
+    text = (f"On {NAME[dataset]} with {report.percent(amount, 'removed')}, *{LABEL[b]}* "
+            f"(posterior mean) has ECE {rec[b]['ece']:.3f} and AUROC {rec[b]['auroc']:.3f}; "
+            f"*{LABEL[d]}* has ECE {rec[d]['ece']:.3f} and AUROC {rec[d]['auroc']:.3f}")
+    if "mc" in found[b]["modes"]:
+        text += (f" (the BBB row's {uncertainty.mode_label(b, 'mc')}: AUROC "
+                 f"{uncertainty.record_at(found[b], amount, 'mc')['auroc']:.3f})")
+    bbb_ahead = rec[b]["auroc"] > rec[d]["auroc"]
+    return text, bbb_ahead
+
+
+sentences = []
+for dataset in DATASETS:
+    if summaries[dataset]:
+        stored = {}
+        for m in (best[dataset], prunability.best_deterministic(summaries[dataset], dataset)):
+            result = (uncertainty.run(dataset, m, PRESET, progress=False) if QUICK
+                      else uncertainty.load(dataset, m, PRESET))
+            if result is not None:
+                stored[m] = result
+        said = uncertainty_sentence(dataset, stored)
+        if said:
+            sentences.append(said)
+if sentences:
+    ahead = {bbb_ahead for _, bbb_ahead in sentences}
+    verdict = ("So which network still tells unfamiliar images apart after pruning depends "
+               "on the data set: the two prunable networks trade places."
+               if len(ahead) == 2 else
+               f"On both data sets the {'BBB' if ahead == {True} else 'deterministic'} row "
+               "detects unfamiliar images better after pruning.")
+    display(book.markdown(". ".join(text for text, _ in sentences) + ". " + verdict))
 
 # %% [markdown]
 # ## 6. Blundell et al.'s Table 2 at full length
