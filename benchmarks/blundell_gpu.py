@@ -9,7 +9,8 @@ per learning rate of the grid, side by side on the one GPU with CUDA graphs on
 (``$BNNTUT_CUDA_GRAPHS=1``), and ``pytest tests/test_cuda.py`` beside them (graphed against
 eager training, plain SGD included).  Every ``--poll`` seconds it reads each run's progress
 bar.  When the runs still going cannot all finish before the deadline at the combined rate
-measured over the last minute, it stops the last of them in ``--methods`` order, so that the
+measured over the last minute (after each run's first epoch, which compiles), it stops the
+last of them in ``--methods`` order, so that the
 others finish; a stopped run's history up to its last checkpoint is recorded, never passed
 off as a result.  A run whose process fails is started once more without CUDA graphs.
 
@@ -77,12 +78,15 @@ class Run:
     def done(self) -> int:
         return self.samples[-1][1] if self.samples else 0
 
-    def rate(self, window: float) -> float | None:
-        """Minibatches per second over the last ``window`` seconds (None: too early)."""
-        if len(self.samples) < 2:
+    def rate(self, window: float, skip: int = 0) -> float | None:
+        """Minibatches per second over the last ``window`` seconds, counting only samples
+        past the first ``skip`` minibatches (the first epoch compiles kernels and captures
+        graphs, and its pace says nothing about the rest); ``None``: too early."""
+        samples = [s for s in self.samples if s[1] >= skip]
+        if len(samples) < 2:
             return None
-        now, last = self.samples[-1]
-        old = [s for s in self.samples if now - s[0] >= window]
+        now, last = samples[-1]
+        old = [s for s in samples if now - s[0] >= window]
         if not old:
             return None
         then, first = old[-1]
@@ -148,7 +152,8 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
             for run in training:
                 stop(run, "deadline reached before the last epoch")
             continue
-        rates = [r.rate(args.window) for r in training]
+        # Skip each run's first epoch (compilation, capture): 1/epochs of its minibatches.
+        rates = [r.rate(args.window, skip=r.total // (args.epochs or 600)) for r in training]
         if len(training) < 2 or any(rate is None for rate in rates) or sum(rates) <= 0:
             continue
         remaining = sum(r.total - r.done() for r in training)

@@ -56,17 +56,22 @@ def test_progress_is_read_from_the_last_tqdm_line(driver, tmp_path):
     run.samples = [(0.0, 0), (30.0, 3000), (60.0, 9000)]
     assert run.rate(window=60.0) == pytest.approx(150.0)
     assert run.rate(window=61.0) is None                 # not yet a full window
+    # The first epoch (compilation) does not count: only samples past `skip` minibatches.
+    run.samples = [(0.0, 0), (50.0, 100), (60.0, 400), (120.0, 6400)]
+    assert run.rate(window=60.0, skip=200) == pytest.approx(100.0)
+    assert run.rate(window=60.0, skip=500) is None
 
 
 def test_the_last_run_is_stopped_when_the_runs_cannot_all_finish(driver, tmp_path, monkeypatch):
     now = time.monotonic()
-    runs = [fake_run(driver, m, tmp_path / f"{m}.log", [(now - 60, 0), (now, 600)])
+    runs = [fake_run(driver, m, tmp_path / f"{m}.log", [(now - 60, 10), (now, 610)])
             for m in ("bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5")]
     for run in runs:
-        run.log.write_bytes(b"600/1000 [")
-    args = SimpleNamespace(poll=0.0, window=60.0, finish_margin=5.0, device="cuda", work=tmp_path)
+        run.log.write_bytes(b"610/1000 [")
+    args = SimpleNamespace(poll=0.0, window=60.0, finish_margin=5.0, device="cuda", work=tmp_path,
+                           epochs=None)
     report = {"t0": now, "projections": [], "restarted_eager": []}
-    # 3 x 400 minibatches left at 30 per second together: 40 s, past a deadline 20 s away.
+    # 3 x 390 minibatches left at 30 per second together: 39 s, past a deadline 20 s away.
 
     def others_finish_once_one_is_stopped(_):
         if runs[2].process.terminated:
@@ -82,11 +87,12 @@ def test_the_last_run_is_stopped_when_the_runs_cannot_all_finish(driver, tmp_pat
 
 def test_runs_within_the_deadline_are_left_alone(driver, tmp_path, monkeypatch):
     now = time.monotonic()
-    runs = [fake_run(driver, m, tmp_path / f"{m}.log", [(now - 60, 0), (now, 600)])
+    runs = [fake_run(driver, m, tmp_path / f"{m}.log", [(now - 60, 10), (now, 610)])
             for m in ("bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4")]
     for run in runs:
-        run.log.write_bytes(b"600/1000 [")
-    args = SimpleNamespace(poll=0.0, window=60.0, finish_margin=5.0, device="cuda", work=tmp_path)
+        run.log.write_bytes(b"610/1000 [")
+    args = SimpleNamespace(poll=0.0, window=60.0, finish_margin=5.0, device="cuda", work=tmp_path,
+                           epochs=None)
     report = {"t0": now, "projections": [], "restarted_eager": []}
     calls = []
 
