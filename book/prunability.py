@@ -84,14 +84,30 @@ def answer():
     hardest = max(prunability.TARGETS[first])
     start = collected[first]["bbb"][min(collected[first]["bbb"])]
     lines = [
-        f"**What makes the study's Bayes-by-Backprop network prunable is letting σ move.** "
-        f"Trained as the study trained it, about {pct(share_in_initial_range(start))} of "
-        f"its σ are still inside their initial range after training, so ranking by |μ|/σ "
+        f"**The study's Bayes-by-Backprop network is not prunable by SNR because its σ never "
+        f"leave their random initial values; it becomes prunable when σ is learned, or when "
+        f"the unneeded μ are pushed so close to zero that the initial σ no longer reorders "
+        f"them.** Trained as the study trained it, about {pct(share_in_initial_range(start))} "
+        f"of its σ are still inside their initial range after training, so ranking by |μ|/σ "
         f"ranks by |μ| scrambled with the random initial σ: with {pct(0.9)} removed by SNR "
         f"it keeps {acc(first, 'bbb', 0.9):.3f} on {NAME[first]}. Of the rows tried here, "
         f"the best on {NAME[first]} is *{LABEL[b]}*, at {acc(first, b, 0.9):.3f} "
         f"({pct(0.9, 'removed')}) and {acc(first, b, hardest):.3f} "
         f"({pct(hardest, 'removed')})."]
+    singles = {m: r for m, r in summaries[first].items()
+               if m in prunability.BBB_ROWS and m not in ("bbb", "bbb-kl-uniform-lr1e-3")}
+    if singles:
+        ranked = sorted(singles, key=lambda m: -singles[m]["snr"][0.9])[:3]
+        lines.append(
+            f"One change at a time, the largest gains at {pct(0.9, 'removed')} on "
+            f"{NAME[first]} come from "
+            + "; ".join(f"*{LABEL[m]}* ({singles[m]['snr'][0.9]:.3f}; mean σ "
+                        f"{singles[m]['mean_sigma']:.3f}, by |μ| {singles[m]['l1'][0.9]:.3f})"
+                        for m in ranked)
+            + f" — against {acc(first, 'bbb', 0.9):.3f} for the study's protocol (mean σ "
+              f"{summaries[first]['bbb']['mean_sigma']:.3f}). Where the mean σ barely moved "
+              f"and SNR still works, it is the μ that changed: SNR then ranks almost as |μ| "
+              f"does.")
     verdict = []
     for d in best:
         for amount, hit in prunability.meets_targets(summaries[d][best[d]], d).items():
