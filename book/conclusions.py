@@ -585,8 +585,9 @@ report.frame(p_table, ["dataset", "removed"]) if p_table else missing(
 # The study's BBB cannot move σ far enough to make $|\mu|/\sigma$ informative: Adam at
 # $10^{-4}$ moves a parameter by at most about $10^{-4}$ per step, and the study's weighting
 # applies the complexity cost in only the first minibatches of each epoch. One change at a
-# time, the uniform weighting, a prior with a narrower spike (which pushes the unneeded μ to
-# zero instead of moving σ) and a larger learning rate help most; the uniform weighting with
+# time, the uniform weighting, another prior ($\pi = 1/4$, $\sigma_1 = e^{-1}$,
+# $\sigma_2 = e^{-7}$, which pushes the unneeded μ to zero instead of moving σ) and a larger
+# learning rate help most; the uniform weighting with
 # a larger learning rate is the best BBB row, and whether it reaches Blundell et al.'s levels
 # at this scale is the table above. Its
 # deterministic column is the same search for the "SGD" net, whose counterpart of the
