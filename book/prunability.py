@@ -691,8 +691,9 @@ if grid:
     display(comparison.blundell_table(grid[chosen]))
 else:
     chosen = None
-    display(book.markdown("*Not stored yet:* `python -m bnntut reproduce --preset blundell "
-                          "--device cuda` (or `benchmarks/blundell_gpu.py` on a GPU)."))
+    display(book.markdown("*Not stored yet:* `BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce "
+                          "--preset blundell --device cuda` (or `benchmarks/blundell_gpu.py` "
+                          "on a GPU)."))
 
 # %% tags=["remove-cell"]
 for key in ("bl_validation", "bl_error_0", "bl_error_50", "bl_error_95", "bl_mu_75",
