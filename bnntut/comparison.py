@@ -536,7 +536,8 @@ def blundell_choice(grid: dict[str, dict]) -> str:
     by = get_preset("blundell")["selection"]["by"]
     if not grid:
         raise ValueError("no grid point of the blundell preset is stored; train them with "
-                         "`BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell --device cuda`")
+                         "`BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell "
+                         "--device cuda`")
     return max(grid, key=lambda m: grid[m]["history"][-1][by])
 
 

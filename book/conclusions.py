@@ -534,7 +534,8 @@ if blundell_run is not None:
         "Blundell et al.'s Table 2, which is about their full schedule with SGD."))
 else:
     display(missing("Blundell's experiment",
-                    "BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell --device cuda"))
+                    "BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell "
+                    "--device cuda"))
 
 # %% [markdown]
 # ## 9. What makes BBB prunable

@@ -388,7 +388,8 @@ def admonition(kind: str, title: str, body: str):
 
 
 blundell_run = comparison.blundell_result()
-full_run = "```bash\nBNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell --device cuda\n```"
+full_run = ("```bash\nBNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell "
+            "--device cuda\n```")
 full_epochs = config["train"]["epochs"]
 if blundell_run is None:
     display(admonition(
