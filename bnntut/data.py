@@ -265,18 +265,19 @@ def load(
     check_raw_files(name, folder)
     x_train, y_train = _as_tensors(_torchvision_split(name, folder, train=True), pixel_divisor)
     x_test, y_test = _as_tensors(_torchvision_split(name, folder, train=False), pixel_divisor)
+    x_val = y_val = None
     if subset is not None:
         if len(subset) != 2:
             raise ValueError(f"subset must be (n_train, n_test), got {subset!r}")
         train_idx = stratified_indices(y_train, subset[0], seed)
         test_idx = stratified_indices(y_test, subset[1], seed)
-        held_out = torch.ones(len(y_train), dtype=torch.bool)
-        held_out[train_idx] = False
-        x_val, y_val = (x_train[held_out], y_train[held_out]) if validation else (None, None)
-        if validation and len(y_val) == 0:
-            raise ValueError(f"subset {subset!r} keeps every training image: nothing is left "
-                             "for validation; lower n_train")
+        if validation:
+            held_out = torch.ones(len(y_train), dtype=torch.bool)
+            held_out[train_idx] = False
+            if not held_out.any():
+                raise ValueError(f"subset {subset!r} keeps every training image: nothing is "
+                                 "left for validation; lower n_train")
+            x_val, y_val = x_train[held_out], y_train[held_out]
         x_train, y_train = x_train[train_idx], y_train[train_idx]
         x_test, y_test = x_test[test_idx], y_test[test_idx]
-        return Dataset(name, x_train, y_train, x_test, y_test, x_val, y_val).to(device)
-    return Dataset(name, x_train, y_train, x_test, y_test).to(device)
+    return Dataset(name, x_train, y_train, x_test, y_test, x_val, y_val).to(device)

@@ -135,9 +135,14 @@ _BLUNDELL_NET = {**_bbb_weighted("blundell"), "model": {**_BBB["model"], "hidden
 BLUNDELL_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
 
 
+def lr_label(lr: float) -> str:
+    """A learning rate as names and tables spell it: ``1e-3`` for 0.001."""
+    return f"{lr:.0e}".replace("e-0", "e-")
+
+
 def blundell_method(lr: float) -> str:
     """The ``blundell`` preset's name of the grid point with learning rate ``lr``."""
-    return f"bbb-sgd-lr{lr:.0e}".replace("e-0", "e-")
+    return f"bbb-sgd-lr{lr_label(lr)}"
 
 
 BLUNDELL = {
@@ -174,6 +179,8 @@ BLUNDELL = {
 BLUNDELL_CPU_EPOCHS = 150
 
 BLUNDELL_CPU = {
+    **{key: copy.deepcopy(value) for key, value in BLUNDELL.items()
+       if key not in ("validation", "selection")},   # trains no grid: nothing to choose
     "description": (
         f"SHORTER CPU SCHEDULE, WITH ADAM: Blundell et al.'s network (2 × 1200 units, batch "
         f"128, pixels / 126, 50 000 training images, their weighting) trained with this "
@@ -181,14 +188,9 @@ BLUNDELL_CPU = {
         f"fits on two CPU cores — the `bbb` ablation of the `blundell` preset on a quarter of "
         f"its schedule. Not Blundell et al.'s protocol: that is "
         f"`python -m bnntut reproduce --preset blundell`."),
-    "datasets": ["mnist"],
     "methods": {"bbb": copy.deepcopy(_BLUNDELL_NET)},
     "ablations": {},
     "train": {**BLUNDELL["train"], "epochs": BLUNDELL_CPU_EPOCHS},
-    "subset": [50000, 10000],
-    "preprocessing": {"pixel_divisor": 126.0},
-    "evaluation": {"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
-    "finetune": PAPER["finetune"],
 }
 
 PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu": BLUNDELL_CPU}

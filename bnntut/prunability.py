@@ -18,6 +18,7 @@ import pandas as pd
 from . import report
 from .evaluate import TABLE_AMOUNTS
 from .methods import get as get_method
+from .presets import get_preset, lr_label
 
 #: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
 BBB_ROWS = {
@@ -71,8 +72,6 @@ def scope(preset: str) -> tuple[list[str], list[str], list[int]]:
     """``(datasets, methods, seeds)`` of the prunability rows for ``preset``: every row, all
     of the preset's datasets and seeds 0–2, unless the preset narrows them with a
     ``prunability_scope`` (``quick`` does, to keep CI fast)."""
-    from .presets import get_preset
-
     spec = get_preset(preset)
     narrowed = spec.get("prunability_scope", {})
     return (list(narrowed.get("datasets", spec["datasets"])),
@@ -204,15 +203,14 @@ def blundell_grid_table(grid: dict[str, dict], chosen: str,
     body = {}
     for method, result in grid.items():
         summary = row({0: result})
-        lr = f"{result['config']['train']['lr']:.0e}".replace("e-0", "e-")
-        columns = {"unpruned": report.number(summary["unpruned"])}
+        unpruned = {"unpruned": report.number(summary["unpruned"])}
         if pruning:
-            columns.update({report.percent(a): report.number(summary["snr"][a])
-                            for a in AMOUNTS})
+            columns = {**unpruned, **{report.percent(a): report.number(summary["snr"][a])
+                                      for a in AMOUNTS}}
         else:
-            columns = {"learning rate": lr,
+            columns = {"learning rate": lr_label(result["config"]["train"]["lr"]),
                        "validation": report.number(result["history"][-1]["validation_accuracy"]),
-                       "chosen": "✓" if method == chosen else "", **columns,
+                       "chosen": "✓" if method == chosen else "", **unpruned,
                        "median SNR (dB)": report.number(summary["median_snr_db"], 1),
                        "mean σ": report.number(summary["mean_sigma"], 3),
                        "training (min)": report.number(summary["train_minutes"], 1)}
