@@ -547,12 +547,12 @@ else:
 p_datasets, p_rows, p_seeds = prunability.scope(PRESET)
 p_data = {d: prunability.rows(found) for d, found in comparison.seed_results(
     PRESET, p_datasets, p_rows, p_seeds, compute=False).items()}
-p_table, p_which = {}, []
+p_table, p_which, p_det = {}, [], {}
 for d, summaries in p_data.items():
     if not summaries:
         continue
     b = prunability.best_bbb(summaries, d)
-    det = prunability.best_deterministic(summaries, d)
+    det = p_det[d] = prunability.best_deterministic(summaries, d)
     p_which.append(f"{NAME[d]}: *{REGISTRY[b].label}* (seeds "
                    f"{', '.join(map(str, summaries[b]['seeds']))})"
                    + (f" and *{REGISTRY[det].label}* (seeds "
@@ -574,8 +574,7 @@ glued["prunable_mnist_95"] = (p_data["mnist"][best_mnist]["snr"][0.95] if best_m
                               else float("nan"))
 glued["prunable_mnist_98"] = (p_data["mnist"][best_mnist]["snr"][0.98] if best_mnist
                               else float("nan"))
-det_fmnist = (prunability.best_deterministic(p_data["fashion-mnist"], "fashion-mnist")
-              if p_data.get("fashion-mnist") else None)
+det_fmnist = p_det.get("fashion-mnist")
 glued["det_fmnist_label"] = REGISTRY[det_fmnist].label if det_fmnist else "(not stored)"
 glued["det_fmnist_95"] = (p_data["fashion-mnist"][det_fmnist]["l1"][0.95] if det_fmnist
                           else float("nan"))

@@ -581,12 +581,13 @@ book.markdown(text[:1].upper() + text[1:] + ". The tables' \"unpruned\" column g
 # "SGD" net (seed 0):
 
 # %% tags=["remove-input"]
+measured = {}                           # dataset -> {method: uncertainty result}
 for dataset in DATASETS:
     if not summaries[dataset]:
         continue
     d_best = prunability.best_deterministic(summaries[dataset], dataset)
     wanted = list(dict.fromkeys([best[dataset], d_best or "sgd", "bbb", "sgd"]))
-    found = {}
+    found = measured[dataset] = {}
     for method in wanted:
         if QUICK:
             found[method] = uncertainty.run(dataset, method, PRESET, progress=False)
@@ -623,18 +624,8 @@ def uncertainty_sentence(dataset, found):
     return text, bbb_ahead
 
 
-sentences = []
-for dataset in DATASETS:
-    if summaries[dataset]:
-        stored = {}
-        for m in (best[dataset], prunability.best_deterministic(summaries[dataset], dataset)):
-            result = (uncertainty.run(dataset, m, PRESET, progress=False) if QUICK
-                      else uncertainty.load(dataset, m, PRESET))
-            if result is not None:
-                stored[m] = result
-        said = uncertainty_sentence(dataset, stored)
-        if said:
-            sentences.append(said)
+sentences = [said for said in (uncertainty_sentence(dataset, found)
+                               for dataset, found in measured.items()) if said]
 if sentences:
     ahead = {bbb_ahead for _, bbb_ahead in sentences}
     verdict = ("So which network still tells unfamiliar images apart after pruning depends "
