@@ -38,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from bnntut import storage
+from bnntut import experiment, storage
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import get_preset, method_config
 
@@ -106,11 +106,10 @@ def stop(run: Run, why: str) -> None:
 def checkpoint_history(folder: Path, method: str, epochs: int | None) -> list[dict]:
     """The history in a stopped run's last checkpoint (``[]`` when none was written)."""
     config = method_config("blundell", "mnist", method, epochs=epochs)
-    path = (folder / "checkpoints" / "blundell" / "mnist"
-            / f"{method}-{storage.config_hash(config)}.pt")
+    path = experiment.checkpoint_path(folder / "checkpoints", config)
     if not path.exists():
         return []
-    return list(torch.load(path, map_location="cpu", weights_only=True)["history"])
+    return list(storage.load_checkpoint(path)["history"])
 
 
 def pack(folder: Path, out: Path) -> list[str]:
@@ -126,6 +125,11 @@ def pack(folder: Path, out: Path) -> list[str]:
         part.write_bytes(data[i:i + PART_BYTES])
         parts.append(part.name)
     return parts
+
+
+def epochs(args) -> int:
+    """Epochs of every run: ``--epochs`` (dry runs), else the preset's."""
+    return args.epochs or get_preset("blundell")["train"]["epochs"]
 
 
 def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
@@ -153,7 +157,7 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
                 stop(run, "deadline reached before the last epoch")
             continue
         # Skip each run's first epoch (compilation, capture): 1/epochs of its minibatches.
-        rates = [r.rate(args.window, skip=r.total // (args.epochs or 600)) for r in training]
+        rates = [r.rate(args.window, skip=r.total // epochs(args)) for r in training]
         if len(training) < 2 or any(rate is None for rate in rates) or sum(rates) <= 0:
             continue
         remaining = sum(r.total - r.done() for r in training)
@@ -162,10 +166,10 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
                                       "training": [r.method for r in training],
                                       "rates": [round(x, 1) for x in rates]})
         if now + eta > deadline - args.finish_margin:
-            live = training
-            stop(live[-1], f"projected to end {eta:.0f} s from t = {now - report['t0']:.0f} s "
-                           f"with {len(live)} runs sharing the GPU, past the deadline")
-            for run in live[:-1]:   # the others speed up: measure them afresh
+            stop(training[-1], f"projected to end {eta:.0f} s from t = "
+                               f"{now - report['t0']:.0f} s with {len(training)} runs sharing "
+                               f"the GPU, past the deadline")
+            for run in training[:-1]:   # the others speed up: measure them afresh
                 run.samples = run.samples[-1:]
 
 
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     deadline = t0 + args.deadline
-    report = {"device": args.device, "methods": args.methods, "epochs": args.epochs or 600,
+    report = {"device": args.device, "methods": args.methods, "epochs": epochs(args),
               "torch": torch.__version__, "t0": t0, "projections": [], "restarted_eager": [],
               "gpu": torch.cuda.get_device_name() if args.device == "cuda" else "cpu"}
     tests = None

@@ -64,6 +64,13 @@ def checkpoints_dir(results: Path) -> Path:
     return results.resolve().parent / "checkpoints"
 
 
+def checkpoint_path(checkpoints: Path, config: dict) -> Path:
+    """``<checkpoints>/<preset>/<dataset>/<method>-<config hash>.pt``: where the training run
+    of ``config`` saves and resumes."""
+    return (checkpoints / config["preset"] / config["dataset"]
+            / f"{config['method']}-{storage.config_hash(config)}.pt")
+
+
 def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
     """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``.
 
@@ -163,8 +170,7 @@ def train_and_evaluate(config: dict, device="auto", progress: bool = True,
     train = config["train"]
     torch.manual_seed(train["seed"])
     model = models.build(config["model"]).to(device)
-    ckpt = checkpoints_dir(results) / config["preset"] / config["dataset"] / \
-        f"{config['method']}-{key}.pt"
+    ckpt = checkpoint_path(checkpoints_dir(results), config)
     if from_scratch:
         ckpt.unlink(missing_ok=True)
     start = time.perf_counter()

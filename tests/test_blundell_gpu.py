@@ -118,3 +118,14 @@ def test_pack_splits_into_parts_that_rejoin(driver, tmp_path, monkeypatch):
     assert len(parts) == 4 and all((out / p).stat().st_size <= 300_000 for p in parts)
     joined = b"".join((out / p).read_bytes() for p in sorted(parts))
     assert joined == (work / "results.tar").read_bytes()
+
+
+def test_a_stopped_runs_history_is_read_from_where_training_checkpoints(driver, tmp_path):
+    from bnntut import experiment, presets, storage
+
+    assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == []
+    config = presets.method_config("blundell", "mnist", "bbb-sgd-lr1e-5")
+    path = experiment.checkpoint_path(tmp_path / "checkpoints", config)
+    storage.save_checkpoint(path, {"history": [{"epoch": 1, "validation_accuracy": 0.5}]})
+    assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == [
+        {"epoch": 1, "validation_accuracy": 0.5}]
