@@ -4,7 +4,7 @@ Three jobs, all about the static HTML:
 
 * **Interactive figures without a kernel.** Setting ``$BNNTUT_BOOK_BUILD`` here tells the
   chapters' kernels (started by this build, which inherit its environment) to render
-  :mod:`bnntut.interactive` figures without their JavaScript library and to skip the live
+  :mod:`bnnbook.interactive` figures without their JavaScript library and to skip the live
   ipywidgets; pages holding such a figure get plotly.js, copied from the installed ``plotly``
   package into ``_static`` — no CDN, no file copied into the repository.
 * **Author–year bibliography labels** matching the author–year citations in the text
@@ -22,8 +22,8 @@ from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
 
-from bnntut.book import BOOK_BUILD_ENV
-from bnntut.interactive import PLOTLY_MARKER
+from bnnbook.book import BOOK_BUILD_ENV
+from bnnbook.interactive import PLOTLY_MARKER
 
 PLOTLY_JS = "plotly.min.js"
 

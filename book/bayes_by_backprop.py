@@ -31,7 +31,7 @@
 #   like.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -40,7 +40,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -54,7 +54,8 @@ from blitz.modules import BayesianLinear
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from bnntut import bayes, book, fastmath, models, plots, report
+from bnnbook import book, plots, report
+from bnntut import bayes, fastmath, models
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 

@@ -27,7 +27,7 @@
 #   measured.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -36,7 +36,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -44,7 +44,8 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import math
 import warnings
 
-from bnntut import book, compression, experiment, plots, prune, report
+from bnnbook import book, compression_views, plots, report
+from bnntut import compression, experiment, prune
 
 PRESET = book.start()
 # torch marks its sparse CSR support as beta and says so at each conversion
@@ -65,7 +66,7 @@ warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
 
 # %% tags=["remove-input"]
 result = compression.run(PRESET, device="cpu", progress=False)
-for name, value in compression.highlights(result).items():
+for name, value in compression_views.highlights(result).items():
     book.glue(name, book.markdown(value) if isinstance(value, str) else value)
 book.markdown(report.provenance(result["metadata"], "Measured"))
 
@@ -178,18 +179,18 @@ assert math.isclose(break_even, result["break_even_sparsity"], rel_tol=1e-12)
 # removed, and how many times smaller than dense the CSR form is. MNIST models:
 
 # %% tags=["remove-input"]
-compression.bytes_table(result, "mnist")
+compression_views.bytes_table(result, "mnist")
 
 # %% [markdown]
 # Fashion-MNIST models:
 
 # %% tags=["remove-input"]
-compression.bytes_table(result, "fashion-mnist")
+compression_views.bytes_table(result, "fashion-mnist")
 
 # %%
 fig, axes = plots.figure(2, 1, height=6.4, sharex=True)
 for ax, dataset in zip(axes[:, 0], ("mnist", "fashion-mnist")):
-    compression.bytes_figure(result, dataset, ax, legend=False)
+    compression_views.bytes_figure(result, dataset, ax, legend=False)
     ax.tick_params(labelbottom=True)
 plots.legend_below(fig)
 
@@ -231,10 +232,10 @@ plots.legend_below(fig)
 # (batch 100), where 1 would be a perfectly quiet machine.
 
 # %% tags=["remove-input"]
-compression.latency_table(result)
+compression_views.latency_table(result)
 
 # %%
-ax = compression.latency_figure(result)
+ax = compression_views.latency_figure(result)
 
 # %% [markdown]
 # On this machine ({glue:md}`machine`, torch {glue:md}`torch`) the sparse forward pays

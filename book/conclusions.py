@@ -26,7 +26,7 @@
 # * what this book leaves open, and the command that would settle each question.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -35,7 +35,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -44,16 +44,16 @@ import math
 
 from IPython.display import display
 
-from bnntut import (
+from bnnbook import (
     book,
     comparison,
-    compression,
+    compression_views,
     plots,
     prunability,
     report,
-    study,
-    uncertainty,
+    uncertainty_views,
 )
+from bnntut import compression, study, uncertainty
 from bnntut.methods import REGISTRY
 from bnntut.presets import BLUNDELL_TABLE2_ERROR, METHOD_LABELS, chapter_scope
 
@@ -427,15 +427,15 @@ if unc:
                     uncertainty.record_at(r, f)["ece"], 3) for f in (0.0, 0.5, 0.9)},
                 **{("OOD AUROC", report.percent(f)): report.number(
                     uncertainty.record_at(r, f)["auroc"], 3) for f in (0.0, 0.5, 0.9)},
-                ("ECE kept up to", ""): report.percent(uncertainty.kept_up_to(r, "ece"))}
+                ("ECE kept up to", ""): report.percent(uncertainty_views.kept_up_to(r, "ece"))}
             tag = "mnist" if d == "mnist" else "fmnist"
             glued[f"auroc_{m}_{tag}_90"] = uncertainty.record_at(r, 0.9)["auroc"]
-            glued[f"ece_kept_{m}_{tag}"] = uncertainty.kept_up_to(r, "ece")
+            glued[f"ece_kept_{m}_{tag}"] = uncertainty_views.kept_up_to(r, "ece")
     display(book.markdown(
         "Seed 0, deterministic prediction (BBB: posterior mean). ECE: expected calibration "
         "error, lower is better; OOD AUROC: how well predictive entropy separates the other "
         "dataset's test images from the model's own, 0.5 is chance; *kept up to*: the largest "
-        f"fraction at which ECE is within {uncertainty.TOLERANCE:g} of its unpruned value:"))
+        f"fraction at which ECE is within {uncertainty_views.TOLERANCE:g} of its unpruned value:"))
     display(report.frame(table, ["dataset", "model"]))
 else:
     display(missing("the uncertainty sweeps",
@@ -446,7 +446,7 @@ lines = []
 for d, by_method in unc.items():
     if {"bbb", "sgd"} <= set(by_method):
         auroc = {m: uncertainty.record_at(r, 0.9)["auroc"] for m, r in by_method.items()}
-        kept = {m: uncertainty.kept_up_to(r, "ece") for m, r in by_method.items()}
+        kept = {m: uncertainty_views.kept_up_to(r, "ece") for m, r in by_method.items()}
         below = [{"bbb": "BBB's", "sgd": "the \"SGD\" net's"}[m]
                  for m, v in auroc.items() if v < 0.5]
         lines.append(
@@ -465,7 +465,7 @@ book.markdown(" ".join(lines) + " Details, MC dropout and the dropout nets are i
 # %% tags=["remove-input"]
 stored = compression.load(PRESET)
 if stored is not None:
-    h = compression.highlights(stored)
+    h = compression_views.highlights(stored)
     table = {report.percent(f): {
         "CSR MB (BBB, μ only)": report.number(h[f"bbb_csr_mb_{round(f * 100)}"], 3),
         "× smaller than dense": report.number(h[f"bbb_ratio_{round(f * 100)}"], 1, unit="×"),

@@ -27,7 +27,7 @@
 #   seeds.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -36,7 +36,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -44,7 +44,8 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import torch
 import torch.nn.functional as F
 
-from bnntut import bayes, book, data, experiment, plots, prune, study
+from bnnbook import book, plots
+from bnntut import bayes, data, experiment, prune, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, chapter_scope, get_preset
 
@@ -130,7 +131,8 @@ acc_mean, acc_mc = accuracy_two_ways(pruned)
 # %% tags=["remove-cell"]
 # The same numbers from the package's tested function (eager kernels: compiling the fused
 # one for a single check would cost more than the check).
-from bnntut import evaluate, fastmath, report
+from bnnbook import report
+from bnntut import evaluate, fastmath
 
 fastmath.set_compile(False)
 package_mean = evaluate.accuracy(pruned, x, y)
@@ -288,7 +290,7 @@ report.frame({plots.DATASET_LABELS[d]: {"ours": report.number(r, 2, unit="×"),
 # (the smallest and largest over the seeds; "never" if some seed did not get there).
 
 # %% tags=["remove-input"]
-from bnntut import comparison
+from bnnbook import comparison
 
 datasets, methods, seeds = chapter_scope(PRESET)
 by_seed = comparison.seed_results(PRESET, datasets, methods, seeds, compute=True)

@@ -25,7 +25,7 @@
 # * what Blundell et al.'s own experiment gives on the schedule this machine could afford.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -34,7 +34,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -42,7 +42,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import math
 import statistics
 
-from bnntut import book, comparison, plots, report
+from bnnbook import book, comparison, plots, report
 from bnntut.evaluate import TABLE_AMOUNTS
 from bnntut.presets import (
     BLUNDELL_TABLE2_ERROR,

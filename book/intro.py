@@ -44,7 +44,7 @@
 # | {doc}`conclusions` | The answer — does a Bayesian network prune better? — and what stays open. |
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -53,14 +53,15 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
 # %% tags=["remove-input"]
 import statistics
 
-from bnntut import book, comparison, prunability, report, study
+from bnnbook import book, comparison, prunability, report
+from bnntut import study
 from bnntut.methods import REGISTRY
 from bnntut.presets import BLUNDELL_TABLE2_ERROR
 

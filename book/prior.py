@@ -26,7 +26,7 @@
 #   page).
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -35,7 +35,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -46,7 +46,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bnntut import bayes, book, interactive, plots
+from bnnbook import book, interactive, plots
+from bnntut import bayes
 from bnntut.presets import get_preset
 
 PRESET = book.start()

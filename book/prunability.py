@@ -17,7 +17,7 @@
 # # What makes a network prunable
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -26,7 +26,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -35,7 +35,8 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from bnntut import book, comparison, plots, prunability, report, uncertainty
+from bnnbook import book, comparison, plots, prunability, report, uncertainty_views
+from bnntut import uncertainty
 from bnntut.methods import REGISTRY
 
 PRESET = book.start()
@@ -596,7 +597,7 @@ for dataset in DATASETS:
             if stored is not None:
                 found[method] = stored
     display(book.markdown(f"**{NAME[dataset]}**"))
-    display(uncertainty.styled_table(uncertainty.table(found)))
+    display(uncertainty_views.styled_table(uncertainty_views.table(found)))
     absent = [m for m in wanted if m not in found]
     if absent:
         display(book.markdown(
@@ -618,7 +619,7 @@ def uncertainty_sentence(dataset, found):
             f"(posterior mean) has ECE {rec[b]['ece']:.3f} and AUROC {rec[b]['auroc']:.3f}; "
             f"*{LABEL[d]}* has ECE {rec[d]['ece']:.3f} and AUROC {rec[d]['auroc']:.3f}")
     if "mc" in found[b]["modes"]:
-        text += (f" (the BBB row's {uncertainty.mode_label(b, 'mc')}: AUROC "
+        text += (f" (the BBB row's {uncertainty_views.mode_label(b, 'mc')}: AUROC "
                  f"{uncertainty.record_at(found[b], amount, 'mc')['auroc']:.3f})")
     bbb_ahead = rec[b]["auroc"] > rec[d]["auroc"]
     return text, bbb_ahead

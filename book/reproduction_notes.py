@@ -27,7 +27,7 @@
 #   times Blundell's, and what the other deviations from the study's text change.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -36,7 +36,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -46,7 +46,8 @@ import math
 
 import torch
 
-from bnntut import bayes, book, data, evaluate, experiment, prune, report, study
+from bnnbook import book, report
+from bnntut import bayes, data, evaluate, experiment, prune, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
@@ -245,7 +246,8 @@ print(sgd)
 d90 = experiment.trained_model("mnist", "dropout90", PRESET, device="cpu")
 eval_mode = evaluate.accuracy(d90, ds.x_test, ds.y_test)
 mc_dropout = evaluate.accuracy(d90, ds.x_test, ds.y_test, samples=10)
-dropped = torch.nn.functional.dropout(ds.x_test, 0.9)
+kept = torch.rand(ds.x_test.shape, generator=torch.Generator().manual_seed(0)) >= 0.9
+dropped = ds.x_test * kept / 0.1          # what dropout(p = 0.9) does, from a fixed seed
 print(f"dropout 0.9, eval mode:        {eval_mode:.4f}")
 print(f"dropout 0.9, MC dropout (10):  {mc_dropout:.4f}")
 print("'SGD' net on test images with 90 % of pixels dropped (one draw): "
@@ -279,7 +281,7 @@ print("copy.deepcopy keeps weight_mu and weight_sampler.mu tied?",
 # %% tags=["remove-input"]
 from IPython.display import display  # noqa: E402
 
-from bnntut import plots  # noqa: E402
+from bnnbook import plots  # noqa: E402
 from bnntut.presets import METHOD_LABELS  # noqa: E402
 
 results = book.load_results(PRESET)

@@ -27,7 +27,7 @@
 #   enough to look at every one of its parameters.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -36,7 +36,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -46,10 +46,11 @@ import time
 
 import torch
 
-from bnntut import bayes, book, fastmath, prune, report, toy
-from bnntut.comparison import CRITERION_COLORS
+from bnnbook import book, report, toy
+from bnnbook.comparison import CRITERION_COLORS
+from bnnbook.plots import METHOD_COLORS
+from bnntut import bayes, fastmath, prune
 from bnntut.noise import NoiseSource
-from bnntut.plots import METHOD_COLORS
 
 PRESET = book.start()
 fastmath.set_compile(False)   # tiny tensors: compiling would cost more

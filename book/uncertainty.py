@@ -26,7 +26,7 @@
 #   spotting foreign images, than the baselines, and how far each survives pruning.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -35,7 +35,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -46,7 +46,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from bnntut import book, data, experiment, plots, prune, uncertainty
+from bnnbook import book, plots, uncertainty_views
+from bnntut import data, experiment, prune, uncertainty
 from bnntut.evaluate import predict_proba
 from bnntut.presets import METHOD_LABELS, get_preset
 
@@ -179,7 +180,7 @@ mine = {f: {"ECE": ece(p_in, mnist.y_test),   # AUROC: MNIST −, OOD +
 
 # %% tags=["remove-cell"]
 # The written-out measures against the package's tested functions.
-from bnntut import report
+from bnnbook import report
 
 for fraction, (p_in, p_ood) in probs.items():
     package_ece = uncertainty.expected_calibration_error(p_in, mnist.y_test)
@@ -225,7 +226,7 @@ report.frame(rows, "removed")
 # the identity of the training result they were computed from, and provenance.
 
 # %% tags=["remove-input"]
-for name, value in uncertainty.highlights(results).items():
+for name, value in uncertainty_views.highlights(results).items():
     book.glue(name, book.markdown(value) if isinstance(value, str) else value)
 bbb_result = results["mnist"]["bbb"]
 book.markdown(report.provenance(bbb_result["metadata"])
@@ -239,13 +240,13 @@ book.markdown(report.provenance(bbb_result["metadata"])
 # OOD = Fashion-MNIST:
 
 # %% tags=["remove-input"]
-uncertainty.styled_table(uncertainty.table(results["mnist"]))
+uncertainty_views.styled_table(uncertainty_views.table(results["mnist"]))
 
 # %% [markdown]
 # Fashion-MNIST models, OOD = MNIST:
 
 # %% tags=["remove-input"]
-uncertainty.styled_table(uncertainty.table(results["fashion-mnist"]))
+uncertainty_views.styled_table(uncertainty_views.table(results["fashion-mnist"]))
 
 # %% [markdown]
 # Unpruned, BBB's 10-sample predictive has an ECE of {glue:text}`bbb_mc_ece_mnist_0:.3f` on
@@ -261,14 +262,14 @@ uncertainty.styled_table(uncertainty.table(results["fashion-mnist"]))
 # dashed grey line in the lower panels is chance (AUROC 0.5).
 
 # %%
-fig = uncertainty.degradation_figure(results)
+fig = uncertainty_views.degradation_figure(results)
 
 # %% [markdown]
 # ## How far each model can be pruned
 #
 # For each model and prediction mode: the largest pruned fraction up to which its ECE has
 # not risen, and its AUROC not fallen, by more than {glue:text}`tolerance` from the unpruned
-# value (`bnntut.uncertainty.kept_up_to`), and the first fraction at which it is *more*
+# value (`bnnbook.uncertainty_views.kept_up_to`), and the first fraction at which it is *more*
 # certain on the foreign images than on its own test set (AUROC below 0.5).
 
 # %% tags=["remove-input"]
@@ -285,14 +286,14 @@ for dataset, by_method in results.items():
     name = plots.DATASET_LABELS[dataset]
     for method, result in by_method.items():
         for mode in result["modes"]:
-            row = rows.setdefault((METHOD_LABELS[method], uncertainty.mode_label(method, mode)),
+            row = rows.setdefault((METHOD_LABELS[method], uncertainty_views.mode_label(method, mode)),
                                   {})
             below = below_chance_from(result, mode)
             row.update({
                 (name, "ECE kept up to"):
-                    report.percent(uncertainty.kept_up_to(result, "ece", mode)),
+                    report.percent(uncertainty_views.kept_up_to(result, "ece", mode)),
                 (name, "AUROC kept up to"):
-                    report.percent(uncertainty.kept_up_to(result, "auroc", mode)),
+                    report.percent(uncertainty_views.kept_up_to(result, "auroc", mode)),
                 (name, "AUROC < 0.5 from"): "never" if below is None else report.percent(below)})
 robustness = report.frame(rows, ["Model", "prediction"])
 robustness.columns.names = ["trained on", ""]
@@ -322,8 +323,8 @@ for dataset, by_method in results.items():
         rises.append(mc["ece"] - det["ece"])
     if dropout:
         dropout_facts[name] = (gaps, rises)
-    m, mode, value = uncertainty.best(by_method, "ece", 0.9)
-    book.glue(f"best_ece_accuracy_{uncertainty.DATASET_TAGS[dataset]}_90",
+    m, mode, value = uncertainty_views.best(by_method, "ece", 0.9)
+    book.glue(f"best_ece_accuracy_{uncertainty_views.DATASET_TAGS[dataset]}_90",
               uncertainty.record_at(by_method[m], 0.9, mode)["accuracy"])
 sentence = ("Pruned far enough, " + " and ".join(counts) + " become more certain on the "
             "foreign images than on their own test set; "
@@ -396,9 +397,9 @@ def _show(dataset="mnist", method="bbb", fraction=0.9, mode="deterministic"):
     criterion = prune.get_criterion(uncertainty.criterion_for(method))
     record = uncertainty.diagnose(criterion(_models[dataset, method], fraction), ds.x_test,
                                   ds.y_test, ood.x_test, uncertainty.modes_for(method)[mode])
-    uncertainty.diagnostic_figure(
+    uncertainty_views.diagnostic_figure(
         record, ood_label=f"OOD: {plots.DATASET_LABELS[ood.name]} test",
-        title=f"{METHOD_LABELS[method]} ({uncertainty.mode_label(method, mode)}), "
+        title=f"{METHOD_LABELS[method]} ({uncertainty_views.mode_label(method, mode)}), "
               f"{fraction:.0%} removed")
     plt.show()
 
@@ -426,12 +427,12 @@ book.live_widget(_show, lambda: dict(
 # %%
 shown = (("bbb", "mc", 0.0), ("bbb", "mc", 0.9),
          ("sgd", "deterministic", 0.0), ("sgd", "deterministic", 0.9))
-label = uncertainty.mode_label
+label = uncertainty_views.mode_label
 cases = [(f"{METHOD_LABELS[method]}, {label(method, mode)}, "
           f"{fraction:.0%} removed",
           uncertainty.record_at(results["mnist"][method], fraction, mode))
          for method, mode, fraction in shown]
-fig = uncertainty.diagnostic_grid(cases, "OOD: Fashion-MNIST test")
+fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test")
 
 # %% [markdown]
 # ## What this does and does not show

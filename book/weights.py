@@ -27,7 +27,7 @@
 #   the fact that decides how SNR pruning behaves ({doc}`pruning`).
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
 import importlib.util
 import os
 import subprocess
@@ -36,7 +36,7 @@ import sys
 REPOSITORY = "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
     sys.path.insert(0, os.path.abspath("bnntut-repo"))
     os.chdir("bnntut-repo/book")
 
@@ -45,7 +45,8 @@ import math
 
 import torch
 
-from bnntut import bayes, book, evaluate, experiment, models, plots, report
+from bnnbook import book, plots, report
+from bnntut import bayes, evaluate, experiment, models
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()

@@ -81,7 +81,7 @@ def book_style():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bnntut import plots
+    from bnnbook import plots
 
     with plt.rc_context():
         plots.use_style()

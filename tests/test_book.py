@@ -77,7 +77,7 @@ def test_widgets_have_static_fallbacks(script):
 def test_start_displays_the_banner_in_quick_mode_only(monkeypatch):
     import IPython.display
 
-    from bnntut import book
+    from bnnbook import book
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
@@ -89,7 +89,7 @@ def test_start_displays_the_banner_in_quick_mode_only(monkeypatch):
 
 
 def test_banner_only_in_quick_mode(monkeypatch):
-    from bnntut import book
+    from bnnbook import book
 
     monkeypatch.setenv("BNNTUT_PRESET", "quick")
     assert "QUICK MODE" in book.banner(book.current_preset()).data

@@ -3,7 +3,7 @@ import math
 import matplotlib
 import pytest
 
-from bnntut import comparison
+from bnnbook import comparison
 
 matplotlib.use("Agg")
 
@@ -117,6 +117,7 @@ def test_paired_gaps_and_kl_findings():
 
 def _store(tmp_path, preset, accuracies, method="bbb", validation=0.0):
     from bnntut import experiment, presets, storage
+
     config = presets.method_config(preset, "mnist", method)
     amounts = [0.0, 0.5, 0.75, 0.95, 0.98]
     result = {"config": config, "config_hash": storage.config_hash(config),

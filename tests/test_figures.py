@@ -1,6 +1,6 @@
 """Every figure function is legible in the book's text column: drawn from the committed
 ``paper`` results (read as stored, nothing is trained), its smallest text must be at least
-9 pt as displayed (:func:`bnntut.plots.smallest_display_font`), and each method keeps one
+9 pt as displayed (:func:`bnnbook.plots.smallest_display_font`), and each method keeps one
 colour of its own."""
 
 import json
@@ -11,7 +11,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from bnntut import comparison, compression, plots, uncertainty  # noqa: E402
+from bnnbook import comparison, compression_views, plots, uncertainty_views  # noqa: E402
+from bnntut import uncertainty  # noqa: E402
 
 PAPER = Path(__file__).resolve().parents[1] / "results" / "paper"
 DATASETS = ("mnist", "fashion-mnist")
@@ -65,12 +66,12 @@ def test_result_figures():
 
 def test_uncertainty_figures():
     results = _by_method(".uncertainty")
-    fig = uncertainty.degradation_figure(results)
+    fig = uncertainty_views.degradation_figure(results)
     _legible(fig)
     assert max(len(ax.lines) for ax in fig.axes) <= len(METHODS) + 1     # + chance line
     record = uncertainty.record_at(results["mnist"]["bbb"], 0.9, "mc")
-    _legible(uncertainty.diagnostic_figure(record, title="BBB, 90 % removed"))
-    _legible(uncertainty.diagnostic_grid([("BBB", record), ("BBB again", record)]))
+    _legible(uncertainty_views.diagnostic_figure(record, title="BBB, 90 % removed"))
+    _legible(uncertainty_views.diagnostic_grid([("BBB", record), ("BBB again", record)]))
 
 
 def test_comparison_and_compression_figures():
@@ -79,5 +80,5 @@ def test_comparison_and_compression_figures():
     _legible(comparison.finetune_figure(_by_method(".finetune")))
     result = _read(PAPER / "compression-cpu.json")
     if result:
-        _legible(compression.bytes_figure(result, "mnist").figure)
-        _legible(compression.latency_figure(result).figure)
+        _legible(compression_views.bytes_figure(result, "mnist").figure)
+        _legible(compression_views.latency_figure(result).figure)

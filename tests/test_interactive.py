@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from bnntut import book, compression, experiment, interactive, plots, prune
+from bnnbook import book, interactive, plots
+from bnntut import compression, experiment, prune
 
 
 def _spec(html: str) -> dict:

@@ -6,7 +6,8 @@ import pytest
 matplotlib.use("Agg")
 import torch  # noqa: E402
 
-from bnntut import bayes, plots, prune  # noqa: E402
+from bnnbook import plots  # noqa: E402
+from bnntut import bayes, prune  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("book_style")
 

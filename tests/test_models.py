@@ -92,13 +92,14 @@ def test_accuracy_refuses_inputs_it_would_score_wrongly(net):
 
 
 def test_every_bbb_variant_is_bayesian_everywhere():
+    from bnnbook import uncertainty_views
     from bnntut import methods, presets, uncertainty
 
     for name in [*presets.PAPER["methods"], *presets.PAPER["ablations"]]:
         assert name in methods.REGISTRY
     for name in ("bbb", "bbb-kl-blundell", "bbb-kl-uniform"):
         assert uncertainty.config_for("mnist", name)["criterion"] == "snr"
-        assert uncertainty.mode_label(name, "mc") == "10-sample predictive"
+        assert uncertainty_views.mode_label(name, "mc") == "10-sample predictive"
         assert uncertainty.modes_for(name) == {"deterministic": 0, "mc": 10}
     assert uncertainty.modes_for("sgd") == {"deterministic": 0}
     colors = [m.color for m in methods.REGISTRY.values()]

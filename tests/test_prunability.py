@@ -2,7 +2,8 @@
 
 import pytest
 
-from bnntut import comparison, presets, prunability
+from bnnbook import comparison, prunability
+from bnntut import presets
 from bnntut.methods import REGISTRY
 
 
@@ -87,7 +88,8 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
 def test_every_pruning_grid_is_part_of_the_one_sweep():
     """The fractions each table, figure and arm reads are points of the one stored sweep
     (``evaluate.SWEEP_AMOUNTS``), so none is computed by a separate, inconsistent grid."""
-    from bnntut import compression, evaluate, interactive, study, uncertainty
+    from bnnbook import interactive
+    from bnntut import compression, evaluate, study, uncertainty
 
     sweep = set(evaluate.SWEEP_AMOUNTS)
     for name, grid in {"table": evaluate.TABLE_AMOUNTS, "study": study.STUDY_AMOUNTS,

@@ -1,4 +1,4 @@
-from bnntut import report
+from bnnbook import report
 
 
 def test_number_and_percent_formats():

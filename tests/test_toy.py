@@ -8,7 +8,8 @@ import matplotlib.pyplot
 import pytest
 import torch
 
-from bnntut import bayes, models, prune, toy
+from bnnbook import toy
+from bnntut import bayes, models, prune
 from bnntut.noise import NoiseSource
 
 matplotlib.use("Agg")
@@ -153,7 +154,7 @@ def test_region_means_and_rmse():
 
 
 def test_figures_draw_and_are_legible_in_the_column(bbb, data, book_style):
-    from bnntut import plots
+    from bnnbook import plots
 
     grid = torch.linspace(-6, 6, 50)[:, None]
     mean, sd = toy.predictive(bbb, grid, 0.2, samples=5)

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from bnnbook import uncertainty_views
 from bnntut import cli, uncertainty
 
 
@@ -203,15 +204,16 @@ def test_cli_and_figures(results, capsys):
                      "sgd", "bbb", "--out", str(results)]) == 0
     assert "ECE" in capsys.readouterr().out
     both = uncertainty.run_all("tiny", ["mnist"], ["sgd", "bbb"], results=results)
-    fig = uncertainty.degradation_figure(both)
+    fig = uncertainty_views.degradation_figure(both)
     assert len(fig.axes) == 4       # ECE and AUROC of the one dataset, deterministic and MC
     assert max(len(ax.lines) for ax in fig.axes) <= 3   # one line per method (+ chance)
-    fig = uncertainty.diagnostic_figure(uncertainty.record_at(both["mnist"]["bbb"], 0.9, "mc"))
+    record = uncertainty.record_at(both["mnist"]["bbb"], 0.9, "mc")
+    fig = uncertainty_views.diagnostic_figure(record)
     assert len(fig.axes) == 3                      # reliability (+ its share axis), entropy
-    table = uncertainty.table(both["mnist"], (0.0, 0.9))
+    table = uncertainty_views.table(both["mnist"], (0.0, 0.9))
     assert ("Bayes by Backprop", "posterior mean") in table.index
     best_ece = table[table.columns[0]].min()          # the best of each column in bold
-    styled = uncertainty.styled_table(table).set_uuid("u").to_html()
+    styled = uncertainty_views.styled_table(table).set_uuid("u").to_html()
     bold_rule = styled.split("{")[0]
     for i, value in enumerate(table[table.columns[0]]):
         assert (f"#T_u_row{i}_col0" in bold_rule) == (value == best_ece)

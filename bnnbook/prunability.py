@@ -15,10 +15,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from bnntut.evaluate import TABLE_AMOUNTS
+from bnntut.methods import get as get_method
+from bnntut.presets import get_preset, lr_label
+
 from . import report
-from .evaluate import TABLE_AMOUNTS
-from .methods import get as get_method
-from .presets import get_preset, lr_label
 
 #: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
 BBB_ROWS = {

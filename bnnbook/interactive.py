@@ -194,8 +194,8 @@ def pruned_state(model, criterion: str, fraction: float, bins: int = 60,
     """
     import torch
 
-    from .compression import inference_layers
-    from .prune import get_criterion
+    from bnntut.compression import inference_layers
+    from bnntut.prune import get_criterion
 
     pruned = get_criterion(criterion)(model, fraction)
     layers = inference_layers(pruned)
@@ -226,10 +226,11 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from . import experiment
-    from .methods import get as get_method
+    from bnntut import experiment
+    from bnntut.methods import get as get_method
+    from bnntut.presets import METHOD_LABELS
+
     from .plots import DATASET_LABELS, METHOD_COLORS
-    from .presets import METHOD_LABELS
     from .report import accuracy_at
 
     datasets = list(results)
@@ -333,7 +334,7 @@ def prior_explorer(pi: float, sigma1: float, sigma2: float, half_width: float = 
 
     Log-density axis, so the spike (σ2) and the slab (σ1) are both visible; the points are
     denser near 0 (sinh spacing) so that even σ2 = e⁻⁸ is resolved.  The densities come from
-    :func:`bnntut.plots.prior_density`.  The controls start at the grid point nearest to
+    :func:`bnnbook.plots.prior_density`.  The controls start at the grid point nearest to
     (``pi``, ``sigma1``, ``sigma2``).
 
     Returns

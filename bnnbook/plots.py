@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import bayes
-from .methods import REGISTRY
-from .methods import get as get_method
-from .presets import METHOD_LABELS
+from bnntut import bayes
+from bnntut.methods import REGISTRY
+from bnntut.methods import get as get_method
+from bnntut.presets import METHOD_LABELS
 
 #: Width (inches) of a figure that spans the text column.  At a 1280-px window the built
 #: book's column shows images at most 676 px wide; at the style's 110 dpi a 6.1-in figure
@@ -204,7 +204,7 @@ def prior_grid_figure(sigma1: float = 1.0, pis=(0.25, 0.5, 0.75), log_sigma2s=(-
 
 def kl_weights_figure(n_batches: int = 600):
     """The three minibatch weightings of the complexity cost (log scale), each in the colour
-    of the BBB variant trained with it (:data:`bnntut.comparison.KL_COLORS`)."""
+    of the BBB variant trained with it (:data:`bnnbook.comparison.KL_COLORS`)."""
     from .comparison import KL_COLORS
 
     fig, axes = figure(1, 1, height=3.4)
@@ -357,7 +357,7 @@ def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
             ax.plot(s["amounts"], s["accuracy"], "-", marker=METHOD_MARKERS.get(method, "o"),
                     ms=3.5, color=color, lw=1.8, label=f"{label}: L1")
         if study_table and method in study_table:
-            from .study import STUDY_AMOUNTS
+            from bnntut.study import STUDY_AMOUNTS
 
             ax.plot(STUDY_AMOUNTS, study_table[method], "x", color=color, ms=8, mew=2)
     ax.set_xlabel("fraction of parameters removed")
@@ -481,7 +481,7 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
     """
     from matplotlib.ticker import MultipleLocator
 
-    from .prune import n_to_prune
+    from bnntut.prune import n_to_prune
 
     fig, axes = figure(len(amounts), len(results), height=2.2 * len(amounts) + 0.9,
                        sharex=True)

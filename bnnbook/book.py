@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from . import experiment
-from .presets import PRESETS, get_preset
+from bnntut import experiment
+from bnntut.presets import PRESETS, get_preset
 
 PRESET_ENV = "BNNTUT_PRESET"
 #: Set by the book's Sphinx extension (``_ext/bnntut_book.py``) for the kernels of a book build:
@@ -39,7 +39,7 @@ def building_book() -> bool:
 def live_widget(function, controls):
     """``ipywidgets.interact(function, **controls())`` in Jupyter and Colab; nothing in the
     book build, whose static pages have no kernel to drive a widget: the chapters show a
-    :mod:`bnntut.interactive` figure there instead.
+    :mod:`bnnbook.interactive` figure there instead.
 
     ``controls`` is a function returning ``{argument: widget}``, so that no widget is even
     created in the book build (a created widget's state would be embedded in the page).
@@ -66,7 +66,7 @@ def start() -> str:
     plots.use_style()
     preset = current_preset()
     if get_preset(preset).get("compile") is False:
-        from . import fastmath
+        from bnntut import fastmath
 
         fastmath.set_compile(False)
     label = banner(preset)
@@ -91,7 +91,7 @@ def banner(preset: str):
 def reproduce_record(preset: str, device_type: str = "cpu") -> dict | None:
     """The record of the last ``reproduce`` run of ``preset`` (total and per-model wall time),
     or ``None`` when there is none."""
-    from . import storage
+    from bnntut import storage
 
     path = experiment.results_dir() / preset / f"reproduce-{device_type}.json"
     return storage.read_json(path) if path.exists() else None

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import bayes, models
-from .models import BayesianMLP
-from .noise import NoiseSource
+from bnntut import bayes, models
+from bnntut.models import BayesianMLP
+from bnntut.noise import NoiseSource
 
 #: Intervals of the training inputs: two clusters with a gap between them.
 TRAIN_INTERVALS = ((-3.5, -1.0), (1.0, 3.5))

@@ -9,9 +9,9 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import pandas as pd
 
-from .evaluate import TABLE_AMOUNTS
-from .presets import METHOD_LABELS
-from .study import STUDY_AMOUNTS, STUDY_TABLES
+from bnntut.evaluate import TABLE_AMOUNTS
+from bnntut.presets import METHOD_LABELS
+from bnntut.study import STUDY_AMOUNTS, STUDY_TABLES
 
 
 def accuracy_at(result: dict, amount: float, criterion: str | None = None,

@@ -19,15 +19,17 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import criteria, experiment, finetune, plots
-from .plots import DATASET_LABELS, METHOD_COLORS
-from .presets import (
+from bnntut import criteria, experiment, finetune
+from bnntut.presets import (
     ABLATION_LABELS,
     BLUNDELL_TABLE2_ERROR,
     METHOD_LABELS,
     get_preset,
     method_config,
 )
+
+from . import plots
+from .plots import DATASET_LABELS, METHOD_COLORS
 from .report import accuracy_at, frame, number, percent
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).

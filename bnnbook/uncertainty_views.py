@@ -1,0 +1,373 @@
+"""The book's view of the uncertainty results (:mod:`bnntut.uncertainty`): labels, tables,
+highlights for the prose, and the figures of the chapter *What the Bayesian network buys*."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from bnntut.methods import get as get_method
+from bnntut.models import N_CLASSES
+from bnntut.uncertainty import MC_SAMPLES, MODES, record_at, series
+
+
+def mode_label(method: str, mode: str) -> str:
+    """``"posterior mean"``, ``"10-sample predictive"``, ``"eval mode"``, ``"MC dropout"``."""
+    bayesian = get_method(method).bayesian
+    if mode == "deterministic":
+        return "posterior mean" if bayesian else "eval mode"
+    return f"{MC_SAMPLES}-sample predictive" if bayesian else f"MC dropout ({MC_SAMPLES})"
+
+
+def describe(method: str, mode: str) -> str:
+    """A phrase for prose, e.g. "Bayes by Backprop (10-sample predictive)" or
+    "Dropout (p=0.5) with MC dropout"."""
+    label = get_method(method).label
+    if get_method(method).bayesian:
+        return f"{label} ({mode_label(method, mode)})"
+    return f"{label} {'in eval mode' if mode == 'deterministic' else 'with MC dropout'}"
+
+
+#: Column groups of :func:`table`: the key of each and its label.
+TABLE_METRICS = {"ece": "ECE (lower is better)", "auroc": "AUROC (higher is better)"}
+
+
+def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
+    """ECE and AUROC of every model and prediction mode of one dataset at ``fractions``.
+
+    Parameters
+    ----------
+    results : dict
+        ``{method: result}`` of one dataset.
+    fractions : sequence of float
+        Pruned fractions, one column per metric each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, prediction)`` (e.g. ``("Bayes by Backprop", "posterior mean")``);
+        columns a MultiIndex ``(metric, removed)`` with the metric labels of
+        :data:`TABLE_METRICS` and ``"0 %"``, ``"50 %"``, …; values floats rounded to three
+        decimals.  :func:`styled_table` marks the best of each column.
+    """
+    from .report import frame, percent
+
+    rows = {}
+    for m, r in results.items():
+        for mode in r["modes"]:
+            rows[get_method(m).label, mode_label(m, mode)] = {
+                (label, percent(f)): round(record_at(r, f, mode)[key], 3)
+                for key, label in TABLE_METRICS.items() for f in fractions}
+    columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in fractions]
+    out = frame(rows, ["Model", "prediction"], columns)
+    out.columns.names = ["", "removed"]
+    return out
+
+
+def styled_table(table_frame):
+    """:func:`table` for display: three decimals, the best of each column (lowest ECE,
+    highest AUROC) in bold.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    from .report import highlight
+
+    ece, auroc = TABLE_METRICS.values()
+    return highlight(table_frame, lower=[c for c in table_frame.columns if c[0] == ece],
+                     higher=[c for c in table_frame.columns if c[0] == auroc], digits=3)
+
+
+#: Short dataset names used in :func:`highlights`.
+DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
+
+#: Whether a larger value is better, per key.
+HIGHER_IS_BETTER = {"ece": False, "nll": False, "auroc": True, "accuracy": True}
+
+
+def best(results: dict[str, dict], key: str, fraction: float) -> tuple[str, str, float]:
+    """The ``(method, mode, value)`` with the best ``key`` at ``fraction`` among ``results``
+    (``{method: result}``): lowest ECE or NLL, highest AUROC or accuracy."""
+    if key not in HIGHER_IS_BETTER:
+        raise ValueError(f"unknown key {key!r}; allowed: {', '.join(HIGHER_IS_BETTER)}")
+    candidates = [(m, mode, record_at(r, fraction, mode)[key])
+                  for m, r in results.items() for mode in r["modes"]]
+    pick = max if HIGHER_IS_BETTER[key] else min
+    return pick(candidates, key=lambda c: c[2])
+
+
+def highlights(results: dict[str, dict[str, dict]],
+               fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)) -> dict:
+    """Named numbers and phrases for a chapter's prose (to glue, never to type).
+
+    For every dataset (tag ``mnist`` / ``fmnist``), fraction (``pct`` = percent removed),
+    method, mode and key in ``ece``, ``auroc``, ``accuracy``: ``{method}_{mode}_{key}_{tag}_{pct}``
+    (float).  Per dataset, fraction and key: ``best_{key}_{tag}_{pct}`` (str, from
+    :func:`describe`) and ``best_{key}_value_{tag}_{pct}`` (float).  Per dataset and key in
+    ``ece``, ``auroc``: ``longest_{key}_{tag}`` (str: the model(s) that keep the key within
+    :data:`TOLERANCE` of its unpruned value up to the largest fraction,
+    :func:`kept_up_to`) and ``longest_{key}_value_{tag}`` (that fraction);
+    ``bbb_mc_gap_{key}_{tag}`` (:func:`mc_gap` of BBB) and ``tolerance``.
+    """
+    out: dict = {}
+    for dataset, by_method in results.items():
+        tag = DATASET_TAGS.get(dataset, dataset)
+        for f in fractions:
+            pct = round(f * 100)
+            for method, result in by_method.items():
+                for mode in result["modes"]:
+                    record = record_at(result, f, mode)
+                    for key in ("ece", "auroc", "accuracy"):
+                        out[f"{method}_{mode}_{key}_{tag}_{pct}"] = record[key]
+            for key in ("ece", "auroc", "accuracy"):
+                method, mode, value = best(by_method, key, f)
+                out[f"best_{key}_{tag}_{pct}"] = describe(method, mode)
+                out[f"best_{key}_value_{tag}_{pct}"] = value
+        if "bbb" in by_method and "mc" in by_method["bbb"]["modes"]:
+            for key in ("ece", "auroc"):
+                out[f"bbb_mc_gap_{key}_{tag}"] = mc_gap(by_method["bbb"], key)
+        for key in ("ece", "auroc"):
+            kept = {(m, mode): kept_up_to(r, key, mode) for m, r in by_method.items()
+                    for mode in r["modes"]}
+            longest = max(kept.values())
+            out[f"longest_{key}_{tag}"] = " and ".join(
+                describe(m, mode) for (m, mode), k in kept.items() if k == longest)
+            out[f"longest_{key}_value_{tag}"] = longest
+    out["tolerance"] = TOLERANCE
+    return out
+
+
+#: How far ECE may rise, or AUROC fall, from the unpruned value and still count as kept.
+TOLERANCE = 0.02
+
+
+def kept_up_to(result: dict, key: str, mode: str = "deterministic",
+               tolerance: float = TOLERANCE) -> float:
+    """The largest fraction up to which ``key`` stays within ``tolerance`` of its unpruned
+    value at every grid fraction (ECE / NLL may not rise, AUROC / accuracy not fall, by more).
+    """
+    values = series(result, key, mode)
+    sign = 1 if HIGHER_IS_BETTER[key] else -1
+    kept = result["modes"][mode][0]["fraction"]
+    for record, value in zip(result["modes"][mode], values):
+        if sign * (values[0] - value) > tolerance:
+            break
+        kept = record["fraction"]
+    return kept
+
+
+def mc_gap(result: dict, key: str) -> float:
+    """Largest |Monte Carlo − deterministic| of ``key`` over the grid of one result."""
+    return max(abs(a - b) for a, b in zip(series(result, key, "mc"),
+                                          series(result, key, "deterministic")))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+#: Axis labels of the keys of :func:`degradation_figure`.
+KEY_LABELS = {"ece": "ECE (15 bins)", "auroc": "OOD AUROC (entropy)",
+              "accuracy": "test accuracy", "nll": "test NLL (nats)"}
+#: Column titles of :func:`degradation_figure`, per prediction mode.
+MODE_TITLES = {"deterministic": "deterministic (eval mode / μ)",
+               "mc": f"Monte Carlo ({MC_SAMPLES} samples)"}
+
+
+def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] = ("ece", "auroc")):
+    """ECE and AUROC against the pruned fraction: all methods, all datasets.
+
+    One block of panels per dataset: a row per key, a column per prediction mode
+    (deterministic: eval mode, BBB's posterior mean; Monte Carlo: MC dropout, BBB's predictive),
+    so that no panel holds more than one line per method.  Panels of a row share their y-axis.
+
+    Parameters
+    ----------
+    results : dict
+        ``{dataset: {method: result}}`` as returned by :func:`run_all`.
+    keys : sequence of str
+        One row of panels per key (``ece``, ``auroc``, ``accuracy``, ``nll``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Solid lines: deterministic prediction; dotted: the Monte Carlo predictive; each method
+        in its colour and with its marker.  One legend below.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
+
+    modes = [m for m in MODES if any(m in r["modes"] for by_method in results.values()
+                                     for r in by_method.values())]
+    height = len(results) * (2.0 * len(keys) + 0.5) + 0.6
+    fig = plt.figure(figsize=(PAGE_WIDTH, height), layout="constrained")
+    subfigs = fig.subfigures(len(results), 1, squeeze=False)[:, 0]
+    for sub, (dataset, by_method) in zip(subfigs, results.items()):
+        axes = sub.subplots(len(keys), len(modes), sharex=True, sharey="row", squeeze=False)
+        for col, mode in enumerate(modes):
+            for row, key in enumerate(keys):
+                ax = axes[row, col]
+                for method, result in by_method.items():
+                    if mode not in result["modes"]:
+                        continue
+                    ax.plot(result["config"]["fractions"], series(result, key, mode),
+                            "-" if mode == "deterministic" else ":", lw=1.8,
+                            marker=METHOD_MARKERS.get(method, "o"), ms=3.5,
+                            color=METHOD_COLORS.get(method),
+                            label=get_method(method).label)
+                if key == "auroc":
+                    ax.axhline(0.5, color="grey", lw=1, ls="--")
+                ax.set_ylabel(KEY_LABELS.get(key, key))
+                ax.tick_params(labelleft=True, labelbottom=True)
+                ax.set_xlabel("fraction removed")
+            axes[0, col].set_title(MODE_TITLES.get(mode, mode))
+        ood = next(iter(by_method.values()))["config"]["ood_dataset"]
+        sub.suptitle(f"Trained on {DATASET_LABELS.get(dataset, dataset)}, "
+                     f"OOD: {DATASET_LABELS.get(ood, ood)}")
+    legend_below(fig, ncol=3)
+    return fig
+
+
+#: Neutral colours of the diagnostic panels (method colours stay with the methods).
+DIAGNOSTIC_COLORS = {"bars": "#BBBBBB", "gap": "#444444", "share": "#000000",
+                     "in": "#BBBBBB", "ood": "#333333"}
+
+
+def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["bars"],
+                        title: str | None = None, legend: bool = True):
+    """Per-bin accuracy (bars) against confidence, with the diagonal of perfect calibration
+    and, on a second (log) axis, the share of predictions in each bin.
+
+    ``record`` is an :func:`analyse` result (or one stored record); ``legend=False`` leaves
+    the legend to the caller (e.g. :func:`bnnbook.plots.legend_below`).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .plots import PAGE_WIDTH, legend_below
+
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.6, 3.6), layout="constrained")
+    diagram = record["reliability"]
+    edges = np.asarray(diagram["edges"])
+    acc = np.array([np.nan if a is None else a for a in diagram["accuracy"]])
+    conf = np.array([np.nan if c is None else c for c in diagram["confidence"]])
+    ax.bar(edges[:-1], np.nan_to_num(acc), width=np.diff(edges), align="edge", color=color,
+           edgecolor="white", label="accuracy per bin")
+    ax.bar(edges[:-1], np.nan_to_num(conf - acc), bottom=np.nan_to_num(acc), width=np.diff(edges),
+           align="edge", color="none", edgecolor=DIAGNOSTIC_COLORS["gap"], hatch="//", lw=0.8,
+           label="gap to mean confidence")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy")
+    ax.set_title(title or f"ECE {record['ece']:.3f}")
+    share = np.asarray(diagram["count"], dtype=float) / max(sum(diagram["count"]), 1)
+    twin = ax.twinx()                   # how many predictions each bar stands for
+    twin.stairs(np.where(share > 0, share, np.nan), edges, color=DIAGNOSTIC_COLORS["share"],
+                lw=1.5, label="share of predictions (right axis)")
+    twin.set(yscale="log", ylim=(1e-4, 1.5), ylabel="share of predictions (log)")
+    twin.grid(False)
+    if legend:
+        handles = ax.get_legend_handles_labels()
+        twin_handles = twin.get_legend_handles_labels()
+        if own:
+            legend_below(ax.figure, handles[0] + twin_handles[0], handles[1] + twin_handles[1])
+        else:
+            ax.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1],
+                      loc="upper left")
+    return ax
+
+
+def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribution", "OOD"),
+                 title: str | None = None, legend: bool = True):
+    """Histograms (densities) of the predictive entropy: in-distribution filled grey, OOD as a
+    dark dashed outline on top.  ``legend=False`` leaves the legend to the caller."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .plots import PAGE_WIDTH
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.3, 3.2), layout="constrained")
+    h = record["entropy"]
+    edges = np.asarray(h["edges"])
+    for counts, label, key in ((h["in"], labels[0], "in"), (h["ood"], labels[1], "ood")):
+        counts = np.asarray(counts, dtype=float)
+        ax.stairs(counts / max(counts.sum(), 1) / np.diff(edges), edges, lw=1.8, label=label,
+                  color=DIAGNOSTIC_COLORS[key], fill=key == "in", ls="-" if key == "in" else "--")
+    ax.axvline(math.log(N_CLASSES), color="grey", ls=":", lw=1.2,
+               label=f"largest entropy, log {N_CLASSES}")
+    ax.set(xlabel="predictive entropy (nats)", ylabel="density")
+    ax.set_title(title or f"OOD AUROC {record['auroc']:.3f}")
+    if legend:
+        ax.legend()
+    return ax
+
+
+def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "OOD",
+                      axes=None, legend: bool | None = None):
+    """Reliability diagram and OOD entropy histogram of one (model, fraction, mode).
+
+    Parameters
+    ----------
+    record : dict
+        An :func:`analyse` result or a stored record (:func:`record_at`).
+    title : str, optional
+        Figure title.
+    ood_label : str
+        Legend label of the out-of-distribution set.
+    axes : pair of Axes, optional
+        Where to draw; a new figure otherwise.
+    legend : bool, optional
+        One legend below the figure; by default only when the figure is made here.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import PAGE_WIDTH, legend_below
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained",
+                                 gridspec_kw={"width_ratios": [1, 1.15]})
+        legend = True if legend is None else legend
+    else:
+        fig = axes[0].figure
+    reliability_diagram(record, axes[0], legend=False,
+                        title=f"accuracy {record['accuracy']:.3f}, ECE {record['ece']:.3f}")
+    entropy_plot(record, axes[1], labels=("in-distribution test", ood_label), legend=False)
+    if title:
+        fig.suptitle(title)
+    if legend:
+        legend_below(fig.figure, ncol=2)          # the root figure of a subfigure too
+    return fig
+
+
+def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
+    """:func:`diagnostic_figure` of several records, one titled row each, one legend below.
+
+    Parameters
+    ----------
+    cases : sequence of (title, record)
+        Row titles and :func:`record_at` records.
+    ood_label : str
+        Legend label of the out-of-distribution set.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import PAGE_WIDTH, legend_below
+
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.0 * len(cases) + 0.7), layout="constrained")
+    for sub, (title, record) in zip(fig.subfigures(len(cases), 1, squeeze=False)[:, 0], cases):
+        axes = sub.subplots(1, 2, width_ratios=[1, 1.15])
+        diagnostic_figure(record, title=title, ood_label=ood_label, axes=axes, legend=False)
+        axes[1].set_title(f"OOD AUROC {record['auroc']:.3f}")
+    legend_below(fig, ncol=2)
+    return fig
