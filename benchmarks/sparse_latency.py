@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> dict:
     min_time = 0.01 if args.quick else args.min_time
     device = devices.resolve(args.device)
     start = time.perf_counter()
-    sweep = compression.latency_sweep(compression.random_layers, compression.SPARSITIES,
+    sweep = compression.latency_sweep(compression.random_layers, compression.AMOUNTS,
                                       compression.BATCH_SIZES, device, min_time)
     report = {
         "machine": devices.describe(device), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "commit": metadata.git_commit(), "date": metadata.now(),
         "min_time_s": min_time, "quick": args.quick, "widths": list(compression.WIDTHS),
-        "sparsities": sweep["sparsities"],
+        "amounts": sweep["amounts"],
         "ratios_dense_over_csr": {b: v["speedup"] for b, v in sweep["batches"].items()},
         "sparse_pays_from": sweep["sparse_pays_from"],
         "dense_spread": sweep["dense_spread"],

@@ -351,13 +351,13 @@ def finetune_figure(by_dataset: dict[str, dict[str, dict]], ensemble: bool = Fal
     fig, axes = plots.figure(len(by_dataset), 1, height=2.8 * len(by_dataset) + 1.1, sharex=True)
     for ax, (dataset, by_method) in zip(axes[:, 0], by_dataset.items()):
         for method, result in by_method.items():
-            amounts = [lv["amount"] for lv in result["levels"]]
-            key = "accuracy_mc" if ensemble and "accuracy_mc" in result["levels"][0]["after"] \
+            amounts = [lv["amount"] for lv in result["by_amount"]]
+            key = "accuracy_mc" if ensemble and "accuracy_mc" in result["by_amount"][0]["after"] \
                 else "accuracy"
             color, marker = METHOD_COLORS.get(method), plots.METHOD_MARKERS.get(method, "o")
-            ax.plot(amounts, [lv["before"][key] for lv in result["levels"]], "--", marker=marker,
+            ax.plot(amounts, [lv["before"][key] for lv in result["by_amount"]], "--", marker=marker,
                     ms=4.5, mfc="white", color=color, lw=1.2)
-            ax.plot(amounts, [lv["after"][key] for lv in result["levels"]], "-", marker=marker,
+            ax.plot(amounts, [lv["after"][key] for lv in result["by_amount"]], "-", marker=marker,
                     ms=4.5, color=color, lw=2, label=label(method))
         ax.set_title(DATASET_LABELS.get(dataset, dataset))
         ax.set_xlabel("fraction of parameters removed")
@@ -384,16 +384,16 @@ def finetune_table(by_method: dict[str, dict]) -> pd.DataFrame:
         ``ensemble, fine-tuned``; columns ``"50 %"``, … (name ``removed``); cells accuracies
         as text with four decimals.
     """
-    amounts = [lv["amount"] for lv in next(iter(by_method.values()))["levels"]]
+    amounts = [lv["amount"] for lv in next(iter(by_method.values()))["by_amount"]]
     rows: dict = {}
     for method, result in by_method.items():
         keys = [("accuracy", "")]
-        if "accuracy_mc" in result["levels"][0]["after"]:
+        if "accuracy_mc" in result["by_amount"][0]["after"]:
             keys.append(("accuracy_mc", "ensemble, "))
         for key, prefix in keys:
             for stage, name in (("before", "pruned only"), ("after", "fine-tuned")):
                 rows[label(method), prefix + name] = {
-                    percent(lv["amount"]): number(lv[stage][key]) for lv in result["levels"]}
+                    percent(lv["amount"]): number(lv[stage][key]) for lv in result["by_amount"]}
     return frame(rows, ["Model", ""], [percent(a) for a in amounts], "removed")
 
 

@@ -9,8 +9,8 @@ from bnntut.methods import get as get_method
 from bnntut.presets import METHOD_LABELS
 
 
-def _percent(fraction: float) -> str:
-    return f"{fraction:.0%}".replace("%", " %")
+def _percent(amount: float) -> str:
+    return f"{amount:.0%}".replace("%", " %")
 
 
 def highlights(result: dict, dataset: str = "mnist") -> dict:
@@ -24,32 +24,32 @@ def highlights(result: dict, dataset: str = "mnist") -> dict:
     ``dense_spread_{batch}`` and ``pays_from_{batch}`` (str: "from 95 % removed", or "at
     no measured sparsity (up to 99 %)").
     """
-    fractions = result["config"]["fractions"]
+    amounts = result["config"]["amounts"]
     entries = result["bytes"][dataset]
     meta = result["metadata"]
     out: dict = {"break_even": result["break_even_sparsity"], "machine": meta["device_name"],
                  "threads": meta.get("threads"), "torch": meta["torch_version"]}
-    out["dense_mb"] = entries[next(iter(entries))]["by_fraction"][0]["dense_bytes"] / 1e6
+    out["dense_mb"] = entries[next(iter(entries))]["by_amount"][0]["dense_bytes"] / 1e6
     for method, entry in entries.items():
-        for f, row in zip(fractions, entry["by_fraction"]):
+        for f, row in zip(amounts, entry["by_amount"]):
             pct = round(f * 100)
             out[f"{method}_csr_mb_{pct}"] = row["csr_bytes"] / 1e6
             out[f"{method}_ratio_{pct}"] = row["dense_bytes"] / row["csr_bytes"]
             if "training_bytes" in row:
                 out[f"{method}_training_over_csr_{pct}"] = row["training_bytes"] / row["csr_bytes"]
-        if "training_bytes" in entry["by_fraction"][0]:
-            out[f"{method}_training_mb"] = entry["by_fraction"][0]["training_bytes"] / 1e6
+        if "training_bytes" in entry["by_amount"][0]:
+            out[f"{method}_training_mb"] = entry["by_amount"][0]["training_bytes"] / 1e6
             out[f"{method}_weights_file_mb"] = entry["weights_file_bytes"] / 1e6
     lat = result["latency"]
     for batch, values in lat["batches"].items():
-        for s, v in zip(lat["sparsities"], values["speedup"]):
+        for s, v in zip(lat["amounts"], values["speedup"]):
             out[f"speedup_{batch}_{round(s * 100)}"] = v
         out[f"max_speedup_{batch}"] = max(values["speedup"])
         out[f"dense_spread_{batch}"] = lat["dense_spread"][batch]
         start = lat["sparse_pays_from"][batch]
         out[f"pays_from_{batch}"] = (f"from {_percent(start)} removed" if start is not None
                                      else "at no measured sparsity (up to "
-                                          f"{_percent(max(lat['sparsities']))})")
+                                          f"{_percent(max(lat['amounts']))})")
     return out
 
 
@@ -57,8 +57,8 @@ def highlights(result: dict, dataset: str = "mnist") -> dict:
 
 
 def bytes_table(result: dict, dataset: str = "mnist",
-                fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
-    """Megabytes of every model's weights, dense and in CSR at ``fractions`` removed.
+                amounts: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
+    """Megabytes of every model's weights, dense and in CSR at ``amounts`` removed.
 
     Returns
     -------
@@ -71,26 +71,26 @@ def bytes_table(result: dict, dataset: str = "mnist",
     """
     from .report import frame, number, percent
 
-    fr = result["config"]["fractions"]
+    fr = result["config"]["amounts"]
     dense_column = ("dense float32", "")
-    columns = [dense_column, *(("CSR", percent(f)) for f in fractions)]
+    columns = [dense_column, *(("CSR", percent(f)) for f in amounts)]
     rows: dict = {}
     for method in result["config"]["methods"]:          # stored dicts are sorted by name
         entry = result["bytes"][dataset][method]
-        by_fraction = [entry["by_fraction"][fr.index(f)] for f in fractions]
-        dense = by_fraction[0]["dense_bytes"]
+        per_amount = [entry["by_amount"][fr.index(f)] for f in amounts]
+        dense = per_amount[0]["dense_bytes"]
         name = METHOD_LABELS.get(method, method) + (", μ only" if get_method(method).bayesian
                                                      else "")
         rows[name, "MB"] = {dense_column: number(dense / 1e6, 3), **{
             ("CSR", percent(f)): number(r["csr_bytes"] / 1e6, 3)
-            for f, r in zip(fractions, by_fraction)}}
+            for f, r in zip(amounts, per_amount)}}
         rows[name, "× smaller"] = {dense_column: "", **{
             ("CSR", percent(f)): number(dense / r["csr_bytes"], 1, unit="×")
-            for f, r in zip(fractions, by_fraction)}}
-        if "training_bytes" in by_fraction[0]:
+            for f, r in zip(amounts, per_amount)}}
+        if "training_bytes" in per_amount[0]:
             rows[f"{METHOD_LABELS.get(method, method)}, μ and ρ (training)", "MB"] = {
-                dense_column: number(by_fraction[0]["training_bytes"] / 1e6, 3),
-                **{("CSR", percent(f)): "—" for f in fractions}}
+                dense_column: number(per_amount[0]["training_bytes"] / 1e6, 3),
+                **{("CSR", percent(f)): "—" for f in amounts}}
     out = frame(rows, ["Model", ""], columns)
     out.columns.names = ["", "removed"]
     return out
@@ -111,7 +111,7 @@ def latency_table(result: dict):
     lat = result["latency"]
     batches = [str(b) for b in result["config"]["latency"]["batch_sizes"]]
     rows = {}
-    for i, s in enumerate(lat["sparsities"]):
+    for i, s in enumerate(lat["amounts"]):
         rows[percent(s)] = {}
         for b in batches:
             v = lat["batches"][b]
@@ -138,14 +138,14 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
     if own:
         _, axes = plots.figure(1, 1, height=3.6)
         ax = axes[0, 0]
-    fractions = result["config"]["fractions"]
+    amounts = result["config"]["amounts"]
     methods = result["config"]["methods"]
     entries = result["bytes"][dataset]
-    dense = entries[next(iter(entries))]["by_fraction"][0]["dense_bytes"]
-    positions = np.arange(len(fractions), dtype=float)
+    dense = entries[next(iter(entries))]["by_amount"][0]["dense_bytes"]
+    positions = np.arange(len(amounts), dtype=float)
     ax.axhline(dense / 1e6, color=REFERENCE_COLOR, lw=1.5, label="dense float32 (any sparsity)")
     for k, method in enumerate(methods):
-        rows = entries[method]["by_fraction"]
+        rows = entries[method]["by_amount"]
         offset = (k - (len(methods) - 1) / 2) * 0.13
         ax.plot(positions + offset, [r["csr_bytes"] / 1e6 for r in rows], "-", lw=1,
                 marker=METHOD_MARKERS.get(method, "o"), ms=5, color=METHOD_COLORS.get(method),
@@ -153,10 +153,10 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
         if "training_bytes" in rows[0]:
             ax.axhline(rows[0]["training_bytes"] / 1e6, color=METHOD_COLORS.get(method), ls="--",
                        lw=1.5, label="BBB during training: μ and ρ")
-    ax.axvline(np.interp(result["break_even_sparsity"], fractions, positions),
+    ax.axvline(np.interp(result["break_even_sparsity"], amounts, positions),
                color=REFERENCE_COLOR, ls=":", lw=1.2,
                label=f"CSR breaks even at {result['break_even_sparsity']:.2%} removed")
-    ax.set_xticks(positions, [f"{f:.0%}" for f in fractions])
+    ax.set_xticks(positions, [f"{f:.0%}" for f in amounts])
     ax.set(yscale="log", xlabel="fraction of parameters removed", ylabel="megabytes",
            title=f"{DATASET_LABELS.get(dataset, dataset)} models: bytes of the weights")
     _plain_log_ticks(ax)
@@ -182,7 +182,7 @@ def latency_figure(result: dict, ax=None, legend: bool = True):
     batches = [str(b) for b in config["batch_sizes"]]
     for batch, (ls, marker) in zip(batches, (("-", "o"), ("--", "s"), ("-.", "^"))):
         v = lat["batches"][batch]
-        ax.plot(lat["sparsities"], v["speedup"], ls, marker=marker, ms=5, lw=2, color=color,
+        ax.plot(lat["amounts"], v["speedup"], ls, marker=marker, ms=5, lw=2, color=color,
                 mfc="white" if ls != "-" else color, label=f"batch {batch}")
     ax.axhline(1.0, color=REFERENCE_COLOR, ls=":", lw=1.2, label="as fast as dense")
     ax.set(yscale="log", xlabel="fraction of parameters removed",

@@ -31,7 +31,7 @@ import numpy as np
 PLOTLY_MARKER = "plotly-graph-div"
 
 #: Fractions removed on the prune explorer's slider (a subset of the stored sweep's grid).
-EXPLORER_FRACTIONS = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
+EXPLORER_AMOUNTS = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
 
 #: Grid of the prior explorer: π, log σ1 and log σ2.
 PRIOR_GRID = {"pi": (0.1, 0.25, 0.5, 0.75, 0.9), "log_sigma1": (-2.0, -1.0, 0.0, 1.0),
@@ -180,7 +180,7 @@ def _include_plotlyjs() -> bool:
 # ----------------------------------------------------------------------- the prune explorer
 
 
-def pruned_state(model, criterion: str, fraction: float, bins: int = 60,
+def pruned_state(model, criterion: str, amount: float, bins: int = 60,
                  value_range: tuple[float, float] = (-0.3, 0.3)) -> dict:
     """What the prune explorer shows of one model pruned by one criterion.
 
@@ -197,7 +197,7 @@ def pruned_state(model, criterion: str, fraction: float, bins: int = 60,
     from bnntut.compression import inference_layers
     from bnntut.prune import get_criterion
 
-    pruned = get_criterion(criterion)(model, fraction)
+    pruned = get_criterion(criterion)(model, amount)
     layers = inference_layers(pruned)
     values = torch.cat([t.flatten() for layer in layers for t in layer])
     survivors = values[values != 0].double().cpu().numpy()
@@ -210,7 +210,7 @@ def pruned_state(model, criterion: str, fraction: float, bins: int = 60,
 
 
 def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
-                   fractions: Sequence[float] = EXPLORER_FRACTIONS) -> str:
+                   amounts: Sequence[float] = EXPLORER_AMOUNTS) -> str:
     """The prune slider of the static book: dataset × model × fraction removed.
 
     For every trained model in ``results`` (``{dataset: {method: result}}``) and every
@@ -235,31 +235,31 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
 
     datasets = list(results)
     methods = list(results[datasets[0]])
-    fractions = _on_grid(fractions, results[datasets[0]][methods[0]]["prune"]["l1"]["amounts"])
+    amounts = _on_grid(amounts, results[datasets[0]][methods[0]]["prune"]["l1"]["amounts"])
     table = {}
     for dataset in datasets:
         for method in methods:
             model = experiment.trained_model(dataset, method, preset, device="cpu")
             criterion = get_method(method).criterion
             sweep = results[dataset][method]["prune"][criterion]
-            for fraction in fractions:
-                shown = pruned_state(model, criterion, fraction)
-                shown["accuracy"] = accuracy_at(results[dataset][method], fraction, criterion)
+            for amount in amounts:
+                shown = pruned_state(model, criterion, amount)
+                shown["accuracy"] = accuracy_at(results[dataset][method], amount, criterion)
                 shown["curve"] = (sweep["amounts"], sweep["accuracy"])
-                table[dataset, method, fraction] = shown
+                table[dataset, method, amount] = shown
 
     def describe(d: int, m: int, f: int) -> dict:
-        dataset, method, fraction = datasets[d], methods[m], fractions[f]
-        s = table[dataset, method, fraction]
+        dataset, method, amount = datasets[d], methods[m], amounts[f]
+        s = table[dataset, method, amount]
         color = METHOD_COLORS.get(method, "#444444")
         criterion = {"snr": "SNR |μ|/σ", "l1": "global L1"}[get_method(method).criterion]
         title = (f"{DATASET_LABELS.get(dataset, dataset)}, {METHOD_LABELS.get(method, method)}, "
-                 f"pruned by {criterion}<br>{fraction:.0%} removed → test accuracy "
+                 f"pruned by {criterion}<br>{amount:.0%} removed → test accuracy "
                  f"<b>{s['accuracy']:.4f}</b>")
         centres = (s["edges"][:-1] + s["edges"][1:]) / 2
         return {
             "traces": [0, 1, 2, 3],
-            "data": {"x": [list(s["curve"][0]), [fraction], list(centres), None],
+            "data": {"x": [list(s["curve"][0]), [amount], list(centres), None],
                      "y": [list(s["curve"][1]), [s["accuracy"]],
                            [v if v > 0 else None for v in s["density"]], None],
                      "z": [None, None, None, s["pixels_kept"][::-1].tolist()],
@@ -284,7 +284,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
                              colorbar={"title": {"text": "kept"}, "len": 0.5, "y": 0.27,
                                        "thickness": 12}), 2, 2)
     initial = (0, methods.index("bbb") if "bbb" in methods else 0,
-               fractions.index(0.9) if 0.9 in fractions else 0)
+               amounts.index(0.9) if 0.9 in amounts else 0)
     _apply(fig, describe(*initial))
     fig.update_xaxes(title_text="fraction of parameters removed", range=[-0.02, 1.0],
                      tickformat=".0%", row=1, col=1)
@@ -297,15 +297,15 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
                       template="plotly_white")
     controls = [("dropdown", "dataset", [DATASET_LABELS.get(d, d) for d in datasets]),
                 ("dropdown", "model", [METHOD_LABELS.get(m, m) for m in methods]),
-                ("slider", "fraction removed", [f"{f:.0%}" for f in fractions])]
+                ("slider", "fraction removed", [f"{f:.0%}" for f in amounts])]
     return controlled_html(fig, controls, lambda i: describe(*i), initial,
                            include_plotlyjs=_include_plotlyjs())
 
 
-def _on_grid(fractions: Sequence[float], amounts: Sequence[float]) -> list[float]:
-    """The ``fractions`` that the stored sweep measured (quick mode has a coarser grid), as
-    the sweep spells them (so that they index it exactly)."""
-    return [a for f in fractions for a in amounts if abs(a - f) < 1e-9]
+def _on_grid(wanted: Sequence[float], amounts: Sequence[float]) -> list[float]:
+    """The ``wanted`` amounts that the stored sweep measured (quick mode has a coarser grid),
+    as the sweep spells them in ``amounts`` (so that they index it exactly)."""
+    return [a for w in wanted for a in amounts if abs(a - w) < 1e-9]
 
 
 def _apply(fig, state: dict) -> None:

@@ -32,8 +32,8 @@ def describe(method: str, mode: str) -> str:
 TABLE_METRICS = {"ece": "ECE (lower is better)", "auroc": "AUROC (higher is better)"}
 
 
-def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
-    """ECE and AUROC of every model and prediction mode of one dataset at ``fractions``.
+def table(results: dict[str, dict], amounts: Sequence[float] = (0.0, 0.5, 0.9, 0.98)):
+    """ECE and AUROC of every model and prediction mode of one dataset at ``amounts``.
 
     Parameters
     ----------
@@ -57,8 +57,8 @@ def table(results: dict[str, dict], fractions: Sequence[float] = (0.0, 0.5, 0.9,
         for mode in r["modes"]:
             rows[get_method(m).label, mode_label(m, mode)] = {
                 (label, percent(f)): round(record_at(r, f, mode)[key], 3)
-                for key, label in TABLE_METRICS.items() for f in fractions}
-    columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in fractions]
+                for key, label in TABLE_METRICS.items() for f in amounts}
+    columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in amounts]
     out = frame(rows, ["Model", "prediction"], columns)
     out.columns.names = ["", "removed"]
     return out
@@ -86,19 +86,19 @@ DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
 HIGHER_IS_BETTER = {"ece": False, "nll": False, "auroc": True, "accuracy": True}
 
 
-def best(results: dict[str, dict], key: str, fraction: float) -> tuple[str, str, float]:
-    """The ``(method, mode, value)`` with the best ``key`` at ``fraction`` among ``results``
+def best(results: dict[str, dict], key: str, amount: float) -> tuple[str, str, float]:
+    """The ``(method, mode, value)`` with the best ``key`` at ``amount`` among ``results``
     (``{method: result}``): lowest ECE or NLL, highest AUROC or accuracy."""
     if key not in HIGHER_IS_BETTER:
         raise ValueError(f"unknown key {key!r}; allowed: {', '.join(HIGHER_IS_BETTER)}")
-    candidates = [(m, mode, record_at(r, fraction, mode)[key])
+    candidates = [(m, mode, record_at(r, amount, mode)[key])
                   for m, r in results.items() for mode in r["modes"]]
     pick = max if HIGHER_IS_BETTER[key] else min
     return pick(candidates, key=lambda c: c[2])
 
 
 def highlights(results: dict[str, dict[str, dict]],
-               fractions: Sequence[float] = (0.0, 0.5, 0.9, 0.98)) -> dict:
+               amounts: Sequence[float] = (0.0, 0.5, 0.9, 0.98)) -> dict:
     """Named numbers and phrases for a chapter's prose (to glue, never to type).
 
     For every dataset (tag ``mnist`` / ``fmnist``), fraction (``pct`` = percent removed),
@@ -113,7 +113,7 @@ def highlights(results: dict[str, dict[str, dict]],
     out: dict = {}
     for dataset, by_method in results.items():
         tag = DATASET_TAGS.get(dataset, dataset)
-        for f in fractions:
+        for f in amounts:
             pct = round(f * 100)
             for method, result in by_method.items():
                 for mode in result["modes"]:
@@ -149,11 +149,11 @@ def kept_up_to(result: dict, key: str, mode: str = "deterministic",
     """
     values = series(result, key, mode)
     sign = 1 if HIGHER_IS_BETTER[key] else -1
-    kept = result["modes"][mode][0]["fraction"]
+    kept = result["modes"][mode][0]["amount"]
     for record, value in zip(result["modes"][mode], values):
         if sign * (values[0] - value) > tolerance:
             break
-        kept = record["fraction"]
+        kept = record["amount"]
     return kept
 
 
@@ -211,7 +211,7 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
                 for method, result in by_method.items():
                     if mode not in result["modes"]:
                         continue
-                    ax.plot(result["config"]["fractions"], series(result, key, mode),
+                    ax.plot(result["config"]["amounts"], series(result, key, mode),
                             "-" if mode == "deterministic" else ":", lw=1.8,
                             marker=METHOD_MARKERS.get(method, "o"), ms=3.5,
                             color=METHOD_COLORS.get(method),

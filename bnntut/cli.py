@@ -168,7 +168,7 @@ def _uncertainty_summary(result: dict) -> str:
         parts.append(f"{mode}: ECE {first['ece']:.3f}->{last['ece']:.3f}  "
                      f"AUROC {first['auroc']:.3f}->{last['auroc']:.3f}")
     return (f"{config['dataset']:>13} {config['method']:<10} "
-            f"(0 -> {config['fractions'][-1]:.0%} removed)  " + "  ".join(parts))
+            f"(0 -> {config['amounts'][-1]:.0%} removed)  " + "  ".join(parts))
 
 
 def _run_uncertainty(args) -> int:
@@ -198,7 +198,7 @@ def _run_compression(args) -> int:
     lat = result["latency"]
     print(f"CSR smaller than dense above {result['break_even_sparsity']:.4f} of weights removed")
     for batch, values in lat["batches"].items():
-        speedups = "  ".join(f"{s:.0%}:{v:.2f}x" for s, v in zip(lat["sparsities"],
+        speedups = "  ".join(f"{s:.0%}:{v:.2f}x" for s, v in zip(lat["amounts"],
                                                                 values["speedup"]))
         print(f"batch {batch:>3}: dense/CSR time {speedups}  "
               f"(sparse pays from {lat['sparse_pays_from'][batch]}; dense time spread "
@@ -296,9 +296,9 @@ def _run_derived(args, preset: dict) -> int:
 
 
 def _derived_summary(result: dict) -> str:
-    if "levels" in result:
+    if "by_amount" in result:
         return "  ".join(f"{lv['amount']:.0%}: {lv['before']['accuracy']:.4f}->"
-                         f"{lv['after']['accuracy']:.4f}" for lv in result["levels"])
+                         f"{lv['after']['accuracy']:.4f}" for lv in result["by_amount"])
     sweeps = result["sweeps"]["with_bias"]
     parts = []
     for name, sweep in sweeps.items():

@@ -38,7 +38,7 @@ from .models import N_INPUTS, is_bayesian
 from .presets import get_preset
 
 #: Pruned fractions of the byte counts and of the latency sweep.
-SPARSITIES = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
+AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
 
 #: Batch sizes of the latency measurements.
 BATCH_SIZES = (1, 100)
@@ -291,23 +291,23 @@ def latency(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
     return _measure([layers], batch_sizes, devices.resolve(device), min_time, seed, rounds)[0]
 
 
-def random_layers(sparsity: float, widths: Sequence[int] = WIDTHS,
+def random_layers(amount: float, widths: Sequence[int] = WIDTHS,
                   seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Random ``[(W, b), ...]`` of the given widths, each ``W`` with exactly
-    ``round(sparsity · size)`` zeros at random places (for benchmarks without a model)."""
-    prune.check_amount(sparsity)
+    ``round(amount · size)`` zeros at random places (for benchmarks without a model)."""
+    prune.check_amount(amount)
     generator = torch.Generator().manual_seed(seed)
     layers = []
     for n_in, n_out in zip(widths[:-1], widths[1:]):
         w = torch.randn(n_out, n_in, generator=generator) / math.sqrt(n_in)
-        k = prune.n_to_prune(sparsity, w.numel())
+        k = prune.n_to_prune(amount, w.numel())
         w.view(-1)[torch.randperm(w.numel(), generator=generator)[:k]] = 0.0
         layers.append((w, torch.randn(n_out, generator=generator) * 0.01))
     return layers
 
 
 def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torch.Tensor]]],
-                  sparsities: Sequence[float] = SPARSITIES,
+                  amounts: Sequence[float] = AMOUNTS,
                   batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu",
                   min_time: float = 0.2, rounds: int = ROUNDS, seed: int = 0) -> dict:
     """:func:`latency` of the networks ``layers_at(s)`` for every sparsity ``s``.
@@ -319,7 +319,7 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
     Returns
     -------
     dict
-        ``sparsities``, ``measured_sparsity`` (zeros among the weight matrices),
+        ``amounts``, ``measured_sparsity`` (zeros among the weight matrices),
         ``batches``: ``{str(batch): {key: [one value per sparsity]}}`` with the keys of
         :func:`latency`, ``sparse_pays_from``: per batch size the sparsity from which sparse
         is faster at every larger one of the sweep (:func:`pays_from`; ``None`` when it never
@@ -327,7 +327,7 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
         A dense product does not depend on how many of its entries are zero, so a spread
         well above 1 means the machine was busy with something else during the sweep.
     """
-    networks = [layers_at(s) for s in sparsities]
+    networks = [layers_at(s) for s in amounts]
     measured = [sum(int((w == 0).sum()) for w, _ in layers) / sum(w.numel() for w, _ in layers)
                 for layers in networks]
     keys = ("dense_s", "sparse_s", "speedup", "dense_median_s", "sparse_median_s",
@@ -337,26 +337,26 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
         for row in rows:
             for key in keys:
                 batches[str(row["batch_size"])][key].append(row[key])
-    return {"sparsities": list(sparsities), "measured_sparsity": measured, "batches": batches,
-            "sparse_pays_from": {b: pays_from(sparsities, v["speedup"])
+    return {"amounts": list(amounts), "measured_sparsity": measured, "batches": batches,
+            "sparse_pays_from": {b: pays_from(amounts, v["speedup"])
                                  for b, v in batches.items()},
             "dense_spread": {b: max(v["dense_s"]) / min(v["dense_s"])
                              for b, v in batches.items()}}
 
 
-def pays_from(sparsities: Sequence[float], speedups: Sequence[float]) -> float | None:
+def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | None:
     """The smallest sparsity of the sweep from which every speedup (dense / sparse) exceeds 1.
 
     ``None`` when sparse is not faster at the largest sparsity.
     """
-    if len(sparsities) != len(speedups) or not sparsities:
+    if len(amounts) != len(speedups) or not amounts:
         raise ValueError("sparsities and speedups must be non-empty and of equal length")
-    order = sorted(range(len(sparsities)), key=lambda i: sparsities[i])
+    order = sorted(range(len(amounts)), key=lambda i: amounts[i])
     start = None
     for i in reversed(order):
         if speedups[i] <= 1.0:
             break
-        start = sparsities[i]
+        start = amounts[i]
     return start
 
 
@@ -370,9 +370,9 @@ def config_for(preset: str = "paper") -> dict:
         "preset": preset, "datasets": spec["datasets"], "methods": list(spec["methods"]),
         "criteria": {m: get_method(m).criterion for m in spec["methods"]},
         "include_bias": True,
-        "fractions": list(SPARSITIES), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
+        "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
         "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
-                    "sparsities": list(SPARSITIES), "batch_sizes": list(BATCH_SIZES),
+                    "amounts": list(AMOUNTS), "batch_sizes": list(BATCH_SIZES),
                     "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
                     "statistic": "fastest of alternating blocks (medians stored too)",
                     "rounds": ROUNDS,
@@ -416,8 +416,8 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
                 experiment.method_config(preset, dataset, method), ".weights.pt")
             sizes[dataset][method] = {
                 "weights_file_bytes": weights_file.stat().st_size,
-                "by_fraction": [model_bytes(prune_fn(model, f, config["include_bias"]))
-                                for f in config["fractions"]]}
+                "by_amount": [model_bytes(prune_fn(model, f, config["include_bias"]))
+                                for f in config["amounts"]]}
             if progress:
                 print(f"bytes: {dataset}/{method} done", flush=True)
     lat = config["latency"]
@@ -425,7 +425,7 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
                                      results=results)
     prune_fn = prune.get_criterion(lat["criterion"])
     timing = latency_sweep(lambda s: inference_layers(prune_fn(model, s, config["include_bias"])),
-                           lat["sparsities"], lat["batch_sizes"], device, lat["min_time"],
+                           lat["amounts"], lat["batch_sizes"], device, lat["min_time"],
                            lat["rounds"], lat["seed"])
     meta["threads"] = torch.get_num_threads()
     meta["seconds"] = time.perf_counter() - start
@@ -434,7 +434,7 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
               "inputs": _inputs(config, results), "bytes": sizes,
               "break_even_sparsity": csr_break_even_sparsity(
                   [tuple(layer["shape"]) for layer in
-                   sizes[config["datasets"][0]][config["methods"][0]]["by_fraction"][0]["layers"]]),
+                   sizes[config["datasets"][0]][config["methods"][0]]["by_amount"][0]["layers"]]),
               "latency": timing, "metadata": meta}
     storage.write_json(result_path(preset, device, results), result)
     return result
@@ -470,8 +470,8 @@ def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None =
     -------
     dict
         ``config``, ``config_hash``, ``training`` (identity of every training result used),
-        ``bytes`` (``{dataset: {method: {"weights_file_bytes", "by_fraction": [model_bytes
-        per fraction]}}}``), ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and
+        ``bytes`` (``{dataset: {method: {"weights_file_bytes", "by_amount": [model_bytes
+        per amount]}}}``), ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and
         ``metadata`` (machine, threads, wall ``seconds``).
     """
     get_preset(preset)

@@ -16,8 +16,8 @@ The mask is held fixed, provably (``tests/test_finetune.py``):
   are trained.
 
 ``run`` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json`` and reuses
-it while it is current (see :func:`bnntut.experiment.derived`); levels already fine-tuned are
-kept in a partial file, so an interrupted run resumes at the next level.
+it while it is current (see :func:`bnntut.experiment.derived`); amounts already fine-tuned are
+kept in a partial file, so an interrupted run resumes at the next amount.
 """
 
 from __future__ import annotations
@@ -117,29 +117,29 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
     progress : bool
         Show progress bars.
     partial : path-like, optional
-        JSON file of the levels done so far (written after each level, read on restart).
+        JSON file of the amounts done so far (written after each one, read on restart).
     inputs : dict, optional
         Identifies the trained model (:func:`bnntut.experiment.model_inputs`): a partial file
-        of another model's levels is not resumed from.
+        of another model's amounts is not resumed from.
     label : str
         Progress-bar prefix.
 
     Returns
     -------
     dict
-        ``criterion`` and ``levels``: per amount the measured ``sparsity`` (before and after,
+        ``criterion`` and ``by_amount``: per amount the measured ``sparsity`` (before and after,
         equal), ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``) and
         the fine-tuning ``history``.
     """
     criterion = criterion_for(model)
     key = storage.config_hash({"training": training, "settings": settings,
                                "mc_samples": mc_samples, "inputs": inputs})
-    levels: list[dict] = []
+    done: list[dict] = []
     if partial is not None and os.path.exists(partial):
         stored = storage.read_json(partial)
         if stored.get("key") == key:
-            levels = stored["levels"]
-    for amount in settings["amounts"][len(levels):]:
+            done = stored["by_amount"]
+    for amount in settings["amounts"][len(done):]:
         pruned = prune.get_criterion(criterion)(model, amount)
         tuned, history = fine_tune(
             pruned, data, epochs=settings["epochs"], lr=training["lr"] * settings["lr_factor"],
@@ -149,13 +149,13 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         before, after = prune.sparsity(pruned), prune.sparsity(tuned)
         if before != after:
             raise AssertionError(f"fine-tuning changed the pruned fraction: {before} -> {after}")
-        levels.append({"amount": amount, "sparsity": after,
+        done.append({"amount": amount, "sparsity": after,
                        "before": _scores(pruned, data, mc_samples, training["seed"]),
                        "after": _scores(tuned, data, mc_samples, training["seed"]),
                        "history": history})
         if partial is not None:
-            storage.write_json(partial, {"key": key, "levels": levels})
-    return {"criterion": criterion, "levels": levels}
+            storage.write_json(partial, {"key": key, "by_amount": done})
+    return {"criterion": criterion, "by_amount": done}
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
@@ -179,7 +179,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     -------
     dict
         ``config`` (the training configuration, its hash and the settings),
-        ``config_hash``, ``criterion``, ``levels`` (see :func:`arm`), ``metadata``.
+        ``config_hash``, ``criterion``, ``by_amount`` (see :func:`arm`), ``metadata``.
     """
     settings = get_preset(preset)["finetune"]
 

@@ -120,7 +120,7 @@ QUICK.update({
     # slice of each arm beyond the study, so that every chapter runs in about a minute on two
     # CPU cores.  The CLI still runs any arm in full: `--seeds 0 1 2`, all methods.
     "chapter_scope": {"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
-    "uncertainty_fractions": [0.0, 0.5, 0.9, 0.98],
+    "uncertainty_amounts": [0.0, 0.5, 0.9, 0.98],
     # The rows of "What makes a network prunable" computed in quick mode (MNIST, seed 0).
     "prunability_scope": {"datasets": ["mnist"], "seeds": [0],
                           "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",

@@ -1,6 +1,6 @@
 """What the Bayesian network buys: calibration and out-of-distribution detection under pruning.
 
-For one trained (dataset, method) model, every pruned fraction of :data:`FRACTIONS` (BBB by
+For one trained (dataset, method) model, every pruned amount of :data:`AMOUNTS` (BBB by
 SNR |μ|/σ, the baselines by global L1 magnitude, no fine-tuning) and every prediction mode
 (:func:`modes_for`) this module measures
 
@@ -36,8 +36,8 @@ from .models import N_CLASSES
 from .presets import get_preset, method_config
 
 #: Pruned fractions of every uncertainty sweep (a preset may set coarser
-#: ``uncertainty_fractions``: ``quick`` does).
-FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+#: ``uncertainty_amounts``: ``quick`` does).
+AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 #: Equal-width confidence bins of the ECE and the reliability diagram: (i/15, (i+1)/15].
 ECE_BINS = 15
@@ -342,7 +342,7 @@ def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
         "preset": preset, "dataset": dataset, "method": method,
         "ood_dataset": OOD_DATASETS[dataset], "subset": spec["subset"],
         "criterion": criterion_for(method), "include_bias": True,
-        "fractions": list(spec.get("uncertainty_fractions", FRACTIONS)),
+        "amounts": list(spec.get("uncertainty_amounts", AMOUNTS)),
         "modes": modes_for(method), "seed": SEED,
         "ece_bins": ECE_BINS, "ece_binning": "equal-width confidence bins (i/M, (i+1)/M]",
         "entropy_bins": ENTROPY_BINS, "entropy_range": [0.0, math.log(N_CLASSES)],
@@ -373,7 +373,7 @@ def inputs_of(dataset: str, method: str, preset: str = "paper",
 def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
             results: str | os.PathLike | None = None, datasets: dict | None = None,
             progress: bool = True) -> dict:
-    """Sweep one trained model over :data:`FRACTIONS` and write the result (no cache check).
+    """Sweep one trained model over :data:`AMOUNTS` and write the result (no cache check).
 
     Parameters
     ----------
@@ -407,14 +407,14 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     prune_fn = prune.get_criterion(config["criterion"])
     records = {mode: [] for mode in config["modes"]}
     sparsity = []
-    for fraction in tqdm(config["fractions"], desc=f"{dataset}/{method}", disable=not progress,
+    for amount in tqdm(config["amounts"], desc=f"{dataset}/{method}", disable=not progress,
                          leave=False):
-        pruned = prune_fn(model, fraction, include_bias=config["include_bias"])
+        pruned = prune_fn(model, amount, include_bias=config["include_bias"])
         sparsity.append(prune.sparsity(pruned, config["include_bias"]))
         for mode, samples in config["modes"].items():
             record = diagnose(pruned, ds_in.x_test, ds_in.y_test, x_ood, samples,
                               config["seed"], config["ece_bins"], config["entropy_bins"])
-            records[mode].append({"fraction": fraction, **record})
+            records[mode].append({"amount": amount, **record})
     meta["seconds"] = time.perf_counter() - start
     meta["finished"] = metadata.now()
     result = {"config": config, "config_hash": storage.config_hash(config),
@@ -464,7 +464,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     dict
         ``config``, ``config_hash``, ``inputs`` (:func:`inputs_of`), ``sparsity`` (per
         fraction), ``n_in``, ``n_ood``, ``modes`` (``{mode: [record per fraction]}``, each
-        record as :func:`analyse` plus ``fraction``) and ``metadata``
+        record as :func:`analyse` plus ``amount``) and ``metadata``
         (with ``seconds`` of wall time).
     """
     config_for(dataset, method, preset)                     # bad names fail before any work
@@ -500,13 +500,13 @@ def series(result: dict, key: str, mode: str = "deterministic") -> list[float]:
     return [record[key] for record in result["modes"][mode]]
 
 
-def record_at(result: dict, fraction: float, mode: str = "deterministic") -> dict:
+def record_at(result: dict, amount: float, mode: str = "deterministic") -> dict:
     """The stored :func:`analyse` record of one fraction and mode."""
     if mode not in result["modes"]:
         raise ValueError(f"mode {mode!r} not in this result; allowed: "
                          f"{', '.join(result['modes'])}")
     for record in result["modes"][mode]:
-        if math.isclose(record["fraction"], fraction):
+        if math.isclose(record["amount"], amount):
             return record
-    raise ValueError(f"fraction {fraction!r} not in this result; allowed: "
-                     f"{', '.join(str(r['fraction']) for r in result['modes'][mode])}")
+    raise ValueError(f"fraction {amount!r} not in this result; allowed: "
+                     f"{', '.join(str(r['amount']) for r in result['modes'][mode])}")

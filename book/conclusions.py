@@ -109,8 +109,8 @@ def who_leads(gaps):
 def finetuned(dataset, method, amount):
     """Seed-0 accuracy after pruning ``amount`` and fine-tuning (None if not stored)."""
     result = ft[dataset].get(method)
-    levels = {lv["amount"]: lv for lv in result["levels"]} if result else {}
-    return levels[amount]["after"]["accuracy"] if amount in levels else None
+    tuned = {r["amount"]: r for r in result["by_amount"]} if result else {}
+    return tuned[amount]["after"]["accuracy"] if amount in tuned else None
 
 
 lead = {d: paired(d, 0.9) for d in DATASETS}
@@ -337,15 +337,15 @@ for d in DATASETS:
         result = ft[d].get(m)
         if result is None:
             continue
-        levels = {lv["amount"]: lv for lv in result["levels"]}
+        tuned = {r["amount"]: r for r in result["by_amount"]}
         table[NAME[d], METHOD_LABELS[m]] = {
-            report.percent(a): f"{levels[a]['before']['accuracy']:.4f} → "
-                               f"{levels[a]['after']['accuracy']:.4f}"
-            for a in (0.9, 0.95, 0.98) if a in levels}
+            report.percent(a): f"{tuned[a]['before']['accuracy']:.4f} → "
+                               f"{tuned[a]['after']['accuracy']:.4f}"
+            for a in (0.9, 0.95, 0.98) if a in tuned}
         tag = "mnist" if d == "mnist" else "fmnist"
         for a in (0.9, 0.95):
-            if a in levels:
-                glued[f"ft_{m}_{tag}_{round(a * 100)}"] = levels[a]["after"]["accuracy"]
+            if a in tuned:
+                glued[f"ft_{m}_{tag}_{round(a * 100)}"] = tuned[a]["after"]["accuracy"]
 if table:
     display(book.markdown("Seed 0, pruned only → after retraining the survivors with the mask "
                           "held fixed (posterior mean for BBB):"))

@@ -271,7 +271,7 @@ for dataset in DATASETS:
     if not ft[dataset]:
         continue
     for amount in [a for a in settings["amounts"] if a >= 0.9]:
-        score = {stage: {m: next(lv[stage]["accuracy"] for lv in r["levels"]
+        score = {stage: {m: next(lv[stage]["accuracy"] for lv in r["by_amount"]
                                  if lv["amount"] == amount) for m, r in ft[dataset].items()}
                  for stage in ("before", "after")}
         best = {stage: max(v, key=v.get) for stage, v in score.items()}
@@ -282,7 +282,7 @@ for dataset in DATASETS:
                                f"({score['after'][best['after']]:.4f})"}
     if {"bbb", "sgd"} <= set(ft[dataset]) and 0.9 in settings["amounts"]:
         gain = {m: next(lv["after"]["accuracy"] - lv["before"]["accuracy"]
-                        for lv in ft[dataset][m]["levels"] if lv["amount"] == 0.9)
+                        for lv in ft[dataset][m]["by_amount"] if lv["amount"] == 0.9)
                 for m in ("bbb", "sgd")}
         sentences.append(f"on {plots.DATASET_LABELS[dataset]} fine-tuning adds "
                          f"{gain['bbb']:+.4f} to BBB and {gain['sgd']:+.4f} to the "
@@ -495,7 +495,7 @@ for d, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
         values[f"mu_{tag}"] = sweep["accuracy"][sweep["amounts"].index(0.9)]
     for m in ("bbb", "sgd"):
         if m in ft[d]:
-            level = [lv for lv in ft[d][m]["levels"] if lv["amount"] == 0.9]
+            level = [lv for lv in ft[d][m]["by_amount"] if lv["amount"] == 0.9]
             if level:
                 values[f"ft_{m}_{tag}"] = level[0]["after"]["accuracy"]
     if "uniform" in kl[d]:

@@ -93,7 +93,7 @@ if "uniform" in kl:
         report.accuracy_at(r, 0.9) for r in kl["uniform"].values())
 ft = comparison.derived_results("finetune", PRESET, ["mnist"], ["bbb"])["mnist"]
 if "bbb" in ft:
-    values["ft_bbb_mnist_90"] = next(lv["after"]["accuracy"] for lv in ft["bbb"]["levels"]
+    values["ft_bbb_mnist_90"] = next(lv["after"]["accuracy"] for lv in ft["bbb"]["by_amount"]
                                      if lv["amount"] == 0.9)
 blundell = comparison.blundell_result()
 if blundell is not None:

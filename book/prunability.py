@@ -612,7 +612,7 @@ def uncertainty_sentence(dataset, found):
     b, d = best[dataset], prunability.best_deterministic(summaries[dataset], dataset)
     amount = max(prunability.TARGETS[dataset])
     if b not in found or d not in found or not all(
-            amount in found[m]["config"]["fractions"] for m in (b, d)):
+            amount in found[m]["config"]["amounts"] for m in (b, d)):
         return None
     rec = {m: uncertainty.record_at(found[m], amount) for m in (b, d)}
     text = (f"On {NAME[dataset]} with {report.percent(amount, 'removed')}, *{LABEL[b]}* "

@@ -137,9 +137,9 @@ ood_name = uncertainty.OOD_DATASETS["mnist"]              # "fashion-mnist"
 mnist, foreign = (data.load(n, subset=subset) for n in ("mnist", ood_name))
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
 probs = {}      # fraction -> (n, 10) probabilities on MNIST, on the OOD set
-for fraction in (0.0, 0.9):
-    net = prune.snr(bbb, fraction)
-    probs[fraction] = (predict_proba(net, mnist.x_test),
+for amount in (0.0, 0.9):
+    net = prune.snr(bbb, amount)
+    probs[amount] = (predict_proba(net, mnist.x_test),
                        predict_proba(net, foreign.x_test))
 
 
@@ -182,26 +182,26 @@ mine = {f: {"ECE": ece(p_in, mnist.y_test),   # AUROC: MNIST −, OOD +
 # The written-out measures against the package's tested functions.
 from bnnbook import report
 
-for fraction, (p_in, p_ood) in probs.items():
+for amount, (p_in, p_ood) in probs.items():
     package_ece = uncertainty.expected_calibration_error(p_in, mnist.y_test)
-    assert math.isclose(mine[fraction]["ECE"], package_ece, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(mine[amount]["ECE"], package_ece, rel_tol=1e-9, abs_tol=1e-12)
     assert torch.allclose(entropy(p_in), uncertainty.entropy(p_in), rtol=0, atol=1e-12)
     assert torch.allclose(entropy(p_ood), uncertainty.entropy(p_ood), rtol=0, atol=1e-12)
     h_in, h_ood = uncertainty.entropy(p_in), uncertainty.entropy(p_ood)
     assert math.isclose(auroc(h_in, h_ood), uncertainty.auroc(h_in, h_ood), rel_tol=1e-12)
-    assert math.isclose(mine[fraction]["AUROC"], uncertainty.auroc(h_in, h_ood), rel_tol=1e-9)
+    assert math.isclose(mine[amount]["AUROC"], uncertainty.auroc(h_in, h_ood), rel_tol=1e-9)
 # Ties count one half: scores (0, 1) against (1, 2) give (1 + 0.5 + 1 + 1) / 4.
 ties = torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0])
 assert auroc(*ties) == uncertainty.auroc(*ties) == 0.875
 
 # %% tags=["remove-input"]
 rows = {}
-for fraction in probs:
-    stored = uncertainty.record_at(results["mnist"]["bbb"], fraction, "deterministic")
-    rows[report.percent(fraction)] = {
-        ("ECE", "written out"): report.number(mine[fraction]["ECE"], 4),
+for amount in probs:
+    stored = uncertainty.record_at(results["mnist"]["bbb"], amount, "deterministic")
+    rows[report.percent(amount)] = {
+        ("ECE", "written out"): report.number(mine[amount]["ECE"], 4),
         ("ECE", "stored sweep"): report.number(stored["ece"], 4),
-        ("AUROC", "written out"): report.number(mine[fraction]["AUROC"], 4),
+        ("AUROC", "written out"): report.number(mine[amount]["AUROC"], 4),
         ("AUROC", "stored sweep"): report.number(stored["auroc"], 4)}
 report.frame(rows, "removed")
 
@@ -278,7 +278,7 @@ from IPython.display import display
 
 def below_chance_from(result, mode):
     """First pruned fraction with AUROC < 0.5, or None."""
-    return next((r["fraction"] for r in result["modes"][mode] if r["auroc"] < 0.5), None)
+    return next((r["amount"] for r in result["modes"][mode] if r["auroc"] < 0.5), None)
 
 
 rows = {}
@@ -386,7 +386,7 @@ book.glue("pruned_far_enough", book.markdown(sentence))
 _models, _data = {}, {}
 
 
-def _show(dataset="mnist", method="bbb", fraction=0.9, mode="deterministic"):
+def _show(dataset="mnist", method="bbb", amount=0.9, mode="deterministic"):
     if (dataset, method) not in _models:
         _models[dataset, method] = experiment.trained_model(dataset, method, PRESET, device="cpu")
     for name in (dataset, uncertainty.OOD_DATASETS[dataset]):
@@ -395,12 +395,12 @@ def _show(dataset="mnist", method="bbb", fraction=0.9, mode="deterministic"):
     ds, ood = _data[dataset], _data[uncertainty.OOD_DATASETS[dataset]]
     mode = mode if mode in uncertainty.modes_for(method) else "deterministic"
     criterion = prune.get_criterion(uncertainty.criterion_for(method))
-    record = uncertainty.diagnose(criterion(_models[dataset, method], fraction), ds.x_test,
+    record = uncertainty.diagnose(criterion(_models[dataset, method], amount), ds.x_test,
                                   ds.y_test, ood.x_test, uncertainty.modes_for(method)[mode])
     uncertainty_views.diagnostic_figure(
         record, ood_label=f"OOD: {plots.DATASET_LABELS[ood.name]} test",
         title=f"{METHOD_LABELS[method]} ({uncertainty_views.mode_label(method, mode)}), "
-              f"{fraction:.0%} removed")
+              f"{amount:.0%} removed")
     plt.show()
 
 
@@ -409,7 +409,7 @@ book.live_widget(_show, lambda: dict(
                              description="trained on"),
     method=widgets.Dropdown(options=[(v, k) for k, v in METHOD_LABELS.items()], value="bbb",
                             description="model"),
-    fraction=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="prune",
+    amount=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="prune",
                                  continuous_update=False, readout_format=".0%"),
     mode=widgets.Dropdown(options=[("deterministic", "deterministic"), ("Monte Carlo", "mc")],
                           description="prediction"),
@@ -429,9 +429,9 @@ shown = (("bbb", "mc", 0.0), ("bbb", "mc", 0.9),
          ("sgd", "deterministic", 0.0), ("sgd", "deterministic", 0.9))
 label = uncertainty_views.mode_label
 cases = [(f"{METHOD_LABELS[method]}, {label(method, mode)}, "
-          f"{fraction:.0%} removed",
-          uncertainty.record_at(results["mnist"][method], fraction, mode))
-         for method, mode, fraction in shown]
+          f"{amount:.0%} removed",
+          uncertainty.record_at(results["mnist"][method], amount, mode))
+         for method, mode, amount in shown]
 fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test")
 
 # %% [markdown]
@@ -493,11 +493,11 @@ for bins in (5, 10, 15, 30, 100):
 #    entropy's. Why would $-\max_k p_k$ give exactly the same AUROC as $1 - \max_k p_k$?
 
 # %% tags=["hide-cell"]
-for fraction, (p_in, p_ood) in probs.items():
+for amount, (p_in, p_ood) in probs.items():
     msp = auroc(1 - p_in.double().max(-1).values,         # 1 − max_k p_k
                 1 - p_ood.double().max(-1).values)
-    print(f"{fraction:.0%} removed: AUROC with 1 − max p {msp:.4f}, "
-          f"with entropy {mine[fraction]['AUROC']:.4f}")
+    print(f"{amount:.0%} removed: AUROC with 1 − max p {msp:.4f}, "
+          f"with entropy {mine[amount]['AUROC']:.4f}")
 
 # %% [markdown]
 # :::{admonition} Solution

@@ -44,8 +44,8 @@ def tiny_preset(monkeypatch, dataset):
         entry["model"]["hidden"] = [32, 16]
     tiny["subset"] = None
     tiny["evaluation"] = {"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}
-    # The uncertainty tests set the sweep through ``uncertainty.FRACTIONS``, not quick's grid.
-    del tiny["uncertainty_fractions"]
+    # The uncertainty tests set the sweep through ``uncertainty.AMOUNTS``, not quick's grid.
+    del tiny["uncertainty_amounts"]
     monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
     monkeypatch.setattr("bnntut.data.load", lambda name, **kw: dataset)
     return tiny

@@ -82,7 +82,7 @@ def test_derived_tables(tiny_preset, tmp_path):
     for method, result in ft["mnist"].items():
         for stage, row in (("before", "pruned only"), ("after", "fine-tuned")):
             assert table.loc[(comparison.label(method), row)].tolist() == [
-                f"{lv[stage]['accuracy']:.4f}" for lv in result["levels"]]
+                f"{lv[stage]['accuracy']:.4f}" for lv in result["by_amount"]]
     assert (comparison.label("bbb"), "ensemble, fine-tuned") in table.index
     comparison.finetune_figure(ft)
     kl = comparison.kl_results("tiny", ["mnist"], (0, 1), compute=True, results=tmp_path)

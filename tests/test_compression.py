@@ -100,7 +100,7 @@ def results(tmp_path, tiny_preset, monkeypatch):
     tiny_preset["datasets"] = ["mnist"]
     tiny_preset["methods"] = {m: tiny_preset["methods"][m] for m in ("sgd", "bbb")}
     monkeypatch.setitem(compression.MIN_TIME, "tiny", 0.001)
-    monkeypatch.setattr(compression, "SPARSITIES", (0.0, 0.9))
+    monkeypatch.setattr(compression, "AMOUNTS", (0.0, 0.9))
     return tmp_path / "results"
 
 
@@ -111,7 +111,7 @@ def test_run_is_stored_reused_and_recomputed_when_stale(results, monkeypatch, ca
     assert stored == result
     bbb = stored["bytes"]["mnist"]["bbb"]
     assert bbb["weights_file_bytes"] > 0
-    assert [r["csr_bytes"] < r["dense_bytes"] for r in bbb["by_fraction"]] == [False, True]
+    assert [r["csr_bytes"] < r["dense_bytes"] for r in bbb["by_amount"]] == [False, True]
     assert set(stored["latency"]["batches"]) == {"1", "100"}
     assert all(v >= 1 for v in stored["latency"]["dense_spread"].values())
     assert stored["metadata"]["threads"] >= 1

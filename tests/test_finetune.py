@@ -91,9 +91,9 @@ def test_arm_resumes_from_partial(tiny_preset, tmp_path, bnn, dataset):
     partial = tmp_path / "arm.partial"
     full = finetune.arm(bnn, dataset, training, settings, mc_samples=2, progress=False,
                         partial=partial)
-    assert [lv["amount"] for lv in full["levels"]] == [0.5, 0.9]
+    assert [lv["amount"] for lv in full["by_amount"]] == [0.5, 0.9]
     assert full["criterion"] == "snr"
-    for level in full["levels"]:
+    for level in full["by_amount"]:
         assert level["sparsity"] == pytest.approx(level["amount"], abs=1e-4)
         assert set(level["after"]) == {"accuracy", "accuracy_mc"}
     stored = partial.read_text()
@@ -109,7 +109,7 @@ def test_run_writes_and_reuses(tiny_preset, tmp_path):
                           progress=False)
     path = tmp_path / "tiny" / "mnist" / "sgd.finetune.json"
     assert path.exists() and not path.with_suffix(".partial").exists()
-    assert [lv["amount"] for lv in result["levels"]] == tiny_preset["finetune"]["amounts"]
+    assert [lv["amount"] for lv in result["by_amount"]] == tiny_preset["finetune"]["amounts"]
     assert result["criterion"] == "l1"
     mtime = path.stat().st_mtime_ns
     assert finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path) == result

@@ -76,13 +76,13 @@ def test_prune_explorer_reads_accuracy_from_the_stored_sweep(tiny_preset, tmp_pa
                          for m in ("sgd", "bbb")}}
     html = interactive.prune_explorer("tiny", results)
     spec = _spec(html)
-    fractions = [0.0, 0.5, 0.9]                      # the tiny sweep's grid ∩ the explorer's
-    assert len(spec["states"]) == 1 * 2 * len(fractions)
+    amounts = [0.0, 0.5, 0.9]                      # the tiny sweep's grid ∩ the explorer's
+    assert len(spec["states"]) == 1 * 2 * len(amounts)
     for m, method in enumerate(("sgd", "bbb")):
         sweep = results["mnist"][method]["prune"]["snr" if method == "bbb" else "l1"]
-        for f, fraction in enumerate(fractions):
+        for f, amount in enumerate(amounts):
             state = spec["states"][f"0-{m}-{f}"]
-            accuracy = sweep["accuracy"][sweep["amounts"].index(fraction)]
+            accuracy = sweep["accuracy"][sweep["amounts"].index(amount)]
             assert spec["p"][state["data"]["y"][1]] == [pytest.approx(accuracy, abs=1e-4)]
             assert f"test accuracy <b>{accuracy:.4f}</b>" in state["layout"]["annotations[0].text"]
 

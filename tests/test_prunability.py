@@ -94,9 +94,9 @@ def test_every_pruning_grid_is_part_of_the_one_sweep():
     sweep = set(evaluate.SWEEP_AMOUNTS)
     for name, grid in {"table": evaluate.TABLE_AMOUNTS, "study": study.STUDY_AMOUNTS,
                        "fine-tuning": presets.FINETUNE_AMOUNTS,
-                       "uncertainty": uncertainty.FRACTIONS,
-                       "compression": compression.SPARSITIES,
-                       "explorer": interactive.EXPLORER_FRACTIONS,
+                       "uncertainty": uncertainty.AMOUNTS,
+                       "compression": compression.AMOUNTS,
+                       "explorer": interactive.EXPLORER_AMOUNTS,
                        "prunability": prunability.AMOUNTS,
                        "quick sweep": presets.QUICK["evaluation"]["amounts"]}.items():
         assert set(grid) <= sweep, (name, sorted(set(grid) - sweep))

@@ -2,6 +2,7 @@
 lost by the migration that added them."""
 
 import hashlib
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -16,14 +17,27 @@ COMMITTED = sorted((ROOT / "results").glob("*/*.json")) + sorted(
 IDENTITY = {"inputs", "weights_sha256", "training"}
 
 
-def test_every_committed_number_survives_the_migration():
+def _amount_names_migration():
+    spec = importlib.util.spec_from_file_location(
+        "migrate_amount_names", ROOT / "scripts" / "migrate_amount_names.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_committed_number_survives_the_migrations():
     """Digests of each committed file without its identity fields, taken before
-    ``scripts/migrate_results_inputs.py`` ran: the migration added inputs, nothing else."""
+    ``scripts/migrate_results_inputs.py`` ran: that migration added inputs, nothing else; and
+    ``scripts/migrate_amount_names.py`` renamed keys, nothing else (undone here exactly)."""
+    names = _amount_names_migration()
     before = json.loads((ROOT / "tests" / "data" / "committed_numbers.json").read_text())
     assert len(before) == 82
     for name, digest in before.items():       # results committed later are not listed
-        body = {k: v for k, v in json.loads((ROOT / name).read_text()).items()
-                if k not in IDENTITY}
+        stored = json.loads((ROOT / name).read_text())
+        kind = names.kind_of(Path(name))
+        if kind is not None:
+            stored = names.unmigrate(stored, kind)
+        body = {k: v for k, v in stored.items() if k not in IDENTITY}
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         assert hashlib.sha256(text.encode()).hexdigest() == digest, name
 
@@ -87,3 +101,28 @@ def test_load_warns_once_and_names_the_file(tmp_path):
     with pytest.warns(store.StaleResultWarning, match=r"r.json is not valid JSON"):
         assert store.load(path, "k", {}) is None
     assert store.load(tmp_path / "missing.json", "k", {}) is None
+
+
+def test_one_name_for_the_removed_amount_in_every_committed_result():
+    """No committed result still uses the names the amount-names migration replaced, and the
+    migration is a no-op on them (it ran), and exactly inverse to its undo."""
+    names = _amount_names_migration()
+    old = {"fraction", "fractions", "by_fraction", "sparsities", "levels",
+           "uncertainty_fractions"}
+
+    def keys(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                yield k
+                yield from keys(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from keys(v)
+
+    for path in (ROOT / "results").rglob("*.json"):
+        stored = json.loads(path.read_text())
+        assert not old & set(keys(stored)), path
+        kind = names.kind_of(path)
+        if kind is not None:
+            assert names.migrate(stored, kind) == stored, path
+            assert names.migrate(names.unmigrate(stored, kind), kind) == stored, path

@@ -134,7 +134,7 @@ def test_modes_and_criteria_per_method():
 
 @pytest.fixture
 def results(tmp_path, tiny_preset, monkeypatch):
-    monkeypatch.setattr(uncertainty, "FRACTIONS", (0.0, 0.5, 0.9))
+    monkeypatch.setattr(uncertainty, "AMOUNTS", (0.0, 0.5, 0.9))
     return tmp_path / "results"
 
 
@@ -150,7 +150,7 @@ def test_run_writes_a_complete_result(results):
     assert training["weights_sha256"] == hashlib.sha256(weights).hexdigest()
     assert stored["config"]["ece_bins"] == 15 and stored["config"]["ood_dataset"] == "fashion-mnist"
     assert set(stored["modes"]) == {"deterministic", "mc"}
-    assert [r["fraction"] for r in stored["modes"]["mc"]] == [0.0, 0.5, 0.9]
+    assert [r["amount"] for r in stored["modes"]["mc"]] == [0.0, 0.5, 0.9]
     assert stored["sparsity"] == pytest.approx([0.0, 0.5, 0.9], abs=1e-3)
     assert all(0 <= v <= 1 for v in uncertainty.series(result, "auroc", "mc"))
     assert stored["metadata"]["seconds"] > 0 and "git_commit" in stored["metadata"]
@@ -162,12 +162,12 @@ def test_run_writes_a_complete_result(results):
 
 
 def test_a_preset_can_set_coarser_fractions(results, tiny_preset):
-    tiny_preset["uncertainty_fractions"] = [0.0, 0.9]
-    assert uncertainty.config_for("mnist", "sgd", "tiny")["fractions"] == [0.0, 0.9]
+    tiny_preset["uncertainty_amounts"] = [0.0, 0.9]
+    assert uncertainty.config_for("mnist", "sgd", "tiny")["amounts"] == [0.0, 0.9]
     result = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
-    assert [r["fraction"] for r in result["modes"]["deterministic"]] == [0.0, 0.9]
-    assert uncertainty.config_for("mnist", "sgd", "paper")["fractions"] == list(
-        uncertainty.FRACTIONS)
+    assert [r["amount"] for r in result["modes"]["deterministic"]] == [0.0, 0.9]
+    assert uncertainty.config_for("mnist", "sgd", "paper")["amounts"] == list(
+        uncertainty.AMOUNTS)
 
 
 def test_current_result_is_reused(results, monkeypatch):
@@ -185,10 +185,10 @@ def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset, retrain_i
     assert second["inputs"]["weights_sha256"] != first["inputs"]["weights_sha256"]
     assert second["inputs"]["training"] == first["inputs"]["training"]
     # another uncertainty configuration
-    monkeypatch.setattr(uncertainty, "FRACTIONS", (0.0, 0.9))
+    monkeypatch.setattr(uncertainty, "AMOUNTS", (0.0, 0.9))
     with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another configuration"):
         third = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
-    assert [r["fraction"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
+    assert [r["amount"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
     # another training configuration: the model is retrained, then the sweep recomputed
     tiny_preset["train"]["lr"] = 5e-4
     with pytest.warns(uncertainty.StaleUncertaintyWarning):
