@@ -129,7 +129,7 @@ def pack(folder: Path, out: Path) -> list[str]:
 
 def epochs(args) -> int:
     """Epochs of every run: ``--epochs`` (dry runs), else the preset's."""
-    return args.epochs or get_preset("blundell")["train"]["epochs"]
+    return args.epochs or get_preset("blundell").train["epochs"]
 
 
 def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
@@ -175,7 +175,7 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    grid = get_preset("blundell")["selection"]["among"]
+    grid = list(get_preset("blundell").selection["among"])
     parser.add_argument("--out", type=Path, required=True, help="folder for what comes back")
     parser.add_argument("--work", default="/tmp/blundell-gpu", help="scratch folder")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")

@@ -65,7 +65,7 @@ def start() -> str:
 
     plots.use_style()
     preset = current_preset()
-    if get_preset(preset).get("compile") is False:
+    if not get_preset(preset).compile:
         from bnntut import fastmath
 
         fastmath.set_compile(False)
@@ -84,7 +84,7 @@ def banner(preset: str):
         return None
     return Markdown(
         f":::{{admonition}} QUICK MODE ({preset})\n:class: warning\n\n"
-        f"{get_preset(preset)['description']} "
+        f"{get_preset(preset).description} "
         "Numbers and figures on this page are smoke-test output, not results.\n:::")
 
 
@@ -101,8 +101,8 @@ def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:
     """``{dataset: {method: result}}`` for a preset, via :func:`bnntut.experiment.run`
     (committed results load instantly; missing ones are trained)."""
     spec = get_preset(preset)
-    return {d: {m: experiment.run(d, m, preset, **kwargs) for m in (methods or spec["methods"])}
-            for d in (datasets or spec["datasets"])}
+    return {d: {m: experiment.run(d, m, preset, **kwargs) for m in (methods or spec.methods)}
+            for d in (datasets or spec.datasets)}
 
 
 def glue(name: str, value, display: bool = False) -> None:

@@ -527,7 +527,7 @@ def histogram_median(h: dict) -> float:
 def blundell_grid(results=None) -> dict[str, dict]:
     """The stored, current results of the ``blundell`` preset's learning-rate grid, by method
     (grid points not trained yet are left out)."""
-    among = get_preset("blundell")["selection"]["among"]
+    among = get_preset("blundell").selection["among"]
     stored = {m: _stored(method_config("blundell", "mnist", m), results) for m in among}
     return {m: r for m, r in stored.items() if r is not None}
 
@@ -535,7 +535,7 @@ def blundell_grid(results=None) -> dict[str, dict]:
 def blundell_choice(grid: dict[str, dict]) -> str:
     """The grid point Blundell et al.'s protocol keeps: the highest accuracy on the held-out
     validation images at the end of training (ties: the first in grid order)."""
-    by = get_preset("blundell")["selection"]["by"]
+    by = get_preset("blundell").selection["by"]
     if not grid:
         raise ValueError("no grid point of the blundell preset is stored; train them with "
                          "`BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell "

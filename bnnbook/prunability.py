@@ -74,8 +74,8 @@ def scope(preset: str) -> tuple[list[str], list[str], list[int]]:
     of the preset's datasets and seeds 0–2, unless the preset narrows them with a
     ``prunability_scope`` (``quick`` does, to keep CI fast)."""
     spec = get_preset(preset)
-    narrowed = spec.get("prunability_scope", {})
-    return (list(narrowed.get("datasets", spec["datasets"])),
+    narrowed = spec.prunability_scope or {}
+    return (list(narrowed.get("datasets", spec.datasets)),
             list(narrowed.get("methods", [*BBB_ROWS, *DETERMINISTIC_ROWS])),
             list(narrowed.get("seeds", [0, 1, 2])))
 

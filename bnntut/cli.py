@@ -53,12 +53,12 @@ def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
                              "jobs train ~1.5x faster overall but not bit-identically to 1)")
 
 
-def _tasks(args, preset: dict) -> list[dict]:
+def _tasks(args, preset) -> list[dict]:
     seeds = args.seeds or [args.seed]
     return [{"dataset": d, "method": m, "seed": s}
             for s in seeds
-            for d in args.datasets or preset["datasets"]
-            for m in args.methods or list(preset["methods"])]
+            for d in args.datasets or preset.datasets
+            for m in args.methods or list(preset.methods)]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="show the full traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True)
     # Every method of every preset, in order; method_config checks the pair.
-    trainable = list(dict.fromkeys(m for name in PRESETS for spec in [get_preset(name)]
-                                   for m in [*spec["methods"], *spec["ablations"]]))
+    trainable = list(dict.fromkeys(m for name in PRESETS
+                                   for m in get_preset(name).all_methods))
 
     rep = commands.add_parser(
         "reproduce", help="train, prune and evaluate every (dataset, method) of a preset",
@@ -177,8 +177,8 @@ def _run_uncertainty(args) -> int:
         print("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs — not a result.")
     start = time.perf_counter()
     loaded: dict = {}
-    for dataset in args.datasets or preset["datasets"]:
-        for method in args.methods or list(preset["methods"]):
+    for dataset in args.datasets or preset.datasets:
+        for method in args.methods or list(preset.methods):
             t0 = time.perf_counter()
             result = uncertainty.run(dataset, method, args.preset, device=args.device,
                                      results=args.out, recompute=args.recompute,

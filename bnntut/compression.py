@@ -367,8 +367,8 @@ def config_for(preset: str = "paper") -> dict:
     """The configuration of :func:`run` (what its hash covers)."""
     spec = get_preset(preset)
     return {
-        "preset": preset, "datasets": spec["datasets"], "methods": list(spec["methods"]),
-        "criteria": {m: get_method(m).criterion for m in spec["methods"]},
+        "preset": preset, "datasets": list(spec.datasets), "methods": list(spec.methods),
+        "criteria": {m: get_method(m).criterion for m in spec.methods},
         "include_bias": True,
         "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
         "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,

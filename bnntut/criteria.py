@@ -84,9 +84,9 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     Parameters as for :func:`bnntut.finetune.run`.  Returns ``config``, ``config_hash``,
     ``family``, ``sweeps`` (see :func:`compare`) and ``metadata``.
     """
-    from .presets import get_preset
+    from .presets import get_preset, thaw
 
-    evaluation = get_preset(preset)["evaluation"]
+    evaluation = thaw(get_preset(preset).evaluation)
     settings = {"criteria": FAMILY_CRITERIA, "bias_modes": BIAS_MODES, **evaluation}
 
     def compute(model, data, config, inputs):

@@ -77,9 +77,9 @@ def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
     A seed or a number of epochs other than the preset's gets its own file, so that a run
     with overridden settings never replaces the preset's (committed) result.
     """
-    from .presets import get_preset, method_protocol
+    from .presets import get_preset
 
-    default = method_protocol(get_preset(config["preset"]), config["method"])
+    default = get_preset(config["preset"]).protocol(config["method"])
     seed, epochs = config["train"]["seed"], config["train"]["epochs"]
     stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
             + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))

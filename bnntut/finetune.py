@@ -32,7 +32,7 @@ from . import evaluate, experiment, prune, storage
 from .bayes import sigma, variational_pairs
 from .data import Dataset
 from .models import clone, is_bayesian
-from .presets import get_preset
+from .presets import get_preset, thaw
 from .train import fit
 
 
@@ -181,7 +181,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
         ``config`` (the training configuration, its hash and the settings),
         ``config_hash``, ``criterion``, ``by_amount`` (see :func:`arm`), ``metadata``.
     """
-    settings = get_preset(preset)["finetune"]
+    settings = thaw(get_preset(preset).finetune)
 
     def compute(model, data, config, inputs):
         partial = experiment.derived_path(config, "finetune", results).with_suffix(".partial")

@@ -21,7 +21,11 @@ of the schedule, which two CPU cores can train, labelled as such.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
 
 from .evaluate import SWEEP_AMOUNTS
 from .methods import REGISTRY
@@ -80,52 +84,154 @@ PRUNABILITY_ABLATIONS = {
 }
 
 
-#: The pruned fractions of the fine-tuning arm.
+def _freeze(value):
+    """A read-only copy: mappings become ``MappingProxyType``, lists and tuples tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    """A plain, mutable, JSON-ready copy of a frozen value (mappings to dicts, tuples to lists):
+    what configurations and model specs are made of, so that their hashes stay those of the
+    dicts the presets were first written as."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One experiment preset, resolved once and read-only.
+
+    Attributes
+    ----------
+    name, description : str
+    datasets : tuple of str
+    methods, ablations : mapping
+        ``{method: entry}``; an entry holds ``model`` (the model spec), BBB's ``n_samples``
+        and ``kl_weighting``, and optionally ``train`` (protocol keys overriding ``train``).
+        Ablations are run only when named.
+    train : mapping
+        The shared protocol: ``epochs``, ``batch_size``, ``lr``, ``seed``.
+    evaluation : mapping
+        ``amounts`` of the pruning sweep, ``mc_samples``.
+    finetune : mapping
+        Settings of the fine-tuning arm (:mod:`bnntut.finetune`).
+    subset : tuple of int, optional
+        Stratified (train, test) subset sizes; ``None`` for all images.
+    validation : bool
+        Hold the training images outside ``subset`` out as a validation set.
+    preprocessing : mapping, optional
+        ``pixel_divisor`` where pixels are not divided by 255.
+    selection : mapping, optional
+        ``among`` (methods) and ``by`` (epoch-record key): which trained network stands for
+        the preset.
+    compile : bool
+        Compile the fused kernels (``quick``: eager).
+    chapter_scope, prunability_scope : mapping, optional
+        What the chapters compute on the spot in quick mode.
+    uncertainty_amounts : tuple of float, optional
+        A coarser uncertainty sweep than :data:`bnntut.uncertainty.AMOUNTS`.
+    """
+
+    name: str
+    description: str
+    datasets: tuple[str, ...]
+    methods: Mapping[str, Mapping]
+    ablations: Mapping[str, Mapping]
+    train: Mapping
+    evaluation: Mapping
+    finetune: Mapping
+    subset: tuple[int, int] | None = None
+    validation: bool = False
+    preprocessing: Mapping | None = None
+    selection: Mapping | None = None
+    compile: bool = True
+    chapter_scope: Mapping | None = None
+    uncertainty_amounts: tuple[float, ...] | None = None
+    prunability_scope: Mapping | None = None
+
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _freeze(getattr(self, f.name)))
+
+    def replace(self, **changes) -> Preset:
+        """A copy with ``changes`` (frozen again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def all_methods(self) -> tuple[str, ...]:
+        """The methods, then the ablations."""
+        return (*self.methods, *self.ablations)
+
+    def entry(self, method: str) -> dict:
+        """The entry of one method or ablation (a plain dict); ``ValueError`` lists the
+        allowed names."""
+        if method not in self.all_methods:
+            raise ValueError(f"unknown method {method!r}; allowed: {', '.join(self.all_methods)}")
+        return thaw({**self.methods, **self.ablations}[method])
+
+    def model_spec(self, method: str) -> dict:
+        """The model spec of ``method`` (for :func:`bnntut.models.build`)."""
+        return self.entry(method)["model"]
+
+    def protocol(self, method: str) -> dict:
+        """The training protocol of ``method``: ``train`` updated by the method's own
+        ``train`` entry (an ablation's learning rate, optimiser or epochs)."""
+        return {**thaw(self.train), **self.entry(method).get("train", {})}
+
+
+#: The pruned amounts of the fine-tuning arm.
 FINETUNE_AMOUNTS = [0.5, 0.75, 0.9, 0.95, 0.98]
 
-PAPER = {
-    "description": "The study's protocol: 784-500-500-10, Adam lr 1e-4, batch 100, 50 epochs.",
-    "datasets": ["mnist", "fashion-mnist"],
-    "methods": {
+PAPER = Preset(
+    name="paper",
+    description="The study's protocol: 784-500-500-10, Adam lr 1e-4, batch 100, 50 epochs.",
+    datasets=("mnist", "fashion-mnist"),
+    methods={
         "sgd": _mlp(0.01),
         "dropout50": _mlp(0.5),
         "dropout75": _mlp(0.75),
         "dropout90": _mlp(0.9),
         "bbb": _BBB,
     },
-    "ablations": {
+    ablations={
         "bbb-kl-blundell": _bbb_weighted("blundell"),
         "bbb-kl-uniform": _bbb_weighted("uniform"),
         **PRUNABILITY_ABLATIONS,
     },
-    "train": {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
-    "subset": None,
-    "evaluation": {"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
-    "finetune": {"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
-}
+    train={"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
+    evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
+    finetune={"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
+)
 
-QUICK = copy.deepcopy(PAPER)
-QUICK.update({
-    "description": "QUICK MODE (CI / smoke test): the paper protocol on a stratified "
-                   "2000/1000 subset for 2 epochs; the arms beyond the study cover MNIST, "
-                   "the \"SGD\" net and BBB, seeds 0-1. Not a result.",
-    "train": {**PAPER["train"], "epochs": 2},
-    "subset": [2000, 1000],
-    "finetune": {**PAPER["finetune"], "amounts": [0.5, 0.9], "epochs": 1},
-    # Every fraction a chapter reads (tables, the study's fractions, the prune explorer).
-    "evaluation": {**PAPER["evaluation"], "amounts": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98]},
+QUICK = PAPER.replace(
+    name="quick",
+    description="QUICK MODE (CI / smoke test): the paper protocol on a stratified "
+                "2000/1000 subset for 2 epochs; the arms beyond the study cover MNIST, "
+                "the \"SGD\" net and BBB, seeds 0-1. Not a result.",
+    train={**PAPER.train, "epochs": 2},
+    subset=(2000, 1000),
+    finetune={**PAPER.finetune, "amounts": [0.5, 0.9], "epochs": 1},
+    # Every amount a chapter reads (tables, the study's amounts, the prune explorer).
+    evaluation={**PAPER.evaluation, "amounts": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98]},
     # 40 minibatches per model: compiling the fused kernels costs more than it saves.
-    "compile": False,
+    compile=False,
     # What the chapters compute on the spot in quick mode (nothing is committed for it): a
     # slice of each arm beyond the study, so that every chapter runs in about a minute on two
     # CPU cores.  The CLI still runs any arm in full: `--seeds 0 1 2`, all methods.
-    "chapter_scope": {"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
-    "uncertainty_amounts": [0.0, 0.5, 0.9, 0.98],
+    chapter_scope={"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
+    uncertainty_amounts=(0.0, 0.5, 0.9, 0.98),
     # The rows of "What makes a network prunable" computed in quick mode (MNIST, seed 0).
-    "prunability_scope": {"datasets": ["mnist"], "seeds": [0],
-                          "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",
-                                      "bbb-kl-uniform-lr1e-3", "sgd"]},
-})
+    prunability_scope={"datasets": ["mnist"], "seeds": [0],
+                       "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",
+                                   "bbb-kl-uniform-lr1e-3", "sgd"]},
+)
 
 #: Blundell et al.'s (2015) network: the study's BBB with their 2 × 1200 hidden units and
 #: their minibatch weighting of the complexity cost.
@@ -145,8 +251,9 @@ def blundell_method(lr: float) -> str:
     return f"bbb-sgd-lr{lr_label(lr)}"
 
 
-BLUNDELL = {
-    "description": (
+BLUNDELL = Preset(
+    name="blundell",
+    description=(
         "Blundell et al. (2015), section 5.1 / Table 2, as their paper states it: "
         "784-1200-1200-10, plain SGD (no momentum) with each learning rate of their grid "
         "$\\{10^{-3}, 10^{-4}, 10^{-5}\\}$ on the summed minibatch objective, 600 epochs, "
@@ -158,40 +265,41 @@ BLUNDELL = {
         "of their grid, and the study's), 2 weight samples per minibatch (their grid: 1, 2, "
         "5, 10) and the study's initialisation of $\\mu$ and $\\rho$. The ablation `bbb` "
         "is the same network trained with this study's Adam at $10^{-4}$."),
-    "datasets": ["mnist"],
-    "methods": {blundell_method(lr): _variant(_BLUNDELL_NET, train={"optimizer": "sgd", "lr": lr})
+    datasets=("mnist",),
+    methods={blundell_method(lr): _variant(_BLUNDELL_NET, train={"optimizer": "sgd", "lr": lr})
                 for lr in BLUNDELL_LEARNING_RATES},
-    "ablations": {"bbb": copy.deepcopy(_BLUNDELL_NET)},
-    "train": {"epochs": 600, "batch_size": 128, "lr": 1e-4, "seed": 0},
-    "subset": [50000, 10000],
-    "validation": True,
-    "preprocessing": {"pixel_divisor": 126.0},
-    "evaluation": {"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
-    "finetune": PAPER["finetune"],
+    ablations={"bbb": copy.deepcopy(_BLUNDELL_NET)},
+    train={"epochs": 600, "batch_size": 128, "lr": 1e-4, "seed": 0},
+    subset=(50000, 10000),
+    validation=True,
+    preprocessing={"pixel_divisor": 126.0},
+    evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
+    finetune=PAPER.finetune,
     # Which trained network stands for the preset: the grid point with the highest accuracy
     # on the held-out images at the end of training (Blundell et al. chose on validation).
-    "selection": {"among": [blundell_method(lr) for lr in BLUNDELL_LEARNING_RATES],
-                  "by": "validation_accuracy"},
-}
+    selection={"among": [blundell_method(lr) for lr in BLUNDELL_LEARNING_RATES],
+               "by": "validation_accuracy"},
+)
 
 #: Epochs of ``blundell-cpu``: a quarter of the schedule, ≈ 45 min on two CPU cores
 #: (≈ 18 s per epoch).
 BLUNDELL_CPU_EPOCHS = 150
 
-BLUNDELL_CPU = {
-    **{key: copy.deepcopy(value) for key, value in BLUNDELL.items()
-       if key not in ("validation", "selection")},   # trains no grid: nothing to choose
-    "description": (
+BLUNDELL_CPU = BLUNDELL.replace(
+    name="blundell-cpu",
+    description=(
         f"SHORTER CPU SCHEDULE, WITH ADAM: Blundell et al.'s network (2 × 1200 units, batch "
         f"128, pixels / 126, 50 000 training images, their weighting) trained with this "
         f"study's Adam at lr 1e-4 for {BLUNDELL_CPU_EPOCHS} epochs instead of 600, so that it "
         f"fits on two CPU cores — the `bbb` ablation of the `blundell` preset on a quarter of "
         f"its schedule. Not Blundell et al.'s protocol: that is "
         f"`python -m bnntut reproduce --preset blundell`."),
-    "methods": {"bbb": copy.deepcopy(_BLUNDELL_NET)},
-    "ablations": {},
-    "train": {**BLUNDELL["train"], "epochs": BLUNDELL_CPU_EPOCHS},
-}
+    methods={"bbb": copy.deepcopy(_BLUNDELL_NET)},
+    ablations={},
+    train={**BLUNDELL.train, "epochs": BLUNDELL_CPU_EPOCHS},
+    validation=False,    # trains no grid: nothing to choose
+    selection=None,
+)
 
 PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu": BLUNDELL_CPU}
 
@@ -200,10 +308,10 @@ PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu":
 BLUNDELL_TABLE2_ERROR = {0.0: 1.24, 0.5: 1.24, 0.75: 1.24, 0.95: 1.29, 0.98: 1.39}
 
 #: Human-readable labels of the study's methods, as its tables name them (from the registry).
-METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER["methods"]}
+METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER.methods}
 
 #: Labels of the ablation methods (BBB with another complexity weighting).
-ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER["ablations"]}
+ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER.ablations}
 
 
 def chapter_scope(name: str, seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
@@ -211,23 +319,16 @@ def chapter_scope(name: str, seeds=(0, 1, 2)) -> tuple[list[str], list[str], lis
     preset's datasets and methods and ``seeds``, unless the preset narrows them with a
     ``chapter_scope`` (``quick`` does, to keep CI fast)."""
     spec = get_preset(name)
-    scope = spec.get("chapter_scope", {})
-    return (list(scope.get("datasets", spec["datasets"])),
-            list(scope.get("methods", spec["methods"])), list(scope.get("seeds", seeds)))
+    scope = spec.chapter_scope or {}
+    return (list(scope.get("datasets", spec.datasets)),
+            list(scope.get("methods", spec.methods)), list(scope.get("seeds", seeds)))
 
 
-def get_preset(name: str) -> dict:
-    """A deep copy of preset ``name``; ``ValueError`` lists the allowed names."""
+def get_preset(name: str) -> Preset:
+    """Preset ``name`` (read-only); ``ValueError`` lists the allowed names."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
-    return copy.deepcopy(PRESETS[name])
-
-
-def method_protocol(spec: dict, method: str) -> dict:
-    """The training protocol of ``method`` in preset ``spec``: the preset's ``train`` updated
-    by the method's own ``train`` entry (an ablation's learning rate, optimiser or epochs)."""
-    entry = {**spec["methods"], **spec["ablations"]}[method]
-    return {**spec["train"], **entry.get("train", {})}
+    return PRESETS[name]
 
 
 def method_config(preset: str, dataset: str, method: str, seed: int | None = None,
@@ -244,15 +345,20 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         Overrides the preset's seed.
     epochs : int, optional
         Overrides the preset's epochs.
+
+    Returns
+    -------
+    dict
+        Plain JSON-ready dicts and lists: ``preset``, ``dataset``, ``method``, ``model``,
+        ``train`` (protocol, ``n_samples``, ``kl_weighting``), ``subset``, ``evaluation`` and,
+        only where the preset has them, ``preprocessing`` and ``validation`` (so that other
+        hashes stay as they were).
     """
     spec = get_preset(preset)
-    if dataset not in spec["datasets"]:
-        raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(spec['datasets'])}")
-    allowed = [*spec["methods"], *spec["ablations"]]
-    if method not in allowed:
-        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(allowed)}")
-    entry = {**spec["methods"], **spec["ablations"]}[method]
-    train = method_protocol(spec, method)
+    if dataset not in spec.datasets:
+        raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(spec.datasets)}")
+    entry = spec.entry(method)
+    train = spec.protocol(method)
     if seed is not None:
         train["seed"] = int(seed)
     if epochs is not None:
@@ -264,11 +370,11 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         "model": entry["model"],
         "train": {**train, "n_samples": entry.get("n_samples", 1),
                   "kl_weighting": entry.get("kl_weighting", "paper")},
-        "subset": spec["subset"],
-        "evaluation": spec["evaluation"],
+        "subset": thaw(spec.subset),
+        "evaluation": thaw(spec.evaluation),
     }
-    if "preprocessing" in spec:   # only where a preset has it: other hashes stay as they were
-        config["preprocessing"] = spec["preprocessing"]
-    if spec.get("validation"):    # likewise
+    if spec.preprocessing is not None:
+        config["preprocessing"] = thaw(spec.preprocessing)
+    if spec.validation:
         config["validation"] = True
     return config

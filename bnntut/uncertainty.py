@@ -33,7 +33,7 @@ from . import devices, experiment, metadata, prune, storage, store
 from .evaluate import predict_proba
 from .methods import get as get_method
 from .models import N_CLASSES
-from .presets import get_preset, method_config
+from .presets import get_preset, method_config, thaw
 
 #: Pruned fractions of every uncertainty sweep (a preset may set coarser
 #: ``uncertainty_amounts``: ``quick`` does).
@@ -340,9 +340,9 @@ def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
                          f"{', '.join(OOD_DATASETS)}")
     return {
         "preset": preset, "dataset": dataset, "method": method,
-        "ood_dataset": OOD_DATASETS[dataset], "subset": spec["subset"],
+        "ood_dataset": OOD_DATASETS[dataset], "subset": thaw(spec.subset),
         "criterion": criterion_for(method), "include_bias": True,
-        "amounts": list(spec.get("uncertainty_amounts", AMOUNTS)),
+        "amounts": list(spec.uncertainty_amounts or AMOUNTS),
         "modes": modes_for(method), "seed": SEED,
         "ece_bins": ECE_BINS, "ece_binning": "equal-width confidence bins (i/M, (i+1)/M]",
         "entropy_bins": ENTROPY_BINS, "entropy_range": [0.0, math.log(N_CLASSES)],
@@ -482,9 +482,9 @@ def run_all(preset: str = "paper", datasets: Sequence[str] | None = None,
     spec = get_preset(preset)
     loaded: dict = {}
     out = {}
-    for dataset in datasets or spec["datasets"]:
+    for dataset in datasets or spec.datasets:
         out[dataset] = {}
-        for method in methods or list(spec["methods"]):
+        for method in methods or list(spec.methods):
             out[dataset][method] = run(dataset, method, preset, datasets=loaded, **kwargs)
     return out
 

@@ -65,10 +65,10 @@ preset = get_preset(PRESET)
 # preset.
 
 # %% tags=["remove-input"]
-train = preset["train"]
+train = preset.train
 rows = {}
-for method, entry in preset["methods"].items():
-    spec = entry["model"]
+for method in preset.methods:
+    spec = preset.model_spec(method)
     if spec["kind"] == "mlp":
         rows[METHOD_LABELS[method]] = {
             "dropout p": f"{spec['dropout']:g}",
@@ -126,7 +126,7 @@ book.glue("n_params", f"{n:,}")
 # was, on average, trained on. Written out for one MNIST image and $p = 0.9$:
 
 # %%
-ds = data.load("mnist", subset=preset["subset"])
+ds = data.load("mnist", subset=preset.subset)
 x, p = ds.x_train[0], 0.9                             # one image (784,)
 torch.manual_seed(0)
 z = torch.empty_like(x).bernoulli_(1 - p)      # 1 = kept, probability 1 − p

@@ -60,7 +60,7 @@ from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
 PRESET = book.start()
-SPEC = get_preset(PRESET)["methods"]["bbb"]["model"]   # the study's BBB net
+SPEC = get_preset(PRESET).model_spec("bbb")   # the study's BBB net
 PRIOR = (SPEC["prior_pi"], SPEC["prior_sigma1"], SPEC["prior_sigma2"])
 
 # %% tags=["remove-cell"]
@@ -641,7 +641,7 @@ for dataset in ("mnist", "fashion-mnist"):
 report.frame(rows, "Dataset")
 
 # %% tags=["remove-cell"]
-batch_size = get_preset(PRESET)["train"]["batch_size"]
+batch_size = get_preset(PRESET).train["batch_size"]
 for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fashion")):
     last = results[dataset]["bbb"]["history"][-1]
     book.glue(f"acc_{key}", f"{100 * last['test_accuracy']:.2f} %")

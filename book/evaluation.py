@@ -95,7 +95,7 @@ results = book.load_results(PRESET)
 # draws:
 
 # %%
-subset = get_preset(PRESET)["subset"]         # None: all 10 000 test images
+subset = get_preset(PRESET).subset         # None: all 10 000 test images
 mnist = data.load("mnist", subset=subset)
 x, y = mnist.x_test, mnist.y_test               # (n, 784), (n,)
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")

@@ -248,7 +248,7 @@ else:
 ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS, compute=QUICK)
 
 # %% tags=["remove-input"]
-settings = spec["finetune"]
+settings = spec.finetune
 book.markdown(f"Settings: fractions {', '.join(report.percent(a) for a in settings['amounts'])}; "
               f"{settings['epochs']} epochs each at {settings['lr_factor']} × the training "
               "learning rate; same batches, optimiser, dropout and BBB objective as training. "
@@ -372,9 +372,9 @@ book.markdown(" ".join(sentences) if sentences else
 
 # %% tags=["remove-input"]
 blundell = get_preset("blundell")
-config = method_config("blundell", "mnist", blundell["selection"]["among"][0])
+config = method_config("blundell", "mnist", blundell.selection["among"][0])
 display(book.markdown(
-    f"{blundell['description']}\n\n"
+    f"{blundell.description}\n\n"
     f"Hidden layers {config['model']['hidden']}, {config['train']['epochs']} epochs, "
     f"minibatch {config['train']['batch_size']}, plain SGD, weighting "
     f"`{config['train']['kl_weighting']}`."))

@@ -73,7 +73,7 @@ PRESET = book.start()
 # The prior used by every BBB model in this book comes from the preset (one place):
 
 # %%
-bbb_model = get_preset(PRESET)["methods"]["bbb"]["model"]
+bbb_model = get_preset(PRESET).model_spec("bbb")
 PI = bbb_model["prior_pi"]
 SIGMA1, SIGMA2 = bbb_model["prior_sigma1"], bbb_model["prior_sigma2"]
 print(f"pi     = {PI}")

@@ -52,7 +52,7 @@ from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
-subset = get_preset(PRESET)["subset"]
+subset = get_preset(PRESET).subset
 results = book.load_results(PRESET)
 
 # %% [markdown]
@@ -262,7 +262,7 @@ assert not (~by_snr | ~by_mu)[mu.abs() < 1e-4].any()   # left of the figure: rem
 # increasing, so $\sigma \in [\log(1 + e^{-5}), \log(1 + e^{-4})]$.
 
 # %%
-rho_init = get_preset(PRESET)["methods"]["bbb"]["model"]["rho_init"]
+rho_init = get_preset(PRESET).model_spec("bbb")["rho_init"]
 low, high = bayes.sigma(torch.tensor(rho_init)).tolist()  # initial σ range
 t_mu = mu.abs()[by_mu].max()                          # largest |μ| removed
 t_snr = (mu.abs() / sigma)[by_snr].max()              # largest SNR removed

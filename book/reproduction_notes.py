@@ -53,9 +53,9 @@ from bnntut.presets import get_preset
 
 PRESET = book.start()
 preset = get_preset(PRESET)
-ds = data.load("mnist", subset=preset["subset"])
+ds = data.load("mnist", subset=preset.subset)
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
-MC = preset["evaluation"]["mc_samples"]
+MC = preset.evaluation["mc_samples"]
 
 
 def row(models_by_amount, samples=0):
@@ -222,9 +222,9 @@ print(f"NLL of 100 examples:           {nll.item():.2f} nats")
 
 # %%
 print("sgd entry of the preset:")
-for key, value in preset["methods"]["sgd"]["model"].items():
+for key, value in preset.model_spec("sgd").items():
     print(f"  {key}: {value}")
-print("optimiser for every model: Adam, lr =", preset["train"]["lr"])
+print("optimiser for every model: Adam, lr =", preset.train["lr"])
 sgd = experiment.trained_model("mnist", "sgd", PRESET, device="cpu")
 print(sgd)
 

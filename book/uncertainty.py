@@ -52,7 +52,7 @@ from bnntut.evaluate import predict_proba
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
-subset = get_preset(PRESET)["subset"]
+subset = get_preset(PRESET).subset
 results = uncertainty.run_all(PRESET, progress=False)
 
 # %% [markdown]

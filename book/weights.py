@@ -171,7 +171,7 @@ report.frame(rows, "Dataset", columns_name="Bayes by Backprop")
 # How many of the trained $\sigma_j$ are still inside that band?
 
 # %%
-rho_init = get_preset(PRESET)["methods"]["bbb"]["model"]["rho_init"]
+rho_init = get_preset(PRESET).model_spec("bbb")["rho_init"]
 low, high = bayes.sigma(torch.tensor(rho_init)).tolist()  # initial σ band
 sigmas = {"mnist": sigma}
 for dataset in DATASETS[1:]:
@@ -205,7 +205,7 @@ book.glue("band_high", high)
 
 # %%
 torch.manual_seed(0)
-fresh = models.build(get_preset(PRESET)["methods"]["bbb"]["model"])
+fresh = models.build(get_preset(PRESET).model_spec("bbb"))
 fresh_pairs = bayes.variational_pairs(fresh)
 fresh_rho = torch.cat([r.detach().flatten() for _, r in fresh_pairs])
 fresh_sigma = bayes.sigma(fresh_rho)

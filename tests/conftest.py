@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
 
@@ -36,17 +34,35 @@ def net():
     return models.mlp(hidden=(32, 16), dropout=0.5)
 
 
+class TinyPreset:
+    """The registered preset 'tiny' (read-only like every preset); :meth:`change` registers a
+    changed copy under the same name, as a user editing a preset between runs would."""
+
+    def __init__(self, monkeypatch):
+        quick = presets.QUICK
+        small = {name: {**presets.thaw(entry),
+                        "model": {**presets.thaw(entry["model"]), "hidden": [32, 16]}}
+                 for name, entry in {**quick.methods, **quick.ablations}.items()}
+        # The uncertainty tests set the sweep through ``uncertainty.AMOUNTS``, not quick's grid.
+        tiny = quick.replace(
+            name="tiny", methods={m: small[m] for m in quick.methods},
+            ablations={m: small[m] for m in quick.ablations}, subset=None,
+            evaluation={"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}, uncertainty_amounts=None)
+        self._monkeypatch = monkeypatch
+        monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
+
+    @property
+    def spec(self) -> presets.Preset:
+        return presets.PRESETS["tiny"]
+
+    def change(self, **changes) -> None:
+        self._monkeypatch.setitem(presets.PRESETS, "tiny", self.spec.replace(**changes))
+
+
 @pytest.fixture
 def tiny_preset(monkeypatch, dataset):
     """Registers preset 'tiny' (small nets, 2 epochs, short sweep) and serves synthetic data."""
-    tiny = copy.deepcopy(presets.QUICK)
-    for entry in [*tiny["methods"].values(), *tiny["ablations"].values()]:
-        entry["model"]["hidden"] = [32, 16]
-    tiny["subset"] = None
-    tiny["evaluation"] = {"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}
-    # The uncertainty tests set the sweep through ``uncertainty.AMOUNTS``, not quick's grid.
-    del tiny["uncertainty_amounts"]
-    monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
+    tiny = TinyPreset(monkeypatch)
     monkeypatch.setattr("bnntut.data.load", lambda name, **kw: dataset)
     return tiny
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def test_current_result_is_reused_without_training(results, monkeypatch):
 
 def test_stale_result_is_recomputed_with_a_warning(results, monkeypatch, tiny_preset):
     experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
-    tiny_preset["train"]["lr"] = 5e-4      # the configuration changes
+    tiny_preset.change(train={**tiny_preset.spec.train, "lr": 5e-4})   # configuration changes
     calls = []
     real_fit = train.fit
     monkeypatch.setattr(experiment, "fit", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
@@ -73,14 +74,30 @@ def test_bad_names_raise(results):
 
 def test_paper_preset_is_the_studys_protocol():
     paper = presets.get_preset("paper")
-    assert paper["train"] == {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0}
-    dropouts = {m: e["model"]["dropout"] for m, e in paper["methods"].items() if m != "bbb"}
+    assert paper.train == {"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0}
+    dropouts = {m: paper.model_spec(m)["dropout"] for m in paper.methods if m != "bbb"}
     assert dropouts == {"sgd": 0.01, "dropout50": 0.5, "dropout75": 0.75, "dropout90": 0.9}
-    bbb = paper["methods"]["bbb"]
+    bbb = paper.entry("bbb")
     assert bbb["n_samples"] == 2 and bbb["kl_weighting"] == "paper"
     assert bbb["model"]["prior_pi"] == 0.5 and bbb["model"]["rho_init"] == [-5.0, -4.0]
     quick = presets.get_preset("quick")
-    assert quick["train"]["epochs"] <= 2 and quick["subset"] and "QUICK" in quick["description"]
+    assert quick.train["epochs"] <= 2 and quick.subset and "QUICK" in quick.description
+
+
+def test_presets_are_read_only_and_resolved_once():
+    paper = presets.get_preset("paper")
+    assert presets.get_preset("paper") is paper            # no copy per call
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        paper.datasets = ("mnist",)
+    with pytest.raises(TypeError):
+        paper.train["lr"] = 1.0                             # nested mappings are read-only
+    spec = paper.model_spec("bbb")                          # a plain copy to build from
+    spec["hidden"] = [1]
+    assert paper.model_spec("bbb")["hidden"] == [500, 500]
+    with pytest.raises(ValueError, match="unknown method 'bbx'; allowed: sgd, "):
+        paper.entry("bbx")
+    changed = paper.replace(train={**paper.train, "lr": 1e-3})
+    assert changed.train["lr"] == 1e-3 and paper.train["lr"] == 1e-4
 
 
 def test_atomic_json_write_keeps_old_file_on_failure(tmp_path):
@@ -158,8 +175,8 @@ def test_ablations_and_blundell_preset():
 
 def test_blundell_preset_is_the_papers_sgd_grid():
     spec = presets.get_preset("blundell")
-    assert spec["selection"]["among"] == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5"]
-    for method, lr in zip(spec["selection"]["among"], (1e-3, 1e-4, 1e-5)):
+    assert list(spec.selection["among"]) == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5"]
+    for method, lr in zip(spec.selection["among"], (1e-3, 1e-4, 1e-5)):
         config = presets.method_config("blundell", "mnist", method)
         assert config["train"]["optimizer"] == "sgd" and config["train"]["lr"] == lr
         assert config["train"]["kl_weighting"] == "blundell" and config["validation"] is True
@@ -175,7 +192,7 @@ def test_blundell_cpu_preset_is_blundell_on_a_shorter_schedule():
         assert short[key] == full[key], key
     assert {k: v for k, v in short["train"].items() if k != "epochs"} == \
         {k: v for k, v in full["train"].items() if k != "epochs"}
-    assert presets.get_preset("blundell-cpu")["description"].startswith("SHORTER CPU SCHEDULE")
+    assert presets.get_preset("blundell-cpu").description.startswith("SHORTER CPU SCHEDULE")
 
 
 def test_cli_seeds_and_jobs(results, capsys):
@@ -236,7 +253,7 @@ def test_derived_result_turns_stale_with_its_model(results, tiny_preset, retrain
     from bnntut import criteria
 
     first = criteria.run("mnist", "sgd", "tiny", device="cpu", results=results)
-    tiny_preset["train"]["epochs"] = 1          # another training configuration
+    tiny_preset.change(train={**tiny_preset.spec.train, "epochs": 1})   # another configuration
     with pytest.warns(experiment.StaleResultWarning):
         second = criteria.run("mnist", "sgd", "tiny", device="cpu", results=results)
     assert second["config_hash"] != first["config_hash"]

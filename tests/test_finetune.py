@@ -109,7 +109,7 @@ def test_run_writes_and_reuses(tiny_preset, tmp_path):
                           progress=False)
     path = tmp_path / "tiny" / "mnist" / "sgd.finetune.json"
     assert path.exists() and not path.with_suffix(".partial").exists()
-    assert [lv["amount"] for lv in result["by_amount"]] == tiny_preset["finetune"]["amounts"]
+    assert [r["amount"] for r in result["by_amount"]] == list(tiny_preset.spec.finetune["amounts"])
     assert result["criterion"] == "l1"
     mtime = path.stat().st_mtime_ns
     assert finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path) == result

@@ -137,5 +137,5 @@ def test_chapter_scope():
     from bnntut.presets import chapter_scope, get_preset
 
     paper = get_preset("paper")
-    assert chapter_scope("paper") == (paper["datasets"], list(paper["methods"]), [0, 1, 2])
+    assert chapter_scope("paper") == (list(paper.datasets), list(paper.methods), [0, 1, 2])
     assert chapter_scope("quick") == (["mnist"], ["sgd", "bbb"], [0, 1])

@@ -95,7 +95,7 @@ def test_every_bbb_variant_is_bayesian_everywhere():
     from bnnbook import uncertainty_views
     from bnntut import methods, presets, uncertainty
 
-    for name in [*presets.PAPER["methods"], *presets.PAPER["ablations"]]:
+    for name in presets.PAPER.all_methods:
         assert name in methods.REGISTRY
     for name in ("bbb", "bbb-kl-blundell", "bbb-kl-uniform"):
         assert uncertainty.config_for("mnist", name)["criterion"] == "snr"

@@ -23,7 +23,7 @@ def test_median_snr_interpolates_within_the_bin():
 
 
 def test_every_row_is_a_registered_ablation_of_the_paper_preset():
-    paper = {**presets.PAPER["methods"], **presets.PAPER["ablations"]}
+    paper = {**presets.PAPER.methods, **presets.PAPER.ablations}
     for method in [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]:
         assert method in paper and method in REGISTRY, method
         assert REGISTRY[method].bayesian == method.startswith("bbb"), method
@@ -98,7 +98,7 @@ def test_every_pruning_grid_is_part_of_the_one_sweep():
                        "compression": compression.AMOUNTS,
                        "explorer": interactive.EXPLORER_AMOUNTS,
                        "prunability": prunability.AMOUNTS,
-                       "quick sweep": presets.QUICK["evaluation"]["amounts"]}.items():
+                       "quick sweep": presets.QUICK.evaluation["amounts"]}.items():
         assert set(grid) <= sweep, (name, sorted(set(grid) - sweep))
 
 
@@ -106,8 +106,9 @@ def test_scope_is_every_row_for_paper_and_a_slice_for_quick():
     datasets, methods, seeds = prunability.scope("paper")
     assert datasets == ["mnist", "fashion-mnist"] and seeds == [0, 1, 2]
     assert methods == [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]
-    quick = presets.QUICK["prunability_scope"]
-    assert prunability.scope("quick") == (quick["datasets"], quick["methods"], quick["seeds"])
+    quick = presets.QUICK.prunability_scope
+    expected = tuple(list(quick[key]) for key in ("datasets", "methods", "seeds"))
+    assert prunability.scope("quick") == expected
 
 
 def test_blundell_grid_table_reads_the_committed_gpu_runs():
@@ -116,7 +117,7 @@ def test_blundell_grid_table_reads_the_committed_gpu_runs():
     grid = comparison.blundell_grid()
     if not grid:
         pytest.skip("the blundell results need the MNIST files ($BNNTUT_DATA)")
-    assert list(grid) == presets.BLUNDELL["selection"]["among"]
+    assert list(grid) == list(presets.BLUNDELL.selection["among"])
     chosen = comparison.blundell_choice(grid)
     validation = {m: r["history"][-1]["validation_accuracy"] for m, r in grid.items()}
     assert validation[chosen] == max(validation.values())

@@ -64,7 +64,7 @@ def test_committed_training_results_load_as_current_with_these_data_files():
     if not (Path(os.environ.get("BNNTUT_DATA", "~")) / "MNIST" / "raw").is_dir():
         pytest.skip("needs the IDX files ($BNNTUT_DATA)")
     for dataset in ("mnist", "fashion-mnist"):
-        for method in presets.PAPER["methods"]:
+        for method in presets.PAPER.methods:
             config = presets.method_config("paper", dataset, method)
             assert experiment.load_result(config, ROOT / "results") is not None, \
                 (dataset, method)

@@ -162,7 +162,7 @@ def test_run_writes_a_complete_result(results):
 
 
 def test_a_preset_can_set_coarser_fractions(results, tiny_preset):
-    tiny_preset["uncertainty_amounts"] = [0.0, 0.9]
+    tiny_preset.change(uncertainty_amounts=[0.0, 0.9])
     assert uncertainty.config_for("mnist", "sgd", "tiny")["amounts"] == [0.0, 0.9]
     result = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert [r["amount"] for r in result["modes"]["deterministic"]] == [0.0, 0.9]
@@ -190,7 +190,7 @@ def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset, retrain_i
         third = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert [r["amount"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
     # another training configuration: the model is retrained, then the sweep recomputed
-    tiny_preset["train"]["lr"] = 5e-4
+    tiny_preset.change(train={**tiny_preset.spec.train, "lr": 5e-4})
     with pytest.warns(uncertainty.StaleUncertaintyWarning):
         fourth = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert fourth["inputs"]["training"] != third["inputs"]["training"]
