@@ -95,20 +95,22 @@ def answer():
         f"the best on {NAME[first]} is *{LABEL[b]}*, at {acc(first, b, 0.9):.3f} "
         f"({pct(0.9, 'removed')}) and {acc(first, b, hardest):.3f} "
         f"({pct(hardest, 'removed')})."]
-    singles = {m: r for m, r in summaries[first].items()
-               if m in prunability.BBB_ROWS and m not in ("bbb", "bbb-kl-uniform-lr1e-3")}
-    if singles:
+    for d in best:
+        singles = {m: r for m, r in summaries[d].items()
+                   if m in prunability.BBB_ROWS and m not in ("bbb", "bbb-kl-uniform-lr1e-3")}
+        if not singles:
+            continue
         ranked = sorted(singles, key=lambda m: -singles[m]["snr"][0.9])[:3]
         lines.append(
             f"One change at a time, the largest gains at {pct(0.9, 'removed')} on "
-            f"{NAME[first]} come from "
+            f"{NAME[d]} come from "
             + "; ".join(f"*{LABEL[m]}* ({singles[m]['snr'][0.9]:.3f}; mean σ "
                         f"{singles[m]['mean_sigma']:.3f}, by |μ| {singles[m]['l1'][0.9]:.3f})"
                         for m in ranked)
-            + f" — against {acc(first, 'bbb', 0.9):.3f} for the study's protocol (mean σ "
-              f"{summaries[first]['bbb']['mean_sigma']:.3f}). Where the mean σ barely moved "
-              f"and SNR still works, it is the μ that changed: SNR then ranks almost as |μ| "
-              f"does.")
+            + f" — against {acc(d, 'bbb', 0.9):.3f} for the study's protocol (mean σ "
+              f"{summaries[d]['bbb']['mean_sigma']:.3f})."
+            + (" Where the mean σ barely moved and SNR still works, it is the μ that changed: "
+               "SNR then ranks almost as |μ| does." if d == first else ""))
     verdict = []
     for d in best:
         for amount, hit in prunability.meets_targets(summaries[d][best[d]], d).items():
