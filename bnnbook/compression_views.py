@@ -169,7 +169,7 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
 
 def latency_figure(result: dict, ax=None, legend: bool = True):
     """Speedup of the CSR forward over the dense one against sparsity, per batch size, in the
-    colour of the model measured (:data:`LATENCY_MODEL`)."""
+    colour of the model measured (:data:`bnntut.compression.LATENCY_MODEL`)."""
     from .plots import METHOD_COLORS, REFERENCE_COLOR, figure, legend_below
 
     own = ax is None

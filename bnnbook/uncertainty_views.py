@@ -39,8 +39,8 @@ def table(results: dict[str, dict], amounts: Sequence[float] = (0.0, 0.5, 0.9, 0
     ----------
     results : dict
         ``{method: result}`` of one dataset.
-    fractions : sequence of float
-        Pruned fractions, one column per metric each.
+    amounts : sequence of float
+        Pruned amounts, one column per metric each.
 
     Returns
     -------
@@ -101,13 +101,13 @@ def highlights(results: dict[str, dict[str, dict]],
                amounts: Sequence[float] = (0.0, 0.5, 0.9, 0.98)) -> dict:
     """Named numbers and phrases for a chapter's prose (to glue, never to type).
 
-    For every dataset (tag ``mnist`` / ``fmnist``), fraction (``pct`` = percent removed),
+    For every dataset (tag ``mnist`` / ``fmnist``), amount (``pct`` = percent removed),
     method, mode and key in ``ece``, ``auroc``, ``accuracy``: ``{method}_{mode}_{key}_{tag}_{pct}``
-    (float).  Per dataset, fraction and key: ``best_{key}_{tag}_{pct}`` (str, from
+    (float).  Per dataset, amount and key: ``best_{key}_{tag}_{pct}`` (str, from
     :func:`describe`) and ``best_{key}_value_{tag}_{pct}`` (float).  Per dataset and key in
     ``ece``, ``auroc``: ``longest_{key}_{tag}`` (str: the model(s) that keep the key within
-    :data:`TOLERANCE` of its unpruned value up to the largest fraction,
-    :func:`kept_up_to`) and ``longest_{key}_value_{tag}`` (that fraction);
+    :data:`TOLERANCE` of its unpruned value up to the largest amount,
+    :func:`kept_up_to`) and ``longest_{key}_value_{tag}`` (that amount);
     ``bbb_mc_gap_{key}_{tag}`` (:func:`mc_gap` of BBB) and ``tolerance``.
     """
     out: dict = {}
@@ -144,8 +144,8 @@ TOLERANCE = 0.02
 
 def kept_up_to(result: dict, key: str, mode: str = "deterministic",
                tolerance: float = TOLERANCE) -> float:
-    """The largest fraction up to which ``key`` stays within ``tolerance`` of its unpruned
-    value at every grid fraction (ECE / NLL may not rise, AUROC / accuracy not fall, by more).
+    """The largest amount up to which ``key`` stays within ``tolerance`` of its unpruned
+    value at every grid amount (ECE / NLL may not rise, AUROC / accuracy not fall, by more).
     """
     values = series(result, key, mode)
     sign = 1 if HIGHER_IS_BETTER[key] else -1
@@ -184,7 +184,7 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
     Parameters
     ----------
     results : dict
-        ``{dataset: {method: result}}`` as returned by :func:`run_all`.
+        ``{dataset: {method: result}}`` as returned by :func:`bnntut.uncertainty.run_all`.
     keys : sequence of str
         One row of panels per key (``ece``, ``auroc``, ``accuracy``, ``nll``).
 
@@ -239,8 +239,8 @@ def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["b
     """Per-bin accuracy (bars) against confidence, with the diagonal of perfect calibration
     and, on a second (log) axis, the share of predictions in each bin.
 
-    ``record`` is an :func:`analyse` result (or one stored record); ``legend=False`` leaves
-    the legend to the caller (e.g. :func:`bnnbook.plots.legend_below`).
+    ``record`` is a :func:`bnntut.uncertainty.analyse` result (or one stored record);
+    ``legend=False`` leaves the legend to the caller (e.g. :func:`bnnbook.plots.legend_below`).
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -312,7 +312,8 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     Parameters
     ----------
     record : dict
-        An :func:`analyse` result or a stored record (:func:`record_at`).
+        A :func:`bnntut.uncertainty.analyse` result or a stored record
+        (:func:`bnntut.uncertainty.record_at`).
     title : str, optional
         Figure title.
     ood_label : str
@@ -352,7 +353,7 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
     Parameters
     ----------
     cases : sequence of (title, record)
-        Row titles and :func:`record_at` records.
+        Row titles and :func:`bnntut.uncertainty.record_at` records.
     ood_label : str
         Legend label of the out-of-distribution set.
 

@@ -310,9 +310,9 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
                   amounts: Sequence[float] = AMOUNTS,
                   batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu",
                   min_time: float = 0.2, rounds: int = ROUNDS, seed: int = 0) -> dict:
-    """:func:`latency` of the networks ``layers_at(s)`` for every sparsity ``s``.
+    """:func:`latency` of the networks ``layers_at(a)`` for every amount ``a`` removed.
 
-    The timing of every (sparsity, batch size) is split into ``rounds`` rounds that sweep
+    The timing of every (amount, batch size) is split into ``rounds`` rounds that sweep
     over all of them in turn, so that a stretch of time in which the machine is busy with
     something else spoils one round of a few cases, not all the timing of one.
 
@@ -320,8 +320,8 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
     -------
     dict
         ``amounts``, ``measured_sparsity`` (zeros among the weight matrices),
-        ``batches``: ``{str(batch): {key: [one value per sparsity]}}`` with the keys of
-        :func:`latency`, ``sparse_pays_from``: per batch size the sparsity from which sparse
+        ``batches``: ``{str(batch): {key: [one value per amount]}}`` with the keys of
+        :func:`latency`, ``sparse_pays_from``: per batch size the amount from which sparse
         is faster at every larger one of the sweep (:func:`pays_from`; ``None`` when it never
         is), and ``dense_spread``: per batch size the largest over the smallest dense time.
         A dense product does not depend on how many of its entries are zero, so a spread
@@ -345,12 +345,12 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
 
 
 def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | None:
-    """The smallest sparsity of the sweep from which every speedup (dense / sparse) exceeds 1.
+    """The smallest amount of the sweep from which every speedup (dense / sparse) exceeds 1.
 
-    ``None`` when sparse is not faster at the largest sparsity.
+    ``None`` when sparse is not faster at the largest amount.
     """
     if len(amounts) != len(speedups) or not amounts:
-        raise ValueError("sparsities and speedups must be non-empty and of equal length")
+        raise ValueError("amounts and speedups must be non-empty and of equal length")
     order = sorted(range(len(amounts)), key=lambda i: amounts[i])
     start = None
     for i in reversed(order):
