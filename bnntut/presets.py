@@ -1,4 +1,4 @@
-"""Experiment presets, as data.
+"""Experiment presets: read-only :class:`Preset` dataclasses, resolved once.
 
 A preset names the datasets, the methods (model spec plus method-specific training options),
 the shared training protocol, the data subset and the evaluation settings.  ``paper`` is the

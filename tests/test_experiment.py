@@ -87,6 +87,7 @@ def test_paper_preset_is_the_studys_protocol():
 def test_presets_are_read_only_and_resolved_once():
     paper = presets.get_preset("paper")
     assert presets.get_preset("paper") is paper            # no copy per call
+    assert all(spec.name == name for name, spec in presets.PRESETS.items())
     with pytest.raises(dataclasses.FrozenInstanceError):
         paper.datasets = ("mnist",)
     with pytest.raises(TypeError):
