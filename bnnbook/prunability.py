@@ -5,7 +5,7 @@ Every row is an ablation method of the ``paper`` preset (:data:`bnntut.presets.P
 any row is one command to regenerate — ``python -m bnntut reproduce --preset paper --methods
 <row> --seeds 0 1`` — and its numbers are read from the stored training results: the pruning
 sweeps by signal-to-noise ratio (``snr``) and by magnitude (``l1``, i.e. |μ| for BBB), the
-weight summaries (SNR histogram, mean σ) and the training wall time.
+weight summaries (SNR histogram, mean σ) and the training wall time (median epoch × epochs).
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def row(by_seed: dict[int, dict]) -> dict:
     dict
         ``seeds`` (list), ``unpruned``, ``snr`` and ``l1`` (``{amount: accuracy}``; ``snr``
         empty for deterministic nets), ``median_snr_db`` and ``mean_sigma`` (``None`` for
-        deterministic nets), ``train_minutes`` (mean wall time of the training epochs).
+        deterministic nets), ``train_minutes`` (mean over seeds of the median epoch's wall time
+        times the number of epochs: robust to epochs slowed by other work on the machine).
     """
     if not by_seed:
         raise ValueError("no stored result for this method")
@@ -103,8 +104,8 @@ def row(by_seed: dict[int, dict]) -> dict:
             "median_snr_db": mean(median_snr_db(r) for r in results) if bayesian else None,
             "mean_sigma": mean(r["weights"]["mean_sigma"] for r in results) if bayesian
             else None,
-            "train_minutes": mean(r["metadata"]["seconds"]["train_epochs"] / 60
-                                  for r in results)}
+            "train_minutes": mean(statistics.median(e["seconds"] for e in r["history"])
+                                  * len(r["history"]) / 60 for r in results)}
 
 
 def rows(collected: dict[str, dict[int, dict]]) -> dict[str, dict]:

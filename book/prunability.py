@@ -417,7 +417,9 @@ prunability.settings(ROWS)
 # The BBB rows are pruned by signal-to-noise ratio $|\mu|/\sigma$ (posterior mean, no
 # fine-tuning), the deterministic rows by global magnitude; each cell is the mean over the
 # seeds listed. Median SNR is $20\log_{10}(|\mu|/\sigma)$ over all weights; training time is
-# the wall time of the training epochs on the machine that recorded it.
+# the median epoch's wall time times the number of epochs, on the machine that recorded it:
+# the rows were trained on a shared two-core machine, where other work (a book build, a test
+# run) slowed some epochs several-fold, and the median leaves those epochs out.
 
 # %% tags=["remove-input"]
 for dataset in DATASETS:
