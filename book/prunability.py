@@ -433,6 +433,44 @@ for dataset in DATASETS:
             f"(`python -m bnntut reproduce --preset {PRESET} --datasets {dataset} "
             f"--methods {' '.join(absent)} --seeds 0 1`)."))
 
+# %% [markdown]
+# **The budget of section 1, spent.** Training three times as long (`bbb-150ep`) tests the
+# σ budget directly: nothing changes but the number of Adam steps, so ρ may travel up to
+# {glue:text}`rho_budget_150ep:.0f` instead of {glue:text}`rho_budget_1e4:.0f`. Did the
+# extra steps go into σ or into μ?
+
+# %% tags=["remove-input"]
+glued["rho_budget_150ep"] = 1e-4 * 600 * 150
+
+
+def spent_sentence(dataset):
+    """What 150 epochs changed against the study's 50, from the stored seed-0 results."""
+    longer, study_row = summaries[dataset].get("bbb-150ep"), summaries[dataset].get("bbb")
+    if longer is None or study_row is None:
+        return None
+    inside = {m: share_in_initial_range(collected[dataset][m][min(collected[dataset][m])])
+              for m in ("bbb-150ep", "bbb")}
+    snr, mu = longer["snr"][0.9], longer["l1"][0.9]
+    where = ("mostly into μ: |μ| alone ranks the weights as well as SNR does"
+             if mu >= snr - 0.005 else "into σ too: SNR ranks the weights better than |μ|")
+    return (f"on {NAME[dataset]}, {report.percent(inside['bbb-150ep'])} of σ are still in "
+            f"their initial range after 150 epochs ({report.percent(inside['bbb'])} after 50); "
+            f"with 90 % removed SNR keeps {snr:.3f} (50 epochs: {study_row['snr'][0.9]:.3f}) "
+            f"and |μ| {mu:.3f} — the extra steps went {where} (seeds "
+            f"{', '.join(map(str, longer['seeds']))})")
+
+
+spent = [t for t in (spent_sentence(d) for d in DATASETS) if t]
+if "bbb-150ep" in summaries.get("mnist", {}):
+    glued["ep150_mnist_90_snr"] = summaries["mnist"]["bbb-150ep"]["snr"][0.9]
+    glued["ep150_mnist_90_mu"] = summaries["mnist"]["bbb-150ep"]["l1"][0.9]
+    glued["ep150_mnist_95_snr"] = summaries["mnist"]["bbb-150ep"]["snr"][0.95]
+    glued["ep150_mnist_seeds"] = ", ".join(map(str, summaries["mnist"]["bbb-150ep"]["seeds"]))
+    glued["ep150_mnist_inside"] = report.percent(share_in_initial_range(
+        collected["mnist"]["bbb-150ep"][min(collected["mnist"]["bbb-150ep"])]))
+book.markdown("Measured: " + "; ".join(spent) + "." if spent else
+              "*(`bbb-150ep` is not stored for this preset.)*")
+
 # %% tags=["remove-input"]
 plots.use_style()
 fig = prunability.figure(summaries, DATASETS)
@@ -785,6 +823,11 @@ if chosen:
 #   {glue:text}`combo_mnist_95:.4f` at 95 % removed and {glue:text}`combo_mnist_98:.4f` at
 #   98 % ({glue:text}`combo_mnist_seeds` seed(s)); either change alone does not
 #   ({glue:text}`lr_mnist_95:.4f` and {glue:text}`uniform_mnist_95:.4f` at 95 %).
+# * More steps at the study's settings help too, but through μ: after 150 epochs SNR keeps
+#   {glue:text}`ep150_mnist_90_snr:.3f` at 90 % removed on MNIST and |μ| alone
+#   {glue:text}`ep150_mnist_90_mu:.3f`, while {glue:text}`ep150_mnist_inside` of σ are still
+#   in their initial range ({glue:text}`ep150_mnist_95_snr:.3f` at 95 %; seed(s)
+#   {glue:text}`ep150_mnist_seeds`).
 # * Which criterion is right depends on whether σ was learned. With σ learned, SNR keeps the
 #   network and $|\mu|$ destroys it ({glue:text}`combo_mnist_95_mu:.4f` at 95 %); with σ
 #   stuck near its initial values, $|\mu|$ is the better of the two.
