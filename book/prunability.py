@@ -456,7 +456,8 @@ def spent_sentence(dataset):
     return (f"on {NAME[dataset]}, {report.percent(inside['bbb-150ep'])} of σ are still in "
             f"their initial range after 150 epochs ({report.percent(inside['bbb'])} after 50); "
             f"with 90 % removed SNR keeps {snr:.3f} (50 epochs: {study_row['snr'][0.9]:.3f}) "
-            f"and |μ| {mu:.3f} — the extra steps went {where} (seeds "
+            f"and |μ| {mu:.3f} — the extra steps went {where} "
+            f"({'seed' if len(longer['seeds']) == 1 else 'seeds'} "
             f"{', '.join(map(str, longer['seeds']))})")
 
 
