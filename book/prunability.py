@@ -451,7 +451,7 @@ def spent_sentence(dataset):
     inside = {m: share_in_initial_range(collected[dataset][m][min(collected[dataset][m])])
               for m in ("bbb-150ep", "bbb")}
     snr, mu = longer["snr"][0.9], longer["l1"][0.9]
-    where = ("mostly into μ: |μ| alone ranks the weights as well as SNR does"
+    where = ("mostly into μ: |μ| alone ranks the weights at least as well as SNR"
              if mu >= snr - 0.005 else "into σ too: SNR ranks the weights better than |μ|")
     return (f"on {NAME[dataset]}, {report.percent(inside['bbb-150ep'])} of σ are still in "
             f"their initial range after 150 epochs ({report.percent(inside['bbb'])} after 50); "
