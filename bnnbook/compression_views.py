@@ -8,9 +8,17 @@ from collections.abc import Sequence
 from bnntut.methods import get as get_method
 from bnntut.presets import METHOD_LABELS
 
-
-def _percent(amount: float) -> str:
-    return f"{amount:.0%}".replace("%", " %")
+from . import plots
+from .plots import (
+    DATASET_LABELS,
+    METHOD_COLORS,
+    METHOD_MARKERS,
+    REFERENCE_COLOR,
+    figure,
+    legend_below,
+    plain_log_ticks,
+)
+from .report import frame, number, percent
 
 
 def highlights(result: dict, dataset: str = "mnist") -> dict:
@@ -47,9 +55,9 @@ def highlights(result: dict, dataset: str = "mnist") -> dict:
         out[f"max_speedup_{batch}"] = max(values["speedup"])
         out[f"dense_spread_{batch}"] = lat["dense_spread"][batch]
         start = lat["sparse_pays_from"][batch]
-        out[f"pays_from_{batch}"] = (f"from {_percent(start)} removed" if start is not None
+        out[f"pays_from_{batch}"] = (f"from {percent(start)} removed" if start is not None
                                      else "at no measured sparsity (up to "
-                                          f"{_percent(max(lat['amounts']))})")
+                                          f"{percent(max(lat['amounts']))})")
     return out
 
 
@@ -69,8 +77,6 @@ def bytes_table(result: dict, dataset: str = "mnist",
         ``("dense float32", "")`` and ``("CSR", "0 %")``, ``("CSR", "50 %")``, …; cells as
         text (``"0.523"``, ``"4.9×"``, ``"—"`` where a cell does not apply).
     """
-    from .report import frame, number, percent
-
     fr = result["config"]["amounts"]
     dense_column = ("dense float32", "")
     columns = [dense_column, *(("CSR", percent(f)) for f in amounts)]
@@ -106,8 +112,6 @@ def latency_table(result: dict):
         ``("batch 1", "dense ms")``, ``("batch 1", "CSR ms")``, ``("batch 1", "speedup")``,
         … per batch size; cells as text (``"0.412"``, ``"1.35×"``).
     """
-    from .report import frame, number, percent
-
     lat = result["latency"]
     batches = [str(b) for b in result["config"]["latency"]["batch_sizes"]]
     rows = {}
@@ -130,9 +134,6 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
     fraction, with its own marker, on a categorical axis of the measured fractions.
     """
     import numpy as np
-
-    from . import plots
-    from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, REFERENCE_COLOR
 
     own = ax is None
     if own:
@@ -159,7 +160,7 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
     ax.set_xticks(positions, [f"{f:.0%}" for f in amounts])
     ax.set(yscale="log", xlabel="fraction of parameters removed", ylabel="megabytes",
            title=f"{DATASET_LABELS.get(dataset, dataset)} models: bytes of the weights")
-    _plain_log_ticks(ax)
+    plain_log_ticks(ax)
     if legend and own:
         plots.legend_below(ax.figure, ncol=2)
     elif legend:
@@ -170,8 +171,6 @@ def bytes_figure(result: dict, dataset: str = "mnist", ax=None, legend: bool = T
 def latency_figure(result: dict, ax=None, legend: bool = True):
     """Speedup of the CSR forward over the dense one against sparsity, per batch size, in the
     colour of the model measured (:data:`bnntut.compression.LATENCY_MODEL`)."""
-    from .plots import METHOD_COLORS, REFERENCE_COLOR, figure, legend_below
-
     own = ax is None
     if own:
         _, axes = figure(1, 1, height=3.4)
@@ -188,17 +187,9 @@ def latency_figure(result: dict, ax=None, legend: bool = True):
     ax.set(yscale="log", xlabel="fraction of parameters removed",
            ylabel="speedup: dense / CSR time",
            title=f"forward pass on {result['metadata']['device_name']}")
-    _plain_log_ticks(ax, "×")
+    plain_log_ticks(ax, "×")
     if legend and own:
         legend_below(ax.figure, ncol=3)
     elif legend:
         ax.legend()
     return ax
-
-
-def _plain_log_ticks(ax, unit: str = "") -> None:
-    """Label a log y-axis 0.2, 0.5, 1, 2, … instead of 2 × 10⁻¹, … (see
-    :func:`bnnbook.plots.plain_log_ticks`)."""
-    from .plots import plain_log_ticks
-
-    plain_log_ticks(ax, unit)

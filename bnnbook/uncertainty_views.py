@@ -10,6 +10,9 @@ from bnntut.methods import get as get_method
 from bnntut.models import N_CLASSES
 from bnntut.uncertainty import MC_SAMPLES, MODES, record_at, series
 
+from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
+from .report import frame, highlight, percent
+
 
 def mode_label(method: str, mode: str) -> str:
     """``"posterior mean"``, ``"10-sample predictive"``, ``"eval mode"``, ``"MC dropout"``."""
@@ -50,8 +53,6 @@ def table(results: dict[str, dict], amounts: Sequence[float] = (0.0, 0.5, 0.9, 0
         :data:`TABLE_METRICS` and ``"0 %"``, ``"50 %"``, …; values floats rounded to three
         decimals.  :func:`styled_table` marks the best of each column.
     """
-    from .report import frame, percent
-
     rows = {}
     for m, r in results.items():
         for mode in r["modes"]:
@@ -72,8 +73,6 @@ def styled_table(table_frame):
     -------
     pandas.io.formats.style.Styler
     """
-    from .report import highlight
-
     ece, auroc = TABLE_METRICS.values()
     return highlight(table_frame, lower=[c for c in table_frame.columns if c[0] == ece],
                      higher=[c for c in table_frame.columns if c[0] == auroc], digits=3)
@@ -196,8 +195,6 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
     """
     import matplotlib.pyplot as plt
 
-    from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
-
     modes = [m for m in MODES if any(m in r["modes"] for by_method in results.values()
                                      for r in by_method.values())]
     height = len(results) * (2.0 * len(keys) + 0.5) + 0.6
@@ -245,8 +242,6 @@ def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["b
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .plots import PAGE_WIDTH, legend_below
-
     own = ax is None
     if own:
         _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.6, 3.6), layout="constrained")
@@ -285,8 +280,6 @@ def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribut
     dark dashed outline on top.  ``legend=False`` leaves the legend to the caller."""
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from .plots import PAGE_WIDTH
 
     if ax is None:
         _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.3, 3.2), layout="constrained")
@@ -329,8 +322,6 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     """
     import matplotlib.pyplot as plt
 
-    from .plots import PAGE_WIDTH, legend_below
-
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained",
                                  gridspec_kw={"width_ratios": [1, 1.15]})
@@ -362,8 +353,6 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
-
-    from .plots import PAGE_WIDTH, legend_below
 
     fig = plt.figure(figsize=(PAGE_WIDTH, 3.0 * len(cases) + 0.7), layout="constrained")
     for sub, (title, record) in zip(fig.subfigures(len(cases), 1, squeeze=False)[:, 0], cases):
