@@ -106,7 +106,7 @@ def stop(run: Run, why: str) -> None:
 def checkpoint_history(folder: Path, method: str, epochs: int | None) -> list[dict]:
     """The history in a stopped run's last checkpoint (``[]`` when none was written)."""
     config = method_config("blundell", "mnist", method, epochs=epochs)
-    path = experiment.checkpoint_path(folder / "checkpoints", config)
+    path = experiment.Run(config, folder / "results").checkpoint
     if not path.exists():
         return []
     return list(storage.load_checkpoint(path)["history"])

@@ -63,7 +63,7 @@ def epoch_seconds(method: str, device: torch.device, graphs: bool, epochs: int,
     os.environ[CUDA_GRAPHS_ENV] = "1" if graphs else "0"
     config = method_config("paper", "mnist", method)
     config["subset"] = subset
-    dataset = experiment.load_data(config, device)
+    dataset = experiment.Run(config, experiment.results_dir()).load_data(device)
     torch.manual_seed(0)
     model = models.build(config["model"]).to(device)
     train = config["train"]

@@ -11,23 +11,8 @@ from .data import DATASETS
 from .devices import DEVICES
 from .presets import PRESETS, get_preset
 
-QUICK_NOTE = "QUICK MODE: a 2000/1000 subset for 2 epochs — a smoke test, not a result."
-
-
-def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_help: str,
-                   device_default: str) -> None:
-    """The options shared by the commands that loop over a preset's models."""
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick", help=preset_help)
-    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
-                        help="datasets to run (default: all of the preset)")
-    parser.add_argument("--methods", nargs="+", choices=methods, default=None,
-                        help="methods to run (default: all of the preset)")
-    parser.add_argument("--device", choices=list(DEVICES), default=device_default,
-                        help="'auto' picks CUDA when available "
-                             f"(default: {device_default})")
-    parser.add_argument("--out", default=None,
-                        help="results folder (default: $BNNTUT_RESULTS or the project's "
-                             "results/)")
+QUICK_NOTE = ("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs (compression: "
+              "0.05 s of timing per number) — a smoke test, not a result.")
 
 
 def seed(text: str) -> int:
@@ -41,7 +26,27 @@ def seed(text: str) -> int:
     return value
 
 
-def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, preset_default: str, preset_help: str,
+                device_default: str = "auto") -> None:
+    parser.add_argument("--preset", choices=list(PRESETS), default=preset_default,
+                        help=f"{preset_help} (default: {preset_default})")
+    parser.add_argument("--device", choices=list(DEVICES), default=device_default,
+                        help=f"'auto' picks CUDA when available (default: {device_default})")
+    parser.add_argument("--out", default=None,
+                        help="results folder (default: $BNNTUT_RESULTS or the project's "
+                             "results/)")
+
+
+def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_help: str,
+                   device_default: str = "auto", seeds: bool = True) -> None:
+    """The options of the commands that loop over a preset's models."""
+    _add_common(parser, "quick", preset_help, device_default)
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
+                        help="datasets to run (default: all of the preset)")
+    parser.add_argument("--methods", nargs="+", choices=methods, default=None,
+                        help="methods to run (default: all of the preset)")
+    if not seeds:
+        return
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--seed", type=seed, default=None, help="override the preset's seed")
     group.add_argument("--seeds", type=seed, nargs="+", default=None,
@@ -54,11 +59,15 @@ def _add_seeds_and_jobs(parser: argparse.ArgumentParser) -> None:
 
 
 def _tasks(args, preset) -> list[dict]:
-    seeds = args.seeds or [args.seed]
     return [{"dataset": d, "method": m, "seed": s}
-            for s in seeds
+            for s in args.seeds or [args.seed]
             for d in args.datasets or preset.datasets
             for m in args.methods or list(preset.methods)]
+
+
+def _summary_of(module) -> str:
+    """The first paragraph of a module's docstring, as one line."""
+    return " ".join((module.__doc__ or "").split("\n\n")[0].split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,21 +90,20 @@ def _parser() -> argparse.ArgumentParser:
                                    "'blundell': Blundell et al.'s 2 x 1200 net for 600 epochs, "
                                    "plain SGD over their learning-rate grid (a GPU's work); "
                                    "'blundell-cpu': that net with Adam on a quarter of the "
-                                   "schedule for two CPU cores (default: quick)",
-                   device_default="auto")
-    _add_seeds_and_jobs(rep)
+                                   "schedule for two CPU cores")
     rep.add_argument("--retrain", action="store_true",
                      help="recompute even when a current result exists")
 
     for name, module, summary in (
             ("finetune", finetune, "fine-tune every pruned model with its mask held fixed"),
             ("criteria", criteria, "sweep every model with every pruning criterion of its "
-                                   "family, with and without biases")):
-        sub = commands.add_parser(name, help=summary, description=(module.__doc__ or "")
-                                  .split("\n\n")[0] + " Trains models whose result is missing.")
-        _add_selection(sub, trainable, "which preset's models (default: quick)",
-                       device_default="auto")
-        _add_seeds_and_jobs(sub)
+                                   "family, with and without biases"),
+            ("uncertainty", uncertainty, "calibration and OOD detection of every pruned "
+                                         "model of a preset")):
+        sub = commands.add_parser(name, help=summary, description=_summary_of(module)
+                                  + " Trains models whose result is missing.")
+        _add_selection(sub, trainable, "which preset's models",
+                       "cpu" if module is uncertainty else "auto", module is not uncertainty)
         sub.add_argument("--recompute", action="store_true",
                          help="recompute even when a current result exists")
 
@@ -103,47 +111,16 @@ def _parser() -> argparse.ArgumentParser:
                              description="Trains one (dataset, method) of a preset.")
     tr.add_argument("--dataset", choices=list(DATASETS), required=True, help="which dataset")
     tr.add_argument("--method", choices=trainable, required=True, help="which method")
-    tr.add_argument("--preset", choices=list(PRESETS), default="paper",
-                    help="protocol to follow (default: paper)")
+    _add_common(tr, "paper", "protocol to follow")
     tr.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
     tr.add_argument("--seed", type=seed, default=None, help="override the preset's seed")
-    tr.add_argument("--device", choices=list(DEVICES), default="auto",
-                    help="'auto' picks CUDA when available (default: auto)")
-    tr.add_argument("--out", default=None, help="results folder (as for reproduce)")
     tr.add_argument("--retrain", action="store_true", help="recompute even when cached")
-
-    unc = commands.add_parser(
-        "uncertainty", help="calibration and OOD detection of every pruned model of a preset",
-        description="For every (dataset, method) of a preset and every pruned fraction "
-                    "0, 0.1, ..., 0.9, 0.95, 0.98 (BBB by SNR, baselines by L1): expected "
-                    "calibration error over 15 equal-width confidence bins, reliability-diagram "
-                    "data, and out-of-distribution detection (MNIST models on Fashion-MNIST and "
-                    "vice versa) as the AUROC of the predictive entropy, with entropy "
-                    "histograms; deterministic prediction and, for BBB and the dropout nets, a "
-                    "10-sample Monte Carlo predictive. Writes <out>/<preset>/<dataset>/"
-                    "<method>.uncertainty.json; a current one is reused. Trains models whose "
-                    "training result is missing.")
-    _add_selection(unc, trainable, "'paper': the committed full-protocol models; 'quick': the "
-                                 "smoke-test models (default: quick)", device_default="cpu")
-    unc.add_argument("--recompute", action="store_true",
-                     help="recompute even when a current result exists")
 
     comp = commands.add_parser(
         "compression", help="bytes in CSR and dense-vs-sparse inference latency of a preset",
-        description="Counts the bytes of every pruned model of a preset (pruned fractions 0, "
-                    "0.5, 0.75, 0.9, 0.95, 0.98, 0.99) as dense float32 and as CSR (float32 "
-                    "values, int32 column indices and row pointers; biases dense), with BBB's "
-                    "training tensors mu and rho; and times the forward pass of the pruned "
-                    "MNIST BBB posterior mean, dense F.linear against a torch.sparse CSR "
-                    "matmul, at batch sizes 1 and 100. Writes <out>/<preset>/"
-                    "compression-<device>.json; a current one is reused.")
-    comp.add_argument("--preset", choices=list(PRESETS), default="quick",
-                      help="'paper': committed models, 1 s of timing per number; 'quick': "
-                           "smoke test (default: quick)")
-    comp.add_argument("--device", choices=list(DEVICES), default="cpu",
-                      help="where to time the forward passes; names the output file "
-                           "(default: cpu)")
-    comp.add_argument("--out", default=None, help="results folder (as for reproduce)")
+        description=_summary_of(compression))
+    _add_common(comp, "quick", "'paper': committed models, 1 s of timing per number; 'quick': "
+                               "smoke test", "cpu")
     comp.add_argument("--remeasure", action="store_true",
                       help="measure again even when a current result exists")
     return parser
@@ -162,37 +139,26 @@ def _summary(result: dict) -> str:
 
 def _uncertainty_summary(result: dict) -> str:
     config = result["config"]
-    parts = []
-    for mode in result["modes"]:
-        first, last = result["modes"][mode][0], result["modes"][mode][-1]
-        parts.append(f"{mode}: ECE {first['ece']:.3f}->{last['ece']:.3f}  "
-                     f"AUROC {first['auroc']:.3f}->{last['auroc']:.3f}")
+    parts = (f"{mode}: ECE {r[0]['ece']:.3f}->{r[-1]['ece']:.3f}  "
+             f"AUROC {r[0]['auroc']:.3f}->{r[-1]['auroc']:.3f}"
+             for mode, r in result["modes"].items())
     return (f"{config['dataset']:>13} {config['method']:<10} "
             f"(0 -> {config['amounts'][-1]:.0%} removed)  " + "  ".join(parts))
 
 
-def _run_uncertainty(args) -> int:
-    preset = get_preset(args.preset)
-    if args.preset == "quick":
-        print("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs — not a result.")
-    start = time.perf_counter()
+def _run_uncertainty(args, preset) -> None:
     loaded: dict = {}
     for dataset in args.datasets or preset.datasets:
         for method in args.methods or list(preset.methods):
-            t0 = time.perf_counter()
+            start = time.perf_counter()
             result = uncertainty.run(dataset, method, args.preset, device=args.device,
                                      results=args.out, recompute=args.recompute,
                                      datasets=loaded)
-            print(f"{_uncertainty_summary(result)}  [{time.perf_counter() - t0:.1f}s this call]",
-                  flush=True)
-    print(f"total wall time {time.perf_counter() - start:.1f}s")
-    return 0
+            print(f"{_uncertainty_summary(result)}  "
+                  f"[{time.perf_counter() - start:.1f}s this call]", flush=True)
 
 
-def _run_compression(args) -> int:
-    if args.preset == "quick":
-        print("QUICK MODE: smoke-test models and 0.05 s of timing per number — not a result.")
-    start = time.perf_counter()
+def _run_compression(args, preset) -> None:
     result = compression.run(args.preset, device=args.device, results=args.out,
                              remeasure=args.remeasure)
     lat = result["latency"]
@@ -203,10 +169,8 @@ def _run_compression(args) -> int:
         print(f"batch {batch:>3}: dense/CSR time {speedups}  "
               f"(sparse pays from {lat['sparse_pays_from'][batch]}; dense time spread "
               f"{lat['dense_spread'][batch]:.2f}, 1 on a quiet machine)")
-    print(f"measured on {result['metadata']['device_name']}; "
-          f"total wall time {time.perf_counter() - start:.1f}s")
+    print(f"measured on {result['metadata']['device_name']}")
     print(compression.result_path(args.preset, args.device, args.out))
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,10 +193,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    if args.command == "uncertainty":
-        return _run_uncertainty(args)
-    if args.command == "compression":
-        return _run_compression(args)
     if args.command == "train":
         result = experiment.run(args.dataset, args.method, args.preset, seed=args.seed,
                                 epochs=args.epochs, device=args.device, results=args.out,
@@ -242,23 +202,29 @@ def _dispatch(args) -> int:
     preset = get_preset(args.preset)
     if args.preset == "quick":
         print(QUICK_NOTE)
-    if args.command in ("finetune", "criteria"):
-        return _run_derived(args, preset)
     start = time.perf_counter()
+    {"uncertainty": _run_uncertainty, "compression": _run_compression,
+     "finetune": _run_derived, "criteria": _run_derived,
+     "reproduce": _run_reproduce}[args.command](args, preset)
+    jobs_note = f" ({args.jobs} job{'s' * (args.jobs > 1)})" if hasattr(args, "jobs") else ""
+    print(f"total wall time {time.perf_counter() - start:.1f}s{jobs_note}")
+    return 0
+
+
+def _run_reproduce(args, preset) -> None:
     runs = []
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "retrain": args.retrain, "progress": args.jobs == 1}
+    start = time.perf_counter()
     for task, (result, seconds) in jobs.run_tasks(
             _timed_run, [{**t, **common} for t in _tasks(args, preset)], args.jobs):
         runs.append({"dataset": task["dataset"], "method": task["method"],
                      "seed": result["config"]["train"]["seed"], "seconds": seconds,
                      "config_hash": result["config_hash"]})
         print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
-    total = time.perf_counter() - start
-    print(f"total wall time {total:.1f}s ({args.jobs} job{'s' * (args.jobs > 1)})")
-    experiment.record_reproduce_run(args.preset, runs, total, device=args.device,
-                                    results=args.out, jobs=args.jobs, tag=_selection_tag(args))
-    return 0
+    experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
+                                    device=args.device, results=args.out, jobs=args.jobs,
+                                    tag=_selection_tag(args))
 
 
 def _selection_tag(args) -> str:
@@ -278,9 +244,8 @@ def _timed_run(**task) -> tuple[dict, float]:
     return result, time.perf_counter() - start
 
 
-def _run_derived(args, preset: dict) -> int:
+def _run_derived(args, preset) -> None:
     module = {"finetune": finetune, "criteria": criteria}[args.command]
-    start = time.perf_counter()
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "recompute": args.recompute}
     if args.command == "finetune":
@@ -291,8 +256,6 @@ def _run_derived(args, preset: dict) -> int:
         seed = result["config"]["training"]["train"]["seed"]
         print(f"{task['dataset']:>13} {task['method']:<16} seed={seed}  "
               f"{_derived_summary(result)}  [{seconds:.1f}s]", flush=True)
-    print(f"total wall time {time.perf_counter() - start:.1f}s")
-    return 0
 
 
 def _derived_summary(result: dict) -> str:

@@ -1,23 +1,16 @@
 """Real compression: bytes of a pruned network in a sparse format, and sparse inference latency.
 
-Zeros in a dense tensor save nothing: a pruned 784-500-500-10 network stored as float32
-matrices takes exactly as many bytes, and as many multiply-adds, as the unpruned one.  This
-module counts what a sparse format really takes and measures what sparse kernels really gain.
+Zeros in a dense matrix save neither bytes nor multiply-adds.  Compared here:
 
-* **Bytes** (:func:`csr_bytes`, :func:`model_bytes`): every weight matrix in CSR — float32
-  values and int32 column indices of the surviving entries plus ``rows + 1`` int32 row
-  pointers — and the biases dense; against the dense float32 matrices.  For BBB also the two
-  tensors per parameter (μ and ρ) that training needs, against the single μ tensor that
-  posterior-mean inference needs after pruning.
-* **Latency** (:func:`latency`, :func:`latency_sweep`): the whole network's forward pass,
-  dense (``torch.nn.functional.linear``) against CSR (``Tensor.to_sparse_csr()`` and a
-  sparse × dense ``torch.addmm``), at batch sizes 1 and 100, across sparsity; reported as the
-  speedup dense time / sparse time (> 1: sparse pays).
+* bytes (:func:`model_bytes`): every weight matrix in CSR (float32 values, int32 column
+  indices and row pointers; biases dense) against dense float32; for BBB also the μ and ρ
+  that training keeps against the μ alone that posterior-mean inference needs;
+* latency (:func:`latency_sweep`): the whole forward pass, dense ``F.linear`` against
+  CSR × dense ``torch.addmm``, at batch sizes 1 and 100 across sparsity, as the speedup
+  dense / sparse (> 1: sparse pays).
 
-:func:`run` computes both for a preset's trained models (latency on MNIST BBB, pruned by
-SNR) and stores them in ``<results>/<preset>/compression-<device type>.json``, reused while
-the configuration and the training results are current.  ``benchmarks/sparse_latency.py``
-measures the same kernels on random sparse matrices of the same shapes.
+:func:`run` stores both for a preset's trained models (latency: MNIST BBB pruned by SNR) in
+``<results>/<preset>/compression-<device type>.json``, reused while current.
 """
 
 from __future__ import annotations
@@ -39,29 +32,22 @@ from .presets import get_preset
 
 #: Pruned fractions of the byte counts and of the latency sweep.
 AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
-
 #: Batch sizes of the latency measurements.
 BATCH_SIZES = (1, 100)
-
 #: Bytes of a float32 value and of an int32 index.
 VALUE_BYTES = 4
 INDEX_BYTES = 4
-
 #: Seconds of repeated calls behind each latency number, per preset (others: ``quick``'s).
 MIN_TIME = {"paper": 1.0, "quick": 0.05}
-
+#: Rounds of a latency sweep (:func:`latency_sweep`).
+ROUNDS = 5
 #: The model whose pruned versions are timed by :func:`run`.
 LATENCY_MODEL = {"dataset": "mnist", "method": "bbb"}
-
 #: Layer widths of the study's network.
 WIDTHS = (N_INPUTS, 500, 500, 10)
 
-
 #: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
 StaleCompressionWarning = store.StaleResultWarning
-
-
-# --------------------------------------------------------------------------- bytes
 
 
 def dense_bytes(rows: int, cols: int) -> int:
@@ -70,11 +56,8 @@ def dense_bytes(rows: int, cols: int) -> int:
 
 
 def csr_bytes(rows: int, cols: int, nnz: int) -> int:
-    """Bytes of a ``(rows, cols)`` matrix with ``nnz`` nonzeros in CSR.
-
-    float32 values and int32 column indices of the nonzeros, and ``rows + 1`` int32 row
-    pointers: 4 · nnz + 4 · nnz + 4 · (rows + 1).
-    """
+    """Bytes of a ``(rows, cols)`` matrix with ``nnz`` nonzeros in CSR: float32 values and
+    int32 column indices of the nonzeros, ``rows + 1`` int32 row pointers."""
     for name, v in (("rows", rows), ("cols", cols), ("nnz", nnz)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
@@ -84,12 +67,8 @@ def csr_bytes(rows: int, cols: int, nnz: int) -> int:
 
 
 def csr_break_even_sparsity(shapes: Sequence[tuple[int, int]]) -> float:
-    """The sparsity above which the CSR weights of a network take fewer bytes than dense ones.
-
-    With N = Σ rows · cols weights and R = Σ (rows + 1) row pointers, CSR is smaller when
-    8 · nnz + 4 · R < 4 · N, i.e. when the fraction of zeros exceeds 1 − (4N − 4R) / (8N).
-    It depends only on the total count of nonzeros, not on how they spread over layers.
-    """
+    """The sparsity above which CSR weights take fewer bytes than dense ones: where
+    8 · nnz + 4 · Σ (rows + 1) < 4 · Σ rows · cols, however the nonzeros spread over layers."""
     n = sum(r * c for r, c in shapes)
     pointers = sum(r + 1 for r, _ in shapes)
     nnz = (VALUE_BYTES * n - INDEX_BYTES * pointers) / (VALUE_BYTES + INDEX_BYTES)
@@ -97,8 +76,8 @@ def csr_break_even_sparsity(shapes: Sequence[tuple[int, int]]) -> float:
 
 
 def inference_layers(model) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``[(W, b), ...]`` that inference multiplies: the weights of an MLP in eval mode, the
-    posterior means μ of a Bayesian MLP.  Shapes ``(out, in)`` and ``(out,)``."""
+    """``[(W, b), ...]`` that inference multiplies, shapes ``(out, in)`` and ``(out,)``: the
+    weights of an MLP in eval mode, the posterior means μ of a Bayesian MLP."""
     if is_bayesian(model):
         return [(layer.weight_sampler.mu.detach(), layer.bias_sampler.mu.detach())
                 for layer in model.layers]
@@ -108,14 +87,9 @@ def inference_layers(model) -> list[tuple[torch.Tensor, torch.Tensor]]:
 def model_bytes(model) -> dict:
     """Bytes of a (pruned) network's inference tensors, dense and CSR.
 
-    Returns
-    -------
-    dict
-        ``layers``: per layer ``shape``, ``nnz``, ``dense_bytes``, ``csr_bytes`` (weights)
-        and ``bias_bytes`` (dense in both formats); totals ``nnz``, ``n_weights``,
-        ``dense_bytes`` and ``csr_bytes`` (weights + biases).  Bayesian nets also get
-        ``training_bytes``: μ and ρ of every weight and bias, dense float32 (what training
-        keeps; inference with the posterior mean needs μ only).
+    Per layer (``layers``): ``shape``, ``nnz``, ``dense_bytes``, ``csr_bytes`` (weights) and
+    ``bias_bytes`` (dense in both formats); totals ``nnz``, ``n_weights``, ``dense_bytes`` and
+    ``csr_bytes`` (weights + biases); Bayesian nets also ``training_bytes`` (dense μ and ρ).
     """
     layers = []
     for w, b in inference_layers(model):
@@ -152,27 +126,20 @@ def stored_bytes(csr: torch.Tensor) -> int:
                for t in (csr.values(), csr.col_indices(), csr.crow_indices()))
 
 
-# --------------------------------------------------------------------------- forward passes
-
-
 def dense_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
                   x: torch.Tensor) -> torch.Tensor:
     """Logits ``(batch, classes)`` of the ReLU MLP with dense weights, via ``F.linear``."""
-    h = x
     for k, (w, b) in enumerate(layers):
-        h = F.linear(h, w, b)
+        x = F.linear(x, w, b)
         if k < len(layers) - 1:
-            h = torch.relu(h)
-    return h
+            x = torch.relu(x)
+    return x
 
 
 def sparse_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    x: torch.Tensor) -> torch.Tensor:
-    """The same logits with CSR weights (:func:`to_csr`): sparse × dense products.
-
-    Activations are kept transposed, ``(features, batch)``, so that every layer is one
-    ``torch.addmm(b, W_csr, h)``; ``x`` is ``(batch, in)``, the result ``(batch, classes)``.
-    """
+    """The same logits with CSR weights (:func:`to_csr`); activations are kept transposed,
+    ``(features, batch)``, so that every layer is one sparse × dense ``torch.addmm``."""
     h = x.t().contiguous()
     for k, (w, b) in enumerate(layers):
         h = torch.addmm(b.unsqueeze(1), w, h)
@@ -181,31 +148,23 @@ def sparse_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
     return h.t()
 
 
-#: Rounds of a latency sweep (:func:`latency_sweep`).
-ROUNDS = 5
-
-
-def _blocks(fn: Callable[[], object], number: int, repeats: int, device: torch.device
-            ) -> list[float]:
-    """Seconds per call in each of ``repeats`` blocks of ``number`` calls."""
-    out = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        out.append((time.perf_counter() - start) / number)
-    return out
+def _seconds_per_call(fn: Callable[[], object], number: int, device: torch.device) -> float:
+    """Mean seconds of ``number`` calls of ``fn``, timed as one block."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / number
 
 
 def _calls_per_block(fn: Callable[[], object], block_time: float, device: torch.device) -> int:
     """After a warm-up call: the calls per block, doubled until a block lasts ``block_time``."""
-    _blocks(fn, 1, 1, device)
+    _seconds_per_call(fn, 1, device)
     number = 1
-    while _blocks(fn, number, 1, device)[0] * number < block_time and number < 2**20:
+    while _seconds_per_call(fn, number, device) * number < block_time and number < 2**20:
         number *= 2
     return number
 
@@ -214,6 +173,7 @@ def _calls_per_block(fn: Callable[[], object], block_time: float, device: torch.
 def _measure(networks: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
              batch_sizes: Sequence[int], device: torch.device, min_time: float, seed: int,
              rounds: int) -> list[list[dict]]:
+    """Per network, the rows of :func:`latency`."""
     for batch in batch_sizes:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch sizes must be positive integers, got {batch!r}")
@@ -240,53 +200,32 @@ def _measure(networks: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
             while min(totals) < share or blocks < 3:
                 blocks += 1
                 for k, (fn, number) in enumerate(zip(case["fns"], case["numbers"])):
-                    t = _blocks(fn, number, 1, device)[0]   # dense and sparse alternate
+                    t = _seconds_per_call(fn, number, device)   # dense and sparse alternate
                     case["times"][k].append(t)
                     totals[k] += t * number
-    out = []
-    for i in range(len(networks)):
-        rows = []
-        for case in cases[i * len(inputs):(i + 1) * len(inputs)]:
-            dense_t, sparse_t = case["times"]
-            rows.append({"batch_size": case["batch"], "dense_s": min(dense_t),
-                         "sparse_s": min(sparse_t), "speedup": min(dense_t) / min(sparse_t),
-                         "dense_median_s": statistics.median(dense_t),
-                         "sparse_median_s": statistics.median(sparse_t),
-                         "max_abs_diff": case["diff"]})
-        out.append(rows)
-    return out
+    rows = []
+    for case in cases:
+        dense_t, sparse_t = case["times"]
+        rows.append({"batch_size": case["batch"], "dense_s": min(dense_t),
+                     "sparse_s": min(sparse_t), "speedup": min(dense_t) / min(sparse_t),
+                     "dense_median_s": statistics.median(dense_t),
+                     "sparse_median_s": statistics.median(sparse_t), "max_abs_diff": case["diff"]})
+    n = len(inputs)
+    return [rows[i * n:(i + 1) * n] for i in range(len(networks))]
 
 
 def latency(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
             batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu", min_time: float = 0.2,
             seed: int = 0, rounds: int = 1) -> list[dict]:
-    """Dense against CSR forward time of one network.
+    """Dense against CSR forward time of one network ``[(W, b), ...]``, shapes ``(out, in)``
+    and ``(out,)``, on random inputs ``(batch, in)`` uniform in [0, 1) drawn from ``seed``.
 
     Blocks of calls are timed with ``perf_counter`` (on CUDA each block ends with
     ``torch.cuda.synchronize``), dense and sparse blocks alternating, for ``min_time``
-    seconds per function, spread over ``rounds`` rounds.
-
-    Parameters
-    ----------
-    layers : sequence of (torch.Tensor, torch.Tensor)
-        ``[(W, b), ...]`` with shapes ``(out, in)``, ``(out,)`` (zeros = pruned entries).
-    batch_sizes : sequence of int
-        Rows of the random inputs ``(batch, in)``, uniform in [0, 1) like pixels.
-    device : {"cpu", "cuda", "auto"}
-    min_time : float
-        Seconds of timing per function and batch size.
-    seed : int
-        Seed of the inputs.
-    rounds : int
-        Rounds the timing is split into.
-
-    Returns
-    -------
-    list of dict
-        Per batch size: ``batch_size``, ``dense_s``, ``sparse_s`` (seconds per forward in the
-        fastest block — the convention of :mod:`timeit`, since other processes can only add
-        time), ``speedup`` (their ratio dense / sparse), ``dense_median_s``,
-        ``sparse_median_s`` (medians over blocks) and ``max_abs_diff`` between the outputs.
+    seconds per function and batch size, spread over ``rounds`` rounds.  Returns per batch
+    size ``batch_size``, ``dense_s``, ``sparse_s`` (seconds per forward in the fastest block,
+    as :mod:`timeit` does: other processes can only add time), ``speedup`` (dense / sparse),
+    ``dense_median_s``, ``sparse_median_s`` and ``max_abs_diff`` between the outputs.
     """
     return _measure([layers], batch_sizes, devices.resolve(device), min_time, seed, rounds)[0]
 
@@ -312,20 +251,11 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
                   min_time: float = 0.2, rounds: int = ROUNDS, seed: int = 0) -> dict:
     """:func:`latency` of the networks ``layers_at(a)`` for every amount ``a`` removed.
 
-    The timing of every (amount, batch size) is split into ``rounds`` rounds that sweep
-    over all of them in turn, so that a stretch of time in which the machine is busy with
-    something else spoils one round of a few cases, not all the timing of one.
-
-    Returns
-    -------
-    dict
-        ``amounts``, ``measured_sparsity`` (zeros among the weight matrices),
-        ``batches``: ``{str(batch): {key: [one value per amount]}}`` with the keys of
-        :func:`latency`, ``sparse_pays_from``: per batch size the amount from which sparse
-        is faster at every larger one of the sweep (:func:`pays_from`; ``None`` when it never
-        is), and ``dense_spread``: per batch size the largest over the smallest dense time.
-        A dense product does not depend on how many of its entries are zero, so a spread
-        well above 1 means the machine was busy with something else during the sweep.
+    Each round sweeps over every (amount, batch size) in turn, so that a busy stretch of the
+    machine spoils one round of a few cases, not all the timing of one.  Returns ``amounts``,
+    ``measured_sparsity``, ``batches`` (``{str(batch): {key of latency: [per amount]}}``) and
+    per batch size ``sparse_pays_from`` (:func:`pays_from`) and ``dense_spread``, the largest
+    over the smallest dense time: well above 1, the machine was busy with something else.
     """
     networks = [layers_at(s) for s in amounts]
     measured = [sum(int((w == 0).sum()) for w, _ in layers) / sum(w.numel() for w, _ in layers)
@@ -345,10 +275,8 @@ def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torc
 
 
 def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | None:
-    """The smallest amount of the sweep from which every speedup (dense / sparse) exceeds 1.
-
-    ``None`` when sparse is not faster at the largest amount.
-    """
+    """The smallest amount of the sweep from which every speedup (dense / sparse) exceeds 1;
+    ``None`` when sparse is not faster at the largest amount."""
     if len(amounts) != len(speedups) or not amounts:
         raise ValueError("amounts and speedups must be non-empty and of equal length")
     order = sorted(range(len(amounts)), key=lambda i: amounts[i])
@@ -360,23 +288,18 @@ def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | No
     return start
 
 
-# --------------------------------------------------------------------------- run / load
-
-
 def config_for(preset: str = "paper") -> dict:
     """The configuration of :func:`run` (what its hash covers)."""
     spec = get_preset(preset)
     return {
         "preset": preset, "datasets": list(spec.datasets), "methods": list(spec.methods),
-        "criteria": {m: get_method(m).criterion for m in spec.methods},
-        "include_bias": True,
+        "criteria": {m: get_method(m).criterion for m in spec.methods}, "include_bias": True,
         "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
         "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
                     "amounts": list(AMOUNTS), "batch_sizes": list(BATCH_SIZES),
                     "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
                     "statistic": "fastest of alternating blocks (medians stored too)",
-                    "rounds": ROUNDS,
-                    "dense": "torch.nn.functional.linear",
+                    "rounds": ROUNDS, "dense": "torch.nn.functional.linear",
                     "sparse": "torch.addmm(bias, W.to_sparse_csr() [int32 indices], h)"},
     }
 
@@ -389,12 +312,12 @@ def result_path(preset: str = "paper", device="cpu",
 
 
 def _inputs(config: dict, results) -> dict:
-    """``{"<dataset>/<method>/training": hash, "<dataset>/<method>/weights_sha256": sha}`` of
-    every model measured (:func:`bnntut.experiment.model_inputs`)."""
+    """:meth:`bnntut.experiment.Run.model_inputs` of every model measured, keyed
+    ``"<dataset>/<method>/<name>"``."""
     return {f"{d}/{m}/{name}": value
             for d in config["datasets"] for m in config["methods"]
-            for name, value in experiment.model_inputs(
-                experiment.method_config(config["preset"], d, m), results).items()}
+            for name, value in experiment.Run.of(d, m, config["preset"], results=results)
+            .model_inputs().items()}
 
 
 def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,
@@ -411,13 +334,12 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
             model = experiment.trained_model(dataset, method, preset, device="cpu",
                                              results=results)
             prune_fn = prune.get_criterion(config["criteria"][method])
-            weights_file = experiment.result_path(
-                experiment.results_dir(results),
-                experiment.method_config(preset, dataset, method), ".weights.pt")
+            weights_file = experiment.Run.of(dataset, method, preset,
+                                             results=results).path(".weights.pt")
             sizes[dataset][method] = {
                 "weights_file_bytes": weights_file.stat().st_size,
                 "by_amount": [model_bytes(prune_fn(model, f, config["include_bias"]))
-                                for f in config["amounts"]]}
+                              for f in config["amounts"]]}
             if progress:
                 print(f"bytes: {dataset}/{method} done", flush=True)
     lat = config["latency"]
@@ -427,9 +349,8 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
     timing = latency_sweep(lambda s: inference_layers(prune_fn(model, s, config["include_bias"])),
                            lat["amounts"], lat["batch_sizes"], device, lat["min_time"],
                            lat["rounds"], lat["seed"])
-    meta["threads"] = torch.get_num_threads()
-    meta["seconds"] = time.perf_counter() - start
-    meta["finished"] = metadata.now()
+    meta.update(threads=torch.get_num_threads(), seconds=time.perf_counter() - start,
+                finished=metadata.now())
     result = {"config": config, "config_hash": storage.config_hash(config),
               "inputs": _inputs(config, results), "bytes": sizes,
               "break_even_sparsity": csr_break_even_sparsity(
@@ -442,9 +363,8 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
 
 def load(preset: str = "paper", device="cpu",
          results: str | os.PathLike | None = None) -> dict | None:
-    """The stored result if present and current (:func:`bnntut.store.load`: configuration
-    hash and every measured model's weights unchanged), else ``None``; a stale one with a
-    warning."""
+    """The stored result if current (:func:`bnntut.store.load`: configuration hash and every
+    measured model's weights unchanged), else ``None``; a stale one with a warning."""
     config = config_for(preset)
     return store.load(result_path(preset, device, results), storage.config_hash(config),
                       _inputs(config, results))
@@ -454,25 +374,11 @@ def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None =
         remeasure: bool = False, progress: bool = True) -> dict:
     """Bytes and latency of a preset's pruned models: loaded when current, else measured.
 
-    Parameters
-    ----------
-    preset : {"paper", "quick"}
-    device : {"cpu", "cuda", "auto"}
-        Where latency is measured; also names the file (``compression-cpu.json``).
-    results : path-like, optional
-        Results folder.
-    remeasure : bool
-        Measure again even when a current result exists.
-    progress : bool
-        Print progress.
-
-    Returns
-    -------
-    dict
-        ``config``, ``config_hash``, ``training`` (identity of every training result used),
-        ``bytes`` (``{dataset: {method: {"weights_file_bytes", "by_amount": [model_bytes
-        per amount]}}}``), ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and
-        ``metadata`` (machine, threads, wall ``seconds``).
+    ``device`` is where latency is measured, and names the file (``compression-cpu.json``);
+    ``remeasure`` measures again even when a current result exists.  Returns ``config``,
+    ``config_hash``, ``inputs`` (every trained model used), ``bytes`` (per dataset and method
+    ``weights_file_bytes`` and ``by_amount``: :func:`model_bytes` per amount),
+    ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``.
     """
     get_preset(preset)
     if not remeasure:

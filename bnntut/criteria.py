@@ -1,16 +1,7 @@
-"""Pruning criteria on equal terms.
-
-The study ranked BBB weights by SNR and the baselines by global L1 magnitude, one criterion per
-family.  Here every trained model is swept with every criterion of its family, each with and
-without the biases in the ranking, all on the same grid and with the same evaluation:
-
-* BBB: SNR |μ|/σ (``snr``), |μ| alone (``l1``), and a seeded random choice (``random``);
-* deterministic nets: global L1 (``l1``), the same fraction of every layer by L1
-  (``l1-layer``), and random (``random``).
-
-BBB is scored at the posterior mean and, like the main table, as a 10-sample Monte Carlo
-ensemble; the deterministic nets in eval mode.  ``run`` stores
-``<results>/<preset>/<dataset>/<method>[-seed<k>].criteria.json``.
+"""Pruning criteria on equal terms: where the study ranked BBB by SNR and the baselines by
+global L1, every trained model is swept here with every criterion of its family, with and
+without the biases, on one grid and one evaluation (BBB also as a Monte Carlo ensemble).
+``run`` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].criteria.json``.
 """
 
 from __future__ import annotations
@@ -27,47 +18,24 @@ FAMILY_CRITERIA = {"bayesian": ("snr", "l1", "random"),
                    "deterministic": ("l1", "l1-layer", "random")}
 
 #: Readable names of the criteria, per family (``l1`` is |μ| for BBB).
-CRITERION_LABELS = {
-    "bayesian": {"snr": "SNR |μ|/σ", "l1": "|μ|", "random": "random"},
-    "deterministic": {"l1": "global L1", "l1-layer": "per-layer L1", "random": "random"},
-}
+CRITERION_LABELS = {"bayesian": {"snr": "SNR |μ|/σ", "l1": "|μ|", "random": "random"},
+                    "deterministic": {"l1": "global L1", "l1-layer": "per-layer L1",
+                                      "random": "random"}}
 
 #: The same names for Markdown prose, with the formulas as MyST math.
 CRITERION_MARKDOWN = {
     "bayesian": {"snr": r"SNR $|\mu|/\sigma$", "l1": r"$|\mu|$", "random": "random"},
-    "deterministic": CRITERION_LABELS["deterministic"],
-}
+    "deterministic": CRITERION_LABELS["deterministic"]}
 
 #: Whether biases are ranked (and removed) together with the weights: key -> flag.
 BIAS_MODES = {"with_bias": True, "weights_only": False}
 
 
-def family(model) -> str:
-    """``"bayesian"`` or ``"deterministic"``."""
-    return "bayesian" if is_bayesian(model) else "deterministic"
-
-
 def compare(model, x, y, amounts, mc_samples: int = 10) -> dict:
-    """Sweep ``model`` with every criterion of its family, with and without biases.
-
-    Parameters
-    ----------
-    model : MLP or BayesianMLP
-        Left untouched.
-    x, y : torch.Tensor
-        Test inputs ``(n, 784)`` and labels ``(n,)``.
-    amounts : sequence of float
-        Fractions to remove (of the ranked entries: weights and biases, or weights only).
-    mc_samples : int
-        BBB's Monte Carlo samples (0: posterior mean only).
-
-    Returns
-    -------
-    dict
-        ``family`` and ``sweeps[bias_mode][criterion]`` as returned by
-        :func:`bnntut.evaluate.prune_sweep`.
-    """
-    kind = family(model)
+    """Sweep ``model`` with every criterion of its family, with and without biases, on test
+    inputs ``x`` ``(n, 784)`` and labels ``y`` ``(n,)`` (BBB also with ``mc_samples``): ``family``
+    and ``sweeps[bias_mode][criterion]`` from :func:`bnntut.evaluate.prune_sweep`."""
+    kind = "bayesian" if is_bayesian(model) else "deterministic"
     samples = mc_samples if kind == "bayesian" else 0
     sweeps = {mode: {c: prune_sweep(model, c, x, y, tuple(amounts), mc_samples=samples,
                                     include_bias=flag)
@@ -77,13 +45,10 @@ def compare(model, x, y, amounts, mc_samples: int = 10) -> dict:
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
-        device="auto", results: str | os.PathLike | None = None,
-        recompute: bool = False) -> dict:
-    """The criteria comparison of one trained model: loaded when current, else computed.
-
-    Parameters as for :func:`bnntut.finetune.run`.  Returns ``config``, ``config_hash``,
-    ``family``, ``sweeps`` (see :func:`compare`) and ``metadata``.
-    """
+        device="auto", results: str | os.PathLike | None = None, recompute: bool = False) -> dict:
+    """The criteria comparison of one trained model, loaded when current, else computed
+    (parameters as for :func:`bnntut.finetune.run`): ``config``, ``config_hash``, ``family``,
+    ``sweeps`` (see :func:`compare`) and ``metadata``."""
     from .presets import get_preset, thaw
 
     evaluation = thaw(get_preset(preset).evaluation)

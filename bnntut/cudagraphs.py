@@ -1,27 +1,13 @@
-"""Replaying a training step as a CUDA graph.
+"""Replaying a training step as a CUDA graph: an opt-in speed-up of training on a GPU.
 
-On a GPU the networks of this study are so small that a training step is dominated by
-launching its ~100 kernels from Python (about 7.5 ms per Bayes-by-Backprop step on an H100,
-measured), not by computing them.  A CUDA graph records the kernels of one step once and
-replays them with a single launch.
-
-The arithmetic is unchanged: a replay runs the very kernels of an eager step on the same
-memory.  Random numbers are unchanged too: every generator the step draws from is registered
-with the graph, and a replay advances its Philox offset exactly as the eager step would, so
-the noise and dropout masks of a replayed step are those of the eager step it stands for.
-
-**Opt-in.**  The eager CUDA path was measured on an H100 (2026-11-25: 4.5 s per BBB epoch,
-0.93 s per baseline epoch — launch-bound).  This graphed path is off unless
-``$BNNTUT_CUDA_GRAPHS=1``; ``tests/test_cuda.py`` (skipped without a GPU) checks it against
-eager training and passed on an H200 (2026-11-26), where it trained Blundell et al.'s
-2 × 1200 network at ≈ 0.13 s per epoch (``benchmarks/README.md``).  Fine-tuning is never
-graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed capture.
-
-Protocol of :class:`GraphedStep`, per *variant* of the step (e.g. with and without the
-complexity cost): the first ``warmup`` calls run eagerly on a side stream (real training
-steps — nothing is run twice), the next call captures the graph (capturing runs nothing) and
-replays it, and every later call replays it.  Steps that cannot be graphed (a short last
-minibatch) pass ``variant=None`` and always run eagerly.
+The study's networks are so small that a GPU training step is dominated by launching its ~100
+kernels from Python (about 7.5 ms per Bayes-by-Backprop step on an H100).  A CUDA graph
+replays the kernels of one step, on the same memory, with a single launch; every generator the
+step draws from is registered with the graph, so a replay draws the noise and dropout masks of
+the eager step it stands for.  Off unless ``$BNNTUT_CUDA_GRAPHS=1``; ``tests/test_cuda.py``
+(skipped without a GPU) checks it against eager training (timings: ``benchmarks/README.md``).
+Fine-tuning is never graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed
+capture.
 """
 
 from __future__ import annotations
@@ -44,18 +30,13 @@ def graphs_wanted(device: torch.device) -> bool:
 class GraphedStep:
     """Run ``step(variant)`` eagerly a few times per variant, then as a replayed CUDA graph.
 
-    Parameters
-    ----------
-    step : callable
-        ``step(variant)`` performs one complete training step (forward, backward, optimiser
-        update) reading its inputs only from tensors whose memory stays fixed (the caller
-        copies each minibatch's indices and weights into them before the call).
-    generators : sequence of torch.Generator
-        Non-default CUDA generators the step draws from (the default generator is registered
-        automatically by PyTorch).
-    warmup : int
-        Eager calls per variant before capture (CUDA libraries initialise lazily; PyTorch
-        asks for warm-up iterations on a side stream before capturing).
+    ``step(variant)`` is one complete training step (forward, backward, optimiser update) that
+    reads its inputs only from tensors whose memory stays fixed; ``generators`` are the
+    non-default CUDA generators it draws from (PyTorch registers the default one).  Per
+    variant (e.g. with and without the complexity cost) the first ``warmup`` calls run eagerly
+    on a side stream, as PyTorch asks before a capture (real steps: nothing runs twice); the
+    next call captures the graph (capturing runs nothing) and replays it, and every later call
+    replays it.  ``variant=None`` (a step that cannot be graphed) always runs eagerly.
     """
 
     def __init__(self, step: Callable[[Hashable | None], None],
@@ -90,14 +71,10 @@ class GraphedStep:
 
 
 class GraphedMinibatches:
-    """``train_minibatch(idx, kappa)`` with full minibatches replayed as CUDA graphs.
-
-    Each full minibatch's indices and complexity weight are copied into fixed memory and the
-    step replays one of two graphs: with the complexity cost, or without it where κ_i rounds
-    to 0 in float32 (exactly what the eager step computes there).  A short last minibatch
-    runs eagerly.  The training loop calls this object exactly as it calls the eager
-    function it wraps.
-    """
+    """``train_minibatch(idx, kappa)``, called as the eager function it wraps, with each full
+    minibatch's indices and complexity weight copied into fixed memory and one of two graphs
+    replayed: with the complexity cost, or without it where κ_i rounds to 0 in float32 (as the
+    eager step computes there).  A short last minibatch runs eagerly."""
 
     def __init__(self, train_minibatch: Callable, batch_size: int, device: torch.device,
                  kappas: Sequence[float], generators: Sequence[torch.Generator] = (),

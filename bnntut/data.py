@@ -1,14 +1,12 @@
-"""MNIST and Fashion-MNIST as in-memory tensors.
-
-The study reads the datasets through torchvision with ``ToTensor()`` only: pixels scaled to
-[0, 1], no normalisation, no augmentation.  We read the same files through torchvision once and
-keep them as one float tensor per split, so that a minibatch is a single indexing operation
-instead of 100 PIL conversions.
+"""MNIST and Fashion-MNIST as in-memory tensors, read through torchvision as the study does
+(``ToTensor()`` only: pixels in [0, 1], no normalisation or augmentation) but once, as one
+float tensor per split, so a minibatch is one indexing operation instead of 100 PIL conversions.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,43 +19,21 @@ DATA_ENV = "BNNTUT_DATA"
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 #: The four IDX files torchvision reads from ``<root>/<Class>/raw/``.
-RAW_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
-#: Class names of each dataset, for plots.
-CLASS_NAMES = {
-    "mnist": tuple(str(d) for d in range(10)),
-    "fashion-mnist": (
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-    ),
-}
+#: Images per split, as the official files hold them (both datasets).
+SPLIT_SIZES = {"train": 60000, "t10k": 10000}
+
+#: IDX magic numbers: unsigned bytes, 3 dimensions (images) or 1 (labels).
+IDX_MAGIC = {"images-idx3-ubyte": 0x00000803, "labels-idx1-ubyte": 0x00000801}
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A classification dataset held as tensors.
-
-    Attributes
-    ----------
-    name : str
-        ``"mnist"`` or ``"fashion-mnist"``.
-    x_train : torch.Tensor
-        Training images, shape ``(n_train, 784)``, float32 in [0, 1].
-    y_train : torch.Tensor
-        Training labels, shape ``(n_train,)``, int64 in 0..9.
-    x_test : torch.Tensor
-        Test images, shape ``(n_test, 784)``, float32 in [0, 1].
-    y_test : torch.Tensor
-        Test labels, shape ``(n_test,)``, int64.
-    x_val, y_val : torch.Tensor or None
-        Validation images ``(n_val, 784)`` and labels ``(n_val,)``, held out of the training
-        set (``None`` unless :func:`load` was asked for them).
-    """
+    """Dataset ``name`` (``"mnist"`` or ``"fashion-mnist"``) as images ``x_*`` ``(n, 784)``
+    float32 in [0, 1] and labels ``y_*`` ``(n,)`` int64; ``x_val``, ``y_val`` are held out of the
+    training set by ``load(validation=True)``, else ``None``."""
 
     name: str
     x_train: torch.Tensor
@@ -81,14 +57,8 @@ def check_name(name: str) -> str:
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Folder that holds the datasets.
-
-    Parameters
-    ----------
-    root : path-like, optional
-        Explicit folder.  When omitted, ``$BNNTUT_DATA`` is used, else the user cache folder
-        (``$XDG_CACHE_HOME/bnntut`` or ``~/.cache/bnntut``).
-    """
+    """Folder that holds the datasets: ``root`` if given, else ``$BNNTUT_DATA``, else the user
+    cache folder (``$XDG_CACHE_HOME/bnntut`` or ``~/.cache/bnntut``)."""
     if root is not None:
         return Path(root)
     if os.environ.get(DATA_ENV):
@@ -97,28 +67,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path(cache) / "bnntut"
 
 
-#: Images per split, as the official files hold them (both datasets).
-SPLIT_SIZES = {"train": 60000, "t10k": 10000}
-
-#: IDX magic numbers: unsigned bytes, 3 dimensions (images) or 1 (labels).
-IDX_MAGIC = {"images-idx3-ubyte": 0x00000803, "labels-idx1-ubyte": 0x00000801}
-
-
 def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
-    """Check the four IDX files of a dataset, if present, before they are read.
-
-    Each file must have the IDX magic number of its kind, 28 × 28 images, the official count
-    (60 000 train, 10 000 test: swapped files are caught here) and exactly the bytes its
-    header announces (a truncated download is caught here).  Missing files are left to the
-    loader (which downloads them when it can).
-
-    Raises
-    ------
-    ValueError
-        Naming the file, what is wrong and how to fix it.
-    """
-    import struct
-
+    """Check the dataset's IDX files that exist (the loader downloads missing ones) for their
+    kind's magic number, 28 × 28 images, the official count (catches swapped files) and the
+    bytes the header announces (catches truncated downloads); ``ValueError`` says how to fix."""
     folder = data_root(root) / DATASETS[check_name(name)] / "raw"
     for file in RAW_FILES:
         path = folder / file
@@ -150,6 +102,7 @@ def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
 
 
 def _torchvision_split(name: str, root: Path, train: bool):
+    """One split as a torchvision dataset, downloaded when missing."""
     from torchvision import datasets
 
     cls = getattr(datasets, DATASETS[name])
@@ -164,39 +117,21 @@ def _torchvision_split(name: str, root: Path, train: bool):
         raise FileNotFoundError(
             f"{name} is not in {folder} and could not be downloaded ({error}). "
             f"Put the four files {', '.join(RAW_FILES)} into {folder}, or set "
-            f"{DATA_ENV} to a folder that holds {DATASETS[name]}/raw/ with them."
-        ) from error
+            f"{DATA_ENV} to a folder that holds {DATASETS[name]}/raw/ with them.") from error
 
 
 def _as_tensors(split, pixel_divisor: float = 255.0) -> tuple[torch.Tensor, torch.Tensor]:
-    # (n, 28, 28) uint8 -> (n, 784) float32; with 255, exactly what ToTensor() computes.
+    """Images ``(n, 784)`` float32 (with 255, exactly what ``ToTensor()`` gives) and labels."""
     x = split.data.reshape(len(split.data), -1).to(torch.float32).div_(pixel_divisor)
-    y = split.targets.to(torch.int64)
-    return x, y
+    return x, split.targets.to(torch.int64)
 
 
 def stratified_indices(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
-    """Seeded subset of ``n`` indices whose class proportions follow ``labels``.
-
-    Parameters
-    ----------
-    labels : torch.Tensor
-        Shape ``(N,)``, int64 class labels.
-    n : int
-        Subset size, ``1 <= n <= N``.
-    seed : int
-        Seed of the permutation that picks the members of each class.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(n,)``, sorted int64 indices into ``labels``.
-    """
+    """Sorted indices ``(n,)`` of a seeded subset of ``labels`` with their class proportions."""
     total = len(labels)
     if not 1 <= n <= total:
         raise ValueError(f"subset size must be between 1 and {total}, got {n}")
-    generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(total, generator=generator)
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed))
     classes, counts = torch.unique(labels, return_counts=True)
     exact = counts.double() * n / total
     quota = exact.floor().long()
@@ -208,52 +143,28 @@ def stratified_indices(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Ten
     return torch.sort(torch.cat(chosen)).values
 
 
-def load(
-    name: str,
-    root: str | os.PathLike | None = None,
-    device: str | torch.device = "cpu",
-    subset: tuple[int, int] | None = None,
-    seed: int = 0,
-    pixel_divisor: float = 255.0,
-    validation: bool = False,
-) -> Dataset:
-    """Load MNIST or Fashion-MNIST as in-memory tensors.
+def load(name: str, root: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+         subset: tuple[int, int] | None = None, seed: int = 0, pixel_divisor: float = 255.0,
+         validation: bool = False) -> Dataset:
+    """Load MNIST or Fashion-MNIST from ``root`` (see :func:`data_root`) onto ``device``.
 
     Parameters
     ----------
-    name : {"mnist", "fashion-mnist"}
-        Which dataset.
-    root : path-like, optional
-        Data folder; see :func:`data_root`.
-    device : str or torch.device
-        Where the tensors live (``"cuda"`` keeps the whole dataset on the GPU).
     subset : (int, int), optional
-        ``(n_train, n_test)``: a stratified, seeded subset for quick runs.
-    seed : int
-        Seed of the subset selection.
+        ``(n_train, n_test)``: a stratified subset (:func:`stratified_indices` with ``seed``).
     pixel_divisor : float
         Pixels (0..255) are divided by this: 255 gives [0, 1] as ``ToTensor()`` (the study);
         Blundell et al. divided by 126.
     validation : bool
-        Hold out the training images that ``subset`` leaves out as a validation set
-        (``x_val``, ``y_val``): with ``subset=(50000, 10000)``, Blundell et al.'s split of
-        the 60 000 training images into 50 000 for training and 10 000 for validation.
-        Needs ``subset``.
-
-    Returns
-    -------
-    Dataset
-        ``x_*`` of shape ``(n, 784)`` float32 in [0, 255 / pixel_divisor] and ``y_*`` of
-        shape ``(n,)`` int64.
+        Hold out the training images ``subset`` leaves out as ``x_val``, ``y_val``: with
+        ``subset=(50000, 10000)``, Blundell et al.'s 50 000 / 10 000 split of the training set.
 
     Raises
     ------
     ValueError
-        For an unknown name or a bad subset, or IDX files that are not the official ones
-        (:func:`check_raw_files`).
+        For an unknown name, a bad subset or IDX files that are not the official ones.
     FileNotFoundError
-        When the files are missing and cannot be downloaded; the message names
-        ``BNNTUT_DATA`` and the expected files.
+        When files are missing and cannot be downloaded (the message names ``BNNTUT_DATA``).
     """
     check_name(name)
     if validation and subset is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 
 import torch
@@ -10,13 +11,8 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` gives CUDA when available, else the CPU; other values are checked.
-
-    Raises
-    ------
-    ValueError
-        For a name other than ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, or CUDA without a GPU.
-    """
+    """``"auto"`` gives CUDA when available, else the CPU; ``ValueError`` for a name other than
+    ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, or for CUDA without a GPU."""
     name = str(device)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -32,12 +28,7 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as handle:
+        cpu = next((line.split(":", 1)[1].strip() for line in handle
+                    if line.startswith("model name")), cpu)
     return f"{cpu} ({torch.get_num_threads()} threads)"

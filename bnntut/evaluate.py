@@ -17,17 +17,21 @@ TABLE_AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
 #: Rows per forward pass in evaluation.
 EVAL_CHUNK = 2000
 
+#: Bin ranges of the stored weight histograms (the study's plots use ±0.3).
+VALUE_RANGE = (-0.3, 0.3)
+LOG10_SIGMA_RANGE = (-4.0, 0.0)
+SNR_DB_RANGE = (-40.0, 40.0)
+
 
 def _describe(t) -> str:
-    if isinstance(t, torch.Tensor):
-        return f"{t.dtype} of shape {tuple(t.shape)}"
-    return type(t).__name__
+    """dtype and shape of a tensor, else the type's name, for error messages."""
+    return (f"{t.dtype} of shape {tuple(t.shape)}" if isinstance(t, torch.Tensor)
+            else type(t).__name__)
 
 
 def check_inputs(x: torch.Tensor, y: torch.Tensor | None = None) -> None:
-    """Raise ``ValueError`` unless ``x`` is a finite float ``(n, features)`` tensor and ``y``
-    (if given) an integer ``(n,)`` tensor of labels — broadcasting ``(n, 1)`` labels or NaN
-    pixels would otherwise give a silently wrong accuracy."""
+    """Raise ``ValueError`` unless ``x`` is a finite float ``(n, features)`` tensor and ``y`` (if
+    given) integer labels ``(n,)``: ``(n, 1)`` labels or NaN pixels silently skew accuracies."""
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
         raise ValueError(f"x must be a float tensor of shape (n, features), got {_describe(x)}")
     if not torch.isfinite(x).all():
@@ -44,31 +48,14 @@ def check_inputs(x: torch.Tensor, y: torch.Tensor | None = None) -> None:
 
 @torch.no_grad()
 def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> torch.Tensor:
-    """Predictive class probabilities.
-
-    Parameters
-    ----------
-    model : MLP or BayesianMLP
-    x : torch.Tensor
-        Inputs ``(n, 784)``.
-    samples : int
-        0: one deterministic forward in eval mode (the posterior mean μ for BBB, no dropout).
-        S > 0: Monte Carlo average of the softmax over S stochastic forwards — S weight
-        samples for BBB (the same S samples for every input), S dropout masks (MC dropout) for
-        deterministic nets.
-    seed : int
-        Seed of the Monte Carlo draws.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(n, 10)``, rows sum to 1.
-    """
+    """Predictive class probabilities ``(n, 10)`` for inputs ``x`` ``(n, 784)``: with
+    ``samples`` = 0, one forward in eval mode (the posterior mean μ for BBB, no dropout); with
+    S > 0, the softmax averaged over S stochastic forwards drawn from ``seed`` (S weight samples
+    for BBB, the same for every input, or S dropout masks)."""
     if samples < 0:
         raise ValueError(f"samples must be >= 0, got {samples}")
     check_inputs(x)
-    was_training = model.training
-    chunks = x.split(EVAL_CHUNK)
+    was_training, chunks = model.training, x.split(EVAL_CHUNK)
     if samples == 0:
         model.eval()
         out = torch.cat([torch.softmax(model(c), -1) for c in chunks])
@@ -88,10 +75,8 @@ def predict_proba(model, x: torch.Tensor, samples: int = 0, seed: int = 0) -> to
 
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, samples: int = 0, seed: int = 0) -> float:
-    """Fraction of correct argmax predictions; ``samples`` as in :func:`predict_proba`.
-
-    ``x``: ``(n, 784)`` float, finite; ``y``: ``(n,)`` integer labels (``ValueError``
-    otherwise)."""
+    """Fraction of correct argmax predictions for ``x`` ``(n, 784)`` and integer labels ``y``
+    ``(n,)`` (``ValueError`` otherwise); ``samples`` as in :func:`predict_proba`."""
     check_inputs(x, y)
     return (predict_proba(model, x, samples, seed).argmax(-1) == y).float().mean().item()
 
@@ -99,34 +84,13 @@ def accuracy(model, x: torch.Tensor, y: torch.Tensor, samples: int = 0, seed: in
 def prune_sweep(model, criterion: str, x: torch.Tensor, y: torch.Tensor,
                 amounts: tuple[float, ...] = SWEEP_AMOUNTS, mc_samples: int = 0,
                 include_bias: bool = True) -> dict:
-    """Test accuracy after pruning ``model`` by ``criterion`` at every amount (no fine-tuning).
-
-    Parameters
-    ----------
-    model : MLP or BayesianMLP
-        Left untouched.
-    criterion : {"l1", "snr"}
-        See :mod:`bnntut.prune`.
-    x, y : torch.Tensor
-        Test inputs ``(n, 784)`` and labels ``(n,)``.
-    amounts : tuple of float
-        Fractions to prune.
-    mc_samples : int
-        Also report Monte Carlo ensemble accuracy with this many samples (BBB), 0 to skip.
-    include_bias : bool
-        Rank biases with weights.
-
-    Returns
-    -------
-    dict
-        ``amounts``, ``sparsity`` (measured), ``accuracy`` (posterior mean / eval mode) and,
-        when ``mc_samples``, ``accuracy_mc``.
-    """
+    """Accuracy on test inputs ``x`` ``(n, 784)``, labels ``y`` ``(n,)`` after pruning ``model``
+    by ``criterion`` (see :mod:`bnntut.prune`) at every amount, without fine-tuning: ``amounts``,
+    ``sparsity``, ``accuracy`` (eval mode) and, if ``mc_samples`` > 0, the MC ``accuracy_mc``."""
     prune_fn = prune.get_criterion(criterion)
     result = {"amounts": list(amounts), "sparsity": [], "accuracy": []}
     if mc_samples:
-        result["accuracy_mc"] = []
-        result["mc_samples"] = mc_samples
+        result.update(accuracy_mc=[], mc_samples=mc_samples)
     for amount in amounts:
         pruned = prune_fn(model, amount, include_bias=include_bias)
         result["sparsity"].append(prune.sparsity(pruned, include_bias))
@@ -137,37 +101,21 @@ def prune_sweep(model, criterion: str, x: torch.Tensor, y: torch.Tensor,
 
 
 def histogram(values: torch.Tensor, low: float, high: float, bins: int = 100) -> dict:
-    """Counts of ``values`` in ``bins`` equal bins on [low, high], plus the outliers.
-
-    Returns
-    -------
-    dict
-        ``edges`` (bins + 1), ``counts`` (bins), ``below``, ``above``, ``n``, ``mean``, ``std``.
-    """
+    """Counts of ``values`` in ``bins`` equal bins on [low, high], plus the outliers: a dict of
+    ``edges`` (bins + 1), ``counts`` (bins), ``below``, ``above``, ``n``, ``mean``, ``std``."""
     v = values.detach().flatten().double().cpu()
     finite = v[torch.isfinite(v)]
-    return {
-        "edges": torch.linspace(low, high, bins + 1).tolist(),
-        "counts": torch.histc(finite, bins, low, high).long().tolist(),
-        "below": int((finite < low).sum()), "above": int((finite > high).sum()),
-        "n": int(v.numel()), "mean": finite.mean().item(), "std": finite.std().item(),
-    }
-
-
-#: Bin ranges of the stored weight histograms (the study's plots use ±0.3).
-VALUE_RANGE = (-0.3, 0.3)
-LOG10_SIGMA_RANGE = (-4.0, 0.0)
-SNR_DB_RANGE = (-40.0, 40.0)
+    return {"edges": torch.linspace(low, high, bins + 1).tolist(),
+            "counts": torch.histc(finite, bins, low, high).long().tolist(),
+            "below": int((finite < low).sum()), "above": int((finite > high).sum()),
+            "n": int(v.numel()), "mean": finite.mean().item(), "std": finite.std().item()}
 
 
 @torch.no_grad()
 def weight_summary(model, seed: int = 0) -> dict:
-    """Histograms of all parameters (weights and biases), so plots need no checkpoint.
-
-    Deterministic nets: ``values``.  Bayesian nets: ``mu``, ``sample`` (one posterior draw,
-    what the study plotted), ``log10_sigma`` and ``snr_db`` (10·log10 |μ|/σ, Blundell's
-    Figure 4), each over all weights and biases.
-    """
+    """Histograms of all weights and biases, so plots need no checkpoint: ``values``
+    (deterministic nets), or ``mu``, ``sample`` (one posterior draw, as the study plotted),
+    ``log10_sigma`` and ``snr_db`` (10·log10 |μ|/σ, Blundell's Figure 4)."""
     if not is_bayesian(model):
         values = torch.cat([p.flatten() for p in model.parameters()])
         return {"values": histogram(values, *VALUE_RANGE)}
@@ -175,11 +123,8 @@ def weight_summary(model, seed: int = 0) -> dict:
     mu = torch.cat([m.flatten() for m in mus])
     sd = bayes.sigma(torch.cat([r.flatten() for r in rhos]))
     noise = NoiseSource(seed, mu.device).normal(mu.numel())
-    return {
-        "mu": histogram(mu, *VALUE_RANGE),
-        "sample": histogram(mu + sd * noise, *VALUE_RANGE),
-        "log10_sigma": histogram(torch.log10(sd), *LOG10_SIGMA_RANGE),
-        "snr_db": histogram(10 * torch.log10(mu.abs() / sd), *SNR_DB_RANGE),
-        "n_parameters": int(mu.numel()),
-        "mean_sigma": sd.mean().item(),
-    }
+    return {"mu": histogram(mu, *VALUE_RANGE),
+            "sample": histogram(mu + sd * noise, *VALUE_RANGE),
+            "log10_sigma": histogram(torch.log10(sd), *LOG10_SIGMA_RANGE),
+            "snr_db": histogram(10 * torch.log10(mu.abs() / sd), *SNR_DB_RANGE),
+            "n_parameters": int(mu.numel()), "mean_sigma": sd.mean().item()}

@@ -1,20 +1,19 @@
-"""Run one (dataset, method, preset) experiment, or load its cached result.
+"""One training run: train, prune and evaluate a (dataset, method) of a preset, or load it.
 
-``run`` looks for ``<results>/<preset>/<dataset>/<method>.json``.  When it is current —
-its ``config_hash`` matches the configuration and its ``inputs`` the dataset's IDX files
-(:mod:`bnntut.store`) — it is returned as is; otherwise (missing, or stale — never silently
-reused) the model is trained (resuming from ``<checkpoints>/…`` after an interruption),
-pruned at every amount of the sweep, summarised, and the result written atomically together
-with the final weights (``<method>.weights.pt``, whose SHA-256 the result records and
-:func:`trained_model` checks) so that chapters can use the trained model without retraining.
-Results derived from a trained model (:func:`derived`) record that SHA-256 among their
-inputs, so they go stale when the model is trained again.
+A :class:`Run` is resolved once from its names: its configuration (what the result's hash
+covers) and where its files live, ``<results>/<preset>/<dataset>/<method>[-seed<k>]…``.
+:func:`run` returns its result when current (:mod:`bnntut.store`: same configuration, same
+data files); otherwise it trains (resuming from the run's checkpoint), prunes at every amount
+of the sweep, summarises, and writes the result atomically together with the final weights,
+whose SHA-256 the result records and :func:`trained_model` checks.  Results derived from a
+trained model (:func:`derived`) record that SHA-256, so they go stale when it is retrained.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,17 +21,15 @@ import torch
 from . import data as data_module
 from . import devices, metadata, models, prune, storage, store
 from .evaluate import prune_sweep, weight_summary
-from .presets import method_config
+from .presets import get_preset, method_config
 from .train import fit
 
 RESULTS_ENV = "BNNTUT_RESULTS"
 CHECKPOINTS_ENV = "BNNTUT_CHECKPOINTS"
 
-
 #: At most this many checkpoints per training run (every epoch for the study's 50 epochs,
 #: every 12th of Blundell's 600: a checkpoint of the 2 × 1200 BBB net is 40 MB).
 CHECKPOINTS_PER_RUN = 50
-
 
 StaleResultWarning = store.StaleResultWarning
 
@@ -57,73 +54,88 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
     return (root / "results") if root else Path("results")
 
 
-def checkpoints_dir(results: Path) -> Path:
-    """Checkpoint folder: ``$BNNTUT_CHECKPOINTS``, else ``checkpoints/`` beside ``results``."""
-    if os.environ.get(CHECKPOINTS_ENV):
-        return Path(os.environ[CHECKPOINTS_ENV])
-    return results.resolve().parent / "checkpoints"
+@dataclass(frozen=True)
+class Run:
+    """One training run, resolved once: its configuration and where its files live.
 
-
-def checkpoint_path(checkpoints: Path, config: dict) -> Path:
-    """``<checkpoints>/<preset>/<dataset>/<method>-<config hash>.pt``: where the training run
-    of ``config`` saves and resumes."""
-    return (checkpoints / config["preset"] / config["dataset"]
-            / f"{config['method']}-{storage.config_hash(config)}.pt")
-
-
-def result_path(results: Path, config: dict, suffix: str = ".json") -> Path:
-    """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``.
-
-    A seed or a number of epochs other than the preset's gets its own file, so that a run
-    with overridden settings never replaces the preset's (committed) result.
+    Attributes
+    ----------
+    config : dict
+        What the result's hash covers (:func:`bnntut.presets.method_config`); not to be
+        changed.
+    results : Path
+        The results folder (:func:`results_dir`).
     """
-    from .presets import get_preset
 
-    default = get_preset(config["preset"]).protocol(config["method"])
-    seed, epochs = config["train"]["seed"], config["train"]["epochs"]
-    stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
-            + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))
-    return results / config["preset"] / config["dataset"] / f"{stem}{suffix}"
+    config: dict
+    results: Path
 
+    @classmethod
+    def of(cls, dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
+           epochs: int | None = None, results: str | os.PathLike | None = None) -> Run:
+        """The run of a preset's (dataset, method), with the seed or epochs overridden."""
+        return cls(method_config(preset, dataset, method, seed=seed, epochs=epochs),
+                   results_dir(results))
 
-def load_result(config: dict, results: str | os.PathLike | None = None) -> dict | None:
-    """The stored result for ``config`` if present and current (:func:`bnntut.store.load`:
-    same configuration, same data files), else ``None``."""
-    return store.load(result_path(results_dir(results), config), storage.config_hash(config),
-                      store.data_inputs(config["dataset"]))
+    @property
+    def key(self) -> str:
+        """The configuration's hash."""
+        return storage.config_hash(self.config)
 
+    def path(self, suffix: str = ".json") -> Path:
+        """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``: a seed or
+        number of epochs other than the preset's gets its own file, so that a run with
+        overridden settings never replaces the preset's (committed) result."""
+        config = self.config
+        default = get_preset(config["preset"]).protocol(config["method"])
+        seed, epochs = config["train"]["seed"], config["train"]["epochs"]
+        stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
+                + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))
+        return self.results / config["preset"] / config["dataset"] / f"{stem}{suffix}"
 
-def model_inputs(config: dict, results: str | os.PathLike | None = None) -> dict:
-    """The inputs of a result derived from the trained model of ``config``: the training
-    result's hash and the SHA-256 of its weights (as the training result records it, else of
-    the weights file; ``None`` when neither exists yet)."""
-    root = results_dir(results)
-    digest = None
-    path = result_path(root, config)
-    if path.exists():
-        try:
-            digest = storage.read_json(path).get("weights_sha256")
-        except storage.CorruptFileError:
-            digest = None
-    weights = result_path(root, config, ".weights.pt")
-    if digest is None and weights.exists():
-        digest = store.file_sha256(weights)
-    return {"training": storage.config_hash(config), "weights_sha256": digest}
+    @property
+    def checkpoint(self) -> Path:
+        """``<checkpoints>/<preset>/<dataset>/<method>-<hash>.pt``, where ``<checkpoints>`` is
+        ``$BNNTUT_CHECKPOINTS`` or ``checkpoints/`` beside the results folder."""
+        folder = Path(os.environ.get(CHECKPOINTS_ENV) or self.results.resolve().parent
+                      / "checkpoints")
+        return (folder / self.config["preset"] / self.config["dataset"]
+                / f"{self.config['method']}-{self.key}.pt")
 
+    @property
+    def command(self) -> str:
+        """The CLI command that trains the run again from scratch."""
+        c = self.config
+        return (f"python -m bnntut train --preset {c['preset']} --dataset {c['dataset']} "
+                f"--method {c['method']} --seed {c['train']['seed']} --retrain")
 
-def regenerate_command(config: dict) -> str:
-    """The CLI command that trains ``config`` again from scratch."""
-    seed = config["train"]["seed"]
-    return (f"python -m bnntut train --preset {config['preset']} --dataset "
-            f"{config['dataset']} --method {config['method']} --seed {seed} --retrain")
+    def load(self) -> dict | None:
+        """The stored result if present and current (:func:`bnntut.store.load`), else
+        ``None``."""
+        return store.load(self.path(), self.key, store.data_inputs(self.config["dataset"]))
 
+    def model_inputs(self) -> dict:
+        """What a result derived from the trained model depends on: the training result's
+        hash and the SHA-256 of its weights (as the result records it, else of the weights
+        file; ``None`` when neither exists yet)."""
+        digest = None
+        if self.path().exists():
+            try:
+                digest = storage.read_json(self.path()).get("weights_sha256")
+            except storage.CorruptFileError:
+                digest = None
+        weights = self.path(".weights.pt")
+        if digest is None and weights.exists():
+            digest = store.file_sha256(weights)
+        return {"training": self.key, "weights_sha256": digest}
 
-def load_data(config: dict, device="cpu") -> data_module.Dataset:
-    """The dataset of a training configuration: its subset, preprocessing and held-out
-    validation images (where the configuration has them), on ``device``."""
-    divisor = config.get("preprocessing", {}).get("pixel_divisor", 255.0)
-    return data_module.load(config["dataset"], device=device, subset=config["subset"],
-                            pixel_divisor=divisor, validation=config.get("validation", False))
+    def load_data(self, device="cpu") -> data_module.Dataset:
+        """The run's dataset (subset, preprocessing, validation images) on ``device``."""
+        c = self.config
+        return data_module.load(c["dataset"], device=device, subset=c["subset"],
+                                pixel_divisor=c.get("preprocessing", {}).get("pixel_divisor",
+                                                                             255.0),
+                                validation=c.get("validation", False))
 
 
 def save_weights(path: Path, model) -> Path:
@@ -140,79 +152,66 @@ def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu"):
     return model.eval()
 
 
-def criteria_for(model) -> list[str]:
-    """Pruning criteria that apply: ``l1`` for all models, plus ``snr`` for Bayesian ones."""
-    return ["l1", "snr"] if models.is_bayesian(model) else ["l1"]
-
-
-def train_and_evaluate(config: dict, device="auto", progress: bool = True,
-                       results: str | os.PathLike | None = None,
+def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                        dataset: data_module.Dataset | None = None,
                        from_scratch: bool = False) -> dict:
-    """Train, sweep, summarise and write the result for ``config`` (see module docstring).
+    """Train, sweep, summarise and write the result of ``run_`` (see module docstring).
 
-    Training resumes from the configuration's checkpoint unless ``from_scratch``, which
-    deletes it first."""
-    results = results_dir(results)
-    store.clean_orphans(results / config["preset"])
+    Training resumes from the run's checkpoint unless ``from_scratch``, which deletes it."""
+    config = run_.config
+    store.clean_orphans(run_.results / config["preset"])
     device = devices.resolve(device)
     meta = metadata.collect(device)
-    key = storage.config_hash(config)
-    inputs = store.data_inputs(config["dataset"])
     timings = {}
-
     start = time.perf_counter()
-    if dataset is None:
-        dataset = load_data(config, device)
-    dataset = dataset.to(device)
+    dataset = (dataset or run_.load_data(device)).to(device)
     timings["load_data"] = time.perf_counter() - start
 
     train = config["train"]
     torch.manual_seed(train["seed"])
     model = models.build(config["model"]).to(device)
-    ckpt = checkpoint_path(checkpoints_dir(results), config)
     if from_scratch:
-        ckpt.unlink(missing_ok=True)
+        run_.checkpoint.unlink(missing_ok=True)
     start = time.perf_counter()
     history = fit(model, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
                   lr=train["lr"], optimizer=train.get("optimizer", "adam"),
                   seed=train["seed"], n_samples=train["n_samples"],
                   kl_weighting=train["kl_weighting"], l1_penalty=train.get("l1_penalty", 0.0),
-                  checkpoint_path=ckpt, checkpoint_key=key,
+                  checkpoint_path=run_.checkpoint, checkpoint_key=run_.key,
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
     timings["train_session"] = time.perf_counter() - start
     timings["train_epochs"] = sum(h["seconds"] for h in history)
 
     start = time.perf_counter()
+    criteria = ["l1", "snr"] if models.is_bayesian(model) else ["l1"]
     evaluation = config["evaluation"]
-    # Monte Carlo ensemble accuracy for BBB's SNR sweep (the table rows); |μ| ranking is a
+    # Monte Carlo ensemble accuracy for BBB's SNR sweep (the table rows); the |μ| ranking is a
     # comparison curve and gets the posterior mean only.
     sweeps = {c: prune_sweep(model, c, dataset.x_test, dataset.y_test,
                              tuple(evaluation["amounts"]),
                              mc_samples=evaluation["mc_samples"] if c == "snr" else 0)
-              for c in criteria_for(model)}
+              for c in criteria}
     timings["prune_sweeps"] = time.perf_counter() - start
 
     start = time.perf_counter()
     summary = weight_summary(model, seed=train["seed"])
     pruned_summaries = {f"{c}@{a}": weight_summary(prune.get_criterion(c)(model, a),
                                                    seed=train["seed"])
-                        for c in criteria_for(model) for a in (0.5, 0.75, 0.9)}
+                        for c in criteria for a in (0.5, 0.75, 0.9)}
     timings["weight_summaries"] = time.perf_counter() - start
 
     meta["seconds"] = timings
     meta["finished"] = metadata.now()
     result = {
-        "config": config, "config_hash": key, "inputs": inputs, "history": history,
-        "prune": sweeps,
+        "config": config, "config_hash": run_.key,
+        "inputs": store.data_inputs(config["dataset"]), "history": history, "prune": sweeps,
         "weights": summary, "pruned_weights": pruned_summaries,
         "n_parameters": sum(p.numel() for p in (models.compact_state_dict(model).values())),
         "metadata": meta,
     }
-    weights = save_weights(result_path(results, config, ".weights.pt"), model)
-    result["weights_sha256"] = store.file_sha256(weights)
-    storage.write_json(result_path(results, config), result)
+    result["weights_sha256"] = store.file_sha256(save_weights(run_.path(".weights.pt"), model))
+    storage.write_json(run_.path(), result)
     return result
 
 
@@ -223,11 +222,8 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
 
     Parameters
     ----------
-    dataset : {"mnist", "fashion-mnist"}
-    method : {"sgd", "dropout50", "dropout75", "dropout90", "bbb"}
-    preset : {"paper", "quick"}
-    seed, epochs : int, optional
-        Override the preset.
+    dataset, method, preset : str
+        Which run (:meth:`Run.of`); ``seed`` and ``epochs`` override the preset's.
     device : {"auto", "cpu", "cuda"}
     results : path-like, optional
         Results folder (see :func:`results_dir`).
@@ -239,33 +235,30 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     Returns
     -------
     dict
-        ``config``, ``config_hash``, ``history``, ``prune`` (sweeps per criterion),
-        ``weights`` / ``pruned_weights`` (histograms), ``metadata``.
+        ``config``, ``config_hash``, ``inputs``, ``history``, ``prune`` (sweeps per
+        criterion), ``weights`` / ``pruned_weights`` (histograms), ``weights_sha256``,
+        ``metadata``.
     """
-    config = method_config(preset, dataset, method, seed=seed, epochs=epochs)
-    if not retrain:
-        stored = load_result(config, results)
-        if stored is not None:
-            return stored
-    return train_and_evaluate(config, device=device, progress=progress, results=results,
-                              from_scratch=retrain)
+    run_ = Run.of(dataset, method, preset, seed=seed, epochs=epochs, results=results)
+    stored = None if retrain else run_.load()
+    return stored or train_and_evaluate(run_, device=device, progress=progress,
+                                        from_scratch=retrain)
 
 
 def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
                   device="auto", results: str | os.PathLike | None = None):
     """The trained model of an experiment (runs it first when its result is missing)."""
-    config = method_config(preset, dataset, method, seed=seed)
-    path = result_path(results_dir(results), config, ".weights.pt")
-    stored = load_result(config, results)
+    run_ = Run.of(dataset, method, preset, seed=seed, results=results)
+    path = run_.path(".weights.pt")
+    stored = run_.load()
     if stored is None or not path.exists():
         # Resumes from the checkpoint when one is left (lost weights of a finished run).
-        stored = train_and_evaluate(config, device=device, results=results)
-    command = regenerate_command(config)
-    store.verify_weights(path, stored, command)
+        stored = train_and_evaluate(run_, device=device)
+    store.verify_weights(path, stored, run_.command)
     try:
         return load_weights(path, devices.resolve(device))
     except storage.CorruptFileError as error:
-        raise storage.CorruptFileError(f"{error}. To regenerate it: {command}") from error
+        raise storage.CorruptFileError(f"{error}. To regenerate it: {run_.command}") from error
 
 
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
@@ -283,58 +276,39 @@ def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, de
     return path
 
 
-def derived_path(config: dict, kind: str, results: str | os.PathLike | None = None) -> Path:
-    """``<results>/<preset>/<dataset>/<method>[-seed<k>].<kind>.json``: a result computed from
-    the trained model of ``config``."""
-    return result_path(results_dir(results), config, f".{kind}.json")
-
-
 def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, compute, *,
             seed: int | None = None, device="auto",
             results: str | os.PathLike | None = None, recompute: bool = False) -> dict:
     """A result derived from one trained model (fine-tuning, pruning criteria), cached.
 
-    The stored JSON is reused while it is current (:func:`bnntut.store.load`): its
-    ``config_hash`` — over the training configuration's hash and ``settings`` — matches, and
-    its ``inputs`` (:func:`model_inputs`) name the same weights; a stale one warns
-    (:class:`StaleResultWarning`) and is recomputed.  Otherwise the trained model is loaded
-    (trained first if missing) with its
-    dataset on ``device`` and ``compute(model, data, config)`` returns ``(body, seconds)``;
-    ``body`` is stored with the configuration, ``metadata`` and the ``seconds`` per phase.
-
-    Parameters
-    ----------
-    kind : str
-        Names the file suffix and the settings entry, e.g. ``"finetune"``.
-    dataset, method, preset, seed
-        Which trained model.
-    settings : dict
-        What the derived computation depends on besides the trained model.
-    compute : callable
-        ``compute(model, data, config, inputs) -> (dict, dict)``; ``inputs`` identifies the
-        trained model (for keying partial work).
-    device, results, recompute
-        As for :func:`run`.
+    Stored as ``<method>[-seed<k>].<kind>.json`` beside the training result and reused while
+    current (:func:`bnntut.store.load`): its hash over the training configuration's hash and
+    ``settings`` matches, and its inputs (:meth:`Run.model_inputs`) name the same weights.
+    Otherwise the trained model is loaded (trained first if missing) with its dataset on
+    ``device``, and ``compute(model, data, config, inputs)`` returns ``(body, seconds)``:
+    ``body`` is stored with the configuration, ``inputs``, ``metadata`` and the ``seconds``
+    per phase.  ``kind`` names the file suffix and the settings entry (``"finetune"``);
+    the other arguments are as for :func:`run`.
     """
-    config = method_config(preset, dataset, method, seed=seed)
-    identity = {"training_config_hash": storage.config_hash(config), kind: settings}
+    run_ = Run.of(dataset, method, preset, seed=seed, results=results)
+    identity = {"training_config_hash": run_.key, kind: settings}
     key = storage.config_hash(identity)
-    path = derived_path(config, kind, results)
+    path = run_.path(f".{kind}.json")
     if not recompute:
-        stored = store.load(path, key, model_inputs(config, results))
+        stored = store.load(path, key, run_.model_inputs())
         if stored is not None:
             return stored
     device = devices.resolve(device)
     meta = metadata.collect(device)
     start = time.perf_counter()
     model = trained_model(dataset, method, preset, seed=seed, device=device, results=results)
-    data = load_data(config, device)
-    inputs = model_inputs(config, results)
+    data = run_.load_data(device)
+    inputs = run_.model_inputs()
     seconds = {"load": time.perf_counter() - start}
-    body, timings = compute(model, data, config, inputs)
+    body, timings = compute(model, data, run_.config, inputs)
     meta["seconds"] = {**seconds, **timings}
     meta["finished"] = metadata.now()
-    result = {"config": {**identity, "training": config}, "config_hash": key,
+    result = {"config": {**identity, "training": run_.config}, "config_hash": key,
               "inputs": inputs, **body, "metadata": meta}
     storage.write_json(path, result)
     return storage.read_json(path)   # exactly what a later call loads (lists, not tuples)

@@ -1,14 +1,12 @@
 """Fused elementwise pieces of the Bayes-by-Backprop objective.
 
-On the CPU, PyTorch's ``log1p``, ``softplus`` and ``logaddexp`` kernels are not vectorised
-(about 5 ns per element), and the objective needs them on 650 k (σ) and 1.3 M (prior) elements
-per minibatch, plus several temporaries per op.  Here they are written with vectorised
-primitives (``exp``, ``log``), fused into one pass each by ``torch.compile`` when it is
-available, and given analytic backward passes.  The mathematics is unchanged:
-``tests/test_fastmath.py`` checks values and gradients against plain autograd.
-
-``torch.compile`` is optional: set ``BNNTUT_COMPILE=0`` (or call :func:`set_compile`) to run
-the same functions eagerly.  Nothing is compiled at import time.
+PyTorch's CPU kernels of ``log1p``, ``softplus`` and ``logaddexp`` are not vectorised (about
+5 ns per element), and the objective needs them on 650 k (σ) and 1.3 M (prior) elements per
+minibatch.  Here they are built from vectorised ``exp`` and ``log``, fused into one pass each
+by ``torch.compile`` and given analytic backward passes; ``tests/test_bayes.py`` checks values
+and gradients against the plain autograd path (:func:`bnntut.bayes.study_objective_reference`).
+Compiling is on by default and lazy (nothing at import time); ``BNNTUT_COMPILE=0`` or
+:func:`set_compile` runs the same functions eagerly.
 """
 
 from __future__ import annotations
@@ -33,9 +31,8 @@ def set_compile(enabled: bool | None) -> None:
 
 def compile_enabled() -> bool:
     """Whether the fused kernels are compiled (``$BNNTUT_COMPILE``, default ``1``)."""
-    if _COMPILE["enabled"] is not None:
-        return _COMPILE["enabled"]
-    return os.environ.get("BNNTUT_COMPILE", "1") != "0"
+    enabled = _COMPILE["enabled"]
+    return os.environ.get("BNNTUT_COMPILE", "1") != "0" if enabled is None else enabled
 
 
 def _fused(fn):

@@ -1,23 +1,15 @@
 """The fine-tuning arm (Han et al. 2015): prune, then retrain the survivors with the mask fixed.
 
-The study pruned without retraining.  Here every trained model is pruned at each fraction of
-the preset's ``finetune["amounts"]`` (BBB by SNR |μ|/σ, the baselines by global L1, biases
-ranked with the weights, as in the main sweep) and trained again for ``finetune["epochs"]``
-epochs at ``finetune["lr_factor"]`` times the training learning rate, with the training
-protocol otherwise unchanged (batch, Adam, dropout, BBB samples and complexity weighting).
+Every trained model is pruned at the preset's ``finetune["amounts"]`` as in the main sweep and
+retrained for ``finetune["epochs"]`` epochs at ``finetune["lr_factor"]`` times its learning
+rate, the protocol otherwise unchanged.  The mask provably stays fixed
+(``tests/test_finetune.py``): deterministic nets multiply by it
+(``torch.nn.utils.prune.custom_from_mask``); in BBB the pruned entries keep μ = 0 and ρ = −∞
+(σ = 0) through masked gradients, and leave the complexity cost, where a point mass at 0
+would contribute −log 0.
 
-The mask is held fixed, provably (``tests/test_finetune.py``):
-
-* deterministic nets — ``torch.nn.utils.prune.custom_from_mask`` on every weight and bias, so
-  forward multiplies by the mask; made permanent with ``prune.remove`` afterwards;
-* BBB — the pruned entries keep μ = 0 and ρ = −∞ (σ = 0): their gradients are masked, so the
-  optimiser never moves them, and they leave the complexity cost, where a point mass at 0
-  would contribute −log 0 (:func:`bnntut.bayes.complexity_cost`); μ and ρ of the survivors
-  are trained.
-
-``run`` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json`` and reuses
-it while it is current (see :func:`bnntut.experiment.derived`); amounts already fine-tuned are
-kept in a partial file, so an interrupted run resumes at the next amount.
+:func:`run` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json``; an
+interrupted run resumes at the next amount.
 """
 
 from __future__ import annotations
@@ -43,43 +35,26 @@ def criterion_for(model) -> str:
 
 @torch.no_grad()
 def kept_masks(model) -> list[torch.Tensor]:
-    """Bool masks of the unpruned entries of a Bayesian net, one per variational tensor
-    (sampling order); pruned means μ = 0 and σ = 0."""
+    """Bool masks of the unpruned entries (not μ = σ = 0) of a Bayesian net, one per
+    variational tensor (sampling order)."""
     return [~((mu == 0) & (sigma(rho) == 0)) for mu, rho in variational_pairs(model)]
 
 
 def fine_tune(pruned, data: Dataset, *, epochs: int, lr: float, seed: int = 0,
               n_samples: int = 2, kl_weighting: str = "paper", batch_size: int = 100,
               progress: bool = True, label: str = ""):
-    """Retrain a pruned model with its pruned entries held at exactly 0.
+    """Retrain a copy of ``pruned`` (from :mod:`bnntut.prune`) with its pruned entries at 0.
 
-    Parameters
-    ----------
-    pruned : MLP or BayesianMLP
-        A pruned model (from :mod:`bnntut.prune`); left untouched.
-    data : Dataset
-        Training and test tensors, on the device to train on.
-    epochs, lr, seed, n_samples, kl_weighting, batch_size
-        As for :func:`bnntut.train.fit`.
-    progress : bool
-        Show a progress bar.
-    label : str
-        Progress-bar description.
-
-    Returns
-    -------
-    model : MLP or BayesianMLP
-        The fine-tuned copy, in eval mode, with the same entries removed as ``pruned``.
-    history : list of dict
-        Per-epoch records of :func:`bnntut.train.fit`.
+    ``data`` is on the device to train on; the other arguments are as for
+    :func:`bnntut.train.fit`.  Returns the fine-tuned copy, in eval mode, with the same
+    entries removed as ``pruned``, and its per-epoch history (:func:`bnntut.train.fit`).
     """
     model = clone(pruned).to(data.x_train.device)
     common = dict(epochs=epochs, lr=lr, seed=seed, batch_size=batch_size, progress=progress,
                   label=label)
     if is_bayesian(model):
-        history = fit(model, data, n_samples=n_samples, kl_weighting=kl_weighting,
-                      keep=kept_masks(model), **common)
-        return model, history
+        return model, fit(model, data, n_samples=n_samples, kl_weighting=kl_weighting,
+                          keep=kept_masks(model), **common)
     targets = [(linear, name) for linear in model.linears for name in ("weight", "bias")]
     for module, name in targets:
         torch_prune.custom_from_mask(module, name, mask=getattr(module, name) != 0)
@@ -90,6 +65,7 @@ def fine_tune(pruned, data: Dataset, *, epochs: int, lr: float, seed: int = 0,
 
 
 def _scores(model, data: Dataset, mc_samples: int, seed: int) -> dict:
+    """Test ``accuracy``; BBB also ``accuracy_mc`` from ``mc_samples`` (0: none)."""
     scores = {"accuracy": evaluate.accuracy(model, data.x_test, data.y_test)}
     if is_bayesian(model) and mc_samples:
         scores["accuracy_mc"] = evaluate.accuracy(model, data.x_test, data.y_test,
@@ -100,12 +76,11 @@ def _scores(model, data: Dataset, mc_samples: int, seed: int) -> dict:
 def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int = 10,
         progress: bool = True, partial: str | os.PathLike | None = None,
         inputs: dict | None = None, label: str = "") -> dict:
-    """Prune ``model`` at every amount of ``settings`` and fine-tune each pruned copy.
+    """Prune ``model`` (left untouched) at every amount of ``settings``, fine-tune each copy.
 
     Parameters
     ----------
     model : MLP or BayesianMLP
-        The trained model; left untouched.
     data : Dataset
         On the device to train on.
     training : dict
@@ -114,22 +89,19 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         ``amounts`` (fractions to remove), ``epochs``, ``lr_factor``.
     mc_samples : int
         Monte Carlo samples of BBB's second accuracy (0 to skip).
-    progress : bool
-        Show progress bars.
     partial : path-like, optional
-        JSON file of the amounts done so far (written after each one, read on restart).
+        JSON file of the amounts done so far (written after each one), resumed from when it
+        was written with the same arguments.
     inputs : dict, optional
-        Identifies the trained model (:func:`bnntut.experiment.model_inputs`): a partial file
-        of another model's amounts is not resumed from.
-    label : str
-        Progress-bar prefix.
+        Identifies the trained model (:meth:`bnntut.experiment.Run.model_inputs`) in that check.
+    progress, label
+        Show progress bars, with this prefix.
 
     Returns
     -------
     dict
-        ``criterion`` and ``by_amount``: per amount the measured ``sparsity`` (before and after,
-        equal), ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``) and
-        the fine-tuning ``history``.
+        ``criterion`` and ``by_amount``: per amount ``sparsity`` (equal before and after),
+        ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``), ``history``.
     """
     criterion = criterion_for(model)
     key = storage.config_hash({"training": training, "settings": settings,
@@ -150,9 +122,9 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         if before != after:
             raise AssertionError(f"fine-tuning changed the pruned fraction: {before} -> {after}")
         done.append({"amount": amount, "sparsity": after,
-                       "before": _scores(pruned, data, mc_samples, training["seed"]),
-                       "after": _scores(tuned, data, mc_samples, training["seed"]),
-                       "history": history})
+                     "before": _scores(pruned, data, mc_samples, training["seed"]),
+                     "after": _scores(tuned, data, mc_samples, training["seed"]),
+                     "history": history})
         if partial is not None:
             storage.write_json(partial, {"key": key, "by_amount": done})
     return {"criterion": criterion, "by_amount": done}
@@ -163,28 +135,16 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
         progress: bool = True) -> dict:
     """The fine-tuning arm of one trained model: loaded when current, else computed.
 
-    Parameters
-    ----------
-    dataset, method, preset, seed
-        Which trained model (see :func:`bnntut.experiment.run`; trained first if missing).
-    device : {"auto", "cpu", "cuda"}
-    results : path-like, optional
-        Results folder.
-    recompute : bool
-        Recompute even when a current result exists.
-    progress : bool
-        Show progress bars.
-
-    Returns
-    -------
-    dict
-        ``config`` (the training configuration, its hash and the settings),
-        ``config_hash``, ``criterion``, ``by_amount`` (see :func:`arm`), ``metadata``.
+    Arguments as for :func:`bnntut.experiment.run`, which trains the model first if missing;
+    ``recompute`` recomputes even when a current result exists.  Returns ``config`` (the
+    training configuration, its hash and the settings), ``config_hash``, ``criterion``,
+    ``by_amount`` (see :func:`arm`) and ``metadata``.
     """
     settings = thaw(get_preset(preset).finetune)
 
     def compute(model, data, config, inputs):
-        partial = experiment.derived_path(config, "finetune", results).with_suffix(".partial")
+        partial = experiment.Run(config, experiment.results_dir(results)).path(
+            ".finetune.partial")
         start = time.perf_counter()
         body = arm(model, data, config["train"], settings,
                    mc_samples=config["evaluation"]["mc_samples"], progress=progress,

@@ -1,18 +1,12 @@
 """Running independent experiments side by side, in worker processes.
 
-Each worker gets an equal share of the CPU cores as PyTorch threads
-(:func:`threads_per_worker`): two workers that each started one thread per core would
-oversubscribe the cores, which on this project's two-core machine made epochs 30-90 times
-slower.  On two cores, two one-thread workers train about 1.5 times as many models per hour as
-one two-thread process (measured: "SGD" epoch 3.0 s with one thread vs 2.3 s with two; BBB
-11.5 vs 8.5 s), but floating-point sums then run in another order, so the results are not
-bit-identical to a one-process run (the thread count is recorded in each result's
-``device_name``).  On a GPU a small network leaves the device mostly idle, so several
-processes training different models at once finish the set sooner.
-
 Each task runs in a fresh process (``spawn``: safe with CUDA), writes its own result files
-atomically, and is independent of the others, so an interrupted set can simply be started
-again: finished results are reused.
+atomically, and gets an equal share of the CPU cores as PyTorch threads: one thread per core in
+every worker made epochs 30-90 times slower on a two-core machine, where two one-thread workers
+train about 1.5 times as many models per hour as one two-thread process.  Their sums run in
+another order, so results are not bit-identical to a one-process run (each result's
+``device_name`` records its thread count).  An interrupted set can simply be started again:
+finished results are reused.
 """
 
 from __future__ import annotations
@@ -38,20 +32,9 @@ def _set_threads(threads: int) -> None:
 def run_tasks(function: Callable, tasks: Iterable[dict], jobs: int = 1) -> Iterator[tuple]:
     """Call ``function(**task)`` for every task and yield ``(task, result)`` as each finishes.
 
-    Parameters
-    ----------
-    function : callable
-        A module-level function (it is pickled to the workers).
-    tasks : iterable of dict
-        Keyword arguments of each call.
-    jobs : int
-        Worker processes, each with :func:`threads_per_worker` PyTorch threads; 1 runs the
-        tasks one after another in this process, in order.
-
-    Raises
-    ------
-    ValueError
-        When ``jobs < 1``.
+    ``function`` must be module-level (it is pickled to the workers).  ``jobs`` worker
+    processes run the tasks, each with :func:`threads_per_worker` PyTorch threads; 1 runs them
+    one after another in this process, in order; less than 1 raises ValueError.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")

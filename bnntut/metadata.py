@@ -19,25 +19,19 @@ COMMIT_ENV = "BNNTUT_GIT_COMMIT"
 
 @functools.cache
 def git_commit(cwd: str | Path | None = None) -> str:
-    """``HEAD`` commit of the repository around ``cwd``, with the suffix ``-dirty`` when the
-    package's own source (``bnntut/``) differs from it.
-
-    Evaluated once per process (the first call), so that it describes the code the process
-    imported, not later edits of the working tree.  ``$BNNTUT_GIT_COMMIT``, when set, wins:
-    a copy of the tree on another machine (the device tool's) may carry a ``.git`` whose
-    ``HEAD`` is not the commit whose code it holds.  Outside a git checkout without it:
-    ``"unknown"``.
-    """
+    """``HEAD`` commit of the repository around ``cwd``, suffixed ``-dirty`` when ``bnntut/``
+    differs from it; ``"unknown"`` outside a git checkout.  Cached, so it describes the code the
+    process imported.  ``$BNNTUT_GIT_COMMIT`` wins: a copy of the tree on another machine may
+    carry a ``.git`` whose ``HEAD`` is not the commit whose code it holds."""
     if os.environ.get(COMMIT_ENV):
         return os.environ[COMMIT_ENV]
-    cwd = Path(cwd or Path(__file__).parent)
+    package = Path(__file__).parent
+    run = functools.partial(subprocess.run, cwd=Path(cwd or package), capture_output=True,
+                            text=True, check=True)
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        package = str(Path(__file__).parent)
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", package],
-            cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        commit = run(["git", "rev-parse", "HEAD"]).stdout.strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                     str(package)]).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
@@ -52,13 +46,7 @@ def collect(device: torch.device) -> dict:
     """Metadata of a run on ``device``."""
     from . import __version__
 
-    return {
-        "bnntut_version": __version__,
-        "git_commit": git_commit(),
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-        "device": str(device),
-        "device_name": devices.describe(device),
-        "platform": platform.platform(),
-        "started": now(),
-    }
+    return {"bnntut_version": __version__, "git_commit": git_commit(),
+            "torch_version": torch.__version__, "python_version": platform.python_version(),
+            "device": str(device), "device_name": devices.describe(device),
+            "platform": platform.platform(), "started": now()}

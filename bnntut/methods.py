@@ -1,11 +1,6 @@
-"""The method registry: what each trained model *is*, resolved in one place.
-
-Every method of every preset (the study's five and the KL-ablation variants of BBB) has one
-:class:`Method` entry: its family (Bayesian or deterministic), the pruning criterion its
-family uses in the study's protocol, whether it has a Monte Carlo prediction mode, and how the
-book shows it (label, colour, marker).  Code asks the registry — ``methods.get(name).bayesian``
-— instead of testing a method's name, so a new Bayesian variant is treated as Bayesian
-everywhere (pruned by SNR, its Monte Carlo mode called the posterior predictive).
+"""The method registry: what each trained model *is*, resolved in one place.  Code asks
+``methods.get(name).bayesian`` instead of testing a method's name, so a new Bayesian variant is
+treated as Bayesian everywhere.
 """
 
 from __future__ import annotations
@@ -15,22 +10,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Method:
-    """One kind of trained model.
-
-    Attributes
-    ----------
-    name : str
-        Key in the presets (``"bbb"``, ``"sgd"``, …).
-    label : str
-        Name in tables and legends.
-    bayesian : bool
-        A Bayes-by-Backprop network (μ, ρ per weight) rather than a deterministic MLP.
-    mc : bool
-        Has a Monte Carlo prediction mode: weight samples (Bayesian) or MC dropout (dropout
-        nets; the "SGD" net's dropout of 0.01 is a stand-in for none, so it has no such mode).
-    color, marker : str
-        Matplotlib colour (Okabe–Ito) and marker, the same on every page.
-    """
+    """One kind of trained model: its ``name`` in the presets (``"bbb"``, ``"sgd"``, …), its
+    ``label`` in tables and legends, whether it is ``bayesian`` (Bayes by Backprop), whether it
+    has an ``mc`` prediction mode (weight samples or MC dropout; the "SGD" net's dropout of 0.01
+    stands in for none) and its Matplotlib ``color`` and ``marker``, the same on every page."""
 
     name: str
     label: str
@@ -40,19 +23,13 @@ class Method:
     marker: str
 
     @property
-    def family(self) -> str:
-        """``"bayesian"`` or ``"deterministic"``."""
-        return "bayesian" if self.bayesian else "deterministic"
-
-    @property
     def criterion(self) -> str:
         """The study's pruning criterion for the family: SNR |μ|/σ for BBB, global L1 else."""
         return "snr" if self.bayesian else "l1"
 
 
-#: Every method, in the order of the study's tables, then the ablations.  Colours: methods
-#: that share a figure are clearly distinct (blue, green, orange, purple, black); the BBB
-#: variants, shown only beside BBB, are sky blue and vermillion.
+#: Every method, in the order of the study's tables, then the ablations; methods shown in one
+#: figure have clearly distinct colours.
 REGISTRY = {m.name: m for m in (
     Method("sgd", "SGD (dropout 0.01)", False, False, "#0072B2", "o"),
     Method("dropout50", "Dropout (p=0.5)", False, True, "#009E73", "s"),

@@ -1,7 +1,5 @@
-"""The study's two network families: a plain MLP (SGD / dropout) and a Bayes-by-Backprop MLP.
-
-Both are 784-H-H-10 ReLU networks.  Every model carries a ``spec`` dictionary with the
-arguments that built it, so :func:`build` and :func:`clone` can make an exact, independent copy
+"""The study's two families of 784-H-H-10 ReLU networks: a plain MLP (SGD / dropout) and a
+Bayes-by-Backprop MLP.  Each carries the ``spec`` that built it, so :func:`clone` can copy it
 without ``copy.deepcopy`` (which silently unties blitz's parameters; see :mod:`bnntut.bayes`).
 """
 
@@ -19,18 +17,13 @@ N_CLASSES = 10
 
 
 class MLP(nn.Sequential):
-    """Deterministic MLP with the study's dropout placement.
-
-    ``Dropout(p)`` acts on the input pixels (when ``input_dropout``) and after every hidden
-    ReLU.  Input shape ``(batch, 784)``, output logits ``(batch, 10)``.
-    """
+    """Deterministic MLP, ``(batch, 784)`` to logits ``(batch, 10)``, with the study's
+    ``Dropout(p)`` on the input pixels (when ``input_dropout``) and after every hidden ReLU."""
 
     def __init__(self, spec: dict):
         hidden, p = tuple(spec["hidden"]), spec["dropout"]
         widths = (N_INPUTS, *hidden, N_CLASSES)
-        layers: list[nn.Module] = []
-        if spec["input_dropout"]:
-            layers.append(nn.Dropout(p))
+        layers: list[nn.Module] = [nn.Dropout(p)] if spec["input_dropout"] else []
         for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
             layers.append(nn.Linear(n_in, n_out))
             if i < len(hidden):
@@ -45,112 +38,61 @@ class MLP(nn.Sequential):
 
 
 class BayesianMLP(nn.Module):
-    """MLP of blitz ``BayesianLinear`` layers with a Gaussian variational posterior.
-
-    Fast multi-sample forwards live in :func:`bnntut.bayes.sampled_logits`.
-    """
+    """MLP of blitz ``BayesianLinear`` layers (fast sampled forwards: :mod:`bnntut.bayes`)."""
 
     def __init__(self, spec: dict):
         super().__init__()
-        hidden = tuple(spec["hidden"])
         # Inputs and outputs: MNIST's unless a spec says otherwise (the toy regression net).
-        widths = (spec.get("inputs", N_INPUTS), *hidden, spec.get("outputs", N_CLASSES))
+        widths = (spec.get("inputs", N_INPUTS), *spec["hidden"], spec.get("outputs", N_CLASSES))
         self.layers = nn.ModuleList(
-            BayesianLinear(
-                n_in,
-                n_out,
-                prior_pi=spec["prior_pi"],
-                prior_sigma_1=spec["prior_sigma1"],
-                prior_sigma_2=spec["prior_sigma2"],
-            )
-            for n_in, n_out in zip(widths[:-1], widths[1:])
-        )
+            BayesianLinear(n_in, n_out, prior_pi=spec["prior_pi"],
+                           prior_sigma_1=spec["prior_sigma1"], prior_sigma_2=spec["prior_sigma2"])
+            for n_in, n_out in zip(widths[:-1], widths[1:]))
         self.spec = dict(spec)
         self.reset_posterior()
 
     @torch.no_grad()
     def reset_posterior(self) -> None:
-        """Draw μ ~ U(mu_init) and ρ ~ U(rho_init) in place (weights and biases).
-
-        In place, because blitz's ``weight_mu`` and ``weight_sampler.mu`` are two Parameter
-        objects over one storage: re-binding either would untie them.
-        """
-        mu_low, mu_high = self.spec["mu_init"]
-        rho_low, rho_high = self.spec["rho_init"]
+        """Draw μ ~ U(mu_init) and ρ ~ U(rho_init) in place: ``weight_mu`` and
+        ``weight_sampler.mu`` are two Parameters over one storage, re-binding would untie them."""
         for layer in self.layers:
             for sampler in (layer.weight_sampler, layer.bias_sampler):
-                sampler.mu.uniform_(mu_low, mu_high)
-                sampler.rho.uniform_(rho_low, rho_high)
+                sampler.mu.uniform_(*self.spec["mu_init"])
+                sampler.rho.uniform_(*self.spec["rho_init"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, 10)`` for ``x`` of shape ``(batch, 784)``.
-
-        Training mode: one blitz sample per layer.  Eval mode: the posterior mean, read from
-        the same sampler tensors (blitz's ``forward_frozen`` would read ``weight_mu``, the
-        other alias).
-        """
+        """Logits ``(batch, 10)``: one blitz sample per layer when training, else the posterior
+        mean from the sampler's tensors (``forward_frozen`` would read ``weight_mu``, the alias)."""
         for i, layer in enumerate(self.layers):
-            if self.training:
-                x = layer(x)
-            else:
-                x = F.linear(x, layer.weight_sampler.mu, layer.bias_sampler.mu)
+            x = (layer(x) if self.training
+                 else F.linear(x, layer.weight_sampler.mu, layer.bias_sampler.mu))
             if i < len(self.layers) - 1:
                 x = torch.relu(x)
         return x
 
 
-def mlp(
-    hidden: tuple[int, ...] = (500, 500),
-    dropout: float = 0.0,
-    input_dropout: bool = True,
-) -> MLP:
-    """The study's deterministic network.
-
-    Parameters
-    ----------
-    hidden : tuple of int
-        Hidden widths; the study uses ``(500, 500)``.
-    dropout : float
-        Dropout probability in [0, 1).  The study's "SGD" row is ``0.01``.
-    input_dropout : bool
-        Also drop input pixels, as the study does.
-    """
+def mlp(hidden: tuple[int, ...] = (500, 500), dropout: float = 0.0,
+        input_dropout: bool = True) -> MLP:
+    """The study's deterministic network; ``dropout`` in [0, 1) (0.01 in the study's "SGD" row)."""
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     return MLP({"kind": "mlp", "hidden": list(hidden), "dropout": dropout,
                 "input_dropout": input_dropout})
 
 
-def bayesian_mlp(
-    hidden: tuple[int, ...] = (500, 500),
-    prior_pi: float = 0.5,
-    prior_sigma1: float = 1.0,
-    prior_sigma2: float = math.exp(-6),
-    mu_init: tuple[float, float] = (-0.2, 0.2),
-    rho_init: tuple[float, float] = (-5.0, -4.0),
-) -> BayesianMLP:
-    """The study's Bayes-by-Backprop network with its prior and posterior initialisation.
-
-    Parameters
-    ----------
-    hidden : tuple of int
-        Hidden widths.
-    prior_pi, prior_sigma1, prior_sigma2 : float
-        Scale-mixture prior π N(0, σ1²) + (1 − π) N(0, σ2²).  The study: 0.5, e^0, e^−6.
-        (blitz's own defaults differ: π = 1 is a single Gaussian.)
-    mu_init, rho_init : (float, float)
-        Uniform ranges of the initial μ and ρ, σ = log(1 + e^ρ).  The study: (−0.2, 0.2) and
-        (−5, −4); blitz's defaults differ.
-    """
+def bayesian_mlp(hidden: tuple[int, ...] = (500, 500), prior_pi: float = 0.5,
+                 prior_sigma1: float = 1.0, prior_sigma2: float = math.exp(-6),
+                 mu_init: tuple[float, float] = (-0.2, 0.2),
+                 rho_init: tuple[float, float] = (-5.0, -4.0)) -> BayesianMLP:
+    """The study's Bayes-by-Backprop network, with the study's defaults (blitz's differ) for
+    the prior π N(0, σ1²) + (1 − π) N(0, σ2²) and the uniform ranges of the initial μ and ρ."""
     if not 0.0 <= prior_pi <= 1.0:
         raise ValueError(f"prior_pi must be in [0, 1], got {prior_pi}")
     if prior_sigma1 <= 0 or prior_sigma2 <= 0:
         raise ValueError("prior_sigma1 and prior_sigma2 must be positive")
-    return BayesianMLP({
-        "kind": "bayesian", "hidden": list(hidden), "prior_pi": prior_pi,
-        "prior_sigma1": prior_sigma1, "prior_sigma2": prior_sigma2,
-        "mu_init": list(mu_init), "rho_init": list(rho_init),
-    })
+    return BayesianMLP({"kind": "bayesian", "hidden": list(hidden), "prior_pi": prior_pi,
+                        "prior_sigma1": prior_sigma1, "prior_sigma2": prior_sigma2,
+                        "mu_init": list(mu_init), "rho_init": list(rho_init)})
 
 
 BUILDERS = {"mlp": MLP, "bayesian": BayesianMLP}
@@ -169,11 +111,8 @@ def is_bayesian(model: nn.Module) -> bool:
 
 
 def clone(model: nn.Module) -> nn.Module:
-    """An independent copy with the same values, on the same device, in the same mode.
-
-    Rebuilds from ``model.spec`` and loads the state dict, which keeps blitz's
-    ``weight_mu`` / ``weight_sampler.mu`` pairs tied (``copy.deepcopy`` does not).
-    """
+    """An independent copy with the same values, device and mode, rebuilt from ``model.spec``:
+    unlike ``copy.deepcopy``, this keeps blitz's ``weight_mu`` / ``weight_sampler.mu`` tied."""
     device = next(model.parameters()).device
     copy = build(model.spec).to(device)
     copy.load_state_dict(model.state_dict())
@@ -181,8 +120,7 @@ def clone(model: nn.Module) -> nn.Module:
 
 
 def compact_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The state dict with every tensor once: for blitz layers only ``weight_mu``,
-    ``weight_rho``, ``bias_mu``, ``bias_rho`` (not the sampler aliases or noise buffers)."""
+    """The state dict with every tensor once: without blitz's sampler aliases and noise buffers."""
     return {k: v for k, v in model.state_dict().items() if "_sampler." not in k}
 
 

@@ -1,21 +1,13 @@
 """Experiment presets: read-only :class:`Preset` dataclasses, resolved once.
 
-A preset names the datasets, the methods (model spec plus method-specific training options),
-the shared training protocol, the data subset and the evaluation settings.  ``paper`` is the
-study's protocol as its published code runs it (``../shared/seed/NOTES.md``): Adam with
-lr 1e-4, batch 100, 50 epochs; the "SGD" row is the dropout net with p = 0.01; dropout acts
-on the input pixels and after each hidden ReLU; BBB uses two weight samples, the scale-mixture
-prior π = 0.5, σ1 = e^0, σ2 = e^−6, posterior init μ ~ U(−0.2, 0.2), ρ ~ U(−5, −4) and the
-minibatch weighting 2^(1−i).  ``quick`` is the same protocol on a stratified 2000/1000 subset
-for 2 epochs — for CI and smoke tests only, never for results.
-
-Beyond the study: ``ablations`` are extra methods of a preset that ``reproduce`` runs only when
-named (BBB trained with the other two complexity weightings); ``finetune`` holds the settings
-of the fine-tuning arm (:mod:`bnntut.finetune`); ``blundell`` is Blundell et al.'s (2015)
-pruning experiment as their paper states it (2 × 1200 units, plain SGD over their learning-rate
-grid chosen on 10 000 held-out images, 600 epochs, pixels divided by 126) — see its
-``description``; ``blundell-cpu`` is that network trained with this study's Adam on a quarter
-of the schedule, which two CPU cores can train, labelled as such.
+``paper`` is the study's protocol as its published code runs it (``../shared/seed/NOTES.md``):
+Adam lr 1e-4, batch 100, 50 epochs; "SGD" is the dropout net with p = 0.01; dropout on the
+input pixels and after each hidden ReLU; BBB with two weight samples, prior π = 0.5,
+σ1 = e^0, σ2 = e^−6, init μ ~ U(−0.2, 0.2), ρ ~ U(−5, −4), minibatch weighting 2^(1−i).
+``quick`` is that protocol on a 2000/1000 subset for 2 epochs: CI only, never a result.
+``ablations`` run only when named.  ``blundell`` is Blundell et al.'s (2015) pruning
+experiment as their paper states it (see its ``description``); ``blundell-cpu`` their network
+with the study's Adam on a quarter of the schedule.
 """
 
 from __future__ import annotations
@@ -45,15 +37,10 @@ _BBB = {
     "kl_weighting": "paper",
 }
 
-def _bbb_weighted(weighting: str) -> dict:
-    return {**copy.deepcopy(_BBB), "kl_weighting": weighting}
-
 
 def _variant(base: dict, *, model: dict | None = None, train: dict | None = None,
              **options) -> dict:
-    """``base`` with one factor changed: model-spec keys, training-protocol keys (``lr``,
-    ``optimizer``, ``epochs``, … — stored in the method's ``train`` entry, which overrides the
-    preset's protocol) or method options (``n_samples``, ``kl_weighting``)."""
+    """``base`` with model-spec keys, protocol keys (its ``train`` entry) or options changed."""
     entry = copy.deepcopy(base)
     entry["model"].update(model or {})
     if train:
@@ -108,35 +95,15 @@ def thaw(value):
 class Preset:
     """One experiment preset, resolved once and read-only.
 
-    Attributes
-    ----------
-    name, description : str
-    datasets : tuple of str
-    methods, ablations : mapping
-        ``{method: entry}``; an entry holds ``model`` (the model spec), BBB's ``n_samples``
-        and ``kl_weighting``, and optionally ``train`` (protocol keys overriding ``train``).
-        Ablations are run only when named.
-    train : mapping
-        The shared protocol: ``epochs``, ``batch_size``, ``lr``, ``seed``.
-    evaluation : mapping
-        ``amounts`` of the pruning sweep, ``mc_samples``.
-    finetune : mapping
-        Settings of the fine-tuning arm (:mod:`bnntut.finetune`).
-    subset : tuple of int, optional
-        Stratified (train, test) subset sizes; ``None`` for all images.
-    validation : bool
-        Hold the training images outside ``subset`` out as a validation set.
-    preprocessing : mapping, optional
-        ``pixel_divisor`` where pixels are not divided by 255.
-    selection : mapping, optional
-        ``among`` (methods) and ``by`` (epoch-record key): which trained network stands for
-        the preset.
-    compile : bool
-        Compile the fused kernels (``quick``: eager).
-    chapter_scope, prunability_scope : mapping, optional
-        What the chapters compute on the spot in quick mode.
-    uncertainty_amounts : tuple of float, optional
-        A coarser uncertainty sweep than :data:`bnntut.uncertainty.AMOUNTS`.
+    ``methods`` and ``ablations`` map a method to its entry: ``model`` (the model spec),
+    BBB's ``n_samples`` and ``kl_weighting``, optionally ``train`` (keys overriding the shared
+    protocol ``train``: ``epochs``, ``batch_size``, ``lr``, ``seed``).  ``evaluation`` holds
+    the sweep's ``amounts`` and ``mc_samples``; ``finetune`` the fine-tuning arm's settings;
+    ``subset`` stratified (train, test) sizes (``None``: all); ``validation`` holds the other
+    training images out; ``preprocessing`` a ``pixel_divisor`` other than 255; ``selection``
+    which network stands for the preset (``among`` methods, ``by`` an epoch-record key);
+    ``compile`` the fused kernels; ``chapter_scope``/``prunability_scope`` what chapters
+    compute in quick mode; ``uncertainty_amounts`` a coarser uncertainty sweep.
     """
 
     name: str
@@ -201,8 +168,8 @@ PAPER = Preset(
         "bbb": _BBB,
     },
     ablations={
-        "bbb-kl-blundell": _bbb_weighted("blundell"),
-        "bbb-kl-uniform": _bbb_weighted("uniform"),
+        "bbb-kl-blundell": _variant(_BBB, kl_weighting="blundell"),
+        "bbb-kl-uniform": _variant(_BBB, kl_weighting="uniform"),
         **PRUNABILITY_ABLATIONS,
     },
     train={"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
@@ -235,7 +202,7 @@ QUICK = PAPER.replace(
 
 #: Blundell et al.'s (2015) network: the study's BBB with their 2 × 1200 hidden units and
 #: their minibatch weighting of the complexity cost.
-_BLUNDELL_NET = {**_bbb_weighted("blundell"), "model": {**_BBB["model"], "hidden": [1200, 1200]}}
+_BLUNDELL_NET = _variant(_BBB, model={"hidden": [1200, 1200]}, kl_weighting="blundell")
 
 #: Their learning-rate grid for plain SGD (section 5.1).
 BLUNDELL_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
@@ -335,24 +302,10 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
                   epochs: int | None = None) -> dict:
     """The complete configuration of one training run (what the results hash covers).
 
-    Parameters
-    ----------
-    preset : {"paper", "quick", "blundell", "blundell-cpu"}
-    dataset : {"mnist", "fashion-mnist"}
-    method : str
-        One of the preset's ``methods`` or ``ablations``.
-    seed : int, optional
-        Overrides the preset's seed.
-    epochs : int, optional
-        Overrides the preset's epochs.
-
-    Returns
-    -------
-    dict
-        Plain JSON-ready dicts and lists: ``preset``, ``dataset``, ``method``, ``model``,
-        ``train`` (protocol, ``n_samples``, ``kl_weighting``), ``subset``, ``evaluation`` and,
-        only where the preset has them, ``preprocessing`` and ``validation`` (so that other
-        hashes stay as they were).
+    ``seed`` and ``epochs`` override the preset's.  Returns plain JSON-ready dicts: ``preset``,
+    ``dataset``, ``method``, ``model``, ``train`` (protocol, ``n_samples``, ``kl_weighting``),
+    ``subset``, ``evaluation`` and, only where the preset has them (so that other hashes stay
+    as they were), ``preprocessing`` and ``validation``.
     """
     spec = get_preset(preset)
     if dataset not in spec.datasets:

@@ -1,22 +1,14 @@
-"""Unstructured global pruning that provably changes what forward computes.
-
-* :func:`l1` — global magnitude pruning.  Deterministic nets: the study's own call,
-  ``torch.nn.utils.prune.global_unstructured(..., L1Unstructured)``, made permanent with
-  ``prune.remove``.  Bayesian nets: ranked by |μ|.
-* :func:`snr` — Bayesian nets only: ranked by the signal-to-noise ratio |μ|/σ
-  (Blundell et al. 2015, section 5.1).
-* :func:`l1_per_layer` — deterministic nets: the same fraction of every tensor by magnitude
-  (``torch.nn.utils.prune.l1_unstructured`` per tensor).
-* :func:`random` — a seeded random choice of entries (global), the floor any criterion must
-  beat (``RandomUnstructured`` for deterministic nets).
+"""Unstructured pruning that provably changes what forward computes; each criterion returns a
+pruned copy: :func:`l1` (global magnitude: the study's ``torch.nn.utils.prune`` call for
+deterministic nets, |μ| for Bayesian ones), :func:`snr` (|μ|/σ, Blundell et al. 2015, section
+5.1), :func:`l1_per_layer` (the same fraction of every tensor) and :func:`random` (seeded, the
+floor any criterion must beat).
 
 A pruned Bayesian weight gets μ = 0 **and** σ = 0 (ρ = −∞), written in place into the tensors
-that blitz's sampler reads, so every sampled weight is exactly 0 and the posterior mean too.
-(``torch.nn.utils.prune`` cannot do this: it re-parametrises ``weight_mu`` through a forward
-pre-hook of the layer, but sampled forwards read ``weight_sampler.mu``, a different Parameter
-object, so the mask never reaches them.)
-
-All functions return a pruned copy and leave their input untouched.
+blitz's sampler reads, so every sampled weight and the posterior mean are exactly 0.
+``torch.nn.utils.prune`` on ``weight_mu`` would change nothing: it re-parametrises
+``weight_mu`` through a forward pre-hook, but sampled forwards read ``weight_sampler.mu``,
+another Parameter over the same storage (see :mod:`bnntut.bayes`).
 """
 
 from __future__ import annotations
@@ -32,8 +24,7 @@ from .models import clone, is_bayesian
 
 
 def check_amount(amount: float) -> float:
-    """Return ``amount`` as a float if it is a real number in [0, 1] (Python, NumPy or a
-    0-d tensor), else raise ``ValueError``."""
+    """``amount`` as a float if a real in [0, 1] (Python, NumPy, 0-d tensor), else ValueError."""
     if isinstance(amount, torch.Tensor) and amount.ndim == 0 and not amount.is_complex():
         amount = amount.item()
     if (isinstance(amount, bool) or not isinstance(amount, numbers.Real)
@@ -53,23 +44,8 @@ Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 @torch.no_grad()
 def prune_bayesian(model, amount: float, score: Score, include_bias: bool = True):
-    """Zero μ and σ of the ``round(amount · n)`` entries with the lowest ``score(μ, ρ)``.
-
-    Parameters
-    ----------
-    model : BayesianMLP
-    amount : float
-        Fraction in [0, 1] of the ranked entries to remove (exact count).
-    score : callable
-        ``score(mu, rho) -> tensor`` of the same shape; lower is pruned first.
-    include_bias : bool
-        Rank and prune biases together with weights.
-
-    Returns
-    -------
-    BayesianMLP
-        A pruned copy.
-    """
+    """A copy of ``model`` with μ and σ zeroed for the ``round(amount · n)`` ranked entries
+    (biases too when ``include_bias``) of lowest ``score(mu, rho)`` (same shape as ``mu``)."""
     pruned = clone(model)
     pairs = variational_pairs(pruned, include_bias)
     scores = torch.cat([score(mu, rho).flatten() for mu, rho in pairs])
@@ -91,59 +67,36 @@ def snr_score(mu: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
     return torch.where(sd > 0, mu.abs() / sd.clamp_min(torch.finfo(sd.dtype).tiny), 0.0)
 
 
-def magnitude_score(mu: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
-    """|μ|."""
-    return mu.abs()
+def _tensor_names(include_bias: bool) -> tuple[str, ...]:
+    """The ranked parameters of an ``nn.Linear``."""
+    return ("weight", "bias") if include_bias else ("weight",)
 
 
-def l1(model, amount: float, include_bias: bool = True):
-    """Global unstructured magnitude pruning (no fine-tuning).
-
-    Parameters
-    ----------
-    model : MLP or BayesianMLP
-        Left untouched.
-    amount : float
-        Fraction in [0, 1] of all ranked weights (and biases) to remove.
-    include_bias : bool
-        Rank biases together with weights, as the study does.
-
-    Returns
-    -------
-    torch.nn.Module
-        A pruned copy with the pruned entries exactly zero.
-    """
-    amount = check_amount(amount)
-    if is_bayesian(model):
-        return prune_bayesian(model, amount, magnitude_score, include_bias)
+def _torch_global(model, amount: float, include_bias: bool, method, seed: int | None = None):
+    """A deterministic net's copy pruned by ``torch_prune.global_unstructured``, made permanent;
+    with ``seed``, under a forked, seeded global generator (the caller's state is kept)."""
     pruned = clone(model)
-    targets = [(linear, "weight") for linear in pruned.linears]
-    if include_bias:
-        targets += [(linear, "bias") for linear in pruned.linears]
-    torch_prune.global_unstructured(targets, pruning_method=torch_prune.L1Unstructured,
-                                    amount=amount)
+    targets = [(linear, name) for name in _tensor_names(include_bias) for linear in pruned.linears]
+    with torch.random.fork_rng(devices=[], enabled=seed is not None):
+        if seed is not None:
+            torch.manual_seed(seed)
+        torch_prune.global_unstructured(targets, pruning_method=method, amount=amount)
     for module, name in targets:
         torch_prune.remove(module, name)
     return pruned
 
 
+def l1(model, amount: float, include_bias: bool = True):
+    """A copy of ``model`` (MLP or BayesianMLP) with the ``amount`` (in [0, 1]) of its ranked
+    weights (and biases, as the study does) of smallest magnitude set exactly to zero."""
+    amount = check_amount(amount)
+    if is_bayesian(model):
+        return prune_bayesian(model, amount, lambda mu, rho: mu.abs(), include_bias)
+    return _torch_global(model, amount, include_bias, torch_prune.L1Unstructured)
+
+
 def snr(model, amount: float, include_bias: bool = True):
-    """Global pruning of a Bayesian net by signal-to-noise ratio |μ|/σ.
-
-    Parameters
-    ----------
-    model : BayesianMLP
-        Left untouched.
-    amount : float
-        Fraction in [0, 1] to remove.
-    include_bias : bool
-        Rank biases together with weights.
-
-    Raises
-    ------
-    ValueError
-        For a deterministic model (it has no σ) or a bad amount.
-    """
+    """A copy of a Bayesian ``model`` pruned globally by signal-to-noise ratio |μ|/σ."""
     amount = check_amount(amount)
     if not is_bayesian(model):
         raise ValueError("snr pruning needs a Bayesian model (one with σ); use l1 for "
@@ -152,55 +105,31 @@ def snr(model, amount: float, include_bias: bool = True):
 
 
 def l1_per_layer(model, amount: float, include_bias: bool = True):
-    """Magnitude pruning of the same fraction of every tensor (deterministic nets).
-
-    Each weight matrix (and, with ``include_bias``, each bias vector) loses
-    ``round(amount · n_tensor)`` of its smallest-magnitude entries, so the overall fraction
-    can differ from ``amount`` by rounding (measure it with :func:`sparsity`).
-
-    Raises
-    ------
-    ValueError
-        For a Bayesian model or a bad amount.
-    """
+    """A copy of a deterministic ``model`` whose every weight matrix (and bias vector) loses
+    ``round(amount · n)`` of its smallest-magnitude entries; the overall fraction can differ
+    from ``amount`` by rounding (see :func:`sparsity`)."""
     amount = check_amount(amount)
     if is_bayesian(model):
         raise ValueError("l1-layer is defined for deterministic nets; use l1, snr or random "
                          "for Bayesian nets")
     pruned = clone(model)
-    names = ("weight", "bias") if include_bias else ("weight",)
     for linear in pruned.linears:
-        for name in names:
+        for name in _tensor_names(include_bias):
             torch_prune.l1_unstructured(linear, name, amount=amount)
             torch_prune.remove(linear, name)
     return pruned
 
 
 def random(model, amount: float, include_bias: bool = True, seed: int = 0):
-    """Remove a seeded random ``round(amount · n)`` of all ranked entries.
-
-    The same seed gives nested masks across amounts (one random ranking).  Deterministic nets:
-    ``torch.nn.utils.prune.global_unstructured(..., RandomUnstructured)`` under a forked,
-    seeded global generator (the caller's random state is untouched).  Bayesian nets: μ and σ
-    of the chosen entries set to 0 as in :func:`prune_bayesian`.
-    """
+    """A copy of ``model`` without a seeded random ``round(amount · n)`` of its ranked entries;
+    one seed gives nested masks across amounts (one random ranking)."""
     amount = check_amount(amount)
     if is_bayesian(model):
         generator = torch.Generator().manual_seed(seed)
         return prune_bayesian(
             model, amount, lambda mu, rho: torch.rand(mu.shape, generator=generator)
             .to(mu.device), include_bias)
-    pruned = clone(model)
-    targets = [(linear, "weight") for linear in pruned.linears]
-    if include_bias:
-        targets += [(linear, "bias") for linear in pruned.linears]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        torch_prune.global_unstructured(targets, pruning_method=torch_prune.RandomUnstructured,
-                                        amount=amount)
-    for module, name in targets:
-        torch_prune.remove(module, name)
-    return pruned
+    return _torch_global(model, amount, include_bias, torch_prune.RandomUnstructured, seed)
 
 
 #: Pruning criteria by name, for sweeps and the CLI.
@@ -216,26 +145,15 @@ def get_criterion(name: str):
 
 @torch.no_grad()
 def removed_mask(model, include_bias: bool = True) -> torch.Tensor:
-    """Flat boolean mask of the parameters that forward always sees as exactly 0.
-
-    Deterministic nets: zeros among the weights (and biases), layer by layer, weights before
-    biases.  Bayesian nets: entries with μ = 0 and σ = 0 — zero in every sampled forward and in
-    the posterior mean — in sampling order (W1, b1, W2, b2, ...; biases only when
-    ``include_bias``).
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(n_parameters,)``, bool.
-    """
+    """Flat bool mask ``(n_parameters,)`` of the parameters forward always sees as exactly 0:
+    the zeros among all weights, then all biases (deterministic nets), or the entries with
+    μ = σ = 0 in sampling order W1, b1, W2, b2, ... (Bayesian nets)."""
     if is_bayesian(model):
         flags = [(mu == 0) & (sigma(rho) == 0)
                  for mu, rho in variational_pairs(model, include_bias)]
     else:
-        tensors = [linear.weight for linear in model.linears]
-        if include_bias:
-            tensors += [linear.bias for linear in model.linears]
-        flags = [t == 0 for t in tensors]
+        flags = [getattr(linear, name) == 0
+                 for name in _tensor_names(include_bias) for linear in model.linears]
     return torch.cat([f.flatten() for f in flags])
 
 

@@ -1,7 +1,5 @@
-"""Atomic file writes and safe checkpoint loading.
-
-Every file is written to a temporary sibling and moved into place with ``os.replace``, so an
-interruption leaves either the old file or the new one, never a torn one.
+"""Atomic file writes (to a temporary sibling, moved into place with ``os.replace``: an
+interruption leaves the old file or the new one, never a torn one) and safe checkpoint loading.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import torch
 
 
 def _atomic(path: Path, write) -> Path:
+    """Write ``path`` atomically by calling ``write(handle)``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -59,8 +58,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True`` (no arbitrary code is unpickled);
-    ``CorruptFileError`` names the file when it cannot be read."""
+    """Load with ``weights_only=True`` (unpickles no code); ``CorruptFileError`` if unreadable."""
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:

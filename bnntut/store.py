@@ -1,23 +1,10 @@
 """The results store: what every stored result depends on, and one rule for when it is stale.
 
-Every artefact — a trained model's result, its uncertainty sweep, pruning criteria,
-fine-tuning arm, the compression measurements — is a JSON file with
-
-* ``config_hash``: the hash of its own configuration, and
-* ``inputs``: the content hashes (SHA-256) of what it was computed from — the dataset's IDX
-  files for a trained model; the training result's hash and the SHA-256 of its weights file
-  for a result derived from a trained model.
-
-:func:`load` returns a stored result only when both match what the code would use now;
-otherwise it warns once (:class:`StaleResultWarning`, naming the file and why) and returns
-``None``, and the caller recomputes.  A derived result therefore goes stale as soon as its
-model is trained again to other weights.  A trained model's result also records
-``weights_sha256``; :func:`verify_weights` refuses a weights file that does not match it
-(:class:`WeightsMismatchError`, naming the file and the command that regenerates it).
-
-Inputs that cannot be read here are not compared (a reader of the book without the raw data
-files can still use the committed results); inputs that can be read and differ make a result
-stale.
+Every result is a JSON file with its ``config_hash`` and the SHA-256 ``inputs`` it was computed
+from: a trained model's dataset IDX files; a derived result's training result and weights file
+(so it goes stale once its model is retrained to other weights).  :func:`load` returns it only
+when both match, else warns (:class:`StaleResultWarning`) and returns ``None`` for recomputing.
+Inputs unreadable here are not compared (the book's readers need not have the raw data).
 """
 
 from __future__ import annotations
@@ -66,11 +53,8 @@ def data_inputs(dataset: str, root: str | os.PathLike | None = None) -> dict[str
 
 
 def why_stale(stored: dict, key: str, inputs: dict) -> str | None:
-    """Why ``stored`` is not current for ``key`` and ``inputs`` (``None``: it is current).
-
-    ``inputs`` is flat: ``{name: hash}``.  An input missing on either side is not compared;
-    see the module docstring.
-    """
+    """Why ``stored`` is not current for ``key`` and the flat ``{name: hash}`` ``inputs``
+    (``None``: it is current).  An input missing on either side is not compared."""
     if stored.get("config_hash") != key:
         return "another configuration"
     recorded = stored.get("inputs", {})
@@ -81,6 +65,7 @@ def why_stale(stored: dict, key: str, inputs: dict) -> str | None:
 
 
 def _describe(name: str) -> str:
+    """What a differing input ``name`` means, for :func:`why_stale`."""
     model, _, kind = name.rpartition("/") if "/raw/" not in name else ("", "", name)
     what = {"weights_sha256": "other trained weights",
             "training": "another training configuration"}.get(kind, f"another file {kind}")
@@ -88,11 +73,8 @@ def _describe(name: str) -> str:
 
 
 def load(path: str | os.PathLike, key: str, inputs: dict) -> dict | None:
-    """The result stored at ``path`` if it is current, else ``None``.
-
-    Missing: ``None``.  Unreadable (torn, edited): a warning, ``None``.  Made with another
-    configuration or from other inputs (:func:`why_stale`): a warning, ``None``.
-    """
+    """The result stored at ``path`` if it is current, else ``None`` (with a warning unless the
+    file is missing: unreadable, or made with another configuration or from other inputs)."""
     path = Path(path)
     if not path.exists():
         return None
@@ -110,14 +92,9 @@ def load(path: str | os.PathLike, key: str, inputs: dict) -> dict | None:
 
 
 def verify_weights(path: str | os.PathLike, result: dict, command: str) -> None:
-    """Check that the weights file at ``path`` is the one ``result`` records.
-
-    Raises
-    ------
-    WeightsMismatchError
-        When the file's SHA-256 differs from ``result["weights_sha256"]`` (not checked for
-        results that predate the record).
-    """
+    """Raise :class:`WeightsMismatchError` when the SHA-256 of the weights file at ``path``
+    differs from ``result["weights_sha256"]`` (if recorded), naming the ``command`` that
+    regenerates both."""
     expected = result.get("weights_sha256")
     if expected and file_sha256(path) != expected:
         raise WeightsMismatchError(
@@ -126,9 +103,8 @@ def verify_weights(path: str | os.PathLike, result: dict, command: str) -> None:
 
 
 def clean_orphans(folder: str | os.PathLike, older_than: float = 3600.0) -> list[Path]:
-    """Delete temporary files left by interrupted atomic writes (``.<name>.*.tmp``) under
-    ``folder`` that are older than ``older_than`` seconds (a running write is younger);
-    returns what was deleted."""
+    """Delete and return the temporary files of interrupted atomic writes (``.<name>.*.tmp``)
+    under ``folder`` older than ``older_than`` seconds (a running write is younger)."""
     folder, now, removed = Path(folder), time.time(), []
     if not folder.is_dir():
         return removed

@@ -136,77 +136,51 @@ def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_sampl
     return torch.stack((loss.detach(), nll.detach(), weighted.detach()))
 
 
-def fit(
-    model: torch.nn.Module,
-    data: Dataset,
-    *,
-    epochs: int,
-    batch_size: int = 100,
-    lr: float = 1e-4,
-    optimizer: str = "adam",
-    seed: int = 0,
-    n_samples: int = 2,
-    kl_weighting: str = "paper",
-    checkpoint_path: str | os.PathLike | None = None,
-    checkpoint_key: str = "",
-    checkpoint_every: int = 1,
-    keep: list[torch.Tensor] | None = None,
-    progress: bool = True,
-    on_epoch_end: Callable[[dict], None] | None = None,
-    label: str = "",
-    l1_penalty: float = 0.0,
-) -> list[dict]:
-    """Train ``model`` in place with Adam (or SGD) and return the per-epoch history.
+def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int = 100,
+        lr: float = 1e-4, optimizer: str = "adam", seed: int = 0, n_samples: int = 2,
+        kl_weighting: str = "paper", checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_key: str = "", checkpoint_every: int = 1,
+        keep: list[torch.Tensor] | None = None, progress: bool = True,
+        on_epoch_end: Callable[[dict], None] | None = None, label: str = "",
+        l1_penalty: float = 0.0) -> list[dict]:
+    """Train ``model`` in place on the device of ``data`` and return the per-epoch history.
 
     Parameters
     ----------
     model : MLP or BayesianMLP
-        Trained in place, on the device of ``data``.
     data : Dataset
-        In-memory tensors (see :func:`bnntut.data.load`).
-    epochs : int
-        Total epochs (a resumed run trains only the missing ones).
-    batch_size : int
-        Minibatch size; the last minibatch of an epoch may be smaller.
-    lr : float
-        Learning rate.
+        In-memory tensors (:func:`bnntut.data.load`).
+    epochs, batch_size, lr : int, int, float
+        Total epochs (a resumed run trains only the missing ones), minibatch size (the last
+        minibatch may be smaller), learning rate.
     optimizer : {"adam", "sgd"}
-        Adam (the study's) or plain SGD without momentum (Blundell et al.'s).
+        The study's Adam, or Blundell et al.'s plain SGD without momentum.
     seed : int
         Seeds the data order, dropout masks and BBB noise.
-    n_samples : int
-        BBB weight samples per minibatch.
-    kl_weighting : {"paper", "blundell", "uniform"}
-        BBB minibatch weighting of the complexity cost (:func:`bnntut.bayes.kl_weight`).
-    checkpoint_path : path-like, optional
-        Where to save a checkpoint after every epoch and resume from.
-    checkpoint_key : str
-        Identifies the configuration; a checkpoint with another key is not resumed from.
-    checkpoint_every : int
-        Save a checkpoint every this many epochs (and after the last one).
+    n_samples, kl_weighting
+        BBB: weight samples per minibatch; minibatch weighting of the complexity cost
+        (``"paper"``, ``"blundell"``, ``"uniform"``: :func:`bnntut.bayes.kl_weight`).
+    checkpoint_path, checkpoint_key, checkpoint_every
+        Save every ``checkpoint_every`` epochs (and after the last) to ``checkpoint_path`` and
+        resume from it when its key (the configuration's hash) matches.
     keep : list of torch.Tensor, optional
-        Bayesian nets only, for fine-tuning a pruned net: one bool mask per variational tensor
-        (sampling order, see :func:`bnntut.bayes.variational_pairs`).  Entries outside the
-        mask get no gradient (a pruned μ = 0, ρ = −∞ stays so) and leave the complexity cost.
-    progress : bool
-        Show a tqdm progress bar.
+        Fine-tuning a pruned Bayesian net: one bool mask per variational tensor (order of
+        :func:`bnntut.bayes.variational_pairs`); entries outside it get no gradient (a pruned
+        μ = 0, ρ = −∞ stays so) and leave the complexity cost.
+    progress, label
+        Show a tqdm bar with this description.
     on_epoch_end : callable, optional
-        Called with each epoch's record (after the checkpoint is written).
-    label : str
-        Progress-bar description.
+        Called with each epoch's record, after the checkpoint is written.
     l1_penalty : float
-        Deterministic nets only: add ``l1_penalty`` × Σ|w| (weight matrices) to every
-        minibatch's mean cross-entropy.
+        Deterministic nets: add ``l1_penalty`` × Σ|w| (weight matrices) to the loss.
 
     Returns
     -------
     list of dict
-        One record per epoch: ``epoch``, ``loss`` (mean minibatch objective), ``train_nll``
-        (mean cross-entropy per example), ``complexity`` (mean weighted complexity cost per
-        minibatch; for deterministic nets the L1 penalty, 0 without one),
-        ``test_accuracy`` (eval mode / posterior mean),
-        ``seconds`` (wall time of the epoch's training) and, where ``data`` holds validation
-        images, ``validation_accuracy`` (eval mode / posterior mean).
+        Per epoch: ``epoch``, ``loss`` (mean minibatch objective), ``train_nll`` (mean
+        cross-entropy per example), ``complexity`` (mean weighted complexity cost, or L1
+        penalty, per minibatch), ``test_accuracy`` and, with validation images,
+        ``validation_accuracy`` (eval mode / posterior mean), ``seconds`` of training.
 
     Raises
     ------

@@ -1,22 +1,16 @@
-"""What the Bayesian network buys: calibration and out-of-distribution detection under pruning.
+"""Calibration and out-of-distribution detection of pruned networks.
 
-For one trained (dataset, method) model, every pruned amount of :data:`AMOUNTS` (BBB by
-SNR |μ|/σ, the baselines by global L1 magnitude, no fine-tuning) and every prediction mode
-(:func:`modes_for`) this module measures
+For a trained (dataset, method) model, at every pruned fraction of :data:`AMOUNTS` (BBB by
+SNR, the baselines by global L1, no fine-tuning) and in every mode (:func:`modes_for`):
 
-* **calibration** on the in-distribution test set — the expected calibration error (ECE) over
-  :data:`ECE_BINS` = 15 equal-width confidence bins (i/15, (i+1)/15] and the data of a
-  reliability diagram (per bin: mean confidence, accuracy, count), where the confidence is
-  the largest predicted class probability (Guo et al. 2017);
-* **out-of-distribution (OOD) detection** — the model trained on MNIST scores the
-  Fashion-MNIST test images and vice versa; the score is the predictive entropy, and the
-  AUROC treats the in-distribution test images as negatives and the OOD test images as
-  positives (Hendrycks & Gimpel 2017), with entropy histograms on :data:`ENTROPY_BINS` fixed
-  bins over [0, log 10].
+* calibration: the expected calibration error (ECE) over 15 equal-width bins (i/15, (i+1)/15]
+  of the confidence, the largest class probability, and their reliability diagram (Guo et al.
+  2017);
+* OOD detection: predictive entropy as the score of the other dataset's test images (MNIST ↔
+  Fashion-MNIST), the AUROC with in-distribution as negatives (Hendrycks & Gimpel 2017).
 
-``run`` stores the result as ``<results>/<preset>/<dataset>/<method>.uncertainty.json`` and
-reuses it while its configuration hash and the training result it was computed from (config
-hash and SHA-256 of the weights file) are current, like :func:`bnntut.experiment.run`.
+:func:`run` stores ``<results>/<preset>/<dataset>/<method>.uncertainty.json``, reused while
+its configuration and the trained model are current.
 """
 
 from __future__ import annotations
@@ -35,25 +29,18 @@ from .methods import get as get_method
 from .models import N_CLASSES
 from .presets import get_preset, method_config, thaw
 
-#: Pruned fractions of every uncertainty sweep (a preset may set coarser
-#: ``uncertainty_amounts``: ``quick`` does).
+#: Pruned fractions of a sweep (a preset may set coarser ``uncertainty_amounts``).
 AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
-
-#: Equal-width confidence bins of the ECE and the reliability diagram: (i/15, (i+1)/15].
+#: Equal-width confidence bins (i/15, (i+1)/15] of the ECE and the reliability diagram.
 ECE_BINS = 15
-
 #: Fixed bins of the entropy histograms, on [0, log 10] nats.
 ENTROPY_BINS = 30
-
 #: Monte Carlo forwards of the "mc" mode (BBB weight samples, or MC-dropout passes).
 MC_SAMPLES = 10
-
 #: Seed of the Monte Carlo draws.
 SEED = 0
-
 #: The out-of-distribution test set of each training set.
 OOD_DATASETS = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
-
 #: Prediction modes: name -> description.
 MODES = {
     "deterministic": "one deterministic forward in eval mode (BBB: posterior mean μ)",
@@ -61,15 +48,12 @@ MODES = {
           "dropout nets: MC dropout)",
 }
 
-
 #: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
 StaleUncertaintyWarning = store.StaleResultWarning
 
 
-# --------------------------------------------------------------------------- the measures
-
-
 def _check_probs(probs: torch.Tensor, name: str = "probs") -> torch.Tensor:
+    """``probs`` as float64 on the CPU, after checking it is a stochastic ``(n, classes)``."""
     if not isinstance(probs, torch.Tensor) or probs.dim() != 2 or probs.shape[0] == 0:
         shape = tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__
         raise ValueError(f"{name} must be a non-empty tensor of shape (n, classes), got {shape}")
@@ -88,48 +72,29 @@ def _check_bins(bins: int) -> int:
 
 
 def reliability(probs: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> dict:
-    """Reliability-diagram data over equal-width confidence bins.
+    """Reliability diagram of probabilities ``(n, classes)`` against true classes ``(n,)``.
 
-    The confidence of a prediction is its largest class probability; bin ``i`` (0-based) holds
-    the confidences in (i/bins, (i+1)/bins] (a confidence of exactly 0 goes to bin 0).
-
-    Parameters
-    ----------
-    probs : torch.Tensor
-        Predicted probabilities ``(n, classes)``, rows summing to 1.
-    labels : torch.Tensor
-        True classes ``(n,)``, integers in ``[0, classes)``.
-    bins : int
-        Number of equal-width bins on [0, 1] (default 15).
-
-    Returns
-    -------
-    dict
-        ``edges`` (bins + 1), and per bin ``confidence`` (mean confidence), ``accuracy``
-        (fraction correct) — both ``None`` for an empty bin — and ``count``.
+    Bin ``i`` (0-based) of the ``bins`` equal-width bins holds the confidences (largest class
+    probabilities) in (i/bins, (i+1)/bins]; a confidence of exactly 0 goes to bin 0.
+    Returns ``edges`` (bins + 1) and per bin ``confidence`` (mean confidence) and
+    ``accuracy`` (fraction correct), both ``None`` for an empty bin, and ``count``.
     """
-    p = _check_probs(probs)
-    bins = _check_bins(bins)
+    p, bins = _check_probs(probs), _check_bins(bins)
     y = labels.detach().cpu() if isinstance(labels, torch.Tensor) else None
     if y is None or y.shape != (len(p),) or y.is_floating_point() or y.is_complex():
         raise ValueError(f"labels must be an integer tensor of shape ({len(p)},)")
     if (y < 0).any() or (y >= p.shape[1]).any():
         raise ValueError(f"labels must be class indices in [0, {p.shape[1]})")
     confidence, predicted = p.max(-1)
-    correct = (predicted == y).double()
     index = (torch.ceil(confidence * bins).long() - 1).clamp(0, bins - 1)
     count = torch.bincount(index, minlength=bins)
-    sum_conf = torch.bincount(index, weights=confidence, minlength=bins)
-    sum_correct = torch.bincount(index, weights=correct, minlength=bins)
-    filled = count > 0
-    mean_conf = torch.where(filled, sum_conf / count.clamp_min(1), torch.nan)
-    mean_acc = torch.where(filled, sum_correct / count.clamp_min(1), torch.nan)
-    return {
-        "edges": [k / bins for k in range(bins + 1)],
-        "confidence": [None if math.isnan(v) else v for v in mean_conf.tolist()],
-        "accuracy": [None if math.isnan(v) else v for v in mean_acc.tolist()],
-        "count": count.tolist(),
-    }
+
+    def mean(values):
+        means = torch.bincount(index, weights=values, minlength=bins) / count.clamp_min(1)
+        return [m if c else None for m, c in zip(means.tolist(), count.tolist())]
+
+    return {"edges": [k / bins for k in range(bins + 1)], "confidence": mean(confidence),
+            "accuracy": mean((predicted == y).double()), "count": count.tolist()}
 
 
 def ece_of(diagram: dict) -> float:
@@ -149,91 +114,42 @@ def confidence_gap(diagram: dict) -> float:
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor,
                                bins: int = ECE_BINS) -> float:
-    """Expected calibration error over ``bins`` equal-width confidence bins (default 15).
-
-    ECE = Σ_b (n_b / n) · |acc_b − conf_b|, with the bins of :func:`reliability`
-    ((i/bins, (i+1)/bins], confidence = largest class probability), as in Guo et al. (2017).
-
-    Parameters
-    ----------
-    probs : torch.Tensor
-        ``(n, classes)``, rows summing to 1.
-    labels : torch.Tensor
-        ``(n,)`` class indices.
-    bins : int
-        Number of bins.
-
-    Returns
-    -------
-    float
-        In [0, 1]; 0 for a perfectly calibrated model.
-    """
+    """ECE = Σ_b (n_b / n) · |acc_b − conf_b| over the bins of :func:`reliability` (arguments
+    as there; Guo et al. 2017): in [0, 1], 0 for a perfectly calibrated model."""
     return ece_of(reliability(probs, labels, bins))
 
 
 def entropy(probs: torch.Tensor) -> torch.Tensor:
-    """Predictive entropy −Σ_k p_k log p_k in nats (0 · log 0 = 0), per row.
-
-    Parameters
-    ----------
-    probs : torch.Tensor
-        ``(n, classes)``, rows summing to 1.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(n,)`` float64 in [0, log classes] (rounding error is clipped into that range).
-    """
+    """Predictive entropy −Σ_k p_k log p_k in nats (0 · log 0 = 0) of each row of ``probs``
+    ``(n, classes)``: float64 ``(n,)``, rounding error clipped into [0, log classes]."""
     p = _check_probs(probs)
     return (-torch.xlogy(p, p).sum(-1)).clamp(0.0, math.log(p.shape[1]))
 
 
 def auroc(negatives: torch.Tensor, positives: torch.Tensor) -> float:
-    """Exact area under the ROC curve: P(s⁺ > s⁻) + ½ P(s⁺ = s⁻).
-
-    Computed from ranks (the Mann–Whitney U statistic) with tied scores given their average
-    rank, which equals the pairwise-comparison probability above, ties counting one half.
-
-    Parameters
-    ----------
-    negatives : torch.Tensor
-        Scores of the negatives (here: in-distribution test images), shape ``(n_neg,)``.
-    positives : torch.Tensor
-        Scores of the positives (here: out-of-distribution images), shape ``(n_pos,)``.
-
-    Returns
-    -------
-    float
-        1 when every positive scores above every negative, 0.5 for identical scores.
-    """
+    """Exact area under the ROC curve, P(s⁺ > s⁻) + ½ P(s⁺ = s⁻), of two 1-D score tensors
+    (here in-distribution test images the negatives, OOD ones the positives), from ranks with
+    ties sharing their average rank (the Mann–Whitney U statistic): 1 when every positive
+    scores above every negative, 0.5 for identical scores."""
     for name, t in (("negatives", negatives), ("positives", positives)):
         if not isinstance(t, torch.Tensor) or t.dim() != 1 or t.numel() == 0:
             raise ValueError(f"{name} must be a non-empty 1-D tensor of scores")
         if not torch.isfinite(t).all():
             raise ValueError(f"{name} must be finite")
     neg, pos = negatives.detach().double().cpu(), positives.detach().double().cpu()
-    scores = torch.cat([neg, pos])
-    _, inverse, counts = torch.unique(scores, sorted=True, return_inverse=True,
+    _, inverse, counts = torch.unique(torch.cat([neg, pos]), sorted=True, return_inverse=True,
                                       return_counts=True)
     counts = counts.double()
-    first_rank = torch.cumsum(counts, 0) - counts + 1          # 1-based rank of each value
-    mid_rank = first_rank + (counts - 1) / 2                    # average rank of its ties
-    rank_sum = mid_rank[inverse[len(neg):]].sum().item()
+    mid_rank = torch.cumsum(counts, 0) - (counts - 1) / 2      # 1-based, averaged over ties
     n_pos, n_neg = len(pos), len(neg)
-    u = rank_sum - n_pos * (n_pos + 1) / 2
+    u = mid_rank[inverse[n_neg:]].sum().item() - n_pos * (n_pos + 1) / 2
     return u / (n_pos * n_neg)
 
 
 def entropy_histogram(values: torch.Tensor, bins: int = ENTROPY_BINS,
                       n_classes: int = N_CLASSES) -> dict:
-    """Counts of entropies in ``bins`` equal bins on [0, log n_classes].
-
-    Returns
-    -------
-    dict
-        ``edges`` (bins + 1) and ``counts`` (bins); every value is counted (the top bin is
-        closed).
-    """
+    """``edges`` (bins + 1) and ``counts`` of entropies in ``bins`` equal bins on
+    [0, log n_classes], the top bin closed."""
     bins = _check_bins(bins)
     high = math.log(n_classes)
     v = values.detach().double().cpu().clamp(0.0, high)
@@ -248,12 +164,10 @@ def analyse(probs_in: torch.Tensor, labels_in: torch.Tensor, probs_ood: torch.Te
 
     Parameters
     ----------
-    probs_in : torch.Tensor
-        Probabilities on the in-distribution test set ``(n_in, classes)``.
-    labels_in : torch.Tensor
-        Its labels ``(n_in,)``.
+    probs_in, labels_in : torch.Tensor
+        In-distribution test probabilities ``(n_in, classes)`` and labels ``(n_in,)``.
     probs_ood : torch.Tensor
-        Probabilities on the out-of-distribution test set ``(n_ood, classes)``.
+        Out-of-distribution test probabilities ``(n_ood, classes)``.
     ece_bins, entropy_bins : int
         Bins of the reliability diagram and of the entropy histograms.
 
@@ -274,9 +188,7 @@ def analyse(probs_in: torch.Tensor, labels_in: torch.Tensor, probs_ood: torch.Te
     return {
         "accuracy": (p_in.argmax(-1) == y).double().mean().item(),
         "nll": -torch.log(picked.clamp_min(1e-300)).mean().item(),
-        "ece": ece_of(diagram),
-        "reliability": diagram,
-        "auroc": auroc(h_in, h_ood),
+        "ece": ece_of(diagram), "reliability": diagram, "auroc": auroc(h_in, h_ood),
         "entropy": {"edges": hist_in["edges"], "in": hist_in["counts"],
                     "ood": entropy_histogram(h_ood, entropy_bins, n_classes)["counts"],
                     "mean_in": h_in.mean().item(), "mean_ood": h_ood.mean().item()},
@@ -286,27 +198,14 @@ def analyse(probs_in: torch.Tensor, labels_in: torch.Tensor, probs_ood: torch.Te
 def diagnose(model, x_in: torch.Tensor, y_in: torch.Tensor, x_ood: torch.Tensor,
              samples: int = 0, seed: int = SEED, ece_bins: int = ECE_BINS,
              entropy_bins: int = ENTROPY_BINS) -> dict:
-    """:func:`analyse` the predictions of ``model`` (see :func:`bnntut.evaluate.predict_proba`).
-
-    Parameters
-    ----------
-    model : MLP or BayesianMLP
-        A (pruned) network.
-    x_in, y_in : torch.Tensor
-        In-distribution test inputs ``(n_in, 784)`` and labels ``(n_in,)``.
-    x_ood : torch.Tensor
-        Out-of-distribution inputs ``(n_ood, 784)``.
-    samples : int
-        0: deterministic (eval mode, BBB posterior mean); S > 0: S-sample Monte Carlo
-        predictive (BBB weight samples, MC dropout), the same seed for both sets.
-    seed : int
-        Seed of the Monte Carlo draws.
+    """:func:`analyse` the predictions of ``model`` (see :func:`bnntut.evaluate.predict_proba`)
+    on in-distribution inputs ``x_in`` ``(n_in, 784)`` with labels ``y_in`` ``(n_in,)`` and on
+    OOD inputs ``x_ood`` ``(n_ood, 784)``.  ``samples`` 0: deterministic (eval mode, BBB
+    posterior mean); S > 0: the S-sample Monte Carlo predictive (BBB weight samples, MC
+    dropout), drawn from ``seed`` for both sets.
     """
     return analyse(predict_proba(model, x_in, samples, seed), y_in,
                    predict_proba(model, x_ood, samples, seed), ece_bins, entropy_bins)
-
-
-# --------------------------------------------------------------------------- configuration
 
 
 def criterion_for(method: str) -> str:
@@ -315,24 +214,14 @@ def criterion_for(method: str) -> str:
 
 
 def modes_for(method: str) -> dict[str, int]:
-    """Prediction modes of a method, as ``{name: Monte Carlo samples}``.
-
-    Every method gets ``deterministic`` (0 samples).  Methods with a Monte Carlo mode in the
-    registry (every BBB variant and the dropout nets p = 0.5, 0.75, 0.9) also get ``mc``
-    (:data:`MC_SAMPLES` weight samples or MC-dropout passes); the "SGD" baseline (dropout
-    0.01, a stand-in for no dropout) gets none.
-    """
+    """``{mode: Monte Carlo samples}`` of a method: ``deterministic`` (0) for every method,
+    ``mc`` (:data:`MC_SAMPLES`) where the registry has one (BBB, dropout nets; not "SGD")."""
     return {"deterministic": 0, **({"mc": MC_SAMPLES} if get_method(method).mc else {})}
 
 
 def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
-    """The configuration of one uncertainty sweep (what its hash covers).
-
-    Raises
-    ------
-    ValueError
-        For an unknown preset, dataset or method (the message lists the allowed names).
-    """
+    """The configuration of one uncertainty sweep (what its hash covers); ValueError for an
+    unknown preset, dataset or method."""
     spec = get_preset(preset)
     method_config(preset, dataset, method)              # checks the names
     if dataset not in OOD_DATASETS:
@@ -353,41 +242,22 @@ def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
 def result_path(dataset: str, method: str, preset: str = "paper",
                 results: str | os.PathLike | None = None):
     """``<results>/<preset>/<dataset>/<method>.uncertainty.json``."""
-    return experiment.result_path(experiment.results_dir(results),
-                                  method_config(preset, dataset, method), ".uncertainty.json")
+    return experiment.Run.of(dataset, method, preset, results=results).path(".uncertainty.json")
 
 
 def inputs_of(dataset: str, method: str, preset: str = "paper",
               results: str | os.PathLike | None = None) -> dict:
-    """What an uncertainty sweep is computed from: the trained model
-    (:func:`bnntut.experiment.model_inputs`: training-result hash, weights SHA-256) and the
-    IDX files of the in-distribution and OOD datasets (:func:`bnntut.store.data_inputs`)."""
-    ood = OOD_DATASETS[dataset]
-    return {**experiment.model_inputs(method_config(preset, dataset, method), results),
-            **store.data_inputs(dataset), **store.data_inputs(ood)}
-
-
-# --------------------------------------------------------------------------- run / load
+    """What a sweep is computed from: the trained model (:meth:`bnntut.experiment.Run.
+    model_inputs`) and the IDX files of both datasets (:func:`bnntut.store.data_inputs`)."""
+    return {**experiment.Run.of(dataset, method, preset, results=results).model_inputs(),
+            **store.data_inputs(dataset), **store.data_inputs(OOD_DATASETS[dataset])}
 
 
 def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
             results: str | os.PathLike | None = None, datasets: dict | None = None,
             progress: bool = True) -> dict:
-    """Sweep one trained model over :data:`AMOUNTS` and write the result (no cache check).
-
-    Parameters
-    ----------
-    dataset, method, preset : str
-        Which trained model (see :func:`bnntut.experiment.run`).
-    device : {"cpu", "cuda", "auto"}
-    results : path-like, optional
-        Results folder.
-    datasets : dict, optional
-        ``{name: Dataset}`` already loaded (with the preset's subset); the datasets loaded
-        here are added to it, so that a caller can pass the same dict to the next call.
-    progress : bool
-        Show a progress bar over the fractions.
-    """
+    """Sweep one trained model over its amounts and write the result, without looking for a
+    stored one; arguments as :func:`run`."""
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
@@ -397,7 +267,7 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     experiment.run(dataset, method, preset, device=device, results=results, progress=progress)
     inputs = inputs_of(dataset, method, preset, results)
     model = experiment.trained_model(dataset, method, preset, device=device, results=results)
-    datasets = {} if datasets is None else datasets          # filled in place, for reuse
+    datasets = {} if datasets is None else datasets
     subset = tuple(config["subset"]) if config["subset"] else None
     for name in (dataset, config["ood_dataset"]):
         if name not in datasets:
@@ -408,31 +278,25 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     records = {mode: [] for mode in config["modes"]}
     sparsity = []
     for amount in tqdm(config["amounts"], desc=f"{dataset}/{method}", disable=not progress,
-                         leave=False):
+                       leave=False):
         pruned = prune_fn(model, amount, include_bias=config["include_bias"])
         sparsity.append(prune.sparsity(pruned, config["include_bias"]))
         for mode, samples in config["modes"].items():
             record = diagnose(pruned, ds_in.x_test, ds_in.y_test, x_ood, samples,
                               config["seed"], config["ece_bins"], config["entropy_bins"])
             records[mode].append({"amount": amount, **record})
-    meta["seconds"] = time.perf_counter() - start
-    meta["finished"] = metadata.now()
-    result = {"config": config, "config_hash": storage.config_hash(config),
-              "inputs": inputs, "sparsity": sparsity,
-              "n_in": len(ds_in.y_test), "n_ood": len(x_ood), "modes": records,
-              "metadata": meta}
+    meta.update(seconds=time.perf_counter() - start, finished=metadata.now())
+    result = {"config": config, "config_hash": storage.config_hash(config), "inputs": inputs,
+              "sparsity": sparsity, "n_in": len(ds_in.y_test), "n_ood": len(x_ood),
+              "modes": records, "metadata": meta}
     storage.write_json(result_path(dataset, method, preset, results), result)
     return result
 
 
 def load(dataset: str, method: str, preset: str = "paper",
          results: str | os.PathLike | None = None) -> dict | None:
-    """The stored result if present and current, else ``None`` (stale ones with a warning).
-
-    Current means (:func:`bnntut.store.load`): the configuration hash matches
-    :func:`config_for`, and the inputs (:func:`inputs_of`: the trained model's weights, the
-    data files) are the recorded ones.
-    """
+    """The stored result if current (:func:`bnntut.store.load`: hash of :func:`config_for`,
+    :func:`inputs_of` unchanged), else ``None``; a stale one with a warning."""
     return store.load(result_path(dataset, method, preset, results),
                       storage.config_hash(config_for(dataset, method, preset)),
                       inputs_of(dataset, method, preset, results))
@@ -445,27 +309,20 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
 
     Parameters
     ----------
-    dataset : {"mnist", "fashion-mnist"}
-    method : {"sgd", "dropout50", "dropout75", "dropout90", "bbb"}
-    preset : {"paper", "quick"}
+    dataset, method, preset : str
+        Which trained model, as for :func:`bnntut.experiment.run` (trained first if missing).
     device : {"cpu", "cuda", "auto"}
-        Where a recomputation runs.
-    results : path-like, optional
-        Results folder (see :func:`bnntut.experiment.results_dir`).
-    recompute : bool
-        Recompute even when a current result exists.
+        Where a recomputation (``recompute=True``, or no current result) runs.
     datasets : dict, optional
-        Already loaded datasets, ``{name: Dataset}``.
-    progress : bool
-        Show progress bars.
+        ``{name: Dataset}`` already loaded (with the preset's subset); those loaded here are
+        added to it, so that a caller can pass the same dict to the next call.
 
     Returns
     -------
     dict
         ``config``, ``config_hash``, ``inputs`` (:func:`inputs_of`), ``sparsity`` (per
         fraction), ``n_in``, ``n_ood``, ``modes`` (``{mode: [record per fraction]}``, each
-        record as :func:`analyse` plus ``amount``) and ``metadata``
-        (with ``seconds`` of wall time).
+        record as :func:`analyse` plus ``amount``) and ``metadata`` (with wall ``seconds``).
     """
     config_for(dataset, method, preset)                     # bad names fail before any work
     if not recompute:
@@ -481,32 +338,29 @@ def run_all(preset: str = "paper", datasets: Sequence[str] | None = None,
     """``{dataset: {method: result}}`` via :func:`run`; datasets are loaded at most once."""
     spec = get_preset(preset)
     loaded: dict = {}
-    out = {}
-    for dataset in datasets or spec.datasets:
-        out[dataset] = {}
-        for method in methods or list(spec.methods):
-            out[dataset][method] = run(dataset, method, preset, datasets=loaded, **kwargs)
-    return out
+    return {dataset: {method: run(dataset, method, preset, datasets=loaded, **kwargs)
+                      for method in methods or list(spec.methods)}
+            for dataset in datasets or spec.datasets}
 
 
-# --------------------------------------------------------------------------- reading results
+def _records(result: dict, mode: str) -> list[dict]:
+    """The per-fraction records of one mode of a result."""
+    if mode not in result["modes"]:
+        raise ValueError(f"mode {mode!r} not in this result; allowed: "
+                         f"{', '.join(result['modes'])}")
+    return result["modes"][mode]
 
 
 def series(result: dict, key: str, mode: str = "deterministic") -> list[float]:
     """One number per fraction (``ece``, ``auroc``, ``accuracy``, ``nll``) of a mode."""
-    if mode not in result["modes"]:
-        raise ValueError(f"mode {mode!r} not in this result; allowed: "
-                         f"{', '.join(result['modes'])}")
-    return [record[key] for record in result["modes"][mode]]
+    return [record[key] for record in _records(result, mode)]
 
 
 def record_at(result: dict, amount: float, mode: str = "deterministic") -> dict:
     """The stored :func:`analyse` record of one fraction and mode."""
-    if mode not in result["modes"]:
-        raise ValueError(f"mode {mode!r} not in this result; allowed: "
-                         f"{', '.join(result['modes'])}")
-    for record in result["modes"][mode]:
+    records = _records(result, mode)
+    for record in records:
         if math.isclose(record["amount"], amount):
             return record
     raise ValueError(f"fraction {amount!r} not in this result; allowed: "
-                     f"{', '.join(str(r['amount']) for r in result['modes'][mode])}")
+                     f"{', '.join(str(r['amount']) for r in records)}")

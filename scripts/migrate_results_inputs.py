@@ -52,7 +52,7 @@ def migrate(root: Path) -> list[Path]:
             inputs = store.data_inputs(stored["config"]["dataset"])
             if weights.exists():
                 model = experiment.load_weights(weights)
-                data = experiment.load_data(stored["config"])
+                data = experiment.Run(stored["config"], path.parent).load_data()
                 accuracy = evaluate.accuracy(model, data.x_test, data.y_test)
                 committed = stored["history"][-1]["test_accuracy"]
                 if abs(accuracy - committed) > 1e-6:

@@ -125,7 +125,7 @@ def test_a_stopped_runs_history_is_read_from_where_training_checkpoints(driver, 
 
     assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == []
     config = presets.method_config("blundell", "mnist", "bbb-sgd-lr1e-5")
-    path = experiment.checkpoint_path(tmp_path / "checkpoints", config)
+    path = experiment.Run(config, tmp_path / "results").checkpoint
     storage.save_checkpoint(path, {"history": [{"epoch": 1, "validation_accuracy": 0.5}]})
     assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == [
         {"epoch": 1, "validation_accuracy": 0.5}]

@@ -124,7 +124,7 @@ def _store(tmp_path, preset, accuracies, method="bbb", validation=0.0):
               "history": [{"epoch": 600, "validation_accuracy": validation}],
               "prune": {"snr": {"amounts": amounts, "accuracy": accuracies,
                                 "accuracy_mc": [a + 0.001 for a in accuracies]}}}
-    path = experiment.result_path(tmp_path, config)
+    path = experiment.Run(config, tmp_path).path()
     path.parent.mkdir(parents=True, exist_ok=True)
     storage.write_json(path, result)
 

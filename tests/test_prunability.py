@@ -48,7 +48,7 @@ def test_ablation_protocols_change_what_they_say():
     # a method's own epochs are its default: no "-epochs" suffix, which git ignores
     from bnntut import experiment
 
-    path = experiment.result_path(experiment.Path("r"), config("paper", "mnist", "bbb-150ep"))
+    path = experiment.Run(config("paper", "mnist", "bbb-150ep"), experiment.Path("r")).path()
     assert path.name == "bbb-150ep.json"
 
 

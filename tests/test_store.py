@@ -66,7 +66,7 @@ def test_committed_training_results_load_as_current_with_these_data_files():
     for dataset in ("mnist", "fashion-mnist"):
         for method in presets.PAPER.methods:
             config = presets.method_config("paper", dataset, method)
-            assert experiment.load_result(config, ROOT / "results") is not None, \
+            assert experiment.Run(config, ROOT / "results").load() is not None, \
                 (dataset, method)
 
 
