@@ -8,9 +8,9 @@ outputs and κ_i from :func:`kl_weight`, the minibatch objective is
 
 blitz traps (``tests/test_prune.py``, ``tests/test_models.py``): ``layer.weight_mu`` and
 ``layer.weight_sampler.mu`` are distinct ``nn.Parameter`` objects over one storage, sampled
-forwards read the sampler's, and ``copy.deepcopy`` unties them (use :func:`bnntut.models.clone`).
-So this module reads, and pruning changes, the sampler's tensors (:func:`variational_tensors`).
-"""
+forwards read the sampler's (so ``torch.nn.utils.prune`` on ``weight_mu`` changes nothing), and
+``copy.deepcopy`` unties them (use :func:`bnntut.models.clone`).  So this module reads, and
+pruning changes, the sampler's tensors (:func:`variational_tensors`)."""
 
 from __future__ import annotations
 
@@ -22,15 +22,12 @@ import torch.nn.functional as F
 from .fastmath import MixtureLogPrior, Reparameterise
 from .noise import NoiseSource
 
-#: Minibatch weightings of the complexity cost accepted by :func:`kl_weight`.
-KL_WEIGHTINGS = ("paper", "blundell", "uniform")
-
+KL_WEIGHTINGS = ("paper", "blundell", "uniform")  #: complexity-cost weightings of :func:`kl_weight`
+LOG_2PI = math.log(2 * math.pi)
 #: A complexity weight at or below this rounds to 0 in float32 (half the smallest subnormal
 #: 2**-149; ties round to even), so skipping the weighted cost is bit-for-bit identical.  With
 #: the study's weighting 2^(1−i) this skips minibatches i ≥ 151, three quarters of every epoch.
 KL_WEIGHT_UNDERFLOW = 2.0**-150
-
-LOG_2PI = math.log(2 * math.pi)
 
 
 def kl_weight(weighting: str, index: int, n_batches: int) -> float:
@@ -59,11 +56,9 @@ def variational_tensors(layer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
 
 def variational_pairs(model, include_bias: bool = True) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The sampler's ``(mu, rho)`` in sampling order: W1, b1, W2, b2, ... (biases optional)."""
-    pairs = []
-    for layer in model.layers:
-        w_mu, w_rho, b_mu, b_rho = variational_tensors(layer)
-        pairs += [(w_mu, w_rho), (b_mu, b_rho)] if include_bias else [(w_mu, w_rho)]
-    return pairs
+    n = 4 if include_bias else 2   # of (weight_mu, weight_rho, bias_mu, bias_rho)
+    tensors = [t for layer in model.layers for t in variational_tensors(layer)[:n]]
+    return list(zip(tensors[0::2], tensors[1::2]))
 
 
 def sigma(rho: torch.Tensor) -> torch.Tensor:
@@ -87,12 +82,9 @@ def log_gaussian(x: torch.Tensor, mu: torch.Tensor | float,
 def log_mixture_prior(w: torch.Tensor, pi: float, sigma1: float, sigma2: float) -> torch.Tensor:
     """Elementwise log[π N(w; 0, σ1²) + (1 − π) N(w; 0, σ2²)] by log-sum-exp, exactly as the
     study's own layers had it (blitz's ``log_prior`` adds 1e-6 to the density)."""
-    parts = []
-    if pi > 0:
-        parts.append(math.log(pi) + log_gaussian(w, 0.0, sigma1))
-    if pi < 1:
-        parts.append(math.log1p(-pi) + log_gaussian(w, 0.0, sigma2))
-    return parts[0] if len(parts) == 1 else torch.logaddexp(parts[0], parts[1])
+    parts = [math.log(pi) + log_gaussian(w, 0.0, sigma1)] if pi > 0 else []
+    parts += [math.log1p(-pi) + log_gaussian(w, 0.0, sigma2)] if pi < 1 else []
+    return parts[0] if len(parts) == 1 else torch.logaddexp(*parts)
 
 
 def prior_mass_within(radius: float, pi: float, sigma1: float, sigma2: float) -> float:
@@ -112,13 +104,11 @@ def log_prior(w: torch.Tensor, spec: dict) -> torch.Tensor:
 def complexity_cost(model, weights: list[torch.Tensor], noises: list[torch.Tensor],
                     sigmas: list[torch.Tensor],
                     keep: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """Scalar Monte Carlo complexity cost mean_s Σ [log q(w_s | θ) − log P(w_s)].
-
-    ``weights``, ``noises`` ``(S, *shape)`` and ``sigmas`` ``shape`` are per variational tensor
-    (:func:`draw_noise`, :func:`sample_weights`); as (w − μ)/σ is ε exactly, log q(w_s) =
-    Σ [−log σ − ε²/2] − c.  Entries outside the optional bool masks ``keep`` (pruned:
-    μ = σ = 0) are left out of both sums, with gradient exactly 0.
-    """
+    """Scalar Monte Carlo complexity cost mean_s Σ [log q(w_s | θ) − log P(w_s)]: ``weights``,
+    ``noises`` ``(S, *shape)`` and ``sigmas`` ``shape`` per variational tensor (:func:`draw_noise`,
+    :func:`sample_weights`).  As (w − μ)/σ is ε exactly, log q(w_s) = Σ [−log σ − ε²/2] − c.
+    Entries outside the optional bool masks ``keep`` (pruned: μ = σ = 0) are left out of both
+    sums, with gradient exactly 0."""
     n_samples, total = weights[0].shape[0], 0.0
     if keep is None:
         for w, eps, sd in zip(weights, noises, sigmas):
@@ -161,8 +151,7 @@ def forward_with(weights: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """Logits ``(S, batch, n_classes)`` of the ReLU MLP for inputs ``x`` ``(batch, in)`` and
     stacked samples ``weights`` = ``[W1, b1, W2, b2, ...]``, ``(S, out, in)`` and ``(S, out)``."""
     h, n_layers = x, len(weights) // 2
-    for k in range(n_layers):
-        w, b = weights[2 * k], weights[2 * k + 1]
+    for k, (w, b) in enumerate(zip(weights[0::2], weights[1::2])):
         h = torch.baddbmm(b.unsqueeze(1), h.expand(w.shape[0], *h.shape[-2:]), w.transpose(1, 2))
         if k < n_layers - 1:
             h = torch.relu(h)
@@ -197,30 +186,26 @@ def study_objective(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.
     nll = F.nll_loss(log_probs, y, reduction="sum")
     if not isinstance(weight, torch.Tensor):
         weight = torch.tensor(weight, dtype=nll.dtype)   # on the CPU: testing it needs no sync
-        if weight.item() == 0:
-            weighted = torch.zeros((), dtype=nll.dtype, device=nll.device)
-            return nll + weighted, nll, weighted
-        weight = weight.to(nll.device)
-    weighted = weight * complexity_cost(model, weights, noises, sigmas, keep)
+        weight = None if weight.item() == 0 else weight.to(nll.device)
+    weighted = (torch.zeros((), dtype=nll.dtype, device=nll.device) if weight is None
+                else weight * complexity_cost(model, weights, noises, sigmas, keep))
     return nll + weighted, nll, weighted
 
 
-def study_objective_reference(model, x: torch.Tensor, y: torch.Tensor,
-                              noises: list[torch.Tensor], weight: float
-                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def study_objective_reference(model, x: torch.Tensor, y: torch.Tensor, noises: list[torch.Tensor],
+                              weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The same objective written the straightforward way, for checking :func:`study_objective`:
     one ``F.linear`` per layer and sample with σ and log-densities as blitz writes them, plain
     autograd, and the complexity cost on every minibatch."""
     prior = [model.spec[k] for k in ("prior_pi", "prior_sigma1", "prior_sigma2")]
-    outputs, costs = [], []
-    pairs = variational_pairs(model)
+    pairs, outputs, costs = variational_pairs(model), [], []
     for s in range(noises[0].shape[0]):
         h, cost = x, 0.0
         for k in range(len(model.layers)):
             sampled = []
-            for j, (mu, rho) in enumerate(pairs[2 * k:2 * k + 2]):
+            for (mu, rho), eps in zip(pairs[2 * k:2 * k + 2], noises[2 * k:2 * k + 2]):
                 sd = sigma(rho)
-                w = mu + sd * noises[2 * k + j][s]
+                w = mu + sd * eps[s]
                 cost = cost + log_gaussian(w, mu, sd).sum() - log_mixture_prior(w, *prior).sum()
                 sampled.append(w)
             h = F.linear(h, *sampled)

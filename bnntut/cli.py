@@ -229,13 +229,10 @@ def _run_reproduce(args, preset) -> None:
 
 def _selection_tag(args) -> str:
     """Names a run of part of a preset, so that its timing record has a file of its own."""
-    parts = []
-    if args.seeds or args.seed is not None:
-        parts.append("seeds-" + "-".join(str(s) for s in (args.seeds or [args.seed])))
-    for chosen in (args.datasets, args.methods):
-        if chosen:
-            parts.append("-".join(chosen))
-    return "_".join(parts)
+    seeds = args.seeds or ([] if args.seed is None else [args.seed])
+    chosen = [[f"seeds-{'-'.join(map(str, seeds))}"] if seeds else [], args.datasets or [],
+              args.methods or []]
+    return "_".join("-".join(c) for c in chosen if c)
 
 
 def _timed_run(**task) -> tuple[dict, float]:
@@ -262,9 +259,6 @@ def _derived_summary(result: dict) -> str:
     if "by_amount" in result:
         return "  ".join(f"{lv['amount']:.0%}: {lv['before']['accuracy']:.4f}->"
                          f"{lv['after']['accuracy']:.4f}" for lv in result["by_amount"])
-    sweeps = result["sweeps"]["with_bias"]
-    parts = []
-    for name, sweep in sweeps.items():
-        at = dict(zip(sweep["amounts"], sweep["accuracy"]))
-        parts.append(f"{name}@90%: {at.get(0.9, float('nan')):.4f}")
-    return "  ".join(parts)
+    at_90 = {name: dict(zip(s["amounts"], s["accuracy"])).get(0.9, float("nan"))
+             for name, s in result["sweeps"]["with_bias"].items()}
+    return "  ".join(f"{name}@90%: {acc:.4f}" for name, acc in at_90.items())

@@ -10,8 +10,7 @@ Zeros in a dense matrix save neither bytes nor multiply-adds.  Compared here:
   dense / sparse (> 1: sparse pays).
 
 :func:`run` stores both for a preset's trained models (latency: MNIST BBB pruned by SNR) in
-``<results>/<preset>/compression-<device type>.json``, reused while current.
-"""
+``<results>/<preset>/compression-<device type>.json``, reused while current."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -32,19 +32,15 @@ from .presets import get_preset
 
 #: Pruned fractions of the byte counts and of the latency sweep.
 AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
-#: Batch sizes of the latency measurements.
 BATCH_SIZES = (1, 100)
-#: Bytes of a float32 value and of an int32 index.
-VALUE_BYTES = 4
-INDEX_BYTES = 4
+VALUE_BYTES, INDEX_BYTES = 4, 4     # bytes of a float32 value and of an int32 index
 #: Seconds of repeated calls behind each latency number, per preset (others: ``quick``'s).
 MIN_TIME = {"paper": 1.0, "quick": 0.05}
-#: Rounds of a latency sweep (:func:`latency_sweep`).
-ROUNDS = 5
-#: The model whose pruned versions are timed by :func:`run`.
-LATENCY_MODEL = {"dataset": "mnist", "method": "bbb"}
-#: Layer widths of the study's network.
-WIDTHS = (N_INPUTS, 500, 500, 10)
+ROUNDS = 5                          # rounds of a latency sweep (:func:`latency_sweep`)
+LATENCY_MODEL = {"dataset": "mnist", "method": "bbb"}  # whose pruned versions :func:`run` times
+WIDTHS = (N_INPUTS, 500, 500, 10)                      # layer widths of the study's network
+#: One layer as inference multiplies it: ``(W, b)``, shapes ``(out, in)`` and ``(out,)``.
+Layer = tuple[torch.Tensor, torch.Tensor]
 
 #: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
 StaleCompressionWarning = store.StaleResultWarning
@@ -75,9 +71,9 @@ def csr_break_even_sparsity(shapes: Sequence[tuple[int, int]]) -> float:
     return 1.0 - nnz / n
 
 
-def inference_layers(model) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``[(W, b), ...]`` that inference multiplies, shapes ``(out, in)`` and ``(out,)``: the
-    weights of an MLP in eval mode, the posterior means μ of a Bayesian MLP."""
+def inference_layers(model) -> list[Layer]:
+    """The layers (:data:`Layer`) that inference multiplies: the weights of an MLP in eval mode,
+    the posterior means μ of a Bayesian MLP."""
     if is_bayesian(model):
         return [(layer.weight_sampler.mu.detach(), layer.bias_sampler.mu.detach())
                 for layer in model.layers]
@@ -89,8 +85,7 @@ def model_bytes(model) -> dict:
 
     Per layer (``layers``): ``shape``, ``nnz``, ``dense_bytes``, ``csr_bytes`` (weights) and
     ``bias_bytes`` (dense in both formats); totals ``nnz``, ``n_weights``, ``dense_bytes`` and
-    ``csr_bytes`` (weights + biases); Bayesian nets also ``training_bytes`` (dense μ and ρ).
-    """
+    ``csr_bytes`` (weights + biases); Bayesian nets also ``training_bytes`` (dense μ and ρ)."""
     layers = []
     for w, b in inference_layers(model):
         rows, cols = w.shape
@@ -104,7 +99,7 @@ def model_bytes(model) -> dict:
            "dense_bytes": sum(layer["dense_bytes"] for layer in layers) + bias,
            "csr_bytes": sum(layer["csr_bytes"] for layer in layers) + bias}
     if is_bayesian(model):
-        out["training_bytes"] = 2 * out["dense_bytes"]           # μ and ρ, same shapes
+        out["training_bytes"] = 2 * out["dense_bytes"]    # μ and ρ, same shapes
     return out
 
 
@@ -126,8 +121,7 @@ def stored_bytes(csr: torch.Tensor) -> int:
                for t in (csr.values(), csr.col_indices(), csr.crow_indices()))
 
 
-def dense_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
-                  x: torch.Tensor) -> torch.Tensor:
+def dense_forward(layers: Sequence[Layer], x: torch.Tensor) -> torch.Tensor:
     """Logits ``(batch, classes)`` of the ReLU MLP with dense weights, via ``F.linear``."""
     for k, (w, b) in enumerate(layers):
         x = F.linear(x, w, b)
@@ -136,8 +130,7 @@ def dense_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
     return x
 
 
-def sparse_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
-                   x: torch.Tensor) -> torch.Tensor:
+def sparse_forward(layers: Sequence[Layer], x: torch.Tensor) -> torch.Tensor:
     """The same logits with CSR weights (:func:`to_csr`); activations are kept transposed,
     ``(features, batch)``, so that every layer is one sparse × dense ``torch.addmm``."""
     h = x.t().contiguous()
@@ -170,10 +163,9 @@ def _calls_per_block(fn: Callable[[], object], block_time: float, device: torch.
 
 
 @torch.inference_mode()
-def _measure(networks: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
-             batch_sizes: Sequence[int], device: torch.device, min_time: float, seed: int,
-             rounds: int) -> list[list[dict]]:
-    """Per network, the rows of :func:`latency`."""
+def _measure(networks: Sequence[Sequence[Layer]], batch_sizes: Sequence[int],
+             device: torch.device, min_time: float, seed: int, rounds: int) -> list[list[dict]]:
+    """The rows of :func:`latency`, network after network."""
     for batch in batch_sizes:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch sizes must be positive integers, got {batch!r}")
@@ -187,14 +179,13 @@ def _measure(networks: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
         dense = [(w.to(device), b.to(device)) for w, b in layers]
         sparse = [(to_csr(w), b) for w, b in dense]
         for batch, x in inputs.items():
-            fns = (lambda d=dense, x=x: dense_forward(d, x),
-                   lambda s=sparse, x=x: sparse_forward(s, x))
+            fns = (partial(dense_forward, dense, x), partial(sparse_forward, sparse, x))
             diff = (fns[0]() - fns[1]()).abs().max().item()
             cases.append({"fns": fns, "batch": batch, "diff": diff, "times": ([], [])})
     share = min_time / rounds           # seconds per function, case and round
     for case in cases:
         case["numbers"] = [_calls_per_block(fn, share / 5, device) for fn in case["fns"]]
-    for _ in range(rounds):             # a busy stretch of time hits one round of a case
+    for _ in range(rounds):
         for case in cases:
             totals, blocks = [0.0, 0.0], 0
             while min(totals) < share or blocks < 3:
@@ -210,29 +201,25 @@ def _measure(networks: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]],
                      "sparse_s": min(sparse_t), "speedup": min(dense_t) / min(sparse_t),
                      "dense_median_s": statistics.median(dense_t),
                      "sparse_median_s": statistics.median(sparse_t), "max_abs_diff": case["diff"]})
-    n = len(inputs)
-    return [rows[i * n:(i + 1) * n] for i in range(len(networks))]
+    return rows
 
 
-def latency(layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
-            batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu", min_time: float = 0.2,
-            seed: int = 0, rounds: int = 1) -> list[dict]:
-    """Dense against CSR forward time of one network ``[(W, b), ...]``, shapes ``(out, in)``
-    and ``(out,)``, on random inputs ``(batch, in)`` uniform in [0, 1) drawn from ``seed``.
+def latency(layers: Sequence[Layer], batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu",
+            min_time: float = 0.2, seed: int = 0, rounds: int = 1) -> list[dict]:
+    """Dense against CSR forward time of one network (a list of :data:`Layer`), on random
+    inputs ``(batch, in)`` uniform in [0, 1) drawn from ``seed``.
 
     Blocks of calls are timed with ``perf_counter`` (on CUDA each block ends with
     ``torch.cuda.synchronize``), dense and sparse blocks alternating, for ``min_time``
     seconds per function and batch size, spread over ``rounds`` rounds.  Returns per batch
     size ``batch_size``, ``dense_s``, ``sparse_s`` (seconds per forward in the fastest block,
     as :mod:`timeit` does: other processes can only add time), ``speedup`` (dense / sparse),
-    ``dense_median_s``, ``sparse_median_s`` and ``max_abs_diff`` between the outputs.
-    """
-    return _measure([layers], batch_sizes, devices.resolve(device), min_time, seed, rounds)[0]
+    ``dense_median_s``, ``sparse_median_s`` and ``max_abs_diff`` between the outputs."""
+    return _measure([layers], batch_sizes, devices.resolve(device), min_time, seed, rounds)
 
 
-def random_layers(amount: float, widths: Sequence[int] = WIDTHS,
-                  seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Random ``[(W, b), ...]`` of the given widths, each ``W`` with exactly
+def random_layers(amount: float, widths: Sequence[int] = WIDTHS, seed: int = 0) -> list[Layer]:
+    """Random layers (:data:`Layer`) of the given widths, each ``W`` with exactly
     ``round(amount · size)`` zeros at random places (for benchmarks without a model)."""
     prune.check_amount(amount)
     generator = torch.Generator().manual_seed(seed)
@@ -245,33 +232,26 @@ def random_layers(amount: float, widths: Sequence[int] = WIDTHS,
     return layers
 
 
-def latency_sweep(layers_at: Callable[[float], Sequence[tuple[torch.Tensor, torch.Tensor]]],
-                  amounts: Sequence[float] = AMOUNTS,
-                  batch_sizes: Sequence[int] = BATCH_SIZES, device="cpu",
-                  min_time: float = 0.2, rounds: int = ROUNDS, seed: int = 0) -> dict:
+def latency_sweep(layers_at: Callable[[float], Sequence[Layer]],
+                  amounts: Sequence[float] = AMOUNTS, batch_sizes: Sequence[int] = BATCH_SIZES,
+                  device="cpu", min_time: float = 0.2, rounds: int = ROUNDS, seed: int = 0) -> dict:
     """:func:`latency` of the networks ``layers_at(a)`` for every amount ``a`` removed.
 
     Each round sweeps over every (amount, batch size) in turn, so that a busy stretch of the
     machine spoils one round of a few cases, not all the timing of one.  Returns ``amounts``,
     ``measured_sparsity``, ``batches`` (``{str(batch): {key of latency: [per amount]}}``) and
     per batch size ``sparse_pays_from`` (:func:`pays_from`) and ``dense_spread``, the largest
-    over the smallest dense time: well above 1, the machine was busy with something else.
-    """
+    over the smallest dense time: well above 1, the machine was busy with something else."""
     networks = [layers_at(s) for s in amounts]
     measured = [sum(int((w == 0).sum()) for w, _ in layers) / sum(w.numel() for w, _ in layers)
                 for layers in networks]
-    keys = ("dense_s", "sparse_s", "speedup", "dense_median_s", "sparse_median_s",
-            "max_abs_diff")
-    batches = {str(b): {key: [] for key in keys} for b in batch_sizes}
-    for rows in _measure(networks, batch_sizes, devices.resolve(device), min_time, seed, rounds):
-        for row in rows:
-            for key in keys:
-                batches[str(row["batch_size"])][key].append(row[key])
+    keys = ("dense_s", "sparse_s", "speedup", "dense_median_s", "sparse_median_s", "max_abs_diff")
+    rows = _measure(networks, batch_sizes, devices.resolve(device), min_time, seed, rounds)
+    batches = {str(b): {key: [row[key] for row in rows if row["batch_size"] == b] for key in keys}
+               for b in batch_sizes}
     return {"amounts": list(amounts), "measured_sparsity": measured, "batches": batches,
-            "sparse_pays_from": {b: pays_from(amounts, v["speedup"])
-                                 for b, v in batches.items()},
-            "dense_spread": {b: max(v["dense_s"]) / min(v["dense_s"])
-                             for b, v in batches.items()}}
+            "sparse_pays_from": {b: pays_from(amounts, v["speedup"]) for b, v in batches.items()},
+            "dense_spread": {b: max(v["dense_s"]) / min(v["dense_s"]) for b, v in batches.items()}}
 
 
 def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | None:
@@ -279,33 +259,29 @@ def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | No
     ``None`` when sparse is not faster at the largest amount."""
     if len(amounts) != len(speedups) or not amounts:
         raise ValueError("amounts and speedups must be non-empty and of equal length")
-    order = sorted(range(len(amounts)), key=lambda i: amounts[i])
     start = None
-    for i in reversed(order):
-        if speedups[i] <= 1.0:
+    for amount, speedup in reversed(sorted(zip(amounts, speedups), key=lambda pair: pair[0])):
+        if speedup <= 1.0:
             break
-        start = amounts[i]
+        start = amount
     return start
 
 
 def config_for(preset: str = "paper") -> dict:
     """The configuration of :func:`run` (what its hash covers)."""
     spec = get_preset(preset)
-    return {
-        "preset": preset, "datasets": list(spec.datasets), "methods": list(spec.methods),
-        "criteria": {m: get_method(m).criterion for m in spec.methods}, "include_bias": True,
-        "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
-        "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
-                    "amounts": list(AMOUNTS), "batch_sizes": list(BATCH_SIZES),
-                    "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
-                    "statistic": "fastest of alternating blocks (medians stored too)",
-                    "rounds": ROUNDS, "dense": "torch.nn.functional.linear",
-                    "sparse": "torch.addmm(bias, W.to_sparse_csr() [int32 indices], h)"},
-    }
+    return {"preset": preset, "datasets": list(spec.datasets), "methods": list(spec.methods),
+            "criteria": {m: get_method(m).criterion for m in spec.methods}, "include_bias": True,
+            "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
+            "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
+                        "amounts": list(AMOUNTS), "batch_sizes": list(BATCH_SIZES),
+                        "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
+                        "statistic": "fastest of alternating blocks (medians stored too)",
+                        "rounds": ROUNDS, "dense": "torch.nn.functional.linear",
+                        "sparse": "torch.addmm(bias, W.to_sparse_csr() [int32 indices], h)"}}
 
 
-def result_path(preset: str = "paper", device="cpu",
-                results: str | os.PathLike | None = None):
+def result_path(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None):
     """``<results>/<preset>/compression-<device type>.json``."""
     device = devices.resolve(device)
     return experiment.results_dir(results) / preset / f"compression-{device.type}.json"
@@ -327,17 +303,14 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
     config = config_for(preset)
     device = devices.resolve(device)
     meta = metadata.collect(device)
-    sizes: dict = {}
+    sizes = {dataset: {} for dataset in config["datasets"]}
     for dataset in config["datasets"]:
-        sizes[dataset] = {}
         for method in config["methods"]:
-            model = experiment.trained_model(dataset, method, preset, device="cpu",
-                                             results=results)
+            model = experiment.trained_model(dataset, method, preset, device="cpu", results=results)
             prune_fn = prune.get_criterion(config["criteria"][method])
-            weights_file = experiment.Run.of(dataset, method, preset,
-                                             results=results).path(".weights.pt")
+            run_ = experiment.Run.of(dataset, method, preset, results=results)
             sizes[dataset][method] = {
-                "weights_file_bytes": weights_file.stat().st_size,
+                "weights_file_bytes": run_.path(".weights.pt").stat().st_size,
                 "by_amount": [model_bytes(prune_fn(model, f, config["include_bias"]))
                               for f in config["amounts"]]}
             if progress:
@@ -378,11 +351,6 @@ def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None =
     ``remeasure`` measures again even when a current result exists.  Returns ``config``,
     ``config_hash``, ``inputs`` (every trained model used), ``bytes`` (per dataset and method
     ``weights_file_bytes`` and ``by_amount``: :func:`model_bytes` per amount),
-    ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``.
-    """
-    get_preset(preset)
-    if not remeasure:
-        stored = load(preset, device, results)
-        if stored is not None:
-            return stored
-    return compute(preset, device, results, progress)
+    ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``."""
+    stored = None if remeasure else load(preset, device, results)
+    return compute(preset, device, results, progress) if stored is None else stored

@@ -1,10 +1,10 @@
 """MNIST and Fashion-MNIST as in-memory tensors, read through torchvision as the study does
 (``ToTensor()`` only: pixels in [0, 1], no normalisation or augmentation) but once, as one
-float tensor per split, so a minibatch is one indexing operation instead of 100 PIL conversions.
-"""
+float tensor per split, so a minibatch is one indexing operation instead of 100 PIL conversions."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 from dataclasses import dataclass
@@ -12,19 +12,13 @@ from pathlib import Path
 
 import torch
 
-#: Environment variable naming the folder that holds ``MNIST/raw`` and ``FashionMNIST/raw``.
-DATA_ENV = "BNNTUT_DATA"
-
+DATA_ENV = "BNNTUT_DATA"  #: names the folder that holds ``MNIST/raw`` and ``FashionMNIST/raw``
 #: Dataset names accepted by :func:`load`, mapped to torchvision class names.
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
-
 #: The four IDX files torchvision reads from ``<root>/<Class>/raw/``.
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-#: Images per split, as the official files hold them (both datasets).
-SPLIT_SIZES = {"train": 60000, "t10k": 10000}
-
+SPLIT_SIZES = {"train": 60000, "t10k": 10000}  #: images per split in the official files (both sets)
 #: IDX magic numbers: unsigned bytes, 3 dimensions (images) or 1 (labels).
 IDX_MAGIC = {"images-idx3-ubyte": 0x00000803, "labels-idx1-ubyte": 0x00000801}
 
@@ -59,12 +53,10 @@ def check_name(name: str) -> str:
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """Folder that holds the datasets: ``root`` if given, else ``$BNNTUT_DATA``, else the user
     cache folder (``$XDG_CACHE_HOME/bnntut`` or ``~/.cache/bnntut``)."""
-    if root is not None:
-        return Path(root)
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "bnntut"
+    if root is None:
+        root = (os.environ.get(DATA_ENV)
+                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bnntut")
+    return Path(root)
 
 
 def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
@@ -72,29 +64,24 @@ def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
     kind's magic number, 28 × 28 images, the official count (catches swapped files) and the
     bytes the header announces (catches truncated downloads); ``ValueError`` says how to fix."""
     folder = data_root(root) / DATASETS[check_name(name)] / "raw"
-    for file in RAW_FILES:
-        path = folder / file
-        if not path.exists():
-            continue
-        split, kind = file.split("-", 1)
-        fix = (f"replace it with the official {DATASETS[name]} file {file} "
+    for path in filter(Path.exists, (folder / file for file in RAW_FILES)):
+        split, kind = path.name.split("-", 1)
+        what, size = kind.split("-")[0], path.stat().st_size   # what: "images" or "labels"
+        dims = 3 if what == "images" else 1
+        fix = (f"replace it with the official {DATASETS[name]} file {path.name} "
                f"(or delete it to download it again)")
-        size = path.stat().st_size
-        header = path.read_bytes()[:16] if size >= 16 else b""
-        dims = 3 if kind.startswith("images") else 1
-        if len(header) < 4 + 4 * dims:
+        if size < 16:
             raise ValueError(f"{path} is too short to be an IDX file ({size} bytes); {fix}")
-        magic, *shape = struct.unpack(f">I{dims}I", header[:4 + 4 * dims])
+        magic, *shape = struct.unpack_from(f">I{dims}I", path.read_bytes())
         if magic != IDX_MAGIC[kind]:
-            raise ValueError(f"{path} is not an IDX {kind.split('-')[0]} file (magic number "
+            raise ValueError(f"{path} is not an IDX {what} file (magic number "
                              f"{magic:#010x}, expected {IDX_MAGIC[kind]:#010x}); {fix}")
         if dims == 3 and shape[1:] != [28, 28]:
             raise ValueError(f"{path} holds {shape[1]} x {shape[2]} images, not 28 x 28; {fix}")
         if shape[0] != SPLIT_SIZES[split]:
-            other = "t10k" if split == "train" else "train"
-            raise ValueError(f"{path} holds {shape[0]} {kind.split('-')[0]}, the {split} file "
-                             f"must hold {SPLIT_SIZES[split]} (are the {split} and {other} files "
-                             f"swapped?); {fix}")
+            raise ValueError(f"{path} holds {shape[0]} {what}, the {split} file must hold "
+                             f"{SPLIT_SIZES[split]} (are the {split} and "
+                             f"{'t10k' if split == 'train' else 'train'} files swapped?); {fix}")
         expected = 4 + 4 * dims + shape[0] * (784 if dims == 3 else 1)
         if size != expected:
             raise ValueError(f"{path} has {size} bytes, its header announces {expected} "
@@ -104,12 +91,9 @@ def check_raw_files(name: str, root: str | os.PathLike | None = None) -> None:
 def _torchvision_split(name: str, root: Path, train: bool):
     """One split as a torchvision dataset, downloaded when missing."""
     from torchvision import datasets
-
     cls = getattr(datasets, DATASETS[name])
-    try:
+    with contextlib.suppress(RuntimeError):   # not there yet: download it
         return cls(str(root), train=train, download=False)
-    except RuntimeError:
-        pass
     try:
         return cls(str(root), train=train, download=True)
     except Exception as error:  # noqa: BLE001 - any download failure gets the same advice
@@ -135,9 +119,8 @@ def stratified_indices(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Ten
     classes, counts = torch.unique(labels, return_counts=True)
     exact = counts.double() * n / total
     quota = exact.floor().long()
-    # Largest remainder: hand the leftover places to the classes that lost most to rounding.
-    leftover = n - int(quota.sum())
-    quota[torch.argsort(exact - quota, descending=True)[:leftover]] += 1
+    # Largest remainder: hand the n − Σ quota places left to the classes that lost most to rounding.
+    quota[torch.argsort(exact - quota, descending=True)[:n - int(quota.sum())]] += 1
     shuffled = labels[order]
     chosen = [order[shuffled == c][: int(q)] for c, q in zip(classes, quota)]
     return torch.sort(torch.cat(chosen)).values
@@ -183,8 +166,7 @@ def load(name: str, root: str | os.PathLike | None = None, device: str | torch.d
         train_idx = stratified_indices(y_train, subset[0], seed)
         test_idx = stratified_indices(y_test, subset[1], seed)
         if validation:
-            held_out = torch.ones(len(y_train), dtype=torch.bool)
-            held_out[train_idx] = False
+            held_out = torch.ones(len(y_train), dtype=torch.bool).index_fill_(0, train_idx, False)
             if not held_out.any():
                 raise ValueError(f"subset {subset!r} keeps every training image: nothing is "
                                  "left for validation; lower n_train")

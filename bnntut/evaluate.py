@@ -10,13 +10,9 @@ from .noise import NoiseSource
 
 #: The pruning grid of every sweep: 0, 0.05, …, 0.95, then 0.98 and 0.99.
 SWEEP_AMOUNTS = tuple(round(0.05 * k, 2) for k in range(20)) + (0.98, 0.99)
-
 #: The study's table columns (all on the sweep grid) and the extra ones we report.
 TABLE_AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98)
-
-#: Rows per forward pass in evaluation.
-EVAL_CHUNK = 2000
-
+EVAL_CHUNK = 2000  #: rows per forward pass in evaluation
 #: Bin ranges of the stored weight histograms (the study's plots use ±0.3).
 VALUE_RANGE = (-0.3, 0.3)
 LOG10_SIGMA_RANGE = (-4.0, 0.0)
@@ -37,13 +33,12 @@ def check_inputs(x: torch.Tensor, y: torch.Tensor | None = None) -> None:
     if not torch.isfinite(x).all():
         raise ValueError(f"x holds {int((~torch.isfinite(x)).sum())} NaN or infinite values; "
                          "clean the inputs first")
-    if y is None:
-        return
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
-        raise ValueError(f"y must be an integer tensor of shape (n,), got {_describe(y)}; "
-                         "flatten it with y.view(-1)")
-    if len(y) != len(x):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels")
+    if y is not None:
+        if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
+            raise ValueError(f"y must be an integer tensor of shape (n,), got {_describe(y)}; "
+                             "flatten it with y.view(-1)")
+        if len(y) != len(x):
+            raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels")
 
 
 @torch.no_grad()

@@ -11,6 +11,7 @@ trained model (:func:`derived`) record that SHA-256, so they go stale when it is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -56,16 +57,8 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Run:
-    """One training run, resolved once: its configuration and where its files live.
-
-    Attributes
-    ----------
-    config : dict
-        What the result's hash covers (:func:`bnntut.presets.method_config`); not to be
-        changed.
-    results : Path
-        The results folder (:func:`results_dir`).
-    """
+    """One training run, resolved once: its ``config`` (what the result's hash covers,
+    :func:`bnntut.presets.method_config`; not to be changed) and its ``results`` folder."""
 
     config: dict
     results: Path
@@ -120,10 +113,8 @@ class Run:
         file; ``None`` when neither exists yet)."""
         digest = None
         if self.path().exists():
-            try:
+            with contextlib.suppress(storage.CorruptFileError):
                 digest = storage.read_json(self.path()).get("weights_sha256")
-            except storage.CorruptFileError:
-                digest = None
         weights = self.path(".weights.pt")
         if digest is None and weights.exists():
             digest = store.file_sha256(weights)
@@ -200,16 +191,12 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                                                    seed=train["seed"])
                         for c in criteria for a in (0.5, 0.75, 0.9)}
     timings["weight_summaries"] = time.perf_counter() - start
-
-    meta["seconds"] = timings
-    meta["finished"] = metadata.now()
-    result = {
-        "config": config, "config_hash": run_.key,
-        "inputs": store.data_inputs(config["dataset"]), "history": history, "prune": sweeps,
-        "weights": summary, "pruned_weights": pruned_summaries,
-        "n_parameters": sum(p.numel() for p in (models.compact_state_dict(model).values())),
-        "metadata": meta,
-    }
+    meta.update(seconds=timings, finished=metadata.now())
+    result = {"config": config, "config_hash": run_.key,
+              "inputs": store.data_inputs(config["dataset"]), "history": history,
+              "prune": sweeps, "weights": summary, "pruned_weights": pruned_summaries,
+              "n_parameters": sum(p.numel() for p in models.compact_state_dict(model).values()),
+              "metadata": meta}
     result["weights_sha256"] = store.file_sha256(save_weights(run_.path(".weights.pt"), model))
     storage.write_json(run_.path(), result)
     return result
@@ -306,8 +293,7 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     inputs = run_.model_inputs()
     seconds = {"load": time.perf_counter() - start}
     body, timings = compute(model, data, run_.config, inputs)
-    meta["seconds"] = {**seconds, **timings}
-    meta["finished"] = metadata.now()
+    meta.update(seconds={**seconds, **timings}, finished=metadata.now())
     result = {"config": {**identity, "training": run_.config}, "config_hash": key,
               "inputs": inputs, **body, "metadata": meta}
     storage.write_json(path, result)

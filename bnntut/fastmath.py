@@ -6,8 +6,7 @@ minibatch.  Here they are built from vectorised ``exp`` and ``log``, fused into 
 by ``torch.compile`` and given analytic backward passes; ``tests/test_bayes.py`` checks values
 and gradients against the plain autograd path (:func:`bnntut.bayes.study_objective_reference`).
 Compiling is on by default and lazy (nothing at import time); ``BNNTUT_COMPILE=0`` or
-:func:`set_compile` runs the same functions eagerly.
-"""
+:func:`set_compile` runs the same functions eagerly."""
 
 from __future__ import annotations
 
@@ -37,17 +36,15 @@ def compile_enabled() -> bool:
 
 def _fused(fn):
     """Call ``fn`` compiled (lazily, on first use) when compiling is enabled, else eagerly."""
-    compiled = {}
+    @functools.cache
+    def compiled():
+        # On a CPU-only machine torch warns once that it found no CUDA runtime: noise.
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+        return torch.compile(fn, dynamic=True)
 
     @functools.wraps(fn)
     def wrapper(*args):
-        if not compile_enabled():
-            return fn(*args)
-        if "fn" not in compiled:
-            # On a CPU-only machine torch warns once that it found no CUDA runtime: noise.
-            logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
-            compiled["fn"] = torch.compile(fn, dynamic=True)
-        return compiled["fn"](*args)
+        return compiled()(*args) if compile_enabled() else fn(*args)
 
     return wrapper
 
@@ -56,8 +53,7 @@ def log1p(x: torch.Tensor) -> torch.Tensor:
     """log(1 + x) for x ≥ 0, accurate to a few ulps, from vectorised ``log``.
 
     Uses log1p(x) = log(u) · x / (u − 1) with u = 1 + x (Goldberg's trick), which cancels the
-    rounding error of forming u; where u rounds to 1, log1p(x) = x to working precision.
-    """
+    rounding error of forming u; where u rounds to 1, log1p(x) = x to working precision."""
     u = 1.0 + x
     d = u - 1.0
     return torch.where(d == 0, x, torch.log(u) * (x / torch.where(d == 0, 1.0, d)))
@@ -84,13 +80,11 @@ class Reparameterise(torch.autograd.Function):
     """``(w, σ) = (μ + softplus(ρ) ε, softplus(ρ))`` with a hand-written backward.
 
     Shapes: μ, ρ ``shape``; ε ``(S, *shape)``; w ``(S, *shape)``; σ ``shape``.
-    Backward: ∂/∂μ = Σ_s g_w;  ∂/∂ρ = (Σ_s g_w ε + g_σ) · sigmoid(ρ).
-    """
+    Backward: ∂/∂μ = Σ_s g_w;  ∂/∂ρ = (Σ_s g_w ε + g_σ) · sigmoid(ρ)."""
 
     @staticmethod
     def forward(ctx, mu, rho, eps):
-        # Flattened, so one compiled kernel serves every layer shape.
-        flat_eps = eps.reshape(eps.shape[0], -1)
+        flat_eps = eps.reshape(eps.shape[0], -1)    # flat: one compiled kernel for every shape
         ctx.save_for_backward(rho, flat_eps)
         w, sd = _reparameterise(mu.reshape(-1), rho.reshape(-1), flat_eps)
         return w.view(eps.shape), sd.view(mu.shape)
@@ -98,8 +92,7 @@ class Reparameterise(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_w, grad_sd):
         rho, flat_eps = ctx.saved_tensors
-        if grad_sd is None:
-            grad_sd = torch.zeros_like(rho)
+        grad_sd = torch.zeros_like(rho) if grad_sd is None else grad_sd
         grad_mu, grad_rho = _reparameterise_backward(
             grad_w.reshape(flat_eps.shape), grad_sd.reshape(-1), flat_eps, rho.reshape(-1))
         return grad_mu.view(rho.shape), grad_rho.view(rho.shape), None
@@ -108,8 +101,7 @@ class Reparameterise(torch.autograd.Function):
 @_fused
 def _mixture_log_prior(w, c1, c2, p1, p2):
     half_w2 = 0.5 * w * w
-    a = c1 - half_w2 * p1
-    b = c2 - half_w2 * p2
+    a, b = c1 - half_w2 * p1, c2 - half_w2 * p2
     diff = a - b
     return (torch.maximum(a, b) + log1p(torch.exp(-diff.abs()))).sum(), diff
 
@@ -124,8 +116,7 @@ class MixtureLogPrior(torch.autograd.Function):
 
     Forward: log-sum-exp of the component log-densities a, b.  Backward:
     ∂/∂w = −w (r / σ1² + (1 − r) / σ2²) with r = sigmoid(a − b), the first component's
-    responsibility.  Returns a scalar.
-    """
+    responsibility.  Returns a scalar."""
 
     @staticmethod
     def forward(ctx, w, pi, sigma1, sigma2):

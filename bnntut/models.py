@@ -1,19 +1,18 @@
 """The study's two families of 784-H-H-10 ReLU networks: a plain MLP (SGD / dropout) and a
 Bayes-by-Backprop MLP.  Each carries the ``spec`` that built it, so :func:`clone` can copy it
-without ``copy.deepcopy`` (which silently unties blitz's parameters; see :mod:`bnntut.bayes`).
-"""
+without ``copy.deepcopy`` (which silently unties blitz's parameters; see :mod:`bnntut.bayes`)."""
 
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
 from blitz.modules import BayesianLinear
 from torch import nn
 
-N_INPUTS = 784
-N_CLASSES = 10
+N_INPUTS, N_CLASSES = 784, 10   # 28 × 28 pixels, 10 classes
 
 
 class MLP(nn.Sequential):
@@ -21,14 +20,11 @@ class MLP(nn.Sequential):
     ``Dropout(p)`` on the input pixels (when ``input_dropout``) and after every hidden ReLU."""
 
     def __init__(self, spec: dict):
-        hidden, p = tuple(spec["hidden"]), spec["dropout"]
-        widths = (N_INPUTS, *hidden, N_CLASSES)
+        widths, p = (N_INPUTS, *spec["hidden"]), spec["dropout"]
         layers: list[nn.Module] = [nn.Dropout(p)] if spec["input_dropout"] else []
-        for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(nn.Linear(n_in, n_out))
-            if i < len(hidden):
-                layers += [nn.ReLU(), nn.Dropout(p)]
-        super().__init__(*layers)
+        for n_in, n_out in pairwise(widths):   # hidden layers
+            layers += [nn.Linear(n_in, n_out), nn.ReLU(), nn.Dropout(p)]
+        super().__init__(*layers, nn.Linear(widths[-1], N_CLASSES))
         self.spec = dict(spec)
 
     @property
@@ -47,7 +43,7 @@ class BayesianMLP(nn.Module):
         self.layers = nn.ModuleList(
             BayesianLinear(n_in, n_out, prior_pi=spec["prior_pi"],
                            prior_sigma_1=spec["prior_sigma1"], prior_sigma_2=spec["prior_sigma2"])
-            for n_in, n_out in zip(widths[:-1], widths[1:]))
+            for n_in, n_out in pairwise(widths))
         self.spec = dict(spec)
         self.reset_posterior()
 
@@ -113,8 +109,7 @@ def is_bayesian(model: nn.Module) -> bool:
 def clone(model: nn.Module) -> nn.Module:
     """An independent copy with the same values, device and mode, rebuilt from ``model.spec``:
     unlike ``copy.deepcopy``, this keeps blitz's ``weight_mu`` / ``weight_sampler.mu`` tied."""
-    device = next(model.parameters()).device
-    copy = build(model.spec).to(device)
+    copy = build(model.spec).to(next(model.parameters()).device)
     copy.load_state_dict(model.state_dict())
     return copy.train(model.training)
 

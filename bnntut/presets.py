@@ -27,15 +27,10 @@ def _mlp(p: float) -> dict:
     return {"model": {"kind": "mlp", "hidden": [500, 500], "dropout": p, "input_dropout": True}}
 
 
-_BBB = {
-    "model": {
-        "kind": "bayesian", "hidden": [500, 500],
-        "prior_pi": 0.5, "prior_sigma1": math.exp(0), "prior_sigma2": math.exp(-6),
-        "mu_init": [-0.2, 0.2], "rho_init": [-5.0, -4.0],
-    },
-    "n_samples": 2,
-    "kl_weighting": "paper",
-}
+_BBB = {"model": {"kind": "bayesian", "hidden": [500, 500], "prior_pi": 0.5,
+                  "prior_sigma1": math.exp(0), "prior_sigma2": math.exp(-6),
+                  "mu_init": [-0.2, 0.2], "rho_init": [-5.0, -4.0]},
+        "n_samples": 2, "kl_weighting": "paper"}
 
 
 def _variant(base: dict, *, model: dict | None = None, train: dict | None = None,
@@ -160,18 +155,10 @@ PAPER = Preset(
     name="paper",
     description="The study's protocol: 784-500-500-10, Adam lr 1e-4, batch 100, 50 epochs.",
     datasets=("mnist", "fashion-mnist"),
-    methods={
-        "sgd": _mlp(0.01),
-        "dropout50": _mlp(0.5),
-        "dropout75": _mlp(0.75),
-        "dropout90": _mlp(0.9),
-        "bbb": _BBB,
-    },
-    ablations={
-        "bbb-kl-blundell": _variant(_BBB, kl_weighting="blundell"),
-        "bbb-kl-uniform": _variant(_BBB, kl_weighting="uniform"),
-        **PRUNABILITY_ABLATIONS,
-    },
+    methods={"sgd": _mlp(0.01), "dropout50": _mlp(0.5), "dropout75": _mlp(0.75),
+             "dropout90": _mlp(0.9), "bbb": _BBB},
+    ablations={"bbb-kl-blundell": _variant(_BBB, kl_weighting="blundell"),
+               "bbb-kl-uniform": _variant(_BBB, kl_weighting="uniform"), **PRUNABILITY_ABLATIONS},
     train={"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
     finetune={"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
@@ -235,11 +222,9 @@ BLUNDELL = Preset(
     datasets=("mnist",),
     methods={blundell_method(lr): _variant(_BLUNDELL_NET, train={"optimizer": "sgd", "lr": lr})
                 for lr in BLUNDELL_LEARNING_RATES},
-    ablations={"bbb": copy.deepcopy(_BLUNDELL_NET)},
+    ablations={"bbb": _BLUNDELL_NET},
     train={"epochs": 600, "batch_size": 128, "lr": 1e-4, "seed": 0},
-    subset=(50000, 10000),
-    validation=True,
-    preprocessing={"pixel_divisor": 126.0},
+    subset=(50000, 10000), validation=True, preprocessing={"pixel_divisor": 126.0},
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
     finetune=PAPER.finetune,
     # Which trained network stands for the preset: the grid point with the highest accuracy
@@ -261,11 +246,9 @@ BLUNDELL_CPU = BLUNDELL.replace(
         f"fits on two CPU cores — the `bbb` ablation of the `blundell` preset on a quarter of "
         f"its schedule. Not Blundell et al.'s protocol: that is "
         f"`python -m bnntut reproduce --preset blundell`."),
-    methods={"bbb": copy.deepcopy(_BLUNDELL_NET)},
-    ablations={},
+    methods={"bbb": _BLUNDELL_NET}, ablations={},
     train={**BLUNDELL.train, "epochs": BLUNDELL_CPU_EPOCHS},
-    validation=False,    # trains no grid: nothing to choose
-    selection=None,
+    validation=False, selection=None,    # trains no grid: nothing to choose
 )
 
 PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu": BLUNDELL_CPU}
@@ -274,10 +257,8 @@ PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu":
 #: the given fraction of weights by signal-to-noise ratio, for comparison with ``blundell``.
 BLUNDELL_TABLE2_ERROR = {0.0: 1.24, 0.5: 1.24, 0.75: 1.24, 0.95: 1.29, 0.98: 1.39}
 
-#: Human-readable labels of the study's methods, as its tables name them (from the registry).
+#: Labels of the study's methods and of the ablations, as tables name them (from the registry).
 METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER.methods}
-
-#: Labels of the ablation methods (BBB with another complexity weighting).
 ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER.ablations}
 
 
@@ -318,14 +299,10 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         train["epochs"] = int(epochs)
-    config = {
-        "preset": preset, "dataset": dataset, "method": method,
-        "model": entry["model"],
-        "train": {**train, "n_samples": entry.get("n_samples", 1),
-                  "kl_weighting": entry.get("kl_weighting", "paper")},
-        "subset": thaw(spec.subset),
-        "evaluation": thaw(spec.evaluation),
-    }
+    config = {"preset": preset, "dataset": dataset, "method": method, "model": entry["model"],
+              "train": {**train, "n_samples": entry.get("n_samples", 1),
+                        "kl_weighting": entry.get("kl_weighting", "paper")},
+              "subset": thaw(spec.subset), "evaluation": thaw(spec.evaluation)}
     if spec.preprocessing is not None:
         config["preprocessing"] = thaw(spec.preprocessing)
     if spec.validation:

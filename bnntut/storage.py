@@ -1,6 +1,5 @@
 """Atomic file writes (to a temporary sibling, moved into place with ``os.replace``: an
-interruption leaves the old file or the new one, never a torn one) and safe checkpoint loading.
-"""
+interruption leaves the old file or the new one, never a torn one) and safe checkpoint loading."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ import torch
 
 def _atomic(path: Path, write) -> Path:
     """Write ``path`` atomically by calling ``write(handle)``."""
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)

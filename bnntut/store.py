@@ -4,11 +4,11 @@ Every result is a JSON file with its ``config_hash`` and the SHA-256 ``inputs`` 
 from: a trained model's dataset IDX files; a derived result's training result and weights file
 (so it goes stale once its model is retrained to other weights).  :func:`load` returns it only
 when both match, else warns (:class:`StaleResultWarning`) and returns ``None`` for recomputing.
-Inputs unreadable here are not compared (the book's readers need not have the raw data).
-"""
+Inputs unreadable here are not compared (the book's readers need not have the raw data)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -80,15 +80,14 @@ def load(path: str | os.PathLike, key: str, inputs: dict) -> dict | None:
         return None
     try:
         stored = storage.read_json(path)
+        why = why_stale(stored, key, inputs)
+        problem = f"{path} was made from {why}" if why else None
     except storage.CorruptFileError as error:
-        warnings.warn(f"{error}; it will be recomputed", StaleResultWarning, stacklevel=3)
-        return None
-    why = why_stale(stored, key, inputs)
-    if why:
-        warnings.warn(f"{path} was made from {why}; it will be recomputed",
-                      StaleResultWarning, stacklevel=3)
-        return None
-    return stored
+        problem = str(error)
+    if problem is None:
+        return stored
+    warnings.warn(f"{problem}; it will be recomputed", StaleResultWarning, stacklevel=3)
+    return None
 
 
 def verify_weights(path: str | os.PathLike, result: dict, command: str) -> None:
@@ -106,13 +105,9 @@ def clean_orphans(folder: str | os.PathLike, older_than: float = 3600.0) -> list
     """Delete and return the temporary files of interrupted atomic writes (``.<name>.*.tmp``)
     under ``folder`` older than ``older_than`` seconds (a running write is younger)."""
     folder, now, removed = Path(folder), time.time(), []
-    if not folder.is_dir():
-        return removed
-    for tmp in folder.rglob(".*.tmp"):
-        try:
+    for tmp in folder.rglob(".*.tmp") if folder.is_dir() else []:
+        with contextlib.suppress(FileNotFoundError):    # another process finished or cleaned it
             if now - tmp.stat().st_mtime > older_than:
                 tmp.unlink()
                 removed.append(tmp)
-        except FileNotFoundError:    # another process finished or cleaned it meanwhile
-            pass
     return removed
