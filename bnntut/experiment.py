@@ -99,8 +99,10 @@ class Run:
     def command(self) -> str:
         """The CLI command that trains the run again from scratch."""
         c = self.config
+        default = get_preset(c["preset"]).protocol(c["method"])["epochs"]
+        epochs = "" if c["train"]["epochs"] == default else f" --epochs {c['train']['epochs']}"
         return (f"python -m bnntut train --preset {c['preset']} --dataset {c['dataset']} "
-                f"--method {c['method']} --seed {c['train']['seed']} --retrain")
+                f"--method {c['method']} --seed {c['train']['seed']}{epochs} --retrain")
 
     def load(self) -> dict | None:
         """The stored result if present and current (:func:`bnntut.store.load`), else

@@ -101,6 +101,30 @@ def test_presets_are_read_only_and_resolved_once():
     assert changed.train["lr"] == 1e-3 and paper.train["lr"] == 1e-4
 
 
+def test_a_run_is_resolved_once_and_names_its_files(tmp_path, monkeypatch):
+    monkeypatch.delenv(experiment.CHECKPOINTS_ENV, raising=False)
+    run = experiment.Run.of("mnist", "bbb", "paper", seed=2, epochs=7, results=tmp_path / "r")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.results = tmp_path
+    assert run.config == presets.method_config("paper", "mnist", "bbb", seed=2, epochs=7)
+    assert run.key == storage.config_hash(run.config)
+    assert run.path() == tmp_path / "r" / "paper" / "mnist" / "bbb-seed2-epochs7.json"
+    assert run.path(".weights.pt").name == "bbb-seed2-epochs7.weights.pt"
+    default = experiment.Run.of("mnist", "bbb", "paper", results=tmp_path / "r")
+    assert default.path().name == "bbb.json" and default.key != run.key
+    assert run.checkpoint == (tmp_path / "checkpoints" / "paper" / "mnist"
+                              / f"bbb-{run.key}.pt")
+    monkeypatch.setenv(experiment.CHECKPOINTS_ENV, str(tmp_path / "elsewhere"))
+    assert run.checkpoint.parent == tmp_path / "elsewhere" / "paper" / "mnist"
+    assert run.command == ("python -m bnntut train --preset paper --dataset mnist "
+                           "--method bbb --seed 2 --epochs 7 --retrain")
+    assert default.command.endswith("--method bbb --seed 0 --retrain")
+    assert run.load() is None                                 # nothing stored yet
+    assert run.model_inputs() == {"training": run.key, "weights_sha256": None}
+    with pytest.raises(ValueError, match="allowed: mnist, fashion-mnist"):
+        experiment.Run.of("kmnist", "bbb", "paper")
+
+
 def test_atomic_json_write_keeps_old_file_on_failure(tmp_path):
     path = tmp_path / "a.json"
     storage.write_json(path, {"x": 1})
