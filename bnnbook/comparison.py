@@ -110,7 +110,7 @@ def interval(values: Sequence[float]) -> dict:
 def _stored(config: dict, results) -> dict | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", experiment.StaleResultWarning)
-        return experiment.Run(config, experiment.results_dir(results)).load()
+        return experiment.Run(config, results).load()
 
 
 def seed_results(preset: str, datasets: Sequence[str], methods: Sequence[str],
@@ -148,7 +148,7 @@ def derived_results(kind: str, preset: str, datasets: Sequence[str], methods: Se
         out[dataset] = {}
         for method in methods:
             config = method_config(preset, dataset, method, seed=seed)
-            path = experiment.Run(config, experiment.results_dir(results)).path(f".{kind}.json")
+            path = experiment.Run(config, results).path(f".{kind}.json")
             if compute or (path.exists() and _stored(config, results) is not None):
                 kwargs = {"progress": False} if kind == "finetune" else {}
                 out[dataset][method] = module.run(dataset, method, preset, seed=seed,

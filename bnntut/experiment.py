@@ -15,6 +15,7 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -61,16 +62,18 @@ class Run:
     :func:`bnntut.presets.method_config`; not to be changed) and its ``results`` folder."""
 
     config: dict
-    results: Path
+    results: Path | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "results", results_dir(self.results))
 
     @classmethod
     def of(cls, dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
            epochs: int | None = None, results: str | os.PathLike | None = None) -> Run:
         """The run of a preset's (dataset, method), with the seed or epochs overridden."""
-        return cls(method_config(preset, dataset, method, seed=seed, epochs=epochs),
-                   results_dir(results))
+        return cls(method_config(preset, dataset, method, seed=seed, epochs=epochs), results)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The configuration's hash."""
         return storage.config_hash(self.config)
@@ -79,12 +82,15 @@ class Run:
         """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``: a seed or
         number of epochs other than the preset's gets its own file, so that a run with
         overridden settings never replaces the preset's (committed) result."""
-        config = self.config
-        default = get_preset(config["preset"]).protocol(config["method"])
-        seed, epochs = config["train"]["seed"], config["train"]["epochs"]
-        stem = (config["method"] + ("" if seed == default["seed"] else f"-seed{seed}")
-                + ("" if epochs == default["epochs"] else f"-epochs{epochs}"))
-        return self.results / config["preset"] / config["dataset"] / f"{stem}{suffix}"
+        stem = self.config["method"] + "".join(f"-{k}{v}" for k, v in self._overrides.items())
+        return self.results / self.config["preset"] / self.config["dataset"] / f"{stem}{suffix}"
+
+    @cached_property
+    def _overrides(self) -> dict:
+        """``{"seed": k, "epochs": n}``, each only where it differs from the preset's."""
+        train = self.config["train"]
+        default = get_preset(self.config["preset"]).protocol(self.config["method"])
+        return {k: train[k] for k in ("seed", "epochs") if train[k] != default[k]}
 
     @property
     def checkpoint(self) -> Path:
@@ -99,8 +105,7 @@ class Run:
     def command(self) -> str:
         """The CLI command that trains the run again from scratch."""
         c = self.config
-        default = get_preset(c["preset"]).protocol(c["method"])["epochs"]
-        epochs = "" if c["train"]["epochs"] == default else f" --epochs {c['train']['epochs']}"
+        epochs = f" --epochs {self._overrides['epochs']}" if "epochs" in self._overrides else ""
         return (f"python -m bnntut train --preset {c['preset']} --dataset {c['dataset']} "
                 f"--method {c['method']} --seed {c['train']['seed']}{epochs} --retrain")
 

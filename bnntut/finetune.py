@@ -143,8 +143,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     settings = thaw(get_preset(preset).finetune)
 
     def compute(model, data, config, inputs):
-        partial = experiment.Run(config, experiment.results_dir(results)).path(
-            ".finetune.partial")
+        partial = experiment.Run(config, results).path(".finetune.partial")
         start = time.perf_counter()
         body = arm(model, data, config["train"], settings,
                    mc_samples=config["evaluation"]["mc_samples"], progress=progress,
