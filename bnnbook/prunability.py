@@ -35,7 +35,12 @@ BBB_ROWS = {
     "bbb-samples1": ("weight samples per step", "1"),
     "bbb-samples5": ("weight samples per step", "5"),
     "bbb-kl-uniform-lr1e-3": ("combination", "uniform weighting and Adam 1e-3"),
+    "bbb-opt-sgd-sigma1-e-2": ("combination", "plain SGD 1e-3 and σ1 = e^−2"),
 }
+
+#: The BBB rows that change exactly one factor of the study's protocol.
+SINGLE_FACTOR_ROWS = [m for m, (factor, _) in BBB_ROWS.items()
+                      if factor not in ("the study's protocol", "combination")]
 
 #: Deterministic rows, pruned by their best criterion (global magnitude), same budget.
 DETERMINISTIC_ROWS = {

@@ -57,6 +57,10 @@ PRUNABILITY_ABLATIONS = {
     "bbb-samples1": _variant(_BBB, n_samples=1),
     "bbb-samples5": _variant(_BBB, n_samples=5),
     "bbb-kl-uniform-lr1e-3": _variant(_BBB, train={"lr": 1e-3}, kl_weighting="uniform"),
+    # Plain SGD with the narrowest σ1 of Blundell et al.'s prior grid: under SGD the prior's
+    # pull on μ is not normalised away, so it shrinks the μ the data do not hold.
+    "bbb-opt-sgd-sigma1-e-2": _variant(_BBB, model={"prior_sigma1": math.exp(-2)},
+                                       train={"optimizer": "sgd", "lr": 1e-3}),
     "sgd-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3}),
     "dropout50-lr1e-3": _variant(_mlp(0.5), train={"lr": 1e-3}),
     # The deterministic counterpart of the complexity cost: an L1 penalty λ·Σ|w| on the mean

@@ -96,8 +96,7 @@ def answer():
         f"({pct(0.9, 'removed')}) and {acc(first, b, hardest):.3f} "
         f"({pct(hardest, 'removed')})."]
     for d in best:
-        singles = {m: r for m, r in summaries[d].items()
-                   if m in prunability.BBB_ROWS and m not in ("bbb", "bbb-kl-uniform-lr1e-3")}
+        singles = {m: r for m, r in summaries[d].items() if m in prunability.SINGLE_FACTOR_ROWS}
         if not singles:
             continue
         ranked = sorted(singles, key=lambda m: -singles[m]["snr"][0.9])[:3]

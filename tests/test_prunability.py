@@ -1,5 +1,7 @@
 """The one-factor-at-a-time prunability study: rows, targets, table and figure."""
 
+import math
+
 import pytest
 
 from bnnbook import comparison, prunability
@@ -45,6 +47,13 @@ def test_ablation_protocols_change_what_they_say():
     assert config("paper", "mnist", "bbb-rho-fixed")["model"]["rho_init"] == [-5.0, -5.0]
     both = config("paper", "mnist", "bbb-kl-uniform-lr1e-3")["train"]
     assert both["kl_weighting"] == "uniform" and both["lr"] == 1e-3
+    narrow, sgd = (config("paper", "mnist", m) for m in ("bbb-opt-sgd-sigma1-e-2", "bbb-opt-sgd"))
+    assert narrow["model"]["prior_sigma1"] == pytest.approx(math.exp(-2))
+    assert narrow["train"] == sgd["train"]           # the prior is all that differs
+    assert {k: v for k, v in narrow["model"].items() if k != "prior_sigma1"} == \
+        {k: v for k, v in sgd["model"].items() if k != "prior_sigma1"}
+    assert "bbb-opt-sgd-sigma1-e-2" not in prunability.SINGLE_FACTOR_ROWS
+    assert {"bbb-opt-sgd", "bbb-prior-wide"} <= set(prunability.SINGLE_FACTOR_ROWS)
     # a method's own epochs are its default: no "-epochs" suffix, which git ignores
     from bnntut import experiment
 
