@@ -36,6 +36,8 @@ BBB_ROWS = {
     "bbb-samples5": ("weight samples per step", "5"),
     "bbb-kl-uniform-lr1e-3": ("combination", "uniform weighting and Adam 1e-3"),
     "bbb-opt-sgd-sigma1-e-2": ("combination", "plain SGD 1e-3 and σ1 = e^−2"),
+    "bbb-opt-sgd-kl-uniform-sigma1-e-2": ("combination",
+                                          "plain SGD 1e-3, σ1 = e^−2 and uniform weighting"),
 }
 
 #: The BBB rows that change exactly one factor of the study's protocol.

@@ -51,6 +51,8 @@ REGISTRY = {m.name: m for m in (
            "#E6194B", "d"),
     Method("bbb-opt-sgd-sigma1-e-2", "BBB, plain SGD lr 1e-3 + σ1 = e⁻²", True, True,
            "#A6761D", "o"),
+    Method("bbb-opt-sgd-kl-uniform-sigma1-e-2", "BBB, plain SGD lr 1e-3 + σ1 = e⁻² + uniform",
+           True, True, "#1B9E77", "s"),
     Method("sgd-lr1e-3", "SGD (dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
     Method("dropout50-lr1e-3", "Dropout (p=0.5), lr 1e-3", False, True, "#999933", "H"),
     Method("sgd-l1-1e-4-lr1e-3", "SGD (dropout 0.01), lr 1e-3, L1 1e-4", False, False,

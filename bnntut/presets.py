@@ -61,6 +61,11 @@ PRUNABILITY_ABLATIONS = {
     # pull on μ is not normalised away, so it shrinks the μ the data do not hold.
     "bbb-opt-sgd-sigma1-e-2": _variant(_BBB, model={"prior_sigma1": math.exp(-2)},
                                        train={"optimizer": "sgd", "lr": 1e-3}),
+    # The same with the complexity cost spread over every step, so that each step on the
+    # prior's narrow spike is small enough to settle there.
+    "bbb-opt-sgd-kl-uniform-sigma1-e-2": _variant(
+        _BBB, model={"prior_sigma1": math.exp(-2)}, train={"optimizer": "sgd", "lr": 1e-3},
+        kl_weighting="uniform"),
     "sgd-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3}),
     "dropout50-lr1e-3": _variant(_mlp(0.5), train={"lr": 1e-3}),
     # The deterministic counterpart of the complexity cost: an L1 penalty λ·Σ|w| on the mean

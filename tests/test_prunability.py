@@ -52,6 +52,9 @@ def test_ablation_protocols_change_what_they_say():
     assert narrow["train"] == sgd["train"]           # the prior is all that differs
     assert {k: v for k, v in narrow["model"].items() if k != "prior_sigma1"} == \
         {k: v for k, v in sgd["model"].items() if k != "prior_sigma1"}
+    spread = config("paper", "mnist", "bbb-opt-sgd-kl-uniform-sigma1-e-2")
+    assert spread["model"] == narrow["model"] and spread["train"] == {**narrow["train"],
+                                                                      "kl_weighting": "uniform"}
     assert "bbb-opt-sgd-sigma1-e-2" not in prunability.SINGLE_FACTOR_ROWS
     assert {"bbb-opt-sgd", "bbb-prior-wide"} <= set(prunability.SINGLE_FACTOR_ROWS)
     # a method's own epochs are its default: no "-epochs" suffix, which git ignores
