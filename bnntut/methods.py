@@ -64,6 +64,8 @@ REGISTRY = {m.name: m for m in (
     Method("bbb-sgd-lr1e-3", "BBB 2×1200, SGD lr 1e-3", True, True, "#004488", "1"),
     Method("bbb-sgd-lr1e-4", "BBB 2×1200, SGD lr 1e-4", True, True, "#DDAA33", "2"),
     Method("bbb-sgd-lr1e-5", "BBB 2×1200, SGD lr 1e-5", True, True, "#BB5566", "3"),
+    Method("bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2", "BBB 2×1200, SGD lr 1e-3, σ1 = e⁻², uniform",
+           True, True, "#5D3A9B", "4"),
 )}
 
 

@@ -56,6 +56,11 @@ def test_ablation_protocols_change_what_they_say():
     assert spread["model"] == narrow["model"] and spread["train"] == {**narrow["train"],
                                                                       "kl_weighting": "uniform"}
     assert "bbb-opt-sgd-sigma1-e-2" not in prunability.SINGLE_FACTOR_ROWS
+    at_scale = config("blundell", "mnist", "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2")
+    assert at_scale["model"]["hidden"] == [1200, 1200]
+    assert at_scale["model"]["prior_sigma1"] == pytest.approx(math.exp(-2))
+    assert {k: at_scale["train"][k] for k in ("optimizer", "lr", "kl_weighting", "epochs")} == \
+        {"optimizer": "sgd", "lr": 1e-3, "kl_weighting": "uniform", "epochs": 600}
     assert {"bbb-opt-sgd", "bbb-prior-wide"} <= set(prunability.SINGLE_FACTOR_ROWS)
     # a method's own epochs are its default: no "-epochs" suffix, which git ignores
     from bnntut import experiment
