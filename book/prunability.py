@@ -988,7 +988,13 @@ def probe_story():
         f"at {pct(0.98, 'removed')} (seed(s) {seeds}) — with its σ where they started (mean "
         f"{spread['mean_sigma']:.4f}). It is pruned by SNR, but |μ| ranks it as well "
         f"({spread['l1'][0.95]:.3f} at {pct(0.95)}): the prior did the work through μ, the "
-        f"second way of section 2's answer.")
+        f"second way of section 2's answer."
+        + "".join(
+            f" On {NAME[d]} the three rows keep "
+            + ", ".join(f"{summaries[d][m]['snr'][0.9]:.3f}" for m in PROBE_ROWS)
+            + f" at {pct(0.9, 'removed')}; the last {summaries[d][PROBE_ROWS[2]]['snr'][0.95]:.3f}"
+            f" at {pct(0.95)}, from {summaries[d][PROBE_ROWS[2]]['unpruned']:.3f} unpruned."
+            for d in DATASETS[1:] if all(summaries[d].get(m) for m in PROBE_ROWS)))
 
 
 probe_story()
@@ -1007,7 +1013,7 @@ glued["probe_mnist_zero"] = (report.percent(np.mean(
 # paper calls the simplest, a point of their prior grid makes plain SGD prune well at this
 # study's scale. That is the likeliest reading of their Table 2 that we can offer: the uniform
 # weighting with $\sigma_1 < 1$. It is a prediction for their 2 × 1200 network at 600 epochs,
-# GPU work not yet done here (Conclusions, *What stays open*).
+# GPU work not yet done here ({doc}`conclusions`, *What stays open*).
 #
 # ## Key takeaways
 #
