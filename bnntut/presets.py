@@ -235,7 +235,8 @@ BLUNDELL = Preset(
                 for lr in BLUNDELL_LEARNING_RATES},
     ablations={"bbb": _BLUNDELL_NET,
                # What "What makes a network prunable" (section 6) predicts reaches Table 2:
-               # plain SGD with their simplest weighting 1/M and σ1 = e^-2 from their grid.
+               # plain SGD with the equal split 1/M of their section 3.4 and σ1 = e^-2
+               # from their prior grid.
                "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2": _variant(
                    _BLUNDELL_NET, model={"prior_sigma1": math.exp(-2)},
                    train={"optimizer": "sgd", "lr": 1e-3}, kl_weighting="uniform")},

@@ -601,7 +601,8 @@ report.frame(p_table, ["dataset", "removed"]) if p_table else missing(
 report.frame({
     "what Blundell's Table 2 needs": {
         "what would settle it": "the reading that the prunability chapter (section 6) "
-                                "predicts: plain SGD with their simplest weighting 1/M and "
+                                "predicts: plain SGD with the equal split 1/M of their "
+                                "section 3.4 and "
                                 "σ1 = e^−2, which prunes well at this study's scale, run on "
                                 "their 2 × 1200 network for 600 epochs; then their weight "
                                 "samples (1, 2, 5, 10)",

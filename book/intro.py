@@ -181,8 +181,8 @@ for name, value in values.items():
 # paper states it (plain SGD, {glue:text}`blundell_epochs` epochs on a GPU), errs
 # {glue:text}`blundell_95:.2f` % at 95 % removed: plain SGD keeps σ near its initial value
 # too, and with their weighting of the complexity cost no prior of their grid switches the
-# unneeded weights off. Spread that cost over every step instead (the weighting their paper
-# calls the simplest) and take the narrowest $\sigma_1$ of their grid: plain SGD then keeps
+# unneeded weights off. Spread that cost equally over every step instead (the split their
+# paper describes before proposing its own) and take the narrowest $\sigma_1$ of their grid: plain SGD then keeps
 # {glue:text}`sgd_spread_mnist_95:.4f` at 95 % removed at this study's scale — our reading of
 # their Table 2, still to be run at theirs. {doc}`conclusions` puts it together.
 #

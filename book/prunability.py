@@ -180,8 +180,9 @@ def answer():
     spread = summaries[first].get("bbb-opt-sgd-kl-uniform-sigma1-e-2")
     if spread:
         lines.append(
-            f"Spread the complexity cost over every step instead (the weighting their paper "
-            f"calls the simplest) and take σ1 = e^−2 from their prior grid: plain SGD at this "
+            f"Spread the complexity cost equally over every step instead (the split their "
+            f"section 3.4 describes before proposing their own) and take σ1 = e^−2 from their "
+            f"prior grid: plain SGD at this "
             f"study's scale then keeps {spread['snr'][0.95]:.3f} at {pct(0.95, 'removed')} "
             f"on {NAME[first]} (seed(s) {', '.join(map(str, spread['seeds']))}; section 6).")
     if QUICK:
@@ -846,21 +847,34 @@ if chosen:
 # %%
 from bnntut import bayes
 
-w = torch.tensor([0.02, 0.05, 0.1, 0.2], dtype=torch.float64, requires_grad=True)
+w = torch.tensor([0.02, 0.05, 0.1, 0.2], dtype=torch.float64,
+                 requires_grad=True)
+sigma2 = float(np.exp(-6))
 for log_s1 in (0, -1, -2):
     s1 = float(np.exp(log_s1))
-    (-bayes.log_mixture_prior(w, 0.5, s1, float(np.exp(-6)))).sum().backward()
-    assert torch.allclose(w.grad, w.detach() / s1**2, rtol=1e-6)   # the wide component's pull
+    (-bayes.log_mixture_prior(w, 0.5, s1, sigma2)).sum().backward()
+    # the wide component's pull, w / sigma1^2
+    assert torch.allclose(w.grad, w.detach() / s1**2, rtol=1e-6)
     w.grad = None
-print("-d log P / dw = w / sigma1^2 for |w| >= 0.02 at every sigma1 of the grid")
+print("-d log P/dw = w/sigma1^2 for |w| >= 0.02, every sigma1 of the grid")
 
-LRS, LOG_SIGMA1S, LOG_SIGMA2S = (1e-3, 1e-4, 1e-5), (0, -1, -2), (-6, -7, -8)
-display(report.frame({
-    f"η = {lr:g}": {**{f"shrink, σ1 = e^{s}": f"{np.exp(-lr * 600 / np.exp(2 * s)):.1e}"
-                      for s in LOG_SIGMA1S},
-                   **{f"stable, σ2 = e^{s}": "yes" if lr < 4 * np.exp(2 * s) else "no"
-                      for s in LOG_SIGMA2S}}
-    for lr in LRS}, index="learning rate"))
+LRS = (1e-3, 1e-4, 1e-5)
+LOG_SIGMA1S, LOG_SIGMA2S = (0, -1, -2), (-6, -7, -8)
+EPOCHS = 600
+
+
+def limits(lr):
+    """Shrink factor in 600 epochs per σ1; stability per σ2."""
+    shrink = {f"shrink, σ1 = e^{s}": np.exp(-lr * EPOCHS / np.exp(2 * s))
+              for s in LOG_SIGMA1S}
+    stable = {f"stable, σ2 = e^{s}": lr < 4 * np.exp(2 * s)
+              for s in LOG_SIGMA2S}
+    return ({k: f"{v:.1e}" for k, v in shrink.items()}
+            | {k: "yes" if v else "no" for k, v in stable.items()})
+
+
+display(report.frame({f"η = {lr:g}": limits(lr) for lr in LRS},
+                     index="learning rate"))
 
 # %% [markdown]
 # Where the pull is strong enough to shrink a weight by orders of magnitude in 600 epochs
@@ -873,39 +887,51 @@ display(report.frame({
 # every point of their grid:
 
 # %%
-def unneeded_weights(grid, *, weighting="blundell", n_batches=391, epochs=600, sd=0.012,
-                     start=0.1, n=64, seed=0):
-    """|μ| after plain SGD on the complexity cost alone (π = 1/2, no likelihood), σ held at
-    ``sd``, shape ``(n, len(grid))``: one column per ``(lr, σ1, σ2)`` of ``grid``."""
+def unneeded_weights(grid, *, weighting="blundell", n_batches=391,
+                     epochs=600, sd=0.012, start=0.1, n=64, seed=0):
+    """|μ| after plain SGD on the complexity cost alone (π = 1/2, no
+    likelihood), σ held at ``sd``; shape ``(n, len(grid))``, one column
+    per ``(lr, σ1, σ2)`` of ``grid``."""
     gen = torch.Generator().manual_seed(seed)
-    lr, s1, s2 = (torch.tensor(c, dtype=torch.float64) for c in zip(*grid))
-    kappas = [k for k in (bayes.kl_weight(weighting, i, n_batches) for i in range(n_batches))
-              if k > 1e-12]                          # the other steps move nothing
-    mu = torch.full((n, len(grid)), start, dtype=torch.float64, requires_grad=True)
+    f64 = torch.float64
+    lr, s1, s2 = (torch.tensor(c, dtype=f64) for c in zip(*grid))
+    kappas = [bayes.kl_weight(weighting, i, n_batches)
+              for i in range(n_batches)]
+    kappas = [k for k in kappas if k > 1e-12]   # the rest move nothing
+    mu = torch.full((n, len(grid)), start, dtype=f64, requires_grad=True)
     for _ in range(epochs):
         for kappa in kappas:
-            sample = mu + sd * torch.randn(mu.shape, generator=gen, dtype=torch.float64)
-            prior = torch.logaddexp(np.log(0.5) + bayes.log_gaussian(sample, 0.0, s1),
-                                    np.log(0.5) + bayes.log_gaussian(sample, 0.0, s2))
-            grad, = torch.autograd.grad(-(kappa * prior).sum(), mu)
+            noise = torch.randn(mu.shape, generator=gen, dtype=f64)
+            sample = mu + sd * noise
+            log_prior = torch.logaddexp(
+                np.log(0.5) + bayes.log_gaussian(sample, 0.0, s1),
+                np.log(0.5) + bayes.log_gaussian(sample, 0.0, s2))
+            loss = -(kappa * log_prior).sum()
+            grad, = torch.autograd.grad(loss, mu)
             with torch.no_grad():
-                mu -= lr * grad                      # plain SGD
+                mu -= lr * grad                 # plain SGD
     return mu.detach().abs().numpy()
 
 
 GRID = [(lr, float(np.exp(a)), float(np.exp(b)))
         for lr in LRS for a in LOG_SIGMA1S for b in LOG_SIGMA2S]
-TOY_GRID_EPOCHS = 600 if not QUICK else 60   # quick mode (CI): 60 epochs, labelled below
-settled = dict(zip(GRID, np.median(unneeded_weights(GRID, epochs=TOY_GRID_EPOCHS), axis=0)))
-display(report.frame({
-    f"η = {lr:g}, σ1 = e^{a}": {f"σ2 = e^{b}": f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
-                                for b in LOG_SIGMA2S}
-    for lr in LRS for a in LOG_SIGMA1S}, index="median |μ| at the end"))
+# quick mode (CI): 60 epochs, labelled below
+TOY_GRID_EPOCHS = 600 if not QUICK else 60
+final = unneeded_weights(GRID, epochs=TOY_GRID_EPOCHS)
+settled = dict(zip(GRID, np.median(final, axis=0)))
+table = {}
+for lr in LRS:
+    for a in LOG_SIGMA1S:
+        table[f"η = {lr:g}, σ1 = e^{a}"] = {
+            f"σ2 = e^{b}": f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
+            for b in LOG_SIGMA2S}
+display(report.frame(table, index="median |μ| at the end"))
 if QUICK:
     print("QUICK MODE: 60 epochs, not 600")
-widest = 1e-3, 1.0, float(np.exp(-6))
-print(f"sigma1 = 1, eta = 1e-3: {settled[widest]:.4f}; the shrinking limit predicts "
-      f"{0.1 * np.exp(-1e-3 * TOY_GRID_EPOCHS):.4f}")
+widest = 1e-3, 1.0, sigma2
+predicted = 0.1 * np.exp(-1e-3 * TOY_GRID_EPOCHS)
+print(f"sigma1 = 1, eta = 1e-3: {settled[widest]:.4f}; "
+      f"the shrinking limit predicts {predicted:.4f}")
 
 # %% tags=["remove-cell"]
 glued["toy_grid_smallest"] = float(min(settled.values()))
@@ -918,21 +944,25 @@ glued["toy_grid_smallest"] = float(min(settled.values()))
 # the next epoch throws them out again.
 #
 # The bound points at the fix. It is set by the *largest* $\kappa_i$, and Blundell et al.'s
-# section 3.4 offers a second weighting, the "simplest", $\kappa_i = 1/M$: the same cost per
-# epoch, spread over every step, with a largest weight 391 times smaller (exercise 5). Section
+# section 3.4 describes a second weighting before proposing theirs: the complexity cost
+# distributed equally among the minibatches, $\kappa_i = 1/M$ — the same cost per epoch,
+# spread over every step, with a largest weight 391 times smaller (exercise 5). Section
 # 5.1 does not say which of the two their MNIST runs used. The same toy at the study's scale
 # (600 minibatches, 50 epochs, $\eta = 10^{-3}$, $\sigma_1 = e^{-2}$, $\sigma_2 = e^{-6}$)
 # under each weighting of the package:
 
 # %%
-TOY_STUDY_EPOCHS = 50 if not QUICK else 5    # quick mode (CI): 5 epochs, labelled below
-point = [(1e-3, float(np.exp(-2)), float(np.exp(-6)))]
-by_weighting = {w: unneeded_weights(point, weighting=w, n_batches=600,
-                                    epochs=TOY_STUDY_EPOCHS)[:, 0]
-                for w in ("paper", "blundell", "uniform")}
-display(report.frame({w: {"median |μ| at the end": f"{np.median(a):.4f}",
-                          "within 0.006 of zero": report.percent(np.mean(a < 0.006))}
-                      for w, a in by_weighting.items()}, index="weighting"))
+# quick mode (CI): 5 epochs, labelled below
+TOY_STUDY_EPOCHS = 50 if not QUICK else 5
+point = [(1e-3, float(np.exp(-2)), sigma2)]
+by_weighting = {
+    w: unneeded_weights(point, weighting=w, n_batches=600,
+                        epochs=TOY_STUDY_EPOCHS)[:, 0]
+    for w in ("paper", "blundell", "uniform")}
+display(report.frame(
+    {w: {"median |μ| at the end": f"{np.median(a):.4f}",
+         "within 0.006 of zero": report.percent(np.mean(a < 0.006))}
+     for w, a in by_weighting.items()}, index="weighting"))
 if QUICK:
     print("QUICK MODE: 5 epochs, not 50")
 
@@ -1015,8 +1045,8 @@ glued["probe_mnist_zero"] = (report.percent(np.mean(
 # %% [markdown]
 # So the prior grid we did not search cannot rescue the protocol as we read it: under plain
 # SGD with the weighting $2^{M-i}/(2^M-1)$, a $\sigma_1$ narrow enough to pull the unneeded
-# weights in makes the spike too stiff to keep them. With the weighting $1/M$ that the same
-# paper calls the simplest, a point of their prior grid makes plain SGD prune well at this
+# weights in makes the spike too stiff to keep them. With the equal split $1/M$ that the
+# same paper describes, a point of their prior grid makes plain SGD prune well at this
 # study's scale. That is the likeliest reading of their Table 2 that we can offer: the uniform
 # weighting with $\sigma_1 < 1$. It is a prediction for their 2 × 1200 network at 600 epochs,
 # GPU work not yet done here ({doc}`conclusions`, *What stays open*).
@@ -1066,7 +1096,8 @@ glued["probe_mnist_zero"] = (report.percent(np.mean(
 #    the tables say?
 
 # %% tags=["hide-cell"]
-for name, lr, epochs in (("bbb-150ep", 1e-4, 150), ("lr 1e-3, 150 epochs", 1e-3, 150)):
+for name, lr, epochs in (("bbb-150ep", 1e-4, 150),
+                         ("lr 1e-3, 150 epochs", 1e-3, 150)):
     print(f"{name}: at most about {lr * 600 * epochs:.0f} in rho")
 
 # %% [markdown]
@@ -1084,7 +1115,8 @@ for seed, result in sorted(collected[first][b].items()):
             if base - accuracy > 0.01:
                 break
             kept = amount
-        print(f"{b} seed {seed}, {criterion}: within one point up to {kept:.0%} removed"
+        print(f"{b} seed {seed}, {criterion}: within one point up to "
+              f"{kept:.0%} removed"
               .replace("%", " %"))
 
 # %% [markdown]
@@ -1110,10 +1142,13 @@ for seed, result in sorted(collected[first][b].items()):
 
 # %% tags=["hide-cell"]
 for eta in (1e-3, 1e-4, 1e-5):
-    print(f"eta {eta:g}: sigma can grow at most x{np.exp(eta * 600):.3f} in 600 epochs")
-# rho must rise from softplus^-1(0.012) to softplus^-1(1), at most eta per epoch
+    print(f"eta {eta:g}: sigma can grow at most "
+          f"x{np.exp(eta * 600):.3f} in 600 epochs")
+# rho must rise from softplus^-1(0.012) to softplus^-1(1), by at most
+# eta per epoch
 rise = np.log(np.expm1(1.0)) - np.log(np.expm1(0.012))
-print(f"0.012 -> 1 needs rho to rise by {rise:.2f}: at least {rise / 1e-3:,.0f} epochs at 1e-3")
+print(f"0.012 -> 1 needs rho to rise by {rise:.2f}: "
+      f"at least {rise / 1e-3:,.0f} epochs at 1e-3")
 
 # %% [markdown]
 # 5. **A step the spike can hold.** Under Blundell's weighting the first minibatch carries
@@ -1126,12 +1161,14 @@ print(f"0.012 -> 1 needs rho to rise by {rise:.2f}: at least {rise / 1e-3:,.0f} 
 M = 391
 for name, kappa_max in (("Blundell's", 0.5), ("uniform", 1 / M)):
     for log_s2 in (-6, -8):
-        eta = 2 * np.exp(2 * log_s2) / kappa_max      # step x curvature < 2
-        epochs = np.exp(-4) * np.log(100) / min(eta, 1e-3)   # the grid's largest is 1e-3
+        eta = 2 * np.exp(2 * log_s2) / kappa_max   # step x curvature < 2
+        used = min(eta, 1e-3)                      # their largest is 1e-3
+        epochs = np.exp(-4) * np.log(100) / used   # sigma1 = e^-2
         print(f"{name:10s} sigma2 = e^{log_s2}: eta < {eta:.1e}; "
-              f"shrinking by 100 at eta = {min(eta, 1e-3):.0e} takes {epochs:,.0f} epochs")
-# Spread over every step, the same complexity cost lets a learning rate 391 times larger hold
-# the spike: under plain SGD, the uniform weighting is what lets the prior switch weights off.
+              f"100x shrink at eta = {used:.0e}: {epochs:,.0f} epochs")
+# Spread over every step, the same complexity cost lets a learning rate
+# 391 times larger hold the spike: under plain SGD, the uniform weighting
+# is what lets the prior switch weights off.
 
 # %% tags=["remove-cell"]
 for name, value in glued.items():
