@@ -57,8 +57,9 @@ PRUNABILITY_ABLATIONS = {
     "bbb-samples1": _variant(_BBB, n_samples=1),
     "bbb-samples5": _variant(_BBB, n_samples=5),
     "bbb-kl-uniform-lr1e-3": _variant(_BBB, train={"lr": 1e-3}, kl_weighting="uniform"),
-    # Plain SGD with the narrowest σ1 of Blundell et al.'s prior grid: under SGD the prior's
-    # pull on μ is not normalised away, so it shrinks the μ the data do not hold.
+    # Plain SGD with the narrowest σ1 of Blundell et al.'s prior grid: its pull shrinks the μ
+    # the data do not hold, but under the study's weighting a step on the prior's narrow
+    # spike overshoots it (chapter "What makes a network prunable", section 6).
     "bbb-opt-sgd-sigma1-e-2": _variant(_BBB, model={"prior_sigma1": math.exp(-2)},
                                        train={"optimizer": "sgd", "lr": 1e-3}),
     # The same with the complexity cost spread over every step, so that each step on the
