@@ -1027,9 +1027,10 @@ def probe_story():
         f"second way of section 2's answer."
         + "".join(
             f" On {NAME[d]} the three rows keep "
-            + ", ".join(f"{summaries[d][m]['snr'][0.9]:.3f}" for m in PROBE_ROWS)
-            + f" at {pct(0.9, 'removed')}; the last {summaries[d][PROBE_ROWS[2]]['snr'][0.95]:.3f}"
-            f" at {pct(0.95)}, from {summaries[d][PROBE_ROWS[2]]['unpruned']:.3f} unpruned."
+            + ", ".join(f"{summaries[d][m]['snr'][0.9]:.4f}" for m in PROBE_ROWS)
+            + f" at {pct(0.9, 'removed')}; the last {summaries[d][PROBE_ROWS[2]]['snr'][0.95]:.4f}"
+            f" at {pct(0.95)}, from {summaries[d][PROBE_ROWS[2]]['unpruned']:.4f} unpruned "
+            f"(section 3 compares them with the targets)."
             for d in DATASETS[1:] if all(summaries[d].get(m) for m in PROBE_ROWS)))
 
 
