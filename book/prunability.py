@@ -903,9 +903,7 @@ def unneeded_weights(grid, *, weighting="blundell", n_batches=391,
         for kappa in kappas:
             noise = torch.randn(mu.shape, generator=gen, dtype=f64)
             sample = mu + sd * noise
-            log_prior = torch.logaddexp(
-                np.log(0.5) + bayes.log_gaussian(sample, 0.0, s1),
-                np.log(0.5) + bayes.log_gaussian(sample, 0.0, s2))
+            log_prior = bayes.log_mixture_prior(sample, 0.5, s1, s2)
             loss = -(kappa * log_prior).sum()
             grad, = torch.autograd.grad(loss, mu)
             with torch.no_grad():
@@ -976,6 +974,11 @@ if QUICK:
 PROBE_ROWS = ("bbb-opt-sgd", "bbb-opt-sgd-sigma1-e-2", "bbb-opt-sgd-kl-uniform-sigma1-e-2")
 
 
+def zero_share(dataset, method):
+    """Share of μ within 0.006 of zero (:func:`near_zero`), mean over the stored seeds."""
+    return float(np.mean([near_zero(r) for r in collected[dataset][method].values()]))
+
+
 def prior_probe():
     """The three plain-SGD rows side by side (datasets where all three are stored)."""
     body = {}
@@ -992,8 +995,7 @@ def prior_probe():
                 **{f"{report.percent(a)} by |μ|": report.number(row["l1"][a])
                    for a in (0.9, 0.95)},
                 "mean σ": report.number(row["mean_sigma"], 4),
-                "μ within 0.006 of 0": report.percent(
-                    np.mean([near_zero(r) for r in collected[d][m].values()]))}
+                "μ within 0.006 of 0": report.percent(zero_share(d, m))}
     return report.frame(body, index="model") if body else None
 
 
@@ -1008,8 +1010,7 @@ def probe_story():
     if not all(summaries[first].get(m) for m in PROBE_ROWS):
         return None
     sgd, narrow, spread = (summaries[first][m] for m in PROBE_ROWS)
-    zero = {m: np.mean([near_zero(r) for r in collected[first][m].values()])
-            for m in PROBE_ROWS}
+    zero = {m: zero_share(first, m) for m in PROBE_ROWS}
     pct = report.percent
     seeds = ", ".join(map(str, spread["seeds"]))
     return book.markdown(
@@ -1039,9 +1040,8 @@ probe_story()
 # %% tags=["remove-cell"]
 spread_row = summaries[first].get(PROBE_ROWS[2])
 glued["probe_mnist_95"] = spread_row["snr"][0.95] if spread_row else float("nan")
-glued["probe_mnist_zero"] = (report.percent(np.mean(
-    [near_zero(r) for r in collected[first][PROBE_ROWS[2]].values()]))
-    if spread_row else "(not stored)")
+glued["probe_mnist_zero"] = (report.percent(zero_share(first, PROBE_ROWS[2]))
+                             if spread_row else "(not stored)")
 
 # %% [markdown]
 # So the prior grid we did not search cannot rescue the protocol as we read it: under plain
