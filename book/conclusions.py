@@ -608,7 +608,8 @@ report.frame({
                                 "samples (1, 2, 5, 10)",
         "command": "BNNTUT_CUDA_GRAPHS=1 reproduce --preset blundell --methods "
                    "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2 --device cuda (GPU work, minutes on "
-                   "an H200; about 3 h on two CPU cores)"},
+                   "an H200; about 8.5 h on this project's two CPU cores, measured at "
+                   "51 s per epoch)"},
     "a significant sign": {
         "what would settle it": f"at least {n_needed} seeds per model, all on one side",
         "command": f"reproduce --preset paper --seeds {' '.join(map(str, range(n_needed)))}"},
