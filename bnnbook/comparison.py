@@ -554,6 +554,35 @@ def blundell_result(results=None) -> tuple[str, dict] | None:
     return None if stored is None else ("blundell-cpu", stored)
 
 
+#: The ``blundell`` ablation that tests the reading of Table 2 predicted by chapter *What
+#: makes a network prunable* (section 6): plain SGD at 1e-3, the equal split 1/M of the
+#: complexity cost and σ1 = e^-2, on Blundell et al.'s network and schedule.
+BLUNDELL_PREDICTION = "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2"
+
+
+def blundell_prediction(results=None) -> dict | None:
+    """The stored, current MNIST result of :data:`BLUNDELL_PREDICTION`, or ``None``.
+
+    It is an ablation of the ``blundell`` preset, never one of the grid points that
+    :func:`blundell_choice` chooses among (it is not part of the paper's protocol).
+    """
+    return _stored(method_config("blundell", "mnist", BLUNDELL_PREDICTION), results)
+
+
+def blundell_prediction_phrase(result: dict | None) -> str:
+    """Where the prediction stands, as a clause for running text.
+
+    ``"still to be run at their scale"`` without a stored result; with one, its test error
+    after removing 95 % of the weights by SNR against Table 2's, e.g. ``"run at their scale,
+    it errs 1.43 % at 95 % removed (Table 2: 1.29 %)"``.
+    """
+    if result is None:
+        return "still to be run at their scale"
+    error = 100 * (1 - accuracy_at(result, 0.95, "snr"))
+    return (f"run at their scale, it errs {error:.2f} % at 95 % removed "
+            f"(Table 2: {BLUNDELL_TABLE2_ERROR[0.95]:.2f} %)")
+
+
 def blundell_table(result: dict) -> pd.DataFrame:
     """Blundell et al.'s Table 2 test error next to ours after SNR pruning (posterior mean and
     the Monte Carlo ensemble), at Table 2's pruned fractions.

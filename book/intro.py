@@ -99,6 +99,8 @@ blundell = comparison.blundell_result()
 if blundell is not None:
     values["blundell_epochs"] = blundell[1]["config"]["train"]["epochs"]
     values["blundell_95"] = 100 * (1 - report.accuracy_at(blundell[1], 0.95))
+values["bl_prediction"] = comparison.blundell_prediction_phrase(
+    comparison.blundell_prediction())
 # Every prunability row of both datasets, read once.
 every_row = {d: prunability.rows(by_method) for d, by_method in comparison.seed_results(
     PRESET, ["mnist", "fashion-mnist"],
@@ -185,7 +187,7 @@ for name, value in values.items():
 # unneeded weights off. Spread that cost equally over every step instead (the split their
 # paper describes before proposing its own) and take the narrowest $\sigma_1$ of their grid: plain SGD then keeps
 # {glue:text}`sgd_spread_mnist_95:.4f` at 95 % removed at this study's scale — our reading of
-# their Table 2, still to be run at theirs. {doc}`conclusions` puts it together.
+# their Table 2; {glue:text}`bl_prediction`. {doc}`conclusions` puts it together.
 #
 # Every number on these pages is computed from stored runs of the package's code (the
 # {doc}`evaluation` chapter lists the machine, commit and timing of each); none is typed by

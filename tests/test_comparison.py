@@ -143,3 +143,20 @@ def test_blundell_result_prefers_the_full_schedule(tmp_path):
     table = comparison.blundell_table(comparison.blundell_result(tmp_path)[1])
     assert table.loc["95 %"].tolist() == ["1.29 %", "2.00 %", "1.90 %"]   # 1 − accuracy, %
     assert len(table) == len(comparison.BLUNDELL_TABLE2_ERROR)
+
+
+def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
+    assert comparison.blundell_prediction(tmp_path) is None
+    assert comparison.blundell_prediction_phrase(None) == "still to be run at their scale"
+    _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97], "bbb-sgd-lr1e-4", 0.980)
+    # Stored with a higher validation accuracy than the grid point, the prediction is still
+    # not a grid point: the protocol as the paper states it never chooses it.
+    _store(tmp_path, "blundell", [0.988, 0.988, 0.987, 0.9857, 0.98],
+           comparison.BLUNDELL_PREDICTION, 0.999)
+    assert list(comparison.blundell_grid(tmp_path)) == ["bbb-sgd-lr1e-4"]
+    assert comparison.blundell_result(tmp_path)[1]["config"]["method"] == "bbb-sgd-lr1e-4"
+    prediction = comparison.blundell_prediction(tmp_path)
+    assert prediction["config"]["method"] == comparison.BLUNDELL_PREDICTION
+    assert prediction["config"]["train"]["kl_weighting"] == "uniform"
+    assert comparison.blundell_prediction_phrase(prediction) == (
+        "run at their scale, it errs 1.43 % at 95 % removed (Table 2: 1.29 %)")
