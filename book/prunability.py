@@ -1052,9 +1052,9 @@ glued["probe_mnist_zero"] = (report.percent(zero_share(first, PROBE_ROWS[2]))
 # study's scale. That is the likeliest reading of their Table 2 that we can offer: the uniform
 # weighting with $\sigma_1 < 1$. It is a prediction for their 2 × 1200 network at 600
 # epochs, and one command tests it: the `blundell` ablation
-# `bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2` is the chosen protocol above with these two changes
-# (plain SGD at $10^{-3}$, the equal split $1/M$, $\sigma_1 = e^{-2}$), seed 0, pruned by
-# SNR without fine-tuning.
+# `bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2` is their protocol at the learning rate $10^{-3}$
+# of their grid (plain SGD) with two changes, the equal split $1/M$ and
+# $\sigma_1 = e^{-2}$; seed 0, pruned by SNR without fine-tuning.
 
 # %% tags=["remove-input"]
 def prediction_story(result, faithful):
