@@ -222,7 +222,8 @@ eps = torch.randn(3, **f64)
 
 
 def f(w, mu, rho):
-    """log q(w | θ) − log P(w) − log P(D | w), summed over w and the data."""
+    """log q(w | θ) − log P(w) − log P(D | w),
+    summed over w and the data."""
     log_q = log_normal(w, mu, softplus(rho)).sum()
     log_prior = log_mixture(w, *PRIOR).sum()
     log_likelihood = log_normal(y_toy, x_toy @ w, 0.1).sum()
@@ -293,9 +294,9 @@ book.glue("grad_diff", f"{gap.item():.0e}")
 # counts how many minibatches get $\kappa_i \ge 1$, i.e. at least the whole complexity cost.
 
 # %%
-M = 600                          # 60 000 training images, minibatches of 100
+M = 600  # 60 000 training images, minibatches of 100
 blundell = [2 ** (M - i) / (2**M - 1) for i in range(1, M + 1)]  # i = 1..M
-study = [2.0 ** (1 - i) for i in range(M)]                       # i = 0..M-1
+study = [2.0 ** (1 - i) for i in range(M)]  # i = 0..M-1
 uniform = [1 / M] * M
 weightings = {"Blundell": blundell, "study": study, "uniform": uniform}
 for name, kappa in weightings.items():
@@ -420,7 +421,8 @@ class BayesLinear(nn.Module):
 # %%
 torch.manual_seed(0)
 hand = BayesLinear(5, 3)
-blitz_layer = BayesianLinear(5, 3, prior_pi=PRIOR[0], prior_sigma_1=PRIOR[1],
+blitz_layer = BayesianLinear(5, 3, prior_pi=PRIOR[0],
+                             prior_sigma_1=PRIOR[1],
                              prior_sigma_2=PRIOR[2])
 with torch.no_grad():
     for name in ("weight", "bias"):
@@ -489,7 +491,8 @@ book.glue("blitz_cost_gap", f"{_cost_gap:+.1e}")
 
 # %%
 def hand_objective(layers, x, y, noises, kappa):
-    """The study's F_i; noises[2k], noises[2k + 1]: layer k's ε, (S, ...)."""
+    """The study's F_i;
+    noises[2k], noises[2k + 1]: layer k's ε, (S, ...)."""
     log_probs, costs = [], []
     for s in range(noises[0].shape[0]):              # S weight samples
         h = x
@@ -512,10 +515,10 @@ with torch.no_grad():
         for tensor, value in zip(ours, bayes.variational_tensors(theirs)):
             tensor.copy_(value)
 
-xb = torch.rand(100, 784, dtype=torch.float64)          # a random minibatch
+xb = torch.rand(100, 784, dtype=torch.float64)         # a random minibatch
 yb = torch.randint(0, 10, (100,))
-noises = bayes.draw_noise(net, 2, NoiseSource(0))       # ε for S = 2 samples
-kappa = bayes.kl_weight("paper", 0, M)                  # first minibatch: 2
+noises = bayes.draw_noise(net, 2, NoiseSource(0))      # ε for S = 2 samples
+kappa = bayes.kl_weight("paper", 0, M)                 # first minibatch: 2
 mine = hand_objective(layers, xb, yb, noises, kappa)
 package, _, _ = bayes.study_objective_reference(net, xb, yb, noises, kappa)
 relative = abs(mine.item() / package.item() - 1)

@@ -55,16 +55,25 @@ from bnnbook import (
 )
 from bnntut import compression, study, uncertainty
 from bnntut.methods import REGISTRY
-from bnntut.presets import BLUNDELL_TABLE2_ERROR, METHOD_LABELS, chapter_scope
+from bnntut.presets import (
+    BLUNDELL_TABLE2_ERROR,
+    METHOD_LABELS,
+    chapter_scope,
+)
 
 PRESET = book.start()
-# Everything for `paper`; in quick mode (CI) a labelled slice: MNIST, "SGD" and BBB.
+# Everything for `paper`; in quick mode (CI) a labelled slice:
+# MNIST, "SGD" and BBB.
 DATASETS, METHODS, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
-# Seed 0 of each model: committed (paper), or trained on the spot in quick mode.
+# Seed 0 of each model: committed (paper),
+# or trained on the spot in quick mode.
 book.load_results(PRESET, DATASETS, METHODS)
-# Every other arm is only loaded here (compute=False): what is not stored is left out.
-seeds = comparison.seed_results(PRESET, DATASETS, METHODS, SEEDS, compute=False)
-ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS, compute=False)
+# Every other arm is only loaded here (compute=False):
+# what is not stored is left out.
+seeds = comparison.seed_results(PRESET, DATASETS, METHODS, SEEDS,
+                                compute=False)
+ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS,
+                                compute=False)
 kl = comparison.kl_results(PRESET, DATASETS, SEEDS, compute=False)
 
 # %% tags=["remove-cell"]
@@ -197,15 +206,18 @@ def paired_gaps(by_method, amount, first="bbb", second="sgd"):
     """Δ_s: accuracy of `first` minus `second` per seed trained for both."""
     common = sorted(set(by_method[first]) & set(by_method[second]))
     return {s: report.accuracy_at(by_method[first][s], amount)
-            - report.accuracy_at(by_method[second][s], amount) for s in common}
+            - report.accuracy_at(by_method[second][s], amount)
+            for s in common}
 
 
-gaps = {(d, a): paired_gaps(seeds[d], a) for d in DATASETS for a in (0.5, 0.75, 0.9)}
+gaps = {(d, a): paired_gaps(seeds[d], a)
+        for d in DATASETS for a in (0.5, 0.75, 0.9)}
 for (d, a), by_seed in gaps.items():
     n = len(by_seed)
     same_sign = n > 0 and len({g > 0 for g in by_seed.values()}) == 1
     p = 2.0 ** (1 - n) if same_sign else float("nan")
-    print(f"{d:13s} {a:.0%}: Δ = " + ", ".join(f"{g:+.4f}" for g in by_seed.values())
+    print(f"{d:13s} {a:.0%}: Δ = "
+          + ", ".join(f"{g:+.4f}" for g in by_seed.values())
           + (f"; all one sign, p = {p:.3f}" if same_sign and n > 1 else ""))
 
 # %% tags=["remove-cell"]
@@ -701,10 +713,12 @@ for method in ("bbb", "sgd"):
         sweep = r["prune"]["snr" if method == "bbb" else "l1"]
         base, kept = sweep["accuracy"][0], 0.0
         for a, acc in zip(sweep["amounts"], sweep["accuracy"]):
-            if base - acc > 0.01:     # the first fraction costing over a point
+            # The first fraction costing over a point.
+            if base - acc > 0.01:
                 break
             kept = a
-        print(f"{method} seed {s}: within one point up to {kept:.0%} removed"
+        print(f"{method} seed {s}: within one point up to "
+              f"{kept:.0%} removed"
               .replace("%", " %"))
 
 # %% [markdown]

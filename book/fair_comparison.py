@@ -53,9 +53,11 @@ from bnntut.presets import (
 )
 
 PRESET = book.start()
-QUICK = PRESET != "paper"   # quick mode computes what is missing; the book only loads
+# Quick mode computes what is missing; the book only loads.
+QUICK = PRESET != "paper"
 spec = get_preset(PRESET)
-# What this page shows: everything for `paper`; a labelled slice in quick mode (CI).
+# What this page shows: everything for `paper`;
+# a labelled slice in quick mode (CI).
 DATASETS, METHODS, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
 
 # %% [markdown]
@@ -85,7 +87,8 @@ DATASETS, METHODS, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
 # weights, data order, dropout masks, weight noise) move them?
 
 # %%
-seeds = comparison.seed_results(PRESET, DATASETS, METHODS, SEEDS, compute=QUICK)
+seeds = comparison.seed_results(PRESET, DATASETS, METHODS, SEEDS,
+                                compute=QUICK)
 
 # %% tags=["remove-input"]
 from IPython.display import display
@@ -191,7 +194,8 @@ else:
 # comparison *across* models, which section 1 measures.
 
 # %%
-crit = comparison.derived_results("criteria", PRESET, DATASETS, METHODS, compute=QUICK)
+crit = comparison.derived_results("criteria", PRESET, DATASETS, METHODS,
+                                  compute=QUICK)
 for dataset in DATASETS:
     if crit[dataset]:
         comparison.criteria_figure(crit[dataset], dataset)
@@ -245,7 +249,8 @@ else:
 # forward.
 
 # %%
-ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS, compute=QUICK)
+ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS,
+                                compute=QUICK)
 
 # %% tags=["remove-input"]
 settings = spec.finetune
@@ -536,12 +541,14 @@ book.glue("table2_95", values["table2_95"])
 # %% tags=["hide-cell"]
 A = [report.accuracy_at(r, 0.9) for r in seeds["mnist"]["bbb"].values()]
 if len(A) > 1:
-    t = comparison.T_975[min(k for k in comparison.T_975 if k >= len(A) - 1)]
+    t = comparison.T_975[min(k for k in comparison.T_975
+                             if k >= len(A) - 1)]
     half = t * statistics.stdev(A) / math.sqrt(len(A))
-    print(f"t-interval width {2 * half:.4f}, range width {max(A) - min(A):.4f}")
-# With n = 3, t = 4.303: the t-interval is several times wider than the range, and
-# it assumes normally distributed accuracies that three values cannot check. The range
-# is what was observed, with no assumption.
+    print(f"t-interval width {2 * half:.4f}, "
+          f"range width {max(A) - min(A):.4f}")
+# With n = 3, t = 4.303: the t-interval is several times wider than the
+# range, and it assumes normally distributed accuracies that three values
+# cannot check. The range is what was observed, with no assumption.
 
 # %% [markdown]
 # 2. **Where does $|\mu|$ overtake SNR?** From the criteria results, find for BBB on each
@@ -558,7 +565,8 @@ for dataset, by_method in crit.items():
     ahead = [m >= s for m, s in zip(mu, snr)]
     start = next(a for k, a in enumerate(amounts)
                  if all(ahead[k:]) or k == len(amounts) - 1)
-    print(f"{dataset}: |μ| ≥ SNR at every fraction from {report.percent(start)} removed"
+    print(f"{dataset}: |μ| ≥ SNR at every fraction from "
+          f"{report.percent(start)} removed"
           + ("" if ahead[-1] else " (not at the last fraction)"))
 
 # %% [markdown]

@@ -35,16 +35,26 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from bnnbook import book, comparison, plots, prunability, report, uncertainty_views
+from bnnbook import (
+    book,
+    comparison,
+    plots,
+    prunability,
+    report,
+    uncertainty_views,
+)
 from bnntut import uncertainty
 from bnntut.methods import REGISTRY
 from bnntut.presets import BLUNDELL_TABLE2_ERROR
 
 PRESET = book.start()
-QUICK = PRESET != "paper"   # quick mode trains its rows on the spot; the book only loads
-# Every row, both datasets and three seeds for `paper`; a labelled slice in quick mode (CI).
+# Quick mode trains its rows on the spot; the book only loads.
+QUICK = PRESET != "paper"
+# Every row, both datasets and three seeds for `paper`;
+# a labelled slice in quick mode (CI).
 DATASETS, ROWS, SEEDS = prunability.scope(PRESET)
-collected = comparison.seed_results(PRESET, DATASETS, ROWS, SEEDS, compute=QUICK)
+collected = comparison.seed_results(PRESET, DATASETS, ROWS, SEEDS,
+                                    compute=QUICK)
 summaries = {d: prunability.rows(collected[d]) for d in DATASETS}
 
 # %% tags=["remove-cell"]
@@ -226,12 +236,14 @@ answer()
 
 # %%
 def adam_by_hand(grads, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Positions of one parameter, starting at 0, under Adam with the given gradients."""
+    """Positions of one parameter, starting at 0, under Adam with the
+    given gradients."""
     theta, m, v, path = 0.0, 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
-        theta -= lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)) ** 0.5 + eps)
+        theta -= (lr * (m / (1 - beta1**t))
+                  / ((v / (1 - beta2**t)) ** 0.5 + eps))
         path.append(theta)
     return np.array(path)
 
@@ -245,7 +257,8 @@ for g in grads:
     p.grad = torch.tensor([g], dtype=torch.float64)
     opt.step()
     reference.append(p.item())
-print(f"after 1000 steps: by hand {by_hand[-1]:.6f}, torch {reference[-1]:.6f}, "
+print(f"after 1000 steps: by hand {by_hand[-1]:.6f}, "
+      f"torch {reference[-1]:.6f}, "
       f"bound lr * T = {1e-4 * 1000:.6f}")
 assert np.allclose(by_hand, reference, rtol=1e-10, atol=1e-12)
 
@@ -280,37 +293,45 @@ glued["rho_budget_1e3"] = 1e-3 * steps
 # (`bayes.kl_weight`) and mixture prior (`bayes.log_mixture_prior`):
 
 # %%
-def free_weight(lrs=(1e-4, 1e-3), weightings=("paper", "uniform"), epochs=50, m=600, samples=4,
-                seed=0):
-    """Final (μ, σ) of a weight trained on the complexity cost alone, one per
-    (learning rate, weighting); Adam, the study's prior, reparameterised samples."""
+def free_weight(lrs=(1e-4, 1e-3), weightings=("paper", "uniform"),
+                epochs=50, m=600, samples=4, seed=0):
+    """Final (μ, σ) of a weight trained on the complexity cost alone, one
+    per (learning rate, weighting); Adam, the study's prior,
+    reparameterised samples."""
     from bnntut import bayes
 
     torch.manual_seed(seed)
-    kappa = torch.tensor([[bayes.kl_weight(w, i, m) for w in weightings] for i in range(m)])
+    kappa = torch.tensor([[bayes.kl_weight(w, i, m) for w in weightings]
+                          for i in range(m)])
     shape = (len(weightings),)
     mu = [torch.full(shape, 0.1, requires_grad=True) for _ in lrs]
     rho = [torch.full(shape, -4.5, requires_grad=True) for _ in lrs]
-    opt = torch.optim.Adam([{"params": [a, b], "lr": lr} for a, b, lr in zip(mu, rho, lrs)])
+    opt = torch.optim.Adam([{"params": [a, b], "lr": lr}
+                            for a, b, lr in zip(mu, rho, lrs)])
     prior = (0.5, 1.0, float(np.exp(-6)))
     for step in range(epochs * m):
         loss = 0.0
         for a, b in zip(mu, rho):
             sd = torch.nn.functional.softplus(b)
             w = a + sd * torch.randn(samples, *shape)
-            kl = (bayes.log_gaussian(w, a, sd) - bayes.log_mixture_prior(w, *prior)).mean(0)
+            kl = (bayes.log_gaussian(w, a, sd)
+                  - bayes.log_mixture_prior(w, *prior)).mean(0)
             loss = loss + (kappa[step % m] * kl).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return {(lr, w): (a[j].item(), torch.nn.functional.softplus(b.detach()[j]).item())
-            for a, b, lr in zip(mu, rho, lrs) for j, w in enumerate(weightings)}
+    return {(lr, w): (a[j].item(),
+                      torch.nn.functional.softplus(b.detach()[j]).item())
+            for a, b, lr in zip(mu, rho, lrs)
+            for j, w in enumerate(weightings)}
 
 
-TOY_EPOCHS = 50 if not QUICK else 5       # quick mode (CI): 5 epochs, labelled below
+# Quick mode (CI): 5 epochs, labelled below.
+TOY_EPOCHS = 50 if not QUICK else 5
 toy = free_weight(epochs=TOY_EPOCHS)
 for (lr, weighting), (mu_end, sd_end) in toy.items():
-    print(f"Adam {lr:g}, weighting {weighting:7s}: mu = {mu_end:+.4f}, sigma = {sd_end:.4f}")
+    print(f"Adam {lr:g}, weighting {weighting:7s}: mu = {mu_end:+.4f}, "
+          f"sigma = {sd_end:.4f}")
 if QUICK:
     print("QUICK MODE: 5 epochs, not the study's 50")
 
@@ -564,8 +585,9 @@ net = models.mlp(dropout=0.01)
 prior = torch.distributions.Laplace(0.0, 1.0 / (N * lam))
 weights = torch.cat([m.weight.detach().flatten() for m in net.modules()
                      if isinstance(m, torch.nn.Linear)])
-by_prior = -prior.log_prob(weights).sum() / N                   # −log P(w) / N
-constant = -prior.log_prob(torch.zeros(())) * len(weights) / N   # the part without w
+by_prior = -prior.log_prob(weights).sum() / N  # −log P(w) / N
+# The part without w.
+constant = -prior.log_prob(torch.zeros(())) * len(weights) / N
 package = lam * train.weight_l1(net).detach()
 print(f"-log P(w)/N minus its constant: {float(by_prior - constant):.6f}; "
       f"lambda * sum|w|: {float(package):.6f}")

@@ -176,9 +176,11 @@ print(f"Blundell: {blundell_sum:.6f}")
 schedules = {}
 for name in bayes.KL_WEIGHTINGS:
     weights = [bayes.kl_weight(name, i, M) for i in range(M)]
-    schedules[name] = {"sum over an epoch": f"{sum(weights):.3f}",
-                       "first weight": f"{weights[0]:.3g}",
-                       "minibatches weighted > 10⁻⁶": sum(w > 1e-6 for w in weights)}
+    schedules[name] = {
+        "sum over an epoch": f"{sum(weights):.3f}",
+        "first weight": f"{weights[0]:.3g}",
+        "minibatches weighted > 10⁻⁶": sum(w > 1e-6 for w in weights),
+    }
 ratio = bayes.kl_weight("paper", 10, M) / bayes.kl_weight("blundell", 10, M)
 print(f"ratio paper / blundell at every i: {ratio:.3f}")
 report.frame(schedules, "KL weighting")
@@ -246,8 +248,10 @@ print(sgd)
 d90 = experiment.trained_model("mnist", "dropout90", PRESET, device="cpu")
 eval_mode = evaluate.accuracy(d90, ds.x_test, ds.y_test)
 mc_dropout = evaluate.accuracy(d90, ds.x_test, ds.y_test, samples=10)
-kept = torch.rand(ds.x_test.shape, generator=torch.Generator().manual_seed(0)) >= 0.9
-dropped = ds.x_test * kept / 0.1          # what dropout(p = 0.9) does, from a fixed seed
+kept = torch.rand(ds.x_test.shape,
+                  generator=torch.Generator().manual_seed(0)) >= 0.9
+# What dropout(p = 0.9) does, from a fixed seed.
+dropped = ds.x_test * kept / 0.1
 print(f"dropout 0.9, eval mode:        {eval_mode:.4f}")
 print(f"dropout 0.9, MC dropout (10):  {mc_dropout:.4f}")
 print("'SGD' net on test images with 90 % of pixels dropped (one draw): "
@@ -263,7 +267,8 @@ trap = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
 for layer in trap.layers:
     torch.nn.utils.prune.l1_unstructured(layer, "weight_mu", amount=0.9)
 x = ds.x_test[:1000]
-print("torch.nn.utils.prune on weight_mu (90 %): sampled outputs unchanged?",
+print("torch.nn.utils.prune on weight_mu (90 %): "
+      "sampled outputs unchanged?",
       torch.equal(bayes.sampled_logits(trap, x, 2, NoiseSource(0)),
                   bayes.sampled_logits(bbb, x, 2, NoiseSource(0))))
 dup = copy.deepcopy(experiment.trained_model("mnist", "bbb", PRESET,
@@ -350,7 +355,8 @@ print(bayes.sigma(torch.tensor([0.0, -5.0, -4.0])))
 # %% tags=["hide-cell"]
 for name in bayes.KL_WEIGHTINGS:
     w = [bayes.kl_weight(name, i, M) for i in range(M)]
-    print(f"{name:9s} first 10 of {M}: {sum(w[:10]) / sum(w):.4f} of the total")
+    print(f"{name:9s} first 10 of {M}: "
+          f"{sum(w[:10]) / sum(w):.4f} of the total")
 
 # %% [markdown]
 # 3. **Why the no-op?** `study.rebind_prune` assigns `layer.weight_mu = nn.Parameter(new)`.
