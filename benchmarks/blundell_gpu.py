@@ -4,6 +4,12 @@ Run on the device machine (the repository root is the working directory)::
 
     python benchmarks/blundell_gpu.py --out "$OUT" --deadline 540
 
+or, for the reading of Table 2 that chapter *What makes a network prunable* predicts (an
+ablation of the preset)::
+
+    python benchmarks/blundell_gpu.py --out "$OUT" --deadline 540 \
+        --methods bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2
+
 It starts one ``python -m bnntut train --preset blundell --method <grid point> --device cuda``
 per learning rate of the grid, side by side on the one GPU with CUDA graphs on
 (``$BNNTUT_CUDA_GRAPHS=1``), and ``pytest tests/test_cuda.py`` beside them (graphed against
@@ -175,12 +181,15 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    grid = list(get_preset("blundell").selection["among"])
+    preset = get_preset("blundell")
+    grid = list(preset.selection["among"])
     parser.add_argument("--out", type=Path, required=True, help="folder for what comes back")
     parser.add_argument("--work", default="/tmp/blundell-gpu", help="scratch folder")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
-    parser.add_argument("--methods", nargs="+", choices=grid, default=grid,
-                        help="grid points, highest priority first (default: the whole grid)")
+    parser.add_argument("--methods", nargs="+", choices=grid + list(preset.ablations),
+                        default=grid,
+                        help="grid points or ablations of the preset, highest priority "
+                             "first (default: the whole grid)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the 600 epochs (dry runs only)")
     parser.add_argument("--deadline", type=float, default=540.0,

@@ -47,10 +47,13 @@ def test_graphed_training_matches_eager(kind, monkeypatch):
         assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-3)
 
 
-def test_graphed_plain_sgd_with_blundells_weighting_matches_eager(monkeypatch):
+@pytest.mark.parametrize("weighting", ["blundell", "uniform"])
+def test_graphed_plain_sgd_matches_eager(weighting, monkeypatch):
     """The blundell preset's step: plain SGD (stateless, so nothing but the update is
-    captured), a complexity weight that changes every minibatch, a short last minibatch."""
-    kw = {"optimizer": "sgd", "kl_weighting": "blundell"}
+    captured), a short last minibatch, and a complexity weight that changes every minibatch
+    (``blundell``, the preset's grid) or the same in every step (``uniform``, its ablation
+    ``bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2``)."""
+    kw = {"optimizer": "sgd", "kl_weighting": weighting}
     eager, eager_history = _train("bnn", False, monkeypatch, **kw)
     graphed, graphed_history = _train("bnn", True, monkeypatch, **kw)
     for a, b in zip(_params(eager), _params(graphed)):
