@@ -41,6 +41,7 @@
 # | {doc}`uncertainty` | Calibration and out-of-distribution detection as the networks are pruned. |
 # | {doc}`compression` | What pruning saves in bytes (sparse storage) and in milliseconds (sparse kernels). |
 # | {doc}`fair_comparison` | Seeds, every pruning criterion, fine-tuning, three KL weightings, Blundell's scale. |
+# | {doc}`prunability` | One factor of the study's protocol at a time: why σ barely moves, what makes SNR pruning work, Blundell et al.'s Table 2 at full length. |
 # | {doc}`conclusions` | The answer — does a Bayesian network prune better? — and what stays open. |
 
 # %% tags=["hide-cell"]

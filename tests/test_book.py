@@ -27,6 +27,15 @@ def test_every_toc_entry_exists():
         assert (ROOT / f"{entry}.ipynb").exists() or (ROOT / f"{entry}.md").exists(), entry
 
 
+def test_intro_lists_every_chapter_in_toc_order():
+    """The intro's "Chapter by chapter" table is the reader's map: every chapter of the TOC
+    but the bibliography, in the TOC's order."""
+    text = (BOOK / "intro.py").read_text()
+    listed = re.findall(r"^# \| \{doc\}`(\w+)` \|", text, flags=re.M)
+    chapters = [Path(f).name for f in _toc_files()[1:] if Path(f).name != "references"]
+    assert listed == chapters
+
+
 @pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
 def test_py_and_ipynb_are_paired_and_in_sync(script):
     notebook = script.with_suffix(".ipynb")
