@@ -54,16 +54,18 @@ def live_widget(function, controls):
 def start() -> str:
     """Set a chapter up and return its preset name.
 
-    Applies the book's plot style, reads the preset from ``$BNNTUT_PRESET`` (see
-    :func:`current_preset`), runs the fused kernels eagerly where the preset says
-    ``"compile": False`` (``quick``) and, outside ``paper``, displays the QUICK MODE banner
+    Applies the book's plot style and table options (no cell cut short), reads the preset
+    from ``$BNNTUT_PRESET`` (see :func:`current_preset`), runs the fused kernels eagerly
+    where the preset says ``"compile": False`` (``quick``) and, outside ``paper``, displays
+    the QUICK MODE banner
     at once — wherever in the cell it is called, so the label cannot be lost by a later line.
     """
     from IPython.display import display
 
-    from . import plots
+    from . import plots, report
 
     plots.use_style()
+    report.use_table_options()
     preset = current_preset()
     if not get_preset(preset).compile:
         from bnntut import fastmath

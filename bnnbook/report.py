@@ -13,6 +13,19 @@ from bnntut.evaluate import TABLE_AMOUNTS
 from bnntut.presets import METHOD_LABELS
 from bnntut.study import STUDY_AMOUNTS, STUDY_TABLES
 
+#: pandas display options of the book's tables: every cell, row and column whole.  pandas'
+#: defaults cut a text cell at 50 characters ("the reading that the prunability chapter
+#: (sect...") and elide rows past 60 and columns past 20.
+DISPLAY_OPTIONS = {"display.max_colwidth": None, "display.max_rows": None,
+                   "display.max_columns": None}
+
+
+def use_table_options() -> None:
+    """Show the book's tables whole (:data:`DISPLAY_OPTIONS`); :func:`bnnbook.book.start`
+    calls it for every chapter."""
+    for option, value in DISPLAY_OPTIONS.items():
+        pd.set_option(option, value)
+
 
 def accuracy_at(result: dict, amount: float, criterion: str | None = None,
                 ensemble: bool = False) -> float:

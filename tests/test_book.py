@@ -97,6 +97,21 @@ def test_start_displays_the_banner_in_quick_mode_only(monkeypatch):
     assert book.start() == "paper" and len(shown) == 1
 
 
+def test_start_shows_tables_whole(monkeypatch):
+    import pandas as pd
+
+    from bnnbook import book, report
+
+    monkeypatch.setenv("BNNTUT_PRESET", "paper")
+    pd.reset_option("display.max_colwidth")
+    try:
+        book.start()
+        assert all(pd.get_option(o) == v for o, v in report.DISPLAY_OPTIONS.items())
+    finally:
+        for option in report.DISPLAY_OPTIONS:
+            pd.reset_option(option)
+
+
 def test_banner_only_in_quick_mode(monkeypatch):
     from bnnbook import book
 

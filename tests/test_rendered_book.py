@@ -159,6 +159,19 @@ def test_page_is_offline_and_widget_free(page):
     assert "require.min.js" not in source and "embed-amd" not in source
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_no_table_cell_is_cut_short(page):
+    """pandas marks a cell it cut, or rows and columns it elided, with "..."."""
+    import html
+    import re
+
+    source = (Path(HTML) / "book" / f"{page}.html").read_text()
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", source, flags=re.S)]
+    cut = [c for c in cells if c.endswith("...")]
+    assert not cut, f"table cells cut short: {cut[:3]}"
+
+
 def _slider_changes_figure(browser, page: str, slider: int) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
 

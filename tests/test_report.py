@@ -26,3 +26,19 @@ def test_highlight_bolds_the_best_of_each_column():
     bold = html.split("{")[0]
     assert "#T_t_row1_col0" in bold and "#T_t_row1_col1" in bold
     assert "#T_t_row0_col0" not in bold and "0.10" in html and 'class="dataframe"' in html
+
+
+def test_table_options_show_long_cells_whole():
+    import pandas as pd
+
+    long = "the reading that the prunability chapter (section 6) predicts, run in full"
+    table = report.frame({"row": {"what would settle it": long}}, "question")
+    try:
+        assert long not in table._repr_html_()            # pandas cuts it at 50 characters
+        report.use_table_options()
+        assert long in table._repr_html_()
+        wide = pd.DataFrame([range(30)] * 80)
+        assert "..." not in wide._repr_html_()            # no elided rows or columns either
+    finally:
+        for option in report.DISPLAY_OPTIONS:
+            pd.reset_option(option)
