@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .report import e_to
+
 #: The CSS class plotly gives every figure's ``div``: the book's extension adds plotly.js to
 #: the pages that contain it.
 PLOTLY_MARKER = "plotly-graph-div"
@@ -355,8 +357,8 @@ def prior_explorer(pi: float, sigma1: float, sigma2: float, half_width: float = 
         d = prior_density(w, pis[i], math.exp(s1s[j]), math.exp(s2s[k]))
         return {"traces": [0, 1, 2, 3, 4, 5],
                 "data": {"y": [d["mixture"], d["first"], d["second"]] * 2},
-                "layout": {"title.text": f"π = {pis[i]}, σ1 = e^{s1s[j]:.0f}, "
-                                         f"σ2 = e^{s2s[k]:.0f}"}}
+                "layout": {"title.text": f"π = {pis[i]}, σ1 = {e_to(s1s[j])}, "
+                                         f"σ2 = {e_to(s2s[k])}"}}
 
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
                         subplot_titles=(f"|w| ≤ {half_width:g}", "near zero: |w| ≤ 0.05"))

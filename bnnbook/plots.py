@@ -18,6 +18,8 @@ from bnntut.methods import REGISTRY
 from bnntut.methods import get as get_method
 from bnntut.presets import METHOD_LABELS
 
+from .report import e_to, superscript
+
 #: Width (inches) of a figure that spans the text column.  At a 1280-px window the built
 #: book's column shows images at most 676 px wide; at the style's 110 dpi a 6.1-in figure
 #: saved as notebooks do (tight, 0.1-in pad) is about 690 px, so its 10-pt text is displayed
@@ -137,7 +139,6 @@ def prior_density(w: np.ndarray, pi: float, sigma1: float, sigma2: float) -> dic
 #: first, wide and light, so that both components stay visible on top of it.
 PRIOR_STYLES = {"mixture": ("#999999", "-", 5.0, 0.6), "first": ("#0072B2", "--", 1.8, 1.0),
                 "second": ("#D55E00", ":", 2.4, 1.0)}
-_SUPERSCRIPT = str.maketrans("-0123456789.", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹·")
 
 
 def _prior_lines(ax, w: np.ndarray, dens: dict, labels: dict | None = None) -> None:
@@ -191,7 +192,7 @@ def prior_grid_figure(sigma1: float = 1.0, pis=(0.25, 0.5, 0.75), log_sigma2s=(-
         for k, color, ls in zip(log_sigma2s, colors, ("-", "--", "-.", ":")):
             sigma2 = math.exp(k)
             ax.plot(r, prior_density(r, pi, sigma1, sigma2)["mixture"], color=color, ls=ls,
-                    lw=2, label=f"σ2 = e{str(k).translate(_SUPERSCRIPT)} = {sigma2:.2g}")
+                    lw=2, label=f"σ2 = {e_to(k)} = {sigma2:.2g}")
         ax.set(xscale="log", yscale="log", title=f"π = {pi}", xlabel="|w| (log scale)",
                ylabel="mixture density")
         ax.tick_params(labelleft=True)
@@ -430,7 +431,7 @@ def bbb_distributions(result: dict, axes=None, title: str | None = None):
     exponent = math.floor(low)          # ticks in units of 10^exponent: short labels
     axes[1].set(xscale="log", xlim=(10.0 ** low, 10.0 ** high), ylabel="density per decade",
                 xlabel="posterior std. dev. σ\n(log scale"
-                       + (f", ×10{str(exponent).translate(_SUPERSCRIPT)})" if exponent else ")"))
+                       + (f", ×10{superscript(str(exponent))})" if exponent else ")"))
     plain_log_ticks(axes[1], axis="x", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
     axes[1].xaxis.set_major_formatter(
         FuncFormatter(lambda v, _: f"{v / 10.0 ** exponent:.3g}"))

@@ -23,21 +23,21 @@ from . import report
 
 #: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
 BBB_ROWS = {
-    "bbb": ("the study's protocol", "Adam 1e-4, weighting 2^(1−i), ρ ~ U(−5, −4), "
-                                    "π = 1/2, σ1 = e^0, σ2 = e^−6, 2 samples, 50 epochs"),
+    "bbb": ("the study's protocol", "Adam 1e-4, weighting 2¹⁻ⁱ, ρ ~ U(−5, −4), "
+                                    "π = 1/2, σ1 = e⁰, σ2 = e⁻⁶, 2 samples, 50 epochs"),
     "bbb-kl-blundell": ("complexity weighting", "Blundell's 2^(M−i) / (2^M − 1)"),
     "bbb-kl-uniform": ("complexity weighting", "uniform 1/M"),
     "bbb-lr1e-3": ("optimiser", "Adam, learning rate 1e-3"),
     "bbb-opt-sgd": ("optimiser", "plain SGD, learning rate 1e-3"),
     "bbb-rho-fixed": ("posterior initialisation", "ρ = −5 for every weight"),
-    "bbb-prior-wide": ("prior", "π = 1/4, σ1 = e^−1, σ2 = e^−7"),
+    "bbb-prior-wide": ("prior", "π = 1/4, σ1 = e⁻¹, σ2 = e⁻⁷"),
     "bbb-150ep": ("epochs", "150"),
     "bbb-samples1": ("weight samples per step", "1"),
     "bbb-samples5": ("weight samples per step", "5"),
     "bbb-kl-uniform-lr1e-3": ("combination", "uniform weighting and Adam 1e-3"),
-    "bbb-opt-sgd-sigma1-e-2": ("combination", "plain SGD 1e-3 and σ1 = e^−2"),
+    "bbb-opt-sgd-sigma1-e-2": ("combination", "plain SGD 1e-3 and σ1 = e⁻²"),
     "bbb-opt-sgd-kl-uniform-sigma1-e-2": ("combination",
-                                          "plain SGD 1e-3, σ1 = e^−2 and uniform weighting"),
+                                          "plain SGD 1e-3, σ1 = e⁻² and uniform weighting"),
 }
 
 #: The BBB rows that change exactly one factor of the study's protocol.

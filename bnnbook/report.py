@@ -27,6 +27,23 @@ def use_table_options() -> None:
         pd.set_option(option, value)
 
 
+#: Unicode superscripts of the characters an exponent is written with.
+_SUPERSCRIPT = str.maketrans("0123456789-−+.i", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺·ⁱ")
+
+
+def superscript(text: str) -> str:
+    """``text`` (digits, signs, a point, ``i``) in Unicode superscripts, for tables, legends
+    and titles, where no math is rendered: ``superscript("-6") == "⁻⁶"``."""
+    return text.translate(_SUPERSCRIPT)
+
+
+def e_to(exponent: float) -> str:
+    """``e`` to an integer power as text: ``e_to(-2) == "e⁻²"``, ``e_to(0) == "e⁰"``."""
+    if exponent != round(exponent):
+        raise ValueError(f"e_to takes an integer exponent, got {exponent!r}")
+    return "e" + superscript(str(int(round(exponent))))
+
+
 def accuracy_at(result: dict, amount: float, criterion: str | None = None,
                 ensemble: bool = False) -> float:
     """Test accuracy of a stored result after pruning ``amount``.

@@ -617,7 +617,7 @@ table2_row = ({
         "what would settle it": "the reading that the prunability chapter (section 6) "
                                 "predicts: plain SGD with the equal split 1/M of their "
                                 "section 3.4 and "
-                                "σ1 = e^−2, which prunes well at this study's scale, run on "
+                                "σ1 = e⁻², which prunes well at this study's scale, run on "
                                 "their 2 × 1200 network for 600 epochs; then their weight "
                                 "samples (1, 2, 5, 10)",
         "command": "BNNTUT_CUDA_GRAPHS=1 reproduce --preset blundell --methods "

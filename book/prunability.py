@@ -192,8 +192,8 @@ def answer():
     if spread:
         lines.append(
             f"Spread the complexity cost equally over every step instead (the split their "
-            f"section 3.4 describes before proposing their own) and take σ1 = e^−2 from their "
-            f"prior grid: plain SGD at this "
+            f"section 3.4 describes before proposing their own) and take "
+            f"$\\sigma_1 = e^{{-2}}$ from their prior grid: plain SGD at this "
             f"study's scale then keeps {spread['snr'][0.95]:.3f} at {pct(0.95, 'removed')} "
             f"on {NAME[first]} (seed(s) {', '.join(map(str, spread['seeds']))}; section 6).")
     if QUICK:
@@ -888,9 +888,9 @@ EPOCHS = 600
 
 def limits(lr):
     """Shrink factor in 600 epochs per σ1; stability per σ2."""
-    shrink = {f"shrink, σ1 = e^{s}": np.exp(-lr * EPOCHS / np.exp(2 * s))
+    shrink = {f"shrink, σ1 = {report.e_to(s)}": np.exp(-lr * EPOCHS / np.exp(2 * s))
               for s in LOG_SIGMA1S}
-    stable = {f"stable, σ2 = e^{s}": lr < 4 * np.exp(2 * s)
+    stable = {f"stable, σ2 = {report.e_to(s)}": lr < 4 * np.exp(2 * s)
               for s in LOG_SIGMA2S}
     return ({k: f"{v:.1e}" for k, v in shrink.items()}
             | {k: "yes" if v else "no" for k, v in stable.items()})
@@ -943,8 +943,8 @@ settled = dict(zip(GRID, np.median(final, axis=0)))
 table = {}
 for lr in LRS:
     for a in LOG_SIGMA1S:
-        table[f"η = {lr:g}, σ1 = e^{a}"] = {
-            f"σ2 = e^{b}": f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
+        table[f"η = {lr:g}, σ1 = {report.e_to(a)}"] = {
+            f"σ2 = {report.e_to(b)}": f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
             for b in LOG_SIGMA2S}
 display(report.frame(table, index="median |μ| at the end"))
 if QUICK:
@@ -1037,8 +1037,8 @@ def probe_story():
     pct = report.percent
     seeds = ", ".join(map(str, spread["seeds"]))
     return book.markdown(
-        f"The network agrees with the toy. On {NAME[first]}, σ1 = e^−2 under the study's "
-        f"weighting makes plain SGD "
+        f"The network agrees with the toy. On {NAME[first]}, $\\sigma_1 = e^{{-2}}$ under "
+        f"the study's weighting makes plain SGD "
         f"{'less' if narrow['snr'][0.9] < sgd['snr'][0.9] - 0.01 else 'no more'} "
         f"prunable ({narrow['snr'][0.9]:.3f} at "
         f"{pct(0.9, 'removed')} by SNR, against {sgd['snr'][0.9]:.3f} without it; "

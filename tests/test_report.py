@@ -1,3 +1,5 @@
+import pytest
+
 from bnnbook import report
 
 
@@ -42,3 +44,11 @@ def test_table_options_show_long_cells_whole():
     finally:
         for option in report.DISPLAY_OPTIONS:
             pd.reset_option(option)
+
+
+def test_e_to_writes_the_exponent_as_superscript():
+    assert [report.e_to(k) for k in (0, -1, -2, -6, 1, -8.0)] == [
+        "e⁰", "e⁻¹", "e⁻²", "e⁻⁶", "e¹", "e⁻⁸"]
+    assert report.superscript("-12.5") == "⁻¹²·⁵"
+    with pytest.raises(ValueError, match="integer exponent"):
+        report.e_to(-0.5)
