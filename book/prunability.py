@@ -888,7 +888,8 @@ EPOCHS = 600
 
 def limits(lr):
     """Shrink factor in 600 epochs per σ1; stability per σ2."""
-    shrink = {f"shrink, σ1 = {report.e_to(s)}": np.exp(-lr * EPOCHS / np.exp(2 * s))
+    shrink = {f"shrink, σ1 = {report.e_to(s)}":
+              np.exp(-lr * EPOCHS / np.exp(2 * s))
               for s in LOG_SIGMA1S}
     stable = {f"stable, σ2 = {report.e_to(s)}": lr < 4 * np.exp(2 * s)
               for s in LOG_SIGMA2S}
@@ -944,7 +945,8 @@ table = {}
 for lr in LRS:
     for a in LOG_SIGMA1S:
         table[f"η = {lr:g}, σ1 = {report.e_to(a)}"] = {
-            f"σ2 = {report.e_to(b)}": f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
+            f"σ2 = {report.e_to(b)}":
+            f"{settled[(lr, np.exp(a), np.exp(b))]:.4f}"
             for b in LOG_SIGMA2S}
 display(report.frame(table, index="median |μ| at the end"))
 if QUICK:

@@ -52,6 +52,24 @@ def test_notebooks_are_output_free(script):
             assert not cell.get("outputs") and cell.get("execution_count") is None
 
 
+#: Longest code line the rendered book shows without wrapping it (1280 px, the theme's font).
+VISIBLE_CODE_WIDTH = 76
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
+def test_visible_code_fits_the_rendered_width(script):
+    """Code a reader sees (every code cell but removed ones and the Colab install cell)
+    has no line the page would wrap."""
+    long = []
+    for cell in jupytext.read(script).cells:
+        tags = cell.metadata.get("tags", [])
+        if (cell.cell_type != "code" or "remove-input" in tags or "remove-cell" in tags
+                or "google.colab" in cell.source):
+            continue
+        long += [line for line in cell.source.splitlines() if len(line) > VISIBLE_CODE_WIDTH]
+    assert not long, f"{len(long)} visible code line(s) over {VISIBLE_CODE_WIDTH}: {long[:2]}"
+
+
 def test_install_cell_is_identical_and_names_the_configured_repository():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     install_cells = set()
