@@ -57,8 +57,8 @@ def start() -> str:
     Applies the book's plot style and table options (no cell cut short), reads the preset
     from ``$BNNTUT_PRESET`` (see :func:`current_preset`), runs the fused kernels eagerly
     where the preset says ``"compile": False`` (``quick``) and, outside ``paper``, displays
-    the QUICK MODE banner
-    at once — wherever in the cell it is called, so the label cannot be lost by a later line.
+    the QUICK MODE banner at once — wherever in the cell it is called, so the label cannot be
+    lost by a later line.
     """
     from IPython.display import display
 
