@@ -35,6 +35,8 @@ def test_table_options_show_long_cells_whole():
 
     long = "the reading that the prunability chapter (section 6) predicts, run in full"
     table = report.frame({"row": {"what would settle it": long}}, "question")
+    for option in report.DISPLAY_OPTIONS:       # pandas' defaults, whatever ran before
+        pd.reset_option(option)
     try:
         assert long not in table._repr_html_()            # pandas cuts it at 50 characters
         report.use_table_options()
