@@ -636,9 +636,14 @@ report.frame({
     "a significant sign": {
         "what would settle it": f"at least {n_needed} seeds per model, all on one side",
         "command": f"reproduce --preset paper --seeds {' '.join(map(str, range(n_needed)))}"},
-    "the best BBB recipe": {
-        "what would settle it": "uniform weighting + |μ| ranking + fine-tuning",
-        "command": "not run"},
+    "fine-tuning the prunable rows": {
+        "what would settle it": "retraining the survivors of the most prunable rows of "
+                                "What makes a network prunable, BBB and penalised "
+                                "deterministic alike (section 4 fine-tunes the study's "
+                                "models only)",
+        "command": "finetune --preset paper --methods bbb-kl-uniform-lr1e-3 "
+                   "bbb-opt-sgd-kl-uniform-sigma1-e-2 sgd-l1-1e-4-lr1e-3 "
+                   "sgd-l1-1e-5-lr1e-3"},
     "the rest of the deterministic search": {
         "what would settle it": "an L2 penalty and the dropout nets with a penalty (section 9 "
                                 "has the \"SGD\" net with an L1 penalty at two strengths)",
