@@ -223,10 +223,13 @@ if rows:
     bbb_best = {comparison.best_criterion(crit[d]["bbb"], 0.9)[0]
                 for d in DATASETS if "bbb" in crit[d]}
     names = comparison.criteria.CRITERION_MARKDOWN["bayesian"]
+    one = bbb_best.pop() if len(bbb_best) == 1 else None
+    not_snr = (", not the SNR the study and Blundell et al. used ({doc}`prunability` "
+               "shows why, and that SNR wins once σ is learned)")
     display(book.markdown(
         "The best criterion of each model at 90 % removed, and its accuracy. "
-        + (f"For BBB it is {names[bbb_best.pop()]} on every dataset, not the SNR the study "
-           "and Blundell et al. used. " if len(bbb_best) == 1 else "")
+        + (f"For BBB trained as the study trained it, it is {names[one]} on every "
+           f"dataset{not_snr if one != 'snr' else ''}. " if one else "")
         + (f"Leaving the biases in place (weights only) changes which criterion wins for "
            f"{changed} of {len(pairs)} models." if changed else
            "Leaving the biases in place (weights only) does not change which criterion "
