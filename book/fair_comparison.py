@@ -443,7 +443,9 @@ else:
             "This is their protocol as their paper states it, at full length: the network "
             f"is not prunable beyond about {report.percent(kept)}. {{doc}}`prunability` "
             "(section 6) shows the three grid points, why plain SGD at these learning rates "
-            "keeps σ near its initialisation, and which settings the paper leaves unstated.")
+            "keeps σ near its initialisation, why no point of their prior grid rescues it "
+            "under their weighting, and the reading of Table 2 that the equal split 1/M "
+            "predicts.")
     else:
         reading += (
             f"At {'a quarter' if epochs * 4 == full_epochs else f'{epochs}/{full_epochs}'} "
