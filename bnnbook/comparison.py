@@ -573,13 +573,13 @@ def blundell_prediction_phrase(result: dict | None) -> str:
     """Where the prediction stands, as a clause for running text.
 
     ``"still to be run at their scale"`` without a stored result; with one, its test error
-    after removing 95 % of the weights by SNR against Table 2's, e.g. ``"run at their scale,
+    after removing 95 % of the weights by SNR against Table 2's, e.g. ``"run at their scale:
     it errs 1.43 % at 95 % removed (Table 2: 1.29 %)"``.
     """
     if result is None:
         return "still to be run at their scale"
     error = 100 * (1 - accuracy_at(result, 0.95, "snr"))
-    return (f"run at their scale, it errs {error:.2f} % at 95 % removed "
+    return (f"run at their scale: it errs {error:.2f} % at 95 % removed "
             f"(Table 2: {BLUNDELL_TABLE2_ERROR[0.95]:.2f} %)")
 
 

@@ -543,8 +543,12 @@ if blundell_run is not None:
         "So their Table 2 does **not** follow from their protocol as the paper states it: "
         "under plain SGD the complexity cost can raise ρ by at most the learning rate per "
         "epoch, σ stays near its initialisation, and SNR ranks weights much as |μ| does "
-        "({doc}`prunability`, section 6). Their result needs a setting the paper does not "
-        "state." if full else
+        "({doc}`prunability`, section 6). Their result needs a choice the paper leaves "
+        "open: section 5.1 does not say which weighting of the complexity cost the MNIST "
+        "runs used. The likeliest reading, the equal split 1/M of their section 3.4 with "
+        "$\\sigma_1 = e^{-2}$, is "
+        + comparison.blundell_prediction_phrase(comparison.blundell_prediction()) + "."
+        if full else
         f"At {epochs} of 600 epochs and with this study's optimiser, the large network cannot "
         f"lose much more than {100 * kept:.0f} % of its weights. That does **not** test "
         "Blundell et al.'s Table 2, which is about their full schedule with SGD."))

@@ -159,4 +159,4 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
     assert prediction["config"]["method"] == comparison.BLUNDELL_PREDICTION
     assert prediction["config"]["train"]["kl_weighting"] == "uniform"
     assert comparison.blundell_prediction_phrase(prediction) == (
-        "run at their scale, it errs 1.43 % at 95 % removed (Table 2: 1.29 %)")
+        "run at their scale: it errs 1.43 % at 95 % removed (Table 2: 1.29 %)")
