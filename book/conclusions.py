@@ -513,6 +513,8 @@ book.markdown(
 
 # %% tags=["remove-input"]
 blundell_run = comparison.blundell_result()
+prediction = comparison.blundell_prediction()        # the reading section 6 predicts
+glued["bl_prediction"] = comparison.blundell_prediction_phrase(prediction)
 if blundell_run is not None:
     run_preset, result = blundell_run
     sweep = result["prune"]["snr"]
@@ -547,7 +549,7 @@ if blundell_run is not None:
         "open: section 5.1 does not say which weighting of the complexity cost the MNIST "
         "runs used. The likeliest reading, the equal split 1/M of their section 3.4 with "
         "$\\sigma_1 = e^{-2}$, is "
-        + comparison.blundell_prediction_phrase(comparison.blundell_prediction()) + "."
+        + glued["bl_prediction"] + "."
         if full else
         f"At {epochs} of 600 epochs and with this study's optimiser, the large network cannot "
         f"lose much more than {100 * kept:.0f} % of its weights. That does **not** test "
@@ -621,8 +623,6 @@ report.frame(p_table, ["dataset", "removed"]) if p_table else missing(
 # ## What stays open
 
 # %% tags=["remove-input"]
-prediction = comparison.blundell_prediction()
-glued["bl_prediction"] = comparison.blundell_prediction_phrase(prediction)
 table2_row = ({
     "what Blundell's Table 2 needs": {
         "what would settle it": "the reading that the prunability chapter (section 6) "
@@ -632,7 +632,7 @@ table2_row = ({
                                 "their 2 × 1200 network for 600 epochs; then their weight "
                                 "samples (1, 2, 5, 10)",
         "command": "BNNTUT_CUDA_GRAPHS=1 reproduce --preset blundell --methods "
-                   "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2 --device cuda (GPU work, minutes on "
+                   f"{comparison.BLUNDELL_PREDICTION} --device cuda (GPU work, minutes on "
                    "an H200; about 8.5 h on this project's two CPU cores, measured at "
                    "51 s per epoch)"}} if prediction is None else {
     "the rest of Blundell's grid": {
@@ -641,7 +641,7 @@ table2_row = ({
                                 "10) and the other points of their prior grid under the "
                                 "equal split 1/M",
         "command": "reproduce --preset blundell --methods "
-                   "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2 --seeds 1 2 --device cuda"}})
+                   f"{comparison.BLUNDELL_PREDICTION} --seeds 1 2 --device cuda"}})
 report.frame({
     **table2_row,
     "a significant sign": {

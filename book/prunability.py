@@ -1115,7 +1115,7 @@ prediction = comparison.blundell_prediction()
 if prediction is None:
     display(book.markdown(
         "*Not stored yet:* `BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset "
-        "blundell --methods bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2 --device cuda` — minutes "
+        f"blundell --methods {comparison.BLUNDELL_PREDICTION} --device cuda` — minutes "
         "on a GPU, about 8.5 h on this project's CPU, where it resumes from a checkpoint "
         "saved every 12 epochs."))
 else:
