@@ -47,7 +47,7 @@ KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-
 #: Colour of each weighting: that of the method trained with it (:data:`METHOD_COLORS`).
 KL_COLORS = {weighting: METHOD_COLORS[method] for weighting, method in KL_METHODS.items()}
 #: Legend labels of the weightings (minibatch i of M).
-KL_LABELS = {"paper": "paper, 2^(1−i)", "blundell": "blundell, 2^(M−i)/(2^M−1)",
+KL_LABELS = {"paper": "paper, 2¹⁻ⁱ", "blundell": "blundell, 2ᴹ⁻ⁱ/(2ᴹ−1)",
              "uniform": "uniform, 1/M"}
 
 #: Line style of each bias mode of the criteria comparison.

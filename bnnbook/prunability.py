@@ -25,7 +25,7 @@ from . import report
 BBB_ROWS = {
     "bbb": ("the study's protocol", "Adam 1e-4, weighting 2¹⁻ⁱ, ρ ~ U(−5, −4), "
                                     "π = 1/2, σ1 = e⁰, σ2 = e⁻⁶, 2 samples, 50 epochs"),
-    "bbb-kl-blundell": ("complexity weighting", "Blundell's 2^(M−i) / (2^M − 1)"),
+    "bbb-kl-blundell": ("complexity weighting", "Blundell's 2ᴹ⁻ⁱ / (2ᴹ − 1)"),
     "bbb-kl-uniform": ("complexity weighting", "uniform 1/M"),
     "bbb-lr1e-3": ("optimiser", "Adam, learning rate 1e-3"),
     "bbb-opt-sgd": ("optimiser", "plain SGD, learning rate 1e-3"),
