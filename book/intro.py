@@ -158,37 +158,43 @@ for name, value in values.items():
 #
 # ## What we found
 #
-# The study's BBB rows are flat because its pruning **never reached the network**: it
-# assigned new `nn.Parameter` objects that the weight sampler did not read
-# ({doc}`reproduction_notes`). Pruned correctly, BBB at 90 % scores
-# {glue:text}`bbb_mnist_90:.4f` on MNIST and {glue:text}`bbb_fmnist_90:.4f` on
-# Fashion-MNIST, against {glue:text}`sgd_mnist_90:.4f` and {glue:text}`sgd_fmnist_90:.4f`
-# for the "SGD" network pruned by magnitude: the "SGD" baseline does not collapse, and on
-# Fashion-MNIST it beats BBB. Over seeds, BBB is ahead of the "SGD" net at 90 % on
-# {glue:text}`ahead_mnist` of {glue:text}`seeds_mnist` seeds on MNIST and on
-# {glue:text}`ahead_fmnist` of {glue:text}`seeds_fmnist` on Fashion-MNIST
-# ({doc}`fair_comparison`). What moves the result more than *Bayesian or not* are the choices
-# around the model: ranking BBB's weights by $|\mu|$ alone keeps
-# {glue:text}`mu_mnist_90:.4f` on MNIST at 90 %, the uniform weighting of the complexity cost
-# {glue:text}`kl_uniform_mnist_90:.4f`, and fine-tuning after pruning
-# {glue:text}`ft_bbb_mnist_90:.4f`. {doc}`prunability` traces this to σ: with Adam at the
-# study's learning rate it can hardly leave its random initial value, so $|\mu|/\sigma$ is
-# partly noise. Changing one factor at a time, the most prunable row on MNIST is
-# *{glue:text}`prunable_label`*: {glue:text}`prunable_mnist_95:.4f` at 95 % removed and
-# {glue:text}`prunable_mnist_98:.4f` at 98 % (mean of {glue:text}`prunable_seeds` seeds),
-# against {glue:text}`table2_95:.4f` and {glue:text}`table2_98:.4f` in Blundell et al.'s
-# Table 2. The deterministic nets, given the same search, prune as well: with an L1 penalty
-# in every step (the MAP counterpart of a prior), *{glue:text}`det_fmnist_label`* keeps
-# {glue:text}`det_fmnist_95:.4f` on Fashion-MNIST with 95 % removed, against
-# {glue:text}`bbb_fmnist_95:.4f` for the best BBB row there, *{glue:text}`bbb_fmnist_label`*.
-# Blundell et al.'s own network, trained here by their protocol as their
-# paper states it (plain SGD, {glue:text}`blundell_epochs` epochs on a GPU), errs
-# {glue:text}`blundell_95:.2f` % at 95 % removed: plain SGD keeps σ near its initial value
-# too, and with their weighting of the complexity cost no prior of their grid switches the
-# unneeded weights off. Spread that cost equally over every step instead (the split their
-# paper describes before proposing its own) and take the narrowest $\sigma_1$ of their grid: plain SGD then keeps
-# {glue:text}`sgd_spread_mnist_95:.4f` at 95 % removed at this study's scale — our reading of
-# their Table 2; {glue:text}`bl_prediction`. {doc}`conclusions` puts it together.
+# * **The study's headline comes from a bug.** Its BBB rows are flat because its pruning **never
+#   reached the network**: it assigned new `nn.Parameter` objects that the weight sampler did
+#   not read ({doc}`reproduction_notes`).
+# * **Pruned correctly, BBB leads on MNIST only.** At 90 % removed it scores
+#   {glue:text}`bbb_mnist_90:.4f` on MNIST and {glue:text}`bbb_fmnist_90:.4f` on
+#   Fashion-MNIST, against {glue:text}`sgd_mnist_90:.4f` and {glue:text}`sgd_fmnist_90:.4f`
+#   for the "SGD" network pruned by magnitude: the "SGD" baseline does not collapse, and on
+#   Fashion-MNIST it beats BBB. Over seeds, BBB is ahead of the "SGD" net at 90 % on
+#   {glue:text}`ahead_mnist` of {glue:text}`seeds_mnist` seeds on MNIST and on
+#   {glue:text}`ahead_fmnist` of {glue:text}`seeds_fmnist` on Fashion-MNIST
+#   ({doc}`fair_comparison`).
+# * **The choices around the model matter more than being Bayesian.** On MNIST at 90 %,
+#   ranking BBB's weights by $|\mu|$ alone keeps {glue:text}`mu_mnist_90:.4f`, the uniform
+#   weighting of the complexity cost {glue:text}`kl_uniform_mnist_90:.4f`, and fine-tuning
+#   after pruning {glue:text}`ft_bbb_mnist_90:.4f`.
+# * **Why: σ hardly moves.** With Adam at the study's learning rate, σ can hardly leave its
+#   random initial value, so $|\mu|/\sigma$ is partly noise ({doc}`prunability`). Changing
+#   one factor at a time, the most prunable row on MNIST is
+#   *{glue:text}`prunable_label`*: {glue:text}`prunable_mnist_95:.4f` at 95 % removed and
+#   {glue:text}`prunable_mnist_98:.4f` at 98 % (mean of {glue:text}`prunable_seeds` seeds),
+#   against {glue:text}`table2_95:.4f` and {glue:text}`table2_98:.4f` in Blundell et al.'s
+#   Table 2.
+# * **The deterministic nets, given the same search, prune as well.** With an L1 penalty in
+#   every step (the MAP counterpart of a prior), *{glue:text}`det_fmnist_label`* keeps
+#   {glue:text}`det_fmnist_95:.4f` on Fashion-MNIST with 95 % removed, against
+#   {glue:text}`bbb_fmnist_95:.4f` for the best BBB row there,
+#   *{glue:text}`bbb_fmnist_label`*.
+# * **Blundell et al.'s own protocol, as their paper states it, does not prune.** Their
+#   network, trained here by plain SGD for {glue:text}`blundell_epochs` epochs on a GPU, errs
+#   {glue:text}`blundell_95:.2f` % at 95 % removed: plain SGD keeps σ near its initial value
+#   too, and with their weighting of the complexity cost no prior of their grid switches the
+#   unneeded weights off. Spread that cost equally over every step instead (the split their
+#   paper describes before proposing its own) and take the narrowest $\sigma_1$ of their
+#   grid: plain SGD then keeps {glue:text}`sgd_spread_mnist_95:.4f` at 95 % removed at this
+#   study's scale — our reading of their Table 2; {glue:text}`bl_prediction`.
+#
+# {doc}`conclusions` puts it together.
 #
 # Every number on these pages is computed from stored runs of the package's code (the
 # {doc}`evaluation` chapter lists the machine, commit and timing of each); none is typed by
