@@ -46,9 +46,10 @@ T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 
 KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
 #: Colour of each weighting: that of the method trained with it (:data:`METHOD_COLORS`).
 KL_COLORS = {weighting: METHOD_COLORS[method] for weighting, method in KL_METHODS.items()}
-#: Legend labels of the weightings (minibatch i of M).
-KL_LABELS = {"paper": "paper, 2¹⁻ⁱ", "blundell": "blundell, 2ᴹ⁻ⁱ/(2ᴹ−1)",
-             "uniform": "uniform, 1/M"}
+#: Weight of minibatch i of M under each weighting, as text for tables and legends.
+KL_FORMULAS = {"paper": "2¹⁻ⁱ", "blundell": "2ᴹ⁻ⁱ/(2ᴹ−1)", "uniform": "1/M"}
+#: Legend labels of the weightings.
+KL_LABELS = {weighting: f"{weighting}, {formula}" for weighting, formula in KL_FORMULAS.items()}
 
 #: Line style of each bias mode of the criteria comparison.
 BIAS_STYLES = {"with_bias": "-", "weights_only": "--"}

@@ -20,13 +20,15 @@ from bnntut.methods import get as get_method
 from bnntut.presets import get_preset, lr_label
 
 from . import report
+from .comparison import KL_FORMULAS
 
 #: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
 BBB_ROWS = {
-    "bbb": ("the study's protocol", "Adam 1e-4, weighting 2¹⁻ⁱ, ρ ~ U(−5, −4), "
-                                    "π = 1/2, σ1 = e⁰, σ2 = e⁻⁶, 2 samples, 50 epochs"),
-    "bbb-kl-blundell": ("complexity weighting", "Blundell's 2ᴹ⁻ⁱ / (2ᴹ − 1)"),
-    "bbb-kl-uniform": ("complexity weighting", "uniform 1/M"),
+    "bbb": ("the study's protocol", f"Adam 1e-4, weighting {KL_FORMULAS['paper']}, "
+                                    "ρ ~ U(−5, −4), π = 1/2, σ1 = e⁰, σ2 = e⁻⁶, 2 samples, "
+                                    "50 epochs"),
+    "bbb-kl-blundell": ("complexity weighting", f"Blundell's {KL_FORMULAS['blundell']}"),
+    "bbb-kl-uniform": ("complexity weighting", f"uniform {KL_FORMULAS['uniform']}"),
     "bbb-lr1e-3": ("optimiser", "Adam, learning rate 1e-3"),
     "bbb-opt-sgd": ("optimiser", "plain SGD, learning rate 1e-3"),
     "bbb-rho-fixed": ("posterior initialisation", "ρ = −5 for every weight"),

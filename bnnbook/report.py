@@ -28,11 +28,11 @@ def use_table_options() -> None:
 
 
 #: Unicode superscripts of the characters an exponent is written with.
-_SUPERSCRIPT = str.maketrans("0123456789-−+.iM", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺·ⁱᴹ")
+_SUPERSCRIPT = str.maketrans("0123456789-−+.i", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺·ⁱ")
 
 
 def superscript(text: str) -> str:
-    """``text`` (digits, signs, a point, ``i``, ``M``) in Unicode superscripts, for tables, legends
+    """``text`` (digits, signs, a point, ``i``) in Unicode superscripts, for tables, legends
     and titles, where no math is rendered: ``superscript("-6") == "⁻⁶"``."""
     return text.translate(_SUPERSCRIPT)
 

@@ -158,9 +158,9 @@ for name, value in values.items():
 #
 # ## What we found
 #
-# * **The study's headline comes from a bug.** Its BBB rows are flat because its pruning **never
-#   reached the network**: it assigned new `nn.Parameter` objects that the weight sampler did
-#   not read ({doc}`reproduction_notes`).
+# * **The study's headline comes from a bug.** Its BBB rows are flat because its pruning
+#   **never reached the network**: it assigned new `nn.Parameter` objects that the weight
+#   sampler did not read ({doc}`reproduction_notes`).
 # * **Pruned correctly, BBB leads on MNIST only.** At 90 % removed it scores
 #   {glue:text}`bbb_mnist_90:.4f` on MNIST and {glue:text}`bbb_fmnist_90:.4f` on
 #   Fashion-MNIST, against {glue:text}`sgd_mnist_90:.4f` and {glue:text}`sgd_fmnist_90:.4f`
