@@ -40,6 +40,8 @@ from bnntut.presets import method_config
 from bnntut.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The steps ``--skip`` can leave out.
+STEPS = ("tests", "epochs", "reproduce")
 
 
 def _record(report: dict, out: Path) -> None:
@@ -75,14 +77,19 @@ def epoch_seconds(method: str, device: torch.device, graphs: bool, epochs: int,
             "median": statistics.median(timed), "test_accuracy": history[-1]["test_accuracy"]}
 
 
-def reproduce(preset: str, device: str, out: Path, timeout: float) -> dict:
-    """``python -m bnntut reproduce`` end to end into ``out`` (graphs on where CUDA)."""
+def reproduce(preset: str, device: str, out: Path, timeout: float, jobs: int = 1,
+              seeds: list[int] | None = None) -> dict:
+    """``python -m bnntut reproduce`` end to end into ``out`` (graphs on where CUDA), with
+    ``jobs`` models side by side and, where given, every model once per seed in ``seeds``."""
     env = {**os.environ, CUDA_GRAPHS_ENV: "1" if device == "cuda" else "0",
            "BNNTUT_CHECKPOINTS": str(out / "checkpoints")}
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
-                               "--device", device, "--out", str(out)],
+        command = [sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
+                   "--device", device, "--out", str(out), "--jobs", str(jobs)]
+        if seeds:
+            command += ["--seeds", *map(str, seeds)]
+        proc = subprocess.run(command,
                               cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -90,6 +97,22 @@ def reproduce(preset: str, device: str, out: Path, timeout: float) -> dict:
     return {"returncode": proc.returncode, "seconds": time.perf_counter() - start,
             "tail": proc.stdout.strip().splitlines()[-12:],
             "error": proc.stderr.strip().splitlines()[-3:] if proc.returncode else []}
+
+
+def epoch_timings(steps: dict, device: torch.device, args, record) -> None:
+    """Step 2: seconds per epoch of the "SGD" net and BBB, eager and (on CUDA) graphed;
+    ``record()`` after each, so a later failure keeps what was measured."""
+    subset, epochs = ([10000, 1000], 2) if args.quick else (None, 3)
+    timings = steps["epoch_seconds"] = {"subset": subset}
+    for method in ("sgd", "bbb"):
+        for graphs in ((False, True) if args.device == "cuda" else (False,)):
+            key = f"{method}-{'graphed' if graphs else 'eager'}"
+            timings[key] = epoch_seconds(method, device, graphs, epochs, subset)
+            record()
+    if "bbb-eager" in timings and "sgd-eager" in timings:
+        timings["bbb_over_sgd_eager"] = (timings["bbb-eager"]["median"]
+                                         / timings["sgd-eager"]["median"])
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,30 +124,32 @@ def main(argv: list[str] | None = None) -> int:
                              "preset end to end")
     parser.add_argument("--reproduce-timeout", type=float, default=360.0,
                         help="seconds allowed for the end-to-end run (default 360)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="models side by side in the end-to-end run (default 1)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="seeds of the end-to-end run (default: the preset's one seed)")
+    parser.add_argument("--skip", nargs="+", choices=STEPS, default=[],
+                        help="steps not to run, e.g. the CUDA tests when they ran beside "
+                             "another job of the same device call")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     device = devices.resolve(args.device)
     report = {"metadata": metadata.collect(device), "quick": args.quick, "steps": {}}
     steps = report["steps"]
 
-    steps["cuda_tests"] = cuda_tests(args.device)
-    _record(report, args.out)
-
-    subset, epochs = ([10000, 1000], 2) if args.quick else (None, 3)
-    timings = steps["epoch_seconds"] = {"subset": subset}
-    for method in ("sgd", "bbb"):
-        for graphs in ((False, True) if args.device == "cuda" else (False,)):
-            key = f"{method}-{'graphed' if graphs else 'eager'}"
-            timings[key] = epoch_seconds(method, device, graphs, epochs, subset)
-            _record(report, args.out)
-    if "bbb-eager" in timings and "sgd-eager" in timings:
-        timings["bbb_over_sgd_eager"] = (timings["bbb-eager"]["median"]
-                                         / timings["sgd-eager"]["median"])
-
-    preset = "quick" if args.quick else "paper"
-    steps["reproduce"] = {"preset": preset, **reproduce(
-        preset, args.device, args.out / f"reproduce-{preset}", args.reproduce_timeout)}
-    _record(report, args.out)
+    if "tests" not in args.skip:
+        steps["cuda_tests"] = cuda_tests(args.device)
+        _record(report, args.out)
+    if "epochs" not in args.skip:
+        epoch_timings(steps, device, args, lambda: _record(report, args.out))
+        _record(report, args.out)
+    if "reproduce" not in args.skip:
+        preset = "quick" if args.quick else "paper"
+        steps["reproduce"] = {"preset": preset, "jobs": args.jobs, "seeds": args.seeds,
+                              **reproduce(preset, args.device,
+                                          args.out / f"reproduce-{preset}",
+                                          args.reproduce_timeout, args.jobs, args.seeds)}
+        _record(report, args.out)
     print(json.dumps(steps, indent=1))
     return 0
 
