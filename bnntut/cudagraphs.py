@@ -4,8 +4,9 @@ The study's networks are so small that a GPU training step is dominated by launc
 kernels from Python (about 7.5 ms per Bayes-by-Backprop step on an H100).  A CUDA graph
 replays the kernels of one step, on the same memory, with a single launch; every generator the
 step draws from is registered with the graph, so a replay draws the noise and dropout masks of
-the eager step it stands for.  Off unless ``$BNNTUT_CUDA_GRAPHS=1``; ``tests/test_cuda.py``
-(skipped without a GPU) checks it against eager training (timings: ``benchmarks/README.md``).
+the eager step it stands for.  Off unless ``$BNNTUT_CUDA_GRAPHS=1`` (the design keeps
+speed-ups opt-in beside the plain loop); ``tests/test_cuda.py`` (skipped without a GPU) checks
+it against eager training and passed on an H200 (timings: ``benchmarks/README.md``).
 Fine-tuning is never graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed
 capture.
 """
@@ -18,13 +19,23 @@ from collections.abc import Callable, Hashable, Sequence
 
 import torch
 
-#: Set to ``1`` to train with CUDA graphs on a GPU (opt-in until verified on one).
+#: Set to ``1`` to train with CUDA graphs on a GPU, ``0`` (the default) for the eager loop.
 CUDA_GRAPHS_ENV = "BNNTUT_CUDA_GRAPHS"
 
 
 def graphs_wanted(device: torch.device) -> bool:
-    """Whether to graph training steps on ``device``: CUDA and ``$BNNTUT_CUDA_GRAPHS=1``."""
-    return device.type == "cuda" and os.environ.get(CUDA_GRAPHS_ENV, "0") == "1"
+    """Whether to graph training steps on ``device``: CUDA and ``$BNNTUT_CUDA_GRAPHS=1``.
+
+    Raises
+    ------
+    ValueError
+        ``$BNNTUT_CUDA_GRAPHS`` is set to something other than ``0`` or ``1``.
+    """
+    value = os.environ.get(CUDA_GRAPHS_ENV, "0")
+    if value not in ("0", "1"):
+        raise ValueError(f"${CUDA_GRAPHS_ENV} must be 0 (the eager loop, the default) or 1 "
+                         f"(CUDA graphs on a GPU), got {value!r}; set one of those or unset it")
+    return device.type == "cuda" and value == "1"
 
 
 class GraphedStep:

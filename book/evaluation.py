@@ -24,7 +24,9 @@
 # * how the accuracy of each of the study's models falls as it is pruned (the study's
 #   Tables 1 and 2, recomputed) and what BBB costs in training time;
 # * whether BBB really "needs fewer epochs to fit", read off the training curves of three
-#   seeds.
+#   seeds;
+# * whether the same protocol executed on a GPU gives the same answers, and how to tell a
+#   device that trains differently from another draw of the same training.
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
@@ -280,6 +282,91 @@ report.frame({plots.DATASET_LABELS[d]: {"ours": report.number(r, 2, unit="×"),
 # implementation rather than the method (see `benchmarks/README.md` for the measured effect
 # of each optimisation).
 #
+# ## The same study on a GPU
+#
+# Everything above was trained on this project's two CPU cores. The whole `paper` preset —
+# the ten models, three seeds each — was also executed on a lent GPU, each training step
+# replayed as a CUDA graph (`BNNTUT_CUDA_GRAPHS=1`) and several models side by side in
+# worker processes (`reproduce --jobs`); the results are stored apart, in `results/gpu/`,
+# under the same configuration hashes. A GPU run of seed $k$ is not the CPU run of seed $k$
+# redone: its noise and dropout masks come from the GPU's random generator, and its kernels
+# add in another order. So the two devices give two sets of draws of the same training
+# procedure, and the question is whether their means differ by more than the spread between
+# seeds explains. With $n$ seeds per device, means $\bar a$ and standard deviations $s$ over
+# the seeds, the devices agree when
+#
+# $$
+# \left|\bar a_{\mathrm{GPU}} - \bar a_{\mathrm{CPU}}\right|
+# \le 2\sqrt{\frac{s_{\mathrm{GPU}}^2}{n_{\mathrm{GPU}}} + \frac{s_{\mathrm{CPU}}^2}{n_{\mathrm{CPU}}}},
+# $$
+#
+# twice the standard error of the difference. Written out for one quantity, the MNIST BBB
+# network's unpruned accuracy, and checked against the package's `device_check.agreement`:
+
+# %% tags=["hide-cell"]
+import math
+import statistics
+
+from bnnbook import device_check
+
+spec = get_preset(PRESET)
+cpu_runs, gpu_runs = device_check.load(PRESET, spec.datasets, spec.methods)
+
+
+def final_accuracies(runs):
+    """Unpruned test accuracy of MNIST BBB, one per stored seed."""
+    return [r["history"][-1]["test_accuracy"]
+            for r in runs["mnist"]["bbb"].values()]
+
+
+on_cpu, on_gpu = final_accuracies(cpu_runs), final_accuracies(gpu_runs)
+if len(on_cpu) >= 2 and len(on_gpu) >= 2:   # GPU runs: full protocol only
+    gap = statistics.fmean(on_gpu) - statistics.fmean(on_cpu)
+    se = math.sqrt(statistics.variance(on_gpu) / len(on_gpu)
+                   + statistics.variance(on_cpu) / len(on_cpu))
+    print(f"GPU − CPU = {gap:+.4f}, 2 SE = {2 * se:.4f}, "
+          f"agree: {abs(gap) <= 2 * se}")
+    package = device_check.agreement(on_cpu, on_gpu)
+    assert math.isclose(package["difference"], gap)
+    assert math.isclose(package["se"], se)
+
+# %% tags=["remove-input"]
+compared = device_check.compare(cpu_runs, gpu_runs)
+agreeing, total = device_check.verdict(compared)
+gpu_names = sorted({r["metadata"]["device_name"] for runs in gpu_runs.values()
+                    for seeds in runs.values() for r in seeds.values()})
+book.glue("gpu_agree", f"{agreeing} of {total}" if total else "none (no GPU runs stored)")
+book.glue("gpu_name", ", ".join(gpu_names) or "a GPU")
+if compared:
+    display(book.markdown(
+        f"Test accuracy over {len(cpu_runs['mnist']['bbb'])} seeds on this project's CPU and "
+        f"on {', '.join(gpu_names)} (mean ± standard deviation), unpruned and with 90 % of "
+        "the parameters removed (SNR for BBB, L1 for the others):"))
+    display(device_check.table(compared))
+    display(book.markdown(
+        f"**{agreeing} of {total}** comparisons agree within two standard errors"
+        + ("." if agreeing == total else
+           "; the others differ by more than the seeds' spread explains.")))
+else:
+    display(book.markdown(
+        f"*No GPU runs of the `{PRESET}` preset are stored* (they exist for the full "
+        "protocol, `results/gpu/paper/`); this build has nothing to compare."))
+
+# %% tags=["remove-input"]
+timing = device_check.epoch_seconds()
+if compared and timing:
+    minutes = statistics.median(r["metadata"]["seconds"]["train_epochs"] / 60
+                                for runs in gpu_runs.values() for seeds in runs.values()
+                                for r in seeds.values())
+    display(book.markdown(
+        f"On the GPU a model's 50 epochs took {minutes:.1f} min of wall time (the median), "
+        "with 10 to 15 models sharing the one card. Trained alone there "
+        f"({timing['device_name']}), a BBB epoch takes {timing['bbb-graphed']['median']:.2f} s "
+        f"with CUDA graphs and {timing['bbb-eager']['median']:.1f} s without: an eager step "
+        "launches about a hundred small kernels one by one from Python, and the GPU waits for "
+        "each launch (`benchmarks/README.md`)."))
+
+# %% [markdown]
 # ## "Fewer epochs to fit"
 #
 # The study concludes that BBB "gets trained much more data-efficient way as it needs
@@ -395,6 +482,9 @@ book.markdown("For example, the MNIST BBB model: "
 # as long as training the "SGD" net, not the study's {glue:text}`study_ratio:.0f` times.
 # Over the seeds, BBB needs {glue:md}`bbb_fit_mnist` epochs to come within 0.5 points of its
 # final MNIST accuracy and the "SGD" net {glue:md}`sgd_fit_mnist`. {glue:md}`fit_overall`
+# The same protocol executed on a GPU ({glue:text}`gpu_name`) gives the same answers:
+# {glue:text}`gpu_agree` accuracies, unpruned and at 90 % removed, agree with the CPU runs
+# within two standard errors of the difference of their means over the seeds.
 #
 # ## Exercises
 #
@@ -452,4 +542,18 @@ print(f"S = 10: ensemble {acc_mc:.4f}; posterior mean {acc_mean:.4f}")
 # the difference of one run is within the spread between runs of the same model. A claim about a method
 # needs the spread over seeds (here {glue:text}`n_seeds` per model), as {doc}`fair_comparison`
 # does for the pruned accuracies.
+# :::
+#
+# 4. **Same seed, another device.** Seed 0 of the BBB network reaches a different accuracy
+#    at 90 % removed on the GPU than on the CPU. Is that a discrepancy? Which column of the
+#    table in "The same study on a GPU" tells a device that trains differently apart from a
+#    different draw, and why does the check get stricter with more seeds?
+#
+# :::{admonition} Solution
+# :class: dropdown
+# Not by itself: the seed fixes the starting point, but the GPU draws its noise and dropout
+# masks from its own generator and adds in another order, so seed 0 there is another run of
+# the same procedure. Compare means over seeds: the column `GPU − CPU` against `2 SE`. The
+# standard error of the difference shrinks like $1/\sqrt{n}$, so with more seeds a smaller
+# systematic gap between the devices would show up as `no` in the last column.
 # :::

@@ -159,4 +159,7 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
     assert prediction["config"]["method"] == comparison.BLUNDELL_PREDICTION
     assert prediction["config"]["train"]["kl_weighting"] == "uniform"
     assert comparison.blundell_prediction_phrase(prediction) == (
-        "run at their scale: it errs 1.43 % at 95 % removed (Table 2: 1.29 %)")
+        "run at their scale: it errs 1.20 % unpruned and 1.43 % at 95 % removed "
+        "(Table 2: 1.24 % and 1.29 %)")
+    ours, theirs, as_table2 = comparison.blundell_pruning_cost(prediction)
+    assert (round(ours, 2), round(theirs, 2), as_table2) == (0.8, 0.15, False)  # 2.00 − 1.20

@@ -176,3 +176,16 @@ def test_two_concurrent_runs_leave_one_whole_result(tmp_path):
     assert store.file_sha256(folder / "sgd.weights.pt") == result["weights_sha256"]
     assert not list(tmp_path.rglob("*.tmp"))
     experiment.load_weights(folder / "sgd.weights.pt")
+
+
+def test_cuda_graphs_switch_is_opt_in_and_rejects_other_values(monkeypatch):
+    from bnntut.cudagraphs import CUDA_GRAPHS_ENV, graphs_wanted
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    monkeypatch.delenv(CUDA_GRAPHS_ENV, raising=False)
+    assert not graphs_wanted(cuda)                        # the eager loop unless asked for
+    monkeypatch.setenv(CUDA_GRAPHS_ENV, "1")
+    assert graphs_wanted(cuda) and not graphs_wanted(cpu)  # never on a CPU
+    monkeypatch.setenv(CUDA_GRAPHS_ENV, "yes")
+    with pytest.raises(ValueError, match="must be 0 .* or 1"):
+        graphs_wanted(cuda)

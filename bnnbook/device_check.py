@@ -1,0 +1,156 @@
+"""Do the GPU and the CPU runs of the same protocol agree?
+
+The ``paper`` preset was executed twice: on this project's CPU (``results/paper``) and on a
+lent GPU (``results/gpu/paper``, same configurations and hashes).  A GPU run of seed ``k`` is
+not the CPU run of seed ``k`` redone: the noise and dropout masks come from the device's
+generator, and the kernels sum in another order, so the two are different draws of the same
+training procedure.  They agree when the difference of the two means over seeds is within
+twice its standard error, :math:`|\\bar a_G - \\bar a_C| \\le 2\\sqrt{s_G^2/n_G + s_C^2/n_C}`
+(:func:`agreement`), the size of gap that seed-to-seed spread alone produces.  With three seeds
+per side the check is loose; it catches a device that trains differently, not a small bias.
+
+Used by the chapter ``book/evaluation``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from bnntut import experiment
+from bnntut.presets import METHOD_LABELS
+
+from . import comparison
+from .plots import DATASET_LABELS
+from .report import accuracy_at, frame, number, percent
+
+#: Folder under the results store that holds the GPU-executed runs (``results/gpu/paper/…``).
+GPU_FOLDER = "gpu"
+
+#: " ± " with no-break spaces, so that a cell's mean and spread stay on one line.
+PLUS_MINUS = "\u00a0±\u00a0"
+
+#: How many standard errors of the difference of the means count as agreement.
+AGREEMENT_SE = 2.0
+
+
+def gpu_results_dir(results: str | Path | None = None) -> Path:
+    """The GPU runs' store: ``<results>/gpu`` (default: the project's ``results/gpu``)."""
+    return experiment.results_dir(results) / GPU_FOLDER
+
+
+def agreement(cpu: Sequence[float], gpu: Sequence[float]) -> dict:
+    """Compare one quantity over the seeds of the two devices.
+
+    Parameters
+    ----------
+    cpu, gpu : sequence of float
+        The quantity (e.g. test accuracy) of each seed's run on each device; at least two each.
+
+    Returns
+    -------
+    dict
+        ``cpu_mean``, ``cpu_sd``, ``gpu_mean``, ``gpu_sd`` (sample standard deviations),
+        ``difference`` (GPU − CPU), ``se`` (its standard error) and ``agrees``
+        (``|difference| <= AGREEMENT_SE * se``).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two runs on either device (no spread to compare with).
+    """
+    if len(cpu) < 2 or len(gpu) < 2:
+        raise ValueError(f"agreement needs at least two seeds per device, got {len(cpu)} on "
+                         f"the CPU and {len(gpu)} on the GPU; run more seeds "
+                         "(reproduce --seeds 0 1 2)")
+    mean = {k: statistics.fmean(v) for k, v in (("cpu", cpu), ("gpu", gpu))}
+    sd = {k: statistics.stdev(v) for k, v in (("cpu", cpu), ("gpu", gpu))}
+    se = math.sqrt(sd["cpu"] ** 2 / len(cpu) + sd["gpu"] ** 2 / len(gpu))
+    difference = mean["gpu"] - mean["cpu"]
+    return {"cpu_mean": mean["cpu"], "cpu_sd": sd["cpu"], "gpu_mean": mean["gpu"],
+            "gpu_sd": sd["gpu"], "difference": difference, "se": se,
+            "agrees": abs(difference) <= AGREEMENT_SE * se}
+
+
+def compare(cpu: Mapping[str, Mapping[str, Mapping[int, dict]]],
+            gpu: Mapping[str, Mapping[str, Mapping[int, dict]]],
+            amounts: Sequence[float] = (0.0, 0.9)) -> dict:
+    """:func:`agreement` of test accuracy after removing each of ``amounts`` (each family's
+    criterion: SNR for BBB, L1 otherwise), for every (dataset, method) stored on both devices
+    with at least two seeds each.
+
+    ``cpu`` and ``gpu`` are :func:`bnnbook.comparison.seed_results` dictionaries
+    (``{dataset: {method: {seed: result}}}``); returns ``{(dataset, method): {amount:
+    agreement}}``.
+    """
+    out = {}
+    for dataset, methods in gpu.items():
+        for method, runs in methods.items():
+            theirs = cpu.get(dataset, {}).get(method, {})
+            if len(runs) < 2 or len(theirs) < 2:
+                continue
+            out[dataset, method] = {
+                a: agreement([accuracy_at(r, a) for r in theirs.values()],
+                             [accuracy_at(r, a) for r in runs.values()])
+                for a in amounts}
+    return out
+
+
+def table(compared: dict) -> pd.DataFrame:
+    """The comparison as a table, one row per (dataset, model, pruned amount).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Dataset, Model, accuracy)`` (``accuracy``: ``"unpruned"``, ``"90 % removed"``,
+        …); columns ``CPU`` and ``GPU`` (mean ± standard deviation over seeds), ``GPU − CPU``,
+        ``2 SE`` and ``within 2 SE`` (``"yes"``/``"no"``).
+    """
+    rows = {}
+    for (dataset, method), by_amount in compared.items():
+        for amount, a in by_amount.items():
+            name = "unpruned" if amount == 0 else f"{percent(amount)} removed"
+            rows[DATASET_LABELS[dataset], METHOD_LABELS[method], name] = {
+                "CPU": f"{a['cpu_mean']:.4f}{PLUS_MINUS}{a['cpu_sd']:.4f}",
+                "GPU": f"{a['gpu_mean']:.4f}{PLUS_MINUS}{a['gpu_sd']:.4f}",
+                "GPU − CPU": number(a["difference"], 4, sign=True),
+                "2 SE": number(AGREEMENT_SE * a["se"], 4),
+                "within 2 SE": "yes" if a["agrees"] else "no"}
+    return frame(rows, ["Dataset", "Model", "accuracy"])
+
+
+def verdict(compared: dict) -> tuple[int, int]:
+    """``(agreeing, total)``: how many of the compared quantities agree (:func:`agreement`)."""
+    flags = [a["agrees"] for by_amount in compared.values() for a in by_amount.values()]
+    return sum(flags), len(flags)
+
+
+def epoch_seconds(results: str | Path | None = None) -> dict | None:
+    """The GPU's seconds per epoch of the "SGD" net and BBB, eager and graphed, as measured by
+    ``benchmarks/gpu_check.py`` and recorded in ``<results>/gpu/gpu-run.json`` (``None``:
+    not recorded).
+
+    Returns
+    -------
+    dict or None
+        ``{"sgd-eager": {"median": …, …}, "sgd-graphed": …, "bbb-eager": …, "bbb-graphed": …,
+        "device_name": …}``.
+    """
+    path = gpu_results_dir(results) / "gpu-run.json"
+    if not path.is_file():
+        return None
+    check = json.loads(path.read_text())["epoch_seconds"]
+    return {**check["steps"]["epoch_seconds"], "device_name": check["metadata"]["device_name"]}
+
+
+def load(preset: str, datasets: Sequence[str], methods: Sequence[str],
+         results: str | Path | None = None) -> tuple[dict, dict]:
+    """``(cpu, gpu)`` stored seed results of ``preset`` (never trains anything)."""
+    cpu = comparison.seed_results(preset, datasets, methods, results=results)
+    gpu = comparison.seed_results(preset, datasets, methods, results=gpu_results_dir(results))
+    return cpu, gpu

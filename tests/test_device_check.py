@@ -1,0 +1,51 @@
+"""The GPU-against-CPU agreement check (bnnbook.device_check) and the committed GPU runs."""
+
+import math
+
+import pytest
+
+from bnnbook import device_check
+from bnntut.presets import get_preset
+
+
+def _result(accuracies, criterion="l1"):
+    return {"prune": {criterion: {"amounts": [0.0, 0.9], "accuracy": list(accuracies)}}}
+
+
+def test_agreement_is_the_difference_of_means_within_two_standard_errors():
+    a = device_check.agreement([0.97, 0.98, 0.99], [0.98, 0.99, 1.00])
+    assert a["difference"] == pytest.approx(0.01)
+    assert a["se"] == pytest.approx(math.sqrt(2 * 0.01 ** 2 / 3))    # both sd 0.01
+    assert a["agrees"]                                               # 0.01 <= 2 × 0.0082
+    assert not device_check.agreement([0.97, 0.98, 0.99], [0.90, 0.91, 0.92])["agrees"]
+
+
+def test_agreement_needs_two_seeds_per_device():
+    with pytest.raises(ValueError, match="at least two seeds per device, got 1 on the CPU"):
+        device_check.agreement([0.98], [0.97, 0.99])
+
+
+def test_compare_uses_each_familys_criterion_and_skips_single_seeds():
+    cpu = {"mnist": {"bbb": {0: _result([0.98, 0.80], "snr"), 1: _result([0.98, 0.82], "snr")},
+                     "sgd": {0: _result([0.98, 0.7])}}}
+    gpu = {"mnist": {"bbb": {0: _result([0.98, 0.81], "snr"), 1: _result([0.98, 0.83], "snr")},
+                     "sgd": {0: _result([0.98, 0.7]), 1: _result([0.98, 0.7])}}}
+    compared = device_check.compare(cpu, gpu)
+    assert list(compared) == [("mnist", "bbb")]          # sgd: one CPU seed only
+    assert compared["mnist", "bbb"][0.9]["difference"] == pytest.approx(0.01)
+    assert device_check.verdict(compared) == (2, 2)
+    table = device_check.table(compared)
+    row = table.loc[("MNIST", "Bayes by Backprop", "90 % removed")]
+    assert (row["CPU"], row["GPU − CPU"], row["within 2 SE"]) == ("0.8100\u00a0±\u00a00.0141", "+0.0100",
+                                                                   "yes")
+
+
+def test_the_committed_gpu_runs_are_the_paper_preset_with_three_seeds():
+    spec = get_preset("paper")
+    cpu, gpu = device_check.load("paper", spec.datasets, spec.methods)
+    for dataset in spec.datasets:
+        for method in spec.methods:
+            assert sorted(gpu[dataset][method]) == [0, 1, 2], (dataset, method)
+            for result in gpu[dataset][method].values():
+                assert result["metadata"]["device"] == "cuda"
+    assert len(device_check.compare(cpu, gpu)) == len(spec.datasets) * len(spec.methods)
