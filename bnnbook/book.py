@@ -7,15 +7,23 @@ with ``BNNTUT_PRESET=quick``; every page then carries a visible QUICK MODE banne
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 from bnntut import experiment
+from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import PRESETS, get_preset
 
 PRESET_ENV = "BNNTUT_PRESET"
 #: Set by the book's Sphinx extension (``_ext/bnntut_book.py``) for the kernels of a book build:
 #: interactive figures then leave plotly.js to the page, and live widgets are not created.
 BOOK_BUILD_ENV = "BNNTUT_BOOK_BUILD"
+#: ``1`` asks a chapter that offers it to retrain its preset in this runtime (:func:`rerun`)
+#: instead of reading the committed results; a reader may set ``RERUN = True`` instead.
+RERUN_ENV = "BNNTUT_RERUN"
+#: Where :func:`rerun` writes, relative to the chapter's working directory.
+RERUN_FOLDER = "results-rerun"
 
 
 def current_preset() -> str:
@@ -97,6 +105,45 @@ def reproduce_record(preset: str, device_type: str = "cpu") -> dict | None:
 
     path = experiment.results_dir() / preset / f"reproduce-{device_type}.json"
     return storage.read_json(path) if path.exists() else None
+
+
+def rerun_requested() -> bool:
+    """Whether ``$BNNTUT_RERUN=1`` asks the chapter to retrain its preset (default: no)."""
+    return os.environ.get(RERUN_ENV, "0") == "1"
+
+
+def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | None = None,
+          runner=subprocess.run) -> Path:
+    """Retrain every model of ``preset`` in this runtime and point the chapter at the result.
+
+    Runs ``python -m bnntut reproduce --preset <preset> --out <folder> --jobs <jobs>`` (on a
+    GPU when there is one, with CUDA graphs unless ``$BNNTUT_CUDA_GRAPHS=0``), then sets
+    ``$BNNTUT_RESULTS`` to ``folder``, so every later :func:`load_results` and store lookup of
+    this kernel reads the new results.  A rerun that stops resumes from its checkpoints.
+
+    Parameters
+    ----------
+    preset : str
+        The preset to retrain (the chapter's :func:`start` value).
+    folder : path-like
+        Results folder for the new run (default ``results-rerun`` beside the chapter).
+    jobs : int, optional
+        Models trained side by side (default: the CPU count, at most 10).
+    runner : callable
+        ``subprocess.run`` (tests pass a stand-in).
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute results folder now in ``$BNNTUT_RESULTS``.
+    """
+    folder = Path(folder).resolve()
+    jobs = jobs or max(1, min(10, os.cpu_count() or 1))
+    env = {**os.environ, CUDA_GRAPHS_ENV: os.environ.get(CUDA_GRAPHS_ENV, "1")}
+    runner([sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
+            "--out", str(folder), "--jobs", str(jobs)], env=env, check=True)
+    os.environ[experiment.RESULTS_ENV] = str(folder)
+    return folder
 
 
 def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:

@@ -517,11 +517,11 @@ def prediction_cost(result):
     if result is None:
         return ""
     ours, theirs, as_table2 = comparison.blundell_pruning_cost(result)
-    return (f" Removing 98 % of its weights changes its error by {ours:+.2f} points (Table 2: "
-            f"{theirs:+.2f}), so it prunes as predicted; what it does not reproduce is the "
+    ours, theirs = (report.number(x, 2, sign=True) for x in (ours, theirs))
+    return (f" Removing 98 % of its weights changes its error by {ours} points (Table 2: "
+            f"{theirs}), so it prunes as predicted; what it does not reproduce is the "
             "unpruned network's error." if as_table2 else
-            f" Removing 98 % of its weights costs it {ours:+.2f} points (Table 2: "
-            f"{theirs:+.2f}).")
+            f" Removing 98 % of its weights costs it {ours} points (Table 2: {theirs}).")
 
 
 blundell_run = comparison.blundell_result()
@@ -647,11 +647,12 @@ table2_row = ({
                    f"{comparison.BLUNDELL_PREDICTION} --device cuda (GPU work, minutes on "
                    "an H200; about 8.5 h on this project's two CPU cores, measured at "
                    "51 s per epoch)"}} if prediction is None else {
-    "the rest of Blundell's grid": {
-        "what would settle it": "more seeds of the predicted reading (one seed is stored: "
-                                f"{glued['bl_prediction']}), their weight samples (1, 2, 5, "
-                                "10) and the other points of their prior grid under the "
-                                "equal split 1/M",
+    "Table 2's unpruned level": {
+        "what would settle it": "why the predicted reading prunes like Table 2 but errs "
+                                "more before pruning (one seed is stored: "
+                                f"{glued['bl_prediction']}): more seeds, their weight "
+                                "samples (1, 2, 5, 10) and the other points of their prior "
+                                "and learning-rate grids under the equal split 1/M",
         "command": "reproduce --preset blundell --methods "
                    f"{comparison.BLUNDELL_PREDICTION} --seeds 1 2 --device cuda"}})
 report.frame({

@@ -52,6 +52,16 @@ from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, chapter_scope, get_preset
 
 PRESET = book.start()
+
+# %% tags=["hide-cell"]
+# Off by default. To retrain the whole study in this runtime and build
+# this chapter from that run instead of the committed results, set
+# RERUN = True (in Colab, first: Runtime → Change runtime type → GPU).
+RERUN = book.rerun_requested()
+if RERUN:
+    book.rerun(PRESET)   # reproduce, then $BNNTUT_RESULTS points there
+
+# %%
 results = book.load_results(PRESET)
 
 # %% [markdown]
@@ -367,6 +377,12 @@ if compared and timing:
         "each launch (`benchmarks/README.md`)."))
 
 # %% [markdown]
+# To run the study on your own GPU, set `RERUN = True` in the hidden cell at the top of this
+# chapter and run the chapter: it retrains every model of the preset with
+# `python -m bnntut reproduce` (CUDA graphs on, models side by side) and builds the tables
+# from that run. `benchmarks/README.md` has the times measured on an H200; a Colab GPU with
+# two CPU cores will be slower, and we have not measured one.
+#
 # ## "Fewer epochs to fit"
 #
 # The study concludes that BBB "gets trained much more data-efficient way as it needs

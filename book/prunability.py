@@ -1084,8 +1084,9 @@ glued["probe_mnist_zero"] = (report.percent(zero_share(first, PROBE_ROWS[2]))
 def pruning_cost(result):
     """What removing 98 % of the weights costs, against Table 2's cost (points of error)."""
     ours, theirs, as_table2 = comparison.blundell_pruning_cost(result)
-    return (f"Removing 98 % of its weights changes its error by {ours:+.2f} points, against "
-            f"{theirs:+.2f} in Table 2: " + (
+    ours, theirs = (report.number(x, 2, sign=True) for x in (ours, theirs))
+    return (f"Removing 98 % of its weights changes its error by {ours} points, against "
+            f"{theirs} in Table 2: " + (
                 "the prediction about prunability holds, and the gap to Table 2 is in the "
                 "unpruned network, not in what pruning costs." if as_table2 else
                 "pruning costs it more than it cost theirs."))
@@ -1103,8 +1104,10 @@ def prediction_story(result, faithful):
     verdict = (
         "It reproduces Table 2 to within half a percentage point at every pruned fraction"
         if not off else
-        f"It differs from Table 2 by more than half a percentage point at {', '.join(off)} "
-        f"removed (largest gap {max(gaps.values(), key=abs):+.2f} points)")
+        "It differs from Table 2 by more than half a percentage point at "
+        + ("every fraction" if len(off) == len(gaps) else f"{', '.join(off)} removed")
+        + f" (largest gap {report.number(max(gaps.values(), key=abs), 2, sign=True)} "
+        "points)")
     text = (
         f"{verdict}: {error[0.0]:.2f} % test error unpruned and {error[0.95]:.2f} % with "
         f"95 % of the weights removed, against their {BLUNDELL_TABLE2_ERROR[0.0]:.2f} % and "

@@ -155,3 +155,25 @@ def test_bibliography_labels_are_author_year():
     assert labels["blundell2015weight"] == "Blundell et al., 2015"
     assert labels["prasad2022compression"] == "Prasad, 2022"
     assert all(re.fullmatch(r"[^,]+, \d{4}", label) for label in labels.values())
+
+
+def test_rerun_retrains_the_preset_and_points_the_chapter_at_it(monkeypatch, tmp_path):
+    from bnnbook import book
+    from bnntut import experiment
+    from bnntut.cudagraphs import CUDA_GRAPHS_ENV
+
+    monkeypatch.delenv(book.RERUN_ENV, raising=False)
+    assert not book.rerun_requested()                    # off unless asked for
+    monkeypatch.setenv(book.RERUN_ENV, "1")
+    assert book.rerun_requested()
+    monkeypatch.delenv(CUDA_GRAPHS_ENV, raising=False)
+    monkeypatch.setenv(experiment.RESULTS_ENV, str(tmp_path / "committed"))
+    calls = []
+    folder = book.rerun("quick", tmp_path / "rerun", jobs=3,
+                        runner=lambda command, **kw: calls.append((command, kw)))
+    (command, kwargs), = calls
+    assert command[1:] == ["-m", "bnntut", "reproduce", "--preset", "quick",
+                           "--out", str(tmp_path / "rerun"), "--jobs", "3"]
+    assert kwargs["check"] and kwargs["env"][CUDA_GRAPHS_ENV] == "1"   # graphed on a GPU
+    assert folder == tmp_path / "rerun"
+    assert experiment.results_dir() == tmp_path / "rerun"              # later cells read it
