@@ -107,21 +107,20 @@ def table(compared: dict) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Index ``(Dataset, Model, accuracy)`` (``accuracy``: ``"unpruned"``, ``"90 % removed"``,
-        …); columns ``CPU`` and ``GPU`` (mean ± standard deviation over seeds), ``GPU − CPU``,
+        Index ``(Dataset, Model, removed)`` (``removed``: ``"0 %"``, ``"90 %"``, …);
+        columns ``CPU`` and ``GPU`` (mean ± standard deviation over seeds), ``GPU − CPU``,
         ``2 SE`` and ``within 2 SE`` (``"yes"``/``"no"``).
     """
     rows = {}
     for (dataset, method), by_amount in compared.items():
         for amount, a in by_amount.items():
-            name = "unpruned" if amount == 0 else f"{percent(amount)} removed"
-            rows[DATASET_LABELS[dataset], METHOD_LABELS[method], name] = {
+            rows[DATASET_LABELS[dataset], METHOD_LABELS[method], percent(amount)] = {
                 "CPU": f"{a['cpu_mean']:.4f}{PLUS_MINUS}{a['cpu_sd']:.4f}",
                 "GPU": f"{a['gpu_mean']:.4f}{PLUS_MINUS}{a['gpu_sd']:.4f}",
                 "GPU − CPU": number(a["difference"], 4, sign=True),
                 "2 SE": number(AGREEMENT_SE * a["se"], 4),
                 "within 2 SE": "yes" if a["agrees"] else "no"}
-    return frame(rows, ["Dataset", "Model", "accuracy"])
+    return frame(rows, ["Dataset", "Model", "removed"])
 
 
 def verdict(compared: dict) -> tuple[int, int]:

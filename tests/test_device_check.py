@@ -35,7 +35,7 @@ def test_compare_uses_each_familys_criterion_and_skips_single_seeds():
     assert compared["mnist", "bbb"][0.9]["difference"] == pytest.approx(0.01)
     assert device_check.verdict(compared) == (2, 2)
     table = device_check.table(compared)
-    row = table.loc[("MNIST", "Bayes by Backprop", "90 % removed")]
+    row = table.loc[("MNIST", "Bayes by Backprop", "90 %")]
     assert row["CPU"] == "0.8100\u00a0±\u00a00.0141"
     assert (row["GPU − CPU"], row["within 2 SE"]) == ("+0.0100", "yes")
 
