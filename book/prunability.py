@@ -196,6 +196,16 @@ def answer():
             f"$\\sigma_1 = e^{{-2}}$ from their prior grid: plain SGD at this "
             f"study's scale then keeps {spread['snr'][0.95]:.3f} at {pct(0.95, 'removed')} "
             f"on {NAME[first]} (seed(s) {', '.join(map(str, spread['seeds']))}; section 6).")
+    predicted = comparison.blundell_prediction()
+    if predicted:
+        e0, e95 = (100 * (1 - report.accuracy_at(predicted, a, "snr")) for a in (0.0, 0.95))
+        lines.append(
+            f"Run at their scale (section 6), that reading errs {e0:.2f} % unpruned and "
+            f"{e95:.2f} % with {pct(0.95, 'removed')}, against Table 2's "
+            f"{BLUNDELL_TABLE2_ERROR[0.0]:.2f} % and {BLUNDELL_TABLE2_ERROR[0.95]:.2f} %: "
+            + ("it prunes as their network does, but starts from a higher error."
+               if comparison.blundell_pruning_cost(predicted)[2] else
+               "pruning costs it more than it cost theirs."))
     if QUICK:
         lines.append("*(Quick mode: MNIST, seed 0, a 2000-image subset for 2 epochs — these "
                      "sentences are generated from that slice and say nothing about the "
