@@ -108,8 +108,18 @@ def reproduce_record(preset: str, device_type: str = "cpu") -> dict | None:
 
 
 def rerun_requested() -> bool:
-    """Whether ``$BNNTUT_RERUN=1`` asks the chapter to retrain its preset (default: no)."""
-    return os.environ.get(RERUN_ENV, "0") == "1"
+    """Whether ``$BNNTUT_RERUN=1`` asks the chapter to retrain its preset (default: no).
+
+    Raises
+    ------
+    ValueError
+        ``$BNNTUT_RERUN`` is set to something other than ``0`` or ``1``.
+    """
+    value = os.environ.get(RERUN_ENV, "0")
+    if value not in ("0", "1"):
+        raise ValueError(f"${RERUN_ENV} must be 0 (read the committed results, the default) "
+                         f"or 1 (retrain the preset here), got {value!r}")
+    return value == "1"
 
 
 def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | None = None,

@@ -164,6 +164,9 @@ def test_rerun_retrains_the_preset_and_points_the_chapter_at_it(monkeypatch, tmp
 
     monkeypatch.delenv(book.RERUN_ENV, raising=False)
     assert not book.rerun_requested()                    # off unless asked for
+    monkeypatch.setenv(book.RERUN_ENV, "yes")
+    with pytest.raises(ValueError, match="must be 0 .* or 1"):
+        book.rerun_requested()
     monkeypatch.setenv(book.RERUN_ENV, "1")
     assert book.rerun_requested()
     monkeypatch.delenv(CUDA_GRAPHS_ENV, raising=False)
