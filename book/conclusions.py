@@ -512,18 +512,6 @@ book.markdown(
 # ## 8. Blundell's scale
 
 # %% tags=["remove-input"]
-def prediction_cost(result):
-    """One sentence on what pruning costs the predicted reading, or nothing before it ran."""
-    if result is None:
-        return ""
-    ours, theirs, as_table2 = comparison.blundell_pruning_cost(result)
-    ours, theirs = (report.number(x, 2, sign=True) for x in (ours, theirs))
-    return (f" Removing 98 % of its weights changes its error by {ours} points (Table 2: "
-            f"{theirs}), so it prunes as predicted; what it does not reproduce is the "
-            "unpruned network's error." if as_table2 else
-            f" Removing 98 % of its weights costs it {ours} points (Table 2: {theirs}).")
-
-
 blundell_run = comparison.blundell_result()
 prediction = comparison.blundell_prediction()        # the reading section 6 predicts
 glued["bl_prediction"] = comparison.blundell_prediction_phrase(prediction)
@@ -561,7 +549,8 @@ if blundell_run is not None:
         "open: section 5.1 does not say which weighting of the complexity cost the MNIST "
         "runs used. The likeliest reading, the equal split 1/M of their section 3.4 with "
         "$\\sigma_1 = e^{-2}$, is "
-        + glued["bl_prediction"] + "." + prediction_cost(prediction)
+        + glued["bl_prediction"] + "."
+        + (" " + comparison.blundell_pruning_sentence(prediction) if prediction else "")
         if full else
         f"At {epochs} of 600 epochs and with this study's optimiser, the large network cannot "
         f"lose much more than {100 * kept:.0f} % of its weights. That does **not** test "

@@ -198,11 +198,9 @@ def answer():
             f"on {NAME[first]} (seed(s) {', '.join(map(str, spread['seeds']))}; section 6).")
     predicted = comparison.blundell_prediction()
     if predicted:
-        e0, e95 = (100 * (1 - report.accuracy_at(predicted, a, "snr")) for a in (0.0, 0.95))
         lines.append(
-            f"Run at their scale (section 6), that reading errs {e0:.2f} % unpruned and "
-            f"{e95:.2f} % with {pct(0.95, 'removed')}, against Table 2's "
-            f"{BLUNDELL_TABLE2_ERROR[0.0]:.2f} % and {BLUNDELL_TABLE2_ERROR[0.95]:.2f} %: "
+            "Run at their scale (section 6), that reading "
+            + comparison.blundell_errors_clause(predicted) + ": "
             + ("it prunes as their network does, but starts from a higher error."
                if comparison.blundell_pruning_cost(predicted)[2] else
                "pruning costs it more than it cost theirs."))
@@ -1091,21 +1089,9 @@ glued["probe_mnist_zero"] = (report.percent(zero_share(first, PROBE_ROWS[2]))
 # $\sigma_1 = e^{-2}$; seed 0, pruned by SNR without fine-tuning.
 
 # %% tags=["remove-input"]
-def pruning_cost(result):
-    """What removing 98 % of the weights costs, against Table 2's cost (points of error)."""
-    ours, theirs, as_table2 = comparison.blundell_pruning_cost(result)
-    ours, theirs = (report.number(x, 2, sign=True) for x in (ours, theirs))
-    return (f"Removing 98 % of its weights changes its error by {ours} points, against "
-            f"{theirs} in Table 2: " + (
-                "the prediction about prunability holds, and the gap to Table 2 is in the "
-                "unpruned network, not in what pruning costs." if as_table2 else
-                "pruning costs it more than it cost theirs."))
-
-
 def prediction_story(result, faithful):
     """What the run at Blundell's scale says, against Table 2 and the protocol as stated."""
-    error = {a: 100 * (1 - report.accuracy_at(result, a, "snr"))
-             for a in BLUNDELL_TABLE2_ERROR}
+    error = {a: comparison.snr_error(result, a) for a in BLUNDELL_TABLE2_ERROR}
     gaps = {a: error[a] - BLUNDELL_TABLE2_ERROR[a] for a in error}
     off = [report.percent(a) for a, gap in gaps.items() if abs(gap) > 0.5]
     meta = result["metadata"]
@@ -1121,9 +1107,9 @@ def prediction_story(result, faithful):
     text = (
         f"{verdict}: {error[0.0]:.2f} % test error unpruned and {error[0.95]:.2f} % with "
         f"95 % of the weights removed, against their {BLUNDELL_TABLE2_ERROR[0.0]:.2f} % and "
-        f"{BLUNDELL_TABLE2_ERROR[0.95]:.2f} %. {pruning_cost(result)} "
-        f"{report.percent(near_zero(result))} of its μ "
-        f"end within 0.006 of zero (mean σ {result['weights']['mean_sigma']:.4f}). It "
+        f"{BLUNDELL_TABLE2_ERROR[0.95]:.2f} %. "
+        f"{comparison.blundell_pruning_sentence(result)} "
+        f"{report.percent(near_zero(result))} of its μ end within 0.006 of zero (mean σ {result['weights']['mean_sigma']:.4f}). It "
         f"reaches {result['history'][-1]['validation_accuracy']:.4f} on the held-out images")
     if faithful is not None:
         text += (

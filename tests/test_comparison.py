@@ -163,3 +163,6 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
         "(Table 2: 1.24 % and 1.29 %)")
     ours, theirs, as_table2 = comparison.blundell_pruning_cost(prediction)
     assert (round(ours, 2), round(theirs, 2), as_table2) == (0.8, 0.15, False)  # 2.00 − 1.20
+    assert comparison.blundell_pruning_sentence(prediction) == (
+        "Removing 98 % of its weights changes its error by +0.80 points, against +0.15 in "
+        "Table 2: pruning costs it more than it cost theirs.")
