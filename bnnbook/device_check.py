@@ -14,15 +14,14 @@ Used by the chapter ``book/evaluation``.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from bnntut import experiment
+from bnntut import experiment, storage
 from bnntut.presets import METHOD_LABELS
 
 from . import comparison
@@ -123,6 +122,13 @@ def table(compared: dict) -> pd.DataFrame:
     return frame(rows, ["Dataset", "Model", "removed"])
 
 
+def every_run(seed_results: Mapping[str, Mapping[str, Mapping[int, dict]]]) -> Iterator[dict]:
+    """Every result of a :func:`bnnbook.comparison.seed_results` dictionary, flattened."""
+    for methods in seed_results.values():
+        for runs in methods.values():
+            yield from runs.values()
+
+
 def verdict(compared: dict) -> tuple[int, int]:
     """``(agreeing, total)``: how many of the compared quantities agree (:func:`agreement`)."""
     flags = [a["agrees"] for by_amount in compared.values() for a in by_amount.values()]
@@ -143,7 +149,7 @@ def epoch_seconds(results: str | Path | None = None) -> dict | None:
     path = gpu_results_dir(results) / "gpu-run.json"
     if not path.is_file():
         return None
-    check = json.loads(path.read_text())["epoch_seconds"]
+    check = storage.read_json(path)["epoch_seconds"]
     return {**check["steps"]["epoch_seconds"], "device_name": check["metadata"]["device_name"]}
 
 

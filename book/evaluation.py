@@ -343,8 +343,8 @@ if len(on_cpu) >= 2 and len(on_gpu) >= 2:   # GPU runs: full protocol only
 # %% tags=["remove-input"]
 compared = device_check.compare(cpu_runs, gpu_runs)
 agreeing, total = device_check.verdict(compared)
-gpu_names = sorted({r["metadata"]["device_name"] for runs in gpu_runs.values()
-                    for seeds in runs.values() for r in seeds.values()})
+gpu_names = sorted({r["metadata"]["device_name"]
+                    for r in device_check.every_run(gpu_runs)})
 book.glue("gpu_agree", f"{agreeing} of {total}" if total else "none (no GPU runs stored)")
 book.glue("gpu_name", ", ".join(gpu_names) or "a GPU")
 if compared:
@@ -366,8 +366,7 @@ else:
 timing = device_check.epoch_seconds()
 if compared and timing:
     minutes = statistics.median(r["metadata"]["seconds"]["train_epochs"] / 60
-                                for runs in gpu_runs.values() for seeds in runs.values()
-                                for r in seeds.values())
+                                for r in device_check.every_run(gpu_runs))
     display(book.markdown(
         f"On the GPU a model's 50 epochs took {minutes:.1f} min of wall time (the median), "
         "with 10 to 15 models sharing the one card. Trained alone there "

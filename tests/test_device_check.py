@@ -49,3 +49,4 @@ def test_the_committed_gpu_runs_are_the_paper_preset_with_three_seeds():
             for result in gpu[dataset][method].values():
                 assert result["metadata"]["device"] == "cuda"
     assert len(device_check.compare(cpu, gpu)) == len(spec.datasets) * len(spec.methods)
+    assert len(list(device_check.every_run(gpu))) == 3 * len(spec.datasets) * len(spec.methods)
