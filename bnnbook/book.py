@@ -14,6 +14,7 @@ from pathlib import Path
 from bnntut import experiment
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import PRESETS, get_preset
+from bnntut.switches import env_switch
 
 PRESET_ENV = "BNNTUT_PRESET"
 #: Set by the book's Sphinx extension (``_ext/bnntut_book.py``) for the kernels of a book build:
@@ -115,11 +116,8 @@ def rerun_requested() -> bool:
     ValueError
         ``$BNNTUT_RERUN`` is set to something other than ``0`` or ``1``.
     """
-    value = os.environ.get(RERUN_ENV, "0")
-    if value not in ("0", "1"):
-        raise ValueError(f"${RERUN_ENV} must be 0 (read the committed results, the default) "
-                         f"or 1 (retrain the preset here), got {value!r}")
-    return value == "1"
+    return env_switch(RERUN_ENV, off="read the committed results",
+                      on="retrain the preset here")
 
 
 def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | None = None,

@@ -13,11 +13,12 @@ capture.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 
 import torch
+
+from .switches import env_switch
 
 #: Set to ``1`` to train with CUDA graphs on a GPU, ``0`` (the default) for the eager loop.
 CUDA_GRAPHS_ENV = "BNNTUT_CUDA_GRAPHS"
@@ -31,11 +32,8 @@ def graphs_wanted(device: torch.device) -> bool:
     ValueError
         ``$BNNTUT_CUDA_GRAPHS`` is set to something other than ``0`` or ``1``.
     """
-    value = os.environ.get(CUDA_GRAPHS_ENV, "0")
-    if value not in ("0", "1"):
-        raise ValueError(f"${CUDA_GRAPHS_ENV} must be 0 (the eager loop, the default) or 1 "
-                         f"(CUDA graphs on a GPU), got {value!r}; set one of those or unset it")
-    return device.type == "cuda" and value == "1"
+    wanted = env_switch(CUDA_GRAPHS_ENV, off="the eager loop", on="CUDA graphs on a GPU")
+    return wanted and device.type == "cuda"
 
 
 class GraphedStep:
