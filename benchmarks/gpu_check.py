@@ -114,7 +114,6 @@ def epoch_timings(steps: dict, device: torch.device, args, record) -> None:
                                          / timings["sgd-eager"]["median"])
 
 
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
