@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from . import compression, criteria, experiment, finetune, jobs, metadata, uncertainty
+from . import budget, compression, criteria, experiment, finetune, jobs, metadata, uncertainty
 from .data import DATASETS
 from .devices import DEVICES
 from .presets import PRESETS, get_preset
@@ -116,6 +116,19 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=seed, default=None, help="override the preset's seed")
     tr.add_argument("--retrain", action="store_true", help="recompute even when cached")
 
+    bud = commands.add_parser(
+        "budget", help="the equal-budget comparison: each family's grid, chosen on validation",
+        description=_summary_of(budget))
+    bud.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None,
+                     help="datasets to run (default: both)")
+    bud.add_argument("--families", nargs="+",
+                     choices=list(get_preset("budget").selection["families"]), default=None,
+                     help="families to run (default: all)")
+    bud.add_argument("--device", choices=list(DEVICES), default="auto",
+                     help="'auto' picks CUDA when available (default: auto)")
+    bud.add_argument("--out", default=None,
+                     help="results folder (default: $BNNTUT_RESULTS or the project's results/)")
+
     comp = commands.add_parser(
         "compression", help="bytes in CSR and dense-vs-sparse inference latency of a preset",
         description=_summary_of(compression))
@@ -193,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    if args.command == "budget":
+        return _run_budget(args)
     if args.command == "train":
         result = experiment.run(args.dataset, args.method, args.preset, seed=args.seed,
                                 epochs=args.epochs, device=args.device, results=args.out,
@@ -225,6 +240,28 @@ def _run_reproduce(args, preset) -> None:
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
                                     device=args.device, results=args.out, jobs=args.jobs,
                                     tag=_selection_tag(args))
+
+
+def _run_budget(args) -> int:
+    runs, start = [], time.perf_counter()
+
+    def report(result, seconds):
+        runs.append({"dataset": result["config"]["dataset"],
+                     "method": result["config"]["method"],
+                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
+                     "config_hash": result["config_hash"]})
+        print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
+
+    chosen = budget.run(args.datasets, args.families, device=args.device, results=args.out,
+                        on_result=report)
+    for dataset, picks in chosen.items():
+        for family, method in picks.items():
+            print(f"{dataset:>13} {family:<12} chosen on validation: {method}")
+    tag = "_".join("-".join(c) for c in (args.datasets or [], args.families or []) if c)
+    experiment.record_reproduce_run("budget", runs, time.perf_counter() - start,
+                                    device=args.device, results=args.out, tag=tag)
+    print(f"total wall time {time.perf_counter() - start:.1f}s")
+    return 0
 
 
 def _selection_tag(args) -> str:

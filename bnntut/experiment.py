@@ -175,6 +175,7 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                   lr=train["lr"], optimizer=train.get("optimizer", "adam"),
                   seed=train["seed"], n_samples=train["n_samples"],
                   kl_weighting=train["kl_weighting"], l1_penalty=train.get("l1_penalty", 0.0),
+                  map_prior=train.get("map_prior"),
                   checkpoint_path=run_.checkpoint, checkpoint_key=run_.key,
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
@@ -186,10 +187,17 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
     evaluation = config["evaluation"]
     # Monte Carlo ensemble accuracy for BBB's SNR sweep (the table rows); the |μ| ranking is a
     # comparison curve and gets the posterior mean only.
+    include_bias = evaluation.get("include_bias", True)
     sweeps = {c: prune_sweep(model, c, dataset.x_test, dataset.y_test,
                              tuple(evaluation["amounts"]),
-                             mc_samples=evaluation["mc_samples"] if c == "snr" else 0)
+                             mc_samples=evaluation["mc_samples"] if c == "snr" else 0,
+                             include_bias=include_bias)
               for c in criteria}
+    # With held-out images, the same sweeps on them (posterior mean / eval mode): what a
+    # choice between settings reads, so that the test images only report.
+    validation = {} if dataset.x_val is None else {"prune_validation": {
+        c: prune_sweep(model, c, dataset.x_val, dataset.y_val, tuple(evaluation["amounts"]),
+                       include_bias=include_bias) for c in criteria}}
     timings["prune_sweeps"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -201,7 +209,7 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
     meta.update(seconds=timings, finished=metadata.now())
     result = {"config": config, "config_hash": run_.key,
               "inputs": store.data_inputs(config["dataset"]), "history": history,
-              "prune": sweeps, "weights": summary, "pruned_weights": pruned_summaries,
+              "prune": sweeps, **validation, "weights": summary, "pruned_weights": pruned_summaries,
               "n_parameters": sum(p.numel() for p in models.compact_state_dict(model).values()),
               "metadata": meta}
     result["weights_sha256"] = store.file_sha256(save_weights(run_.path(".weights.pt"), model))

@@ -5,6 +5,7 @@ treated as Bayesian everywhere.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -67,6 +68,61 @@ REGISTRY = {m.name: m for m in (
     Method("bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2", "BBB 2×1200, SGD lr 1e-3, σ1 = e⁻², uniform",
            True, True, "#5D3A9B", "4"),
 )}
+
+
+#: The equal-budget comparison (preset ``budget``): three families, each searched over the
+#: same 2 × 3 grid of learning rate × strength of its prior or penalty.
+BUDGET_LEARNING_RATES = (1e-4, 1e-3)
+#: σ1 of the scale-mixture prior (π = 1/2, σ2 = e⁻⁶), as names spell it: Blundell et al.'s grid.
+BUDGET_SIGMA1 = {"e0": 1.0, "e-1": math.exp(-1), "e-2": math.exp(-2)}
+#: λ of the L1 penalty λ·Σ|w| on the mean cross-entropy (a Laplace prior of scale 1/(Nλ)).
+BUDGET_L1 = (1e-5, 3e-5, 1e-4)
+#: Each family's label and colour (every grid point of a family is drawn in its colour).
+BUDGET_FAMILIES = {
+    "bbb": ("BBB (scale-mixture prior)", "#6A3D9A"),
+    "map-mixture": ("MAP, scale-mixture prior", "#B15928"),
+    "map-laplace": ("MAP, Laplace prior (L1)", "#1F78B4"),
+}
+
+
+def number_label(value: float) -> str:
+    """A learning rate or penalty as names and tables spell it: ``1e-3`` for 0.001."""
+    return f"{value:.0e}".replace("e-0", "e-")
+
+
+def budget_method(family: str, lr: float, strength: str | float) -> str:
+    """The ``budget`` preset's name of one grid point: ``family`` of :data:`BUDGET_FAMILIES`,
+    learning rate ``lr`` and ``strength`` (a key of :data:`BUDGET_SIGMA1`, or λ for L1)."""
+    if family not in BUDGET_FAMILIES:
+        raise ValueError(f"unknown family {family!r}; allowed: {', '.join(BUDGET_FAMILIES)}")
+    what = (f"l1-{number_label(strength)}" if family == "map-laplace"
+            else f"sigma1-{strength}")
+    return f"{family}-lr{number_label(lr)}-{what}"
+
+
+def budget_grid(family: str) -> list[tuple[str, float, str | float]]:
+    """``(method, lr, strength)`` of every grid point of ``family``, learning rate first."""
+    strengths = BUDGET_L1 if family == "map-laplace" else tuple(BUDGET_SIGMA1)
+    return [(budget_method(family, lr, s), lr, s)
+            for lr in BUDGET_LEARNING_RATES for s in strengths]
+
+
+_SIGMA1_TEXT = {"e0": "e⁰", "e-1": "e⁻¹", "e-2": "e⁻²"}
+
+
+def _budget_entries() -> list[Method]:
+    markers = "ov^sDP"
+    entries = []
+    for family, (label, color) in BUDGET_FAMILIES.items():
+        for (name, lr, strength), marker in zip(budget_grid(family), markers):
+            what = (f"λ = {number_label(strength)}" if family == "map-laplace"
+                    else f"σ1 = {_SIGMA1_TEXT[strength]}")
+            entries.append(Method(name, f"{label}, Adam {number_label(lr)}, {what}",
+                                  family == "bbb", family == "bbb", color, marker))
+    return entries
+
+
+REGISTRY.update({m.name: m for m in _budget_entries()})
 
 
 def get(name: str) -> Method:

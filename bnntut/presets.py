@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from types import MappingProxyType
 
 from .evaluate import SWEEP_AMOUNTS
-from .methods import REGISTRY
+from .methods import BUDGET_FAMILIES, BUDGET_SIGMA1, REGISTRY, budget_grid
 
 
 def _mlp(p: float) -> dict:
@@ -269,7 +269,50 @@ BLUNDELL_CPU = BLUNDELL.replace(
     validation=False, selection=None,    # trains no grid: nothing to choose
 )
 
-PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu": BLUNDELL_CPU}
+_MAP_NET = {"model": {"kind": "mlp", "hidden": [500, 500], "dropout": 0.0,
+                      "input_dropout": False}}
+
+
+def _budget_entry(family: str, lr: float, strength) -> dict:
+    """One grid point of the equal-budget comparison (see ``BUDGET``)."""
+    if family == "map-laplace":
+        return _variant(_MAP_NET, train={"lr": lr, "l1_penalty": strength})
+    prior = {"prior_pi": 0.5, "prior_sigma1": BUDGET_SIGMA1[strength],
+             "prior_sigma2": math.exp(-6)}
+    if family == "map-mixture":
+        return _variant(_MAP_NET, train={"lr": lr, "map_prior": prior})
+    return _variant(_BBB, model=prior, train={"lr": lr}, kl_weighting="uniform")
+
+
+#: Rows of the equal-budget comparison by family, seed 0 (the grid the choice is made on).
+BUDGET_GRID = {family: [name for name, _, _ in budget_grid(family)]
+               for family in BUDGET_FAMILIES}
+
+BUDGET = PAPER.replace(
+    name="budget",
+    description=(
+        "Equal-budget comparison of what makes a network prunable: the study's 784-500-500-10 "
+        "network, batch 100, 50 epochs, Adam, on 50 000 training images (a stratified seeded "
+        "subset) with the other 10 000 held out for validation. Three families, each searched "
+        "over the same 2 × 3 grid (learning rate 1e-4 or 1e-3 × the strength of its prior): "
+        "BBB with the scale-mixture prior (π = 1/2, σ2 = e⁻⁶, σ1 ∈ {e⁰, e⁻¹, e⁻²}) and the "
+        "complexity cost spread uniformly (1/M per minibatch); MAP under the same prior (the "
+        "deterministic net, no dropout, with −log P(w)/N as its penalty); MAP under a Laplace "
+        "prior (the same net with an L1 penalty λ·Σ|w|, λ ∈ {1e-5, 3e-5, 1e-4}). Weights are "
+        "ranked without biases (BBB by |μ|/σ, MAP by |w|). Each family's setting with the "
+        "highest validation accuracy at 95 % removed is then trained with seeds 1 and 2; the "
+        "test images only report."),
+    methods={name: _budget_entry(family, lr, strength)
+             for family in BUDGET_FAMILIES for name, lr, strength in budget_grid(family)},
+    ablations={},
+    subset=(50000, 10000), validation=True,
+    evaluation={**PAPER.evaluation, "include_bias": False},
+    selection={"families": BUDGET_GRID, "at_removed": 0.95, "by": "validation_accuracy",
+               "seeds": [1, 2]},
+)
+
+PRESETS = {"paper": PAPER, "quick": QUICK, "blundell": BLUNDELL, "blundell-cpu": BLUNDELL_CPU,
+           "budget": BUDGET}
 
 #: Blundell et al. (2015), Table 2: test error (%) of their 2 × 1200 BBB net after removing
 #: the given fraction of weights by signal-to-noise ratio, for comparison with ``blundell``.

@@ -16,7 +16,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
@@ -109,12 +109,24 @@ def weight_l1(model) -> torch.Tensor:
                if isinstance(m, torch.nn.Linear))
 
 
+def weight_neg_log_prior(model, prior: Mapping) -> torch.Tensor:
+    """−Σ log P(w) over the weight matrices of a deterministic net (biases excluded) under the
+    scale-mixture prior ``prior`` (keys ``prior_pi``, ``prior_sigma1``, ``prior_sigma2``, as a
+    Bayesian model spec has them), shape ``()``: the MAP counterpart of BBB's complexity cost."""
+    return -sum(bayes.log_prior(m.weight, prior) for m in model.modules()
+                if isinstance(m, torch.nn.Linear))
+
+
 def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_samples: int = 2,
-         noise: NoiseSource | None = None, keep=None, l1_penalty: float = 0.0) -> torch.Tensor:
+         noise: NoiseSource | None = None, keep=None, l1_penalty: float = 0.0,
+         map_prior: Mapping | None = None, n_train: int = 1) -> torch.Tensor:
     """One training step on a minibatch: objective, backward, optimiser update.
 
     Deterministic nets minimise the mean cross-entropy, plus ``l1_penalty`` × Σ|w| when it is
-    positive (the deterministic counterpart of BBB's complexity cost); Bayesian nets the
+    positive (MAP under a Laplace prior), or plus −Σ log P(w) / ``n_train`` under the
+    scale-mixture prior ``map_prior`` when one is given (MAP under BBB's prior: the
+    per-example objective of BBB with its complexity cost spread uniformly, the posterior's
+    spread left out); Bayesian nets the
     study's minibatch objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight
     samples drawn from ``noise``, complexity cost weighted by ``kappa``, entries outside
     ``keep`` left out).  Returns the detached ``(loss, summed NLL, weighted complexity)`` of
@@ -130,6 +142,9 @@ def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_sampl
         if l1_penalty:
             weighted = l1_penalty * weight_l1(model)
             loss = loss + weighted
+        elif map_prior is not None:
+            weighted = weight_neg_log_prior(model, map_prior) / n_train
+            loss = loss + weighted
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -142,7 +157,7 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         checkpoint_key: str = "", checkpoint_every: int = 1,
         keep: list[torch.Tensor] | None = None, progress: bool = True,
         on_epoch_end: Callable[[dict], None] | None = None, label: str = "",
-        l1_penalty: float = 0.0) -> list[dict]:
+        l1_penalty: float = 0.0, map_prior: Mapping | None = None) -> list[dict]:
     """Train ``model`` in place on the device of ``data`` and return the per-epoch history.
 
     Parameters
@@ -173,6 +188,9 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         Called with each epoch's record, after the checkpoint is written.
     l1_penalty : float
         Deterministic nets: add ``l1_penalty`` × Σ|w| (weight matrices) to the loss.
+    map_prior : mapping, optional
+        Deterministic nets: add −Σ log P(w) / N (weight matrices; N training images) under
+        this scale-mixture prior (``prior_pi``, ``prior_sigma1``, ``prior_sigma2``).
 
     Returns
     -------
@@ -190,7 +208,7 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         For bad arguments.
     """
     _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer, l1_penalty)
+           optimizer, l1_penalty, map_prior)
     bayesian, device = is_bayesian(model), data.x_train.device
     model.to(device)
     n_train = len(data.x_train)
@@ -215,7 +233,8 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
     def train_minibatch(idx: torch.Tensor, kappa) -> None:
         xb, yb = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)
         totals.add_(step(model, optimizer, xb, yb, kappa, n_samples=n_samples, noise=noise,
-                         keep=keep, l1_penalty=l1_penalty))
+                         keep=keep, l1_penalty=l1_penalty, map_prior=map_prior,
+                         n_train=n_train))
 
     if graphed:  # opt-in speed-up on a GPU: the same steps, replayed as CUDA graphs
         train_minibatch = GraphedMinibatches(train_minibatch, batch_size, device, kappas,
@@ -247,12 +266,23 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
 
 
 def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer, l1_penalty=0.0):
+           optimizer, l1_penalty=0.0, map_prior=None):
     if not l1_penalty >= 0:
         raise ValueError(f"l1_penalty must be >= 0, got {l1_penalty!r}")
-    if l1_penalty and is_bayesian(model):
-        raise ValueError("l1_penalty is for deterministic nets; a Bayesian net's complexity "
-                         "cost is set by its prior and kl_weighting")
+    if (l1_penalty or map_prior is not None) and is_bayesian(model):
+        raise ValueError("l1_penalty and map_prior are for deterministic nets; a Bayesian "
+                         "net's complexity cost is set by its prior and kl_weighting")
+    if l1_penalty and map_prior is not None:
+        raise ValueError("give l1_penalty (a Laplace prior) or map_prior (a scale mixture), "
+                         "not both")
+    if map_prior is not None:
+        keys = ("prior_pi", "prior_sigma1", "prior_sigma2")
+        if set(map_prior) != set(keys):
+            raise ValueError(f"map_prior needs exactly the keys {', '.join(keys)}; "
+                             f"got {', '.join(map_prior) or 'none'}")
+        if not (0 <= map_prior["prior_pi"] <= 1 and map_prior["prior_sigma1"] > 0
+                and map_prior["prior_sigma2"] > 0):
+            raise ValueError("map_prior needs 0 <= prior_pi <= 1 and positive sigmas")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
     if epochs < 1 or batch_size < 1 or n_samples < 1 or lr <= 0 or checkpoint_every < 1:

@@ -102,7 +102,13 @@ def test_every_bbb_variant_is_bayesian_everywhere():
         assert uncertainty_views.mode_label(name, "mc") == "10-sample predictive"
         assert uncertainty.modes_for(name) == {"deterministic": 0, "mc": 10}
     assert uncertainty.modes_for("sgd") == {"deterministic": 0}
-    colors = [m.color for m in methods.REGISTRY.values()]
+    # one colour per method; the grid points of an equal-budget family share the family's
+    grid = {m for points in presets.BUDGET.selection["families"].values() for m in points}
+    colors = [m.color for m in methods.REGISTRY.values() if m.name not in grid]
+    colors += [color for _, color in methods.BUDGET_FAMILIES.values()]
     assert len(set(colors)) == len(colors)
+    for family, (_, color) in methods.BUDGET_FAMILIES.items():
+        assert {methods.get(m).color for m in presets.BUDGET.selection["families"][family]} \
+            == {color}
     with pytest.raises(ValueError, match="allowed: sgd, dropout50"):
         methods.get("svm")
