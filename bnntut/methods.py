@@ -67,6 +67,23 @@ REGISTRY = {m.name: m for m in (
     Method("bbb-sgd-lr1e-5", "BBB 2×1200, SGD lr 1e-5", True, True, "#BB5566", "3"),
     Method("bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2", "BBB 2×1200, SGD lr 1e-3, σ1 = e⁻², uniform",
            True, True, "#5D3A9B", "4"),
+    # The same grid with the gradient averaged over the minibatch (their section 3.4).
+    Method("bbb-sgd-lr1e-3-mean", "BBB 2×1200, SGD lr 1e-3, averaged", True, True, "#0E4D64",
+           "1"),
+    Method("bbb-sgd-lr1e-4-mean", "BBB 2×1200, SGD lr 1e-4, averaged", True, True, "#F0A30A",
+           "2"),
+    Method("bbb-sgd-lr1e-5-mean", "BBB 2×1200, SGD lr 1e-5, averaged", True, True, "#8E2043",
+           "3"),
+    # Calibration at their scale: the deterministic 2 × 1200 net, plain SGD.
+    Method("plain-sgd-lr1e-1", "MLP 2×1200, SGD lr 1e-1", False, False, "#2F4B7C", "o"),
+    Method("plain-sgd-lr1e-2", "MLP 2×1200, SGD lr 1e-2", False, False, "#665191", "s"),
+    Method("plain-sgd-lr1e-3", "MLP 2×1200, SGD lr 1e-3", False, False, "#A05195", "^"),
+    Method("dropout50-sgd-lr1e-1", "MLP 2×1200, dropout 0.5, SGD lr 1e-1", False, True,
+           "#D45087", "o"),
+    Method("dropout50-sgd-lr1e-2", "MLP 2×1200, dropout 0.5, SGD lr 1e-2", False, True,
+           "#F95D6A", "s"),
+    Method("dropout50-sgd-lr1e-3", "MLP 2×1200, dropout 0.5, SGD lr 1e-3", False, True,
+           "#FF7C43", "^"),
 )}
 
 

@@ -38,6 +38,8 @@ class NonFiniteLossError(FloatingPointError):
 #: The optimisers :func:`fit` knows: the study's Adam, and plain SGD (no momentum), which
 #: Blundell et al. (2015) used.
 OPTIMIZERS = ("adam", "sgd")
+#: How a Bayesian net's minibatch objective is reduced over the minibatch (:func:`step`).
+LOSS_REDUCTIONS = ("sum", "mean")
 
 
 def _optimizer(model, name: str, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
@@ -119,7 +121,8 @@ def weight_neg_log_prior(model, prior: Mapping) -> torch.Tensor:
 
 def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_samples: int = 2,
          noise: NoiseSource | None = None, keep=None, l1_penalty: float = 0.0,
-         map_prior: Mapping | None = None, n_train: int = 1) -> torch.Tensor:
+         map_prior: Mapping | None = None, n_train: int = 1,
+         loss_reduction: str = "sum") -> torch.Tensor:
     """One training step on a minibatch: objective, backward, optimiser update.
 
     Deterministic nets minimise the mean cross-entropy, plus ``l1_penalty`` × Σ|w| when it is
@@ -129,13 +132,17 @@ def step(model, optimizer, xb: torch.Tensor, yb: torch.Tensor, kappa, *, n_sampl
     spread left out); Bayesian nets the
     study's minibatch objective (:func:`bnntut.bayes.study_objective`: ``n_samples`` weight
     samples drawn from ``noise``, complexity cost weighted by ``kappa``, entries outside
-    ``keep`` left out).  Returns the detached ``(loss, summed NLL, weighted complexity)`` of
+    ``keep`` left out), divided by the minibatch's size when ``loss_reduction`` is ``"mean"``
+    (the gradient averaged over the minibatch, complexity cost scaled with it).  Returns the
+    detached ``(loss, summed NLL, weighted complexity)`` of
     the step, shape ``(3,)`` (for a penalised deterministic net the third entry is the
     penalty).
     """
     if is_bayesian(model):
         noises = bayes.draw_noise(model, n_samples, noise)
         loss, nll, weighted = bayes.study_objective(model, xb, yb, noises, kappa, keep)
+        if loss_reduction == "mean":
+            loss, weighted = loss / len(yb), weighted / len(yb)
     else:
         loss = F.cross_entropy(model(xb), yb)
         nll, weighted = loss.detach() * len(yb), torch.zeros((), device=xb.device)
@@ -157,7 +164,8 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         checkpoint_key: str = "", checkpoint_every: int = 1,
         keep: list[torch.Tensor] | None = None, progress: bool = True,
         on_epoch_end: Callable[[dict], None] | None = None, label: str = "",
-        l1_penalty: float = 0.0, map_prior: Mapping | None = None) -> list[dict]:
+        l1_penalty: float = 0.0, map_prior: Mapping | None = None,
+        loss_reduction: str = "sum") -> list[dict]:
     """Train ``model`` in place on the device of ``data`` and return the per-epoch history.
 
     Parameters
@@ -188,6 +196,10 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         Called with each epoch's record, after the checkpoint is written.
     l1_penalty : float
         Deterministic nets: add ``l1_penalty`` × Σ|w| (weight matrices) to the loss.
+    loss_reduction : {"sum", "mean"}
+        Bayesian nets: the minibatch objective as the study writes it (NLL summed over the
+        minibatch) or divided by the minibatch's size (the gradient averaged over it, as
+        Blundell et al.'s section 3.4 states; the complexity cost is scaled with it).
     map_prior : mapping, optional
         Deterministic nets: add −Σ log P(w) / N (weight matrices; N training images) under
         this scale-mixture prior (``prior_pi``, ``prior_sigma1``, ``prior_sigma2``).
@@ -208,7 +220,7 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         For bad arguments.
     """
     _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer, l1_penalty, map_prior)
+           optimizer, l1_penalty, map_prior, loss_reduction)
     bayesian, device = is_bayesian(model), data.x_train.device
     model.to(device)
     n_train = len(data.x_train)
@@ -234,7 +246,7 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
         xb, yb = data.x_train.index_select(0, idx), data.y_train.index_select(0, idx)
         totals.add_(step(model, optimizer, xb, yb, kappa, n_samples=n_samples, noise=noise,
                          keep=keep, l1_penalty=l1_penalty, map_prior=map_prior,
-                         n_train=n_train))
+                         n_train=n_train, loss_reduction=loss_reduction))
 
     if graphed:  # opt-in speed-up on a GPU: the same steps, replayed as CUDA graphs
         train_minibatch = GraphedMinibatches(train_minibatch, batch_size, device, kappas,
@@ -266,7 +278,13 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
 
 
 def _check(model, epochs, batch_size, n_samples, lr, checkpoint_every, keep, kl_weighting,
-           optimizer, l1_penalty=0.0, map_prior=None):
+           optimizer, l1_penalty=0.0, map_prior=None, loss_reduction="sum"):
+    if loss_reduction not in LOSS_REDUCTIONS:
+        raise ValueError(f"unknown loss_reduction {loss_reduction!r}; allowed: "
+                         f"{', '.join(LOSS_REDUCTIONS)}")
+    if loss_reduction == "mean" and not is_bayesian(model):
+        raise ValueError("loss_reduction='mean' is for Bayesian nets; a deterministic net's "
+                         "cross-entropy is already the minibatch mean")
     if not l1_penalty >= 0:
         raise ValueError(f"l1_penalty must be >= 0, got {l1_penalty!r}")
     if (l1_penalty or map_prior is not None) and is_bayesian(model):
