@@ -1,0 +1,100 @@
+"""Many models as one computation: each model ends where it would have ended alone."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from bnntut import batched, bayes, models, train
+
+
+def _pairs(model):
+    """The trainable tensors (blitz's sampler buffers hold scratch noise, not state)."""
+    tensors = (bayes.variational_parameters(model) if models.is_bayesian(model)
+               else model.parameters())
+    return [p.detach().clone() for p in tensors]
+
+
+def _build(kind: str, seed: int, **spec):
+    torch.manual_seed(seed)
+    if kind == "mlp":
+        return models.mlp(hidden=(32, 16), **spec)
+    return models.bayesian_mlp(hidden=(32, 16), **spec)
+
+
+def _alone_and_together(kind, settings, data, optimizer="adam", epochs=2):
+    alone, members = [], []
+    for spec, fit_args in settings:
+        model = _build(kind, fit_args.get("seed", 0), **spec)
+        train.fit(model, data, epochs=epochs, optimizer=optimizer, progress=False, **fit_args)
+        alone.append(model)
+        twin = _build(kind, fit_args.get("seed", 0), **spec)
+        members.append(batched.Member(twin, **fit_args))
+    histories = batched.fit_many(members, data, epochs=epochs, optimizer=optimizer,
+                                 progress=False)
+    return alone, [m.model for m in members], histories
+
+
+def _assert_same(alone, together, atol):
+    for a, b in zip(alone, together):
+        for x, y in zip(_pairs(a), _pairs(b)):
+            assert torch.allclose(x, y, atol=atol, rtol=1e-4), (x - y).abs().max()
+
+
+def test_three_deterministic_nets_with_their_own_settings(dataset):
+    prior = {"prior_pi": 0.5, "prior_sigma1": math.exp(-1), "prior_sigma2": math.exp(-6)}
+    settings = [({"dropout": 0.0}, {"lr": 1e-3, "seed": 0}),
+                ({"dropout": 0.5}, {"lr": 3e-4, "seed": 1, "l1_penalty": 1e-4}),
+                ({"dropout": 0.1}, {"lr": 1e-3, "seed": 2, "map_prior": prior})]
+    alone, together, histories = _alone_and_together("mlp", settings, dataset)
+    _assert_same(alone, together, atol=1e-6)
+    for model, history in zip(alone, histories):
+        assert len(history) == 2
+        assert history[-1]["test_accuracy"] == pytest.approx(
+            train.evaluate.accuracy(model, dataset.x_test, dataset.y_test), abs=0.02)
+
+
+def test_three_bayesian_nets_with_their_own_prior_weighting_and_rate(dataset):
+    settings = [({}, {"lr": 1e-3, "seed": 0, "kl_weighting": "paper"}),
+                ({"prior_sigma1": math.exp(-2)}, {"lr": 3e-4, "seed": 4,
+                                                  "kl_weighting": "uniform"}),
+                ({"prior_pi": 0.25}, {"lr": 1e-3, "seed": 7, "kl_weighting": "blundell",
+                                      "loss_reduction": "mean"})]
+    alone, together, _ = _alone_and_together("bayesian", settings, dataset)
+    _assert_same(alone, together, atol=1e-6)
+
+
+def test_plain_sgd_batch(dataset):
+    settings = [({}, {"lr": 1e-3, "seed": 0}), ({}, {"lr": 1e-4, "seed": 1})]
+    alone, together, _ = _alone_and_together("bayesian", settings, dataset, optimizer="sgd",
+                                             epochs=1)
+    _assert_same(alone, together, atol=1e-6)
+
+
+def test_a_batch_resumes_from_its_checkpoint(dataset, tmp_path):
+    def members():
+        return [batched.Member(_build("mlp", s, dropout=0.3), lr=1e-3, seed=s) for s in (0, 1)]
+
+    whole = members()
+    batched.fit_many(whole, dataset, epochs=3, progress=False)
+    parts = members()
+    path = tmp_path / "batch.pt"
+    batched.fit_many(parts, dataset, epochs=1, progress=False, checkpoint_path=path,
+                     checkpoint_key="k")
+    resumed = members()
+    histories = batched.fit_many(resumed, dataset, epochs=3, progress=False,
+                                 checkpoint_path=path, checkpoint_key="k")
+    assert [h["epoch"] for h in histories[0]] == [1, 2, 3]
+    _assert_same([m.model for m in whole], [m.model for m in resumed], atol=0)
+
+
+def test_models_of_different_shapes_are_refused(dataset):
+    torch.manual_seed(0)
+    members = [batched.Member(models.mlp(hidden=(8,)), lr=1e-3),
+               batched.Member(models.mlp(hidden=(9,)), lr=1e-3)]
+    with pytest.raises(ValueError, match="share kind and layer shapes"):
+        batched.fit_many(members, dataset, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="at least one"):
+        batched.fit_many([], dataset, epochs=1, progress=False)
