@@ -22,7 +22,7 @@ def local_ray():
     """One local Ray for the module (starting one takes seconds)."""
     import sys
 
-    from ray import cloudpickle   # the test's worker functions travel by value
+    from ray import cloudpickle  # the test's worker functions travel by value
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
