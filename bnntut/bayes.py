@@ -33,7 +33,8 @@ KL_WEIGHT_UNDERFLOW = 2.0**-150
 def kl_weight(weighting: str, index: int, n_batches: int) -> float:
     """Weight κ_i of the complexity cost for minibatch ``index`` (0-based) of ``n_batches`` (M):
     ``"paper"``, the study's code, 2^(M−i) / 2^(M−1) = 2^(1−i) (2, 1, 0.5, …; sums to ≈ 4);
-    ``"blundell"``, Blundell et al. eq. (9), 2^(M−i) / (2^M − 1) with i counted from 1, i.e.
+    ``"blundell"``, the scheme Blundell et al. propose after their eq. (9) (the general
+    weighting π_i), 2^(M−i) / (2^M − 1) with i counted from 1, i.e.
     2^(M−1−index) / (2^M − 1) here (sums to 1); ``"uniform"``, 1 / M."""
     if weighting not in KL_WEIGHTINGS:
         raise ValueError(f"unknown KL weighting {weighting!r}; allowed: {', '.join(KL_WEIGHTINGS)}")
