@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -46,7 +46,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from bnnbook import book, interactive, plots, report
+from bnnbook import book, claims, interactive, plots, report
 from bnntut import bayes, data, evaluate, experiment, prune
 from bnntut.noise import NoiseSource
 from bnntut.presets import METHOD_LABELS, get_preset
@@ -60,11 +60,15 @@ results = book.load_results(PRESET)
 #
 # Put every weight and bias of the three layers into one vector $\theta \in \mathbb{R}^n$;
 # for 784-500-500-10 that is $784 \cdot 500 + 500 \cdot 500 + 500 \cdot 10$ weights and
-# $500 + 500 + 10$ biases ({doc}`baselines` counts them). A pruning criterion gives each entry a score $s_j$: its magnitude $|\theta_j|$ for
-# the baselines {cite}`han2015learning` (the study called
-# `torch.nn.utils.prune.global_unstructured` with `L1Unstructured`), its signal-to-noise
-# ratio $|\mu_j|/\sigma_j$ for Bayes by Backprop. Pruning a fraction $a$ removes the $k$
-# lowest scores and sets those entries to exactly zero:
+# $500 + 500 + 10$ biases ({doc}`baselines` counts them). A pruning criterion gives each
+# entry a score $s_j$: its magnitude $|\theta_j|$ for the baselines {cite}`han2015learning`
+# (the study called `torch.nn.utils.prune.global_unstructured` with `L1Unstructured`), its
+# signal-to-noise ratio $|\mu_j|/\sigma_j$ for Bayes by Backprop, the criterion
+# {cite:t}`graves2011practical` proposed for variational networks. Magnitude is the
+# cheapest score; optimal brain damage {cite}`lecun1990optimal` and optimal brain surgeon
+# {cite}`hassibi1993second` estimate instead what removing a weight costs the loss, from its
+# second derivatives. Pruning a fraction $a$ removes the $k$ lowest scores and sets those
+# entries to exactly zero:
 #
 # $$
 # \begin{aligned}
@@ -78,7 +82,10 @@ results = book.load_results(PRESET)
 # where $s_{(k)}$ is the $k$-th smallest score. There is one threshold for the whole network
 # (*global*), so a layer loses more or less than the fraction $a$ depending on how its scores
 # compare with the other layers'; single entries go, not whole neurons (*unstructured*). As in
-# the study, nothing is retrained afterwards.
+# the study, nothing is retrained afterwards — unlike gradual pruning schedules
+# {cite}`zhu2017prune`, which prune a little and train again many times, or the lottery-ticket
+# procedure {cite}`frankle2019lottery`, which retrains the surviving weights from their
+# initial values.
 #
 # **How $k$ is counted.** `round` is Python's, as in `torch.nn.utils.prune`: the nearest
 # integer, and on an exact half the even one (`round(2.5) == 2`, `round(3.5) == 4`); $a\,n$ is
@@ -86,7 +93,8 @@ results = book.load_results(PRESET)
 # Ties between scores would make "the $k$ smallest" ambiguous, but trained float weights do
 # not tie at the threshold (checked below), so the two forms of $m_j$ agree.
 #
-# Here is the whole mask for the trained MNIST "SGD" network at $a = 0.9$:
+# Here is the whole mask at $a = 0.9$ for the trained MNIST network that the study calls
+# "SGD" — trained with Adam and dropout 0.01 ({doc}`baselines`), seed 0:
 
 # %%
 def global_mask(scores, amount):
@@ -126,10 +134,13 @@ for name, part in zip(layer_names, per_tensor[:3]):
         100 * (~part).float().mean().item(), 1, unit=" %")}
 rows["biases kept, all layers"] = {"value": report.number(
     100 * (~torch.cat(per_tensor[3:])).float().mean().item(), 1, unit=" %")}
-book.glue("n_params", f"{scores.numel():,}")
-book.glue("k_90", f"{int(removed.sum()):,}")
+biases = torch.cat(params[3:]).detach().abs()               # |b|, all layers
 book.glue("sgd_first_kept", 100 * (~per_tensor[0]).float().mean().item())
 book.glue("sgd_last_kept", 100 * (~per_tensor[2]).float().mean().item())
+book.glue("sgd_biases_removed",
+          100 * torch.cat(per_tensor[3:]).float().mean().item())
+book.glue("sgd_bias_median", biases.median().item())
+book.glue("sgd_threshold", threshold.item())
 report.frame(rows, "SGD net, 90 % removed by global |w|")
 
 # %% [markdown]
@@ -137,6 +148,12 @@ report.frame(rows, "SGD net, 90 % removed by global |w|")
 # {glue:text}`sgd_first_kept:.1f` % of its weights, the output layer
 # {glue:text}`sgd_last_kept:.1f` %. A layer whose weights are small as a whole gives up more
 # than the requested fraction, one with large weights less.
+#
+# The biases are ranked under the same threshold, as in the study. This network's biases are
+# small — their median magnitude is {glue:text}`sgd_bias_median:.4f`, against a threshold of
+# {glue:text}`sgd_threshold:.4f` — so the global rule removes
+# {glue:text}`sgd_biases_removed:.1f` % of them. Whether the biases are ranked at all
+# changes which model looks more prunable ({doc}`evaluation`).
 #
 # ## Accuracy after pruning, by hand
 #
@@ -169,8 +186,6 @@ package = evaluate.accuracy(prune.l1(sgd, 0.9), ds.x_test, ds.y_test)
 assert math.isclose(accuracy, package, abs_tol=1e-9)
 assert math.isclose(accuracy, report.accuracy_at(results["mnist"]["sgd"], 0.9, "l1"),
                     abs_tol=1e-6)
-book.glue("sgd_acc_90", accuracy)
-book.glue("sgd_acc_0", report.accuracy_at(results["mnist"]["sgd"], 0.0, "l1"))
 
 # %% [markdown]
 # The package does the same in two calls, `evaluate.accuracy(prune.l1(model, a), x, y)`:
@@ -302,8 +317,6 @@ print(f"std of log10 |μ|: {spread_mu:.2f}, of log10 σ: {spread_sigma:.2f}")
 print(f"rank correlation of SNR and |μ| (Spearman): {spearman:.4f}")
 
 # %% tags=["remove-cell"]
-book.glue("spread_mu", spread_mu)
-book.glue("spread_sigma", spread_sigma)
 book.glue("spearman", spearman.item())
 
 # %% [markdown]
@@ -335,7 +348,8 @@ assert bool(sigma[by_snr & ~by_mu].min() > sigma_star)
 
 # %% [markdown]
 # The same comparison with the package, on both datasets, with the stored accuracies at 90 %
-# removed (posterior mean):
+# removed (seed 0, posterior mean, ± the test set's standard error $\sqrt{p(1-p)/n}$ that
+# {doc}`evaluation` introduces):
 
 # %% tags=["remove-input"]
 rows = {}
@@ -355,10 +369,12 @@ for dataset in results:
         column[f"{group}: median |μ|"] = report.number(d_mu[members].median().item())
         column[f"{group}: median σ"] = report.number(d_sigma[members].median().item())
     result = results[dataset]["bbb"]
+    n_test = claims.n_test_images(result)
     for criterion, label in (("snr", "SNR"), ("l1", "|μ|")):
         acc = report.accuracy_at(result, 0.9, criterion)
-        column[f"accuracy at 90 %, pruned by {label}"] = report.number(acc)
-        book.glue(f"{dataset}_{criterion}_90", acc)
+        se = claims.standard_error(acc, n_test)
+        column[f"accuracy at 90 %, pruned by {label}"] = (
+            f"{report.number(acc)} ± {report.number(se)}")
     for name, text in column.items():
         rows.setdefault(name, {})[plots.DATASET_LABELS[dataset]] = text
 report.frame(rows, "Bayes by Backprop, 90 % removed")
@@ -430,20 +446,18 @@ fig = plots.surviving_figure(results)
 # %% [markdown]
 # ## Key takeaways
 #
-# Global pruning is one sort: at 90 % it removes {glue:text}`k_90` of the
-# {glue:text}`n_params` parameters below a single threshold, which leaves the "SGD" network's
-# first layer {glue:text}`sgd_first_kept:.1f` % of its weights and its output layer
-# {glue:text}`sgd_last_kept:.1f` %. Masking, a forward pass and an argmax give its test
-# accuracy, {glue:text}`sgd_acc_90:.4f` (unpruned: {glue:text}`sgd_acc_0:.4f`), exactly what
-# the package computes. SNR pruning removes the weights the posterior cannot tell from zero,
-# but on the study's posterior $\log\sigma$ spreads over {glue:text}`spread_sigma:.2f` decades
-# (standard deviation) against {glue:text}`spread_mu:.2f` for $\log|\mu|$, so SNR ranks almost
-# like $|\mu|$ (rank correlation {glue:text}`spearman:.3f`) — yet of the tenth that survives
-# 90 %, the two agree on only {glue:text}`overlap_90:.1f` %. What SNR gives up in exchange are
-# larger weights with a larger $\sigma$, and the posterior-mean accuracy at 90 % is
-# {glue:text}`mnist_snr_90:.4f` by SNR against {glue:text}`mnist_l1_90:.4f` by $|\mu|$ on MNIST
-# ({glue:text}`fashion-mnist_snr_90:.4f` against {glue:text}`fashion-mnist_l1_90:.4f` on
-# Fashion-MNIST).
+# * Global pruning is one sort over all parameters under a single threshold, so layers and
+#   biases lose very different shares: at 90 % the "SGD" net keeps
+#   {glue:text}`sgd_first_kept:.1f` % of its first layer's weights and loses
+#   {glue:text}`sgd_biases_removed:.1f` % of its biases.
+# * Masking, a forward pass and an argmax give exactly the accuracy the package computes:
+#   the test that a pruning reached the network.
+# * SNR removes the weights the posterior cannot tell from zero. On the study's posterior σ
+#   barely varies, so SNR ranks almost like $|\mu|$ overall (rank correlation
+#   {glue:text}`spearman:.3f`) yet keeps a different tenth of the parameters at 90 %
+#   (only {glue:text}`overlap_90:.1f` % shared).
+# * The network that is evaluated computes with $\mu$, and SNR gives up larger $\mu$ for
+#   smaller σ: on this posterior, ranking by $|\mu|$ loses less accuracy than SNR.
 #
 # ## Exercises
 #

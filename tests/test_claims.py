@@ -1,0 +1,279 @@
+"""bnnbook.claims: the noise rule, and every decision the prose of *Evaluation* and
+*Conclusions* rests on, pinned on the committed full results (``results/paper``)."""
+
+import math
+
+import pytest
+
+from bnnbook import claims, comparison, prunability
+from bnntut.presets import BLUNDELL_TABLE2_ERROR
+
+# ------------------------------------------------------------------------- the noise rule
+
+
+def test_standard_error_of_an_accuracy():
+    assert claims.standard_error(0.5, 10_000) == pytest.approx(0.005)
+    assert claims.standard_error(1.0) == 0.0
+    assert claims.standard_error(0.98, 10_000) == pytest.approx(math.sqrt(0.98 * 0.02) / 100)
+    with pytest.raises(ValueError):
+        claims.standard_error(1.2)
+    with pytest.raises(ValueError):
+        claims.standard_error(0.5, 0)
+
+
+def test_compare_gives_no_verdict_within_two_standard_errors():
+    se = math.hypot(claims.standard_error(0.80), claims.standard_error(0.79))
+    inside = claims.compare(0.80, 0.79)                   # 0.01 < 2 × 0.0058
+    assert inside["verdict"] == claims.WITHIN_NOISE
+    assert inside["se"] == pytest.approx(se) and inside["margin"] == pytest.approx(2 * se)
+    assert claims.compare(0.80, 0.78)["verdict"] == claims.AHEAD       # 0.02 > 0.0116
+    assert claims.compare(0.78, 0.80)["verdict"] == claims.BEHIND
+    assert claims.compare(0.5, 0.5)["verdict"] == claims.WITHIN_NOISE
+
+
+def test_compare_with_a_fixed_reference_counts_our_error_only():
+    ref = claims.compare(0.98, 0.9871, n_second=None)    # Table 2's 1.29 % error
+    assert ref["se"] == pytest.approx(claims.standard_error(0.98))
+    assert ref["verdict"] == claims.BEHIND                # 0.0071 > 2 × 0.0014
+    assert claims.compare(0.986, 0.9871, n_second=None)["verdict"] == claims.WITHIN_NOISE
+    assert claims.compare(0.8, 0.79, 1000, 1000)["verdict"] == claims.WITHIN_NOISE
+
+
+def test_basis_labels_one_seed_or_a_mean():
+    assert claims.basis([0]) == "seed 0"
+    assert claims.basis([2, 0, 1]) == "mean of 3 seeds"
+    with pytest.raises(ValueError):
+        claims.basis([])
+
+
+def test_epochs_relation():
+    assert claims.epochs_relation([3, 4], [5, 9]) == "fewer"
+    assert claims.epochs_relation([6, 7], [2, 5]) == "more"
+    assert claims.epochs_relation([3, 6], [5, 9]) == "overlap"
+    with pytest.raises(ValueError):
+        claims.epochs_relation([], [1])
+
+
+def test_finetune_recovery_is_the_share_of_the_loss_won_back():
+    result = {"by_amount": [{"amount": 0.9, "before": {"accuracy": 0.5},
+                             "after": {"accuracy": 0.9}}]}
+    recovery = claims.finetune_recovery(result, 0.9, unpruned=1.0)
+    assert recovery["recovered"] == pytest.approx(0.8) and recovery["most"]
+    assert not claims.finetune_recovery(result, 0.9, unpruned=2.0)["most"]   # 0.4 / 1.5
+
+
+# ------------------------------------------------------- the stored results, as the prose says
+
+
+def test_mnist_headline_at_90_depends_on_the_ranking_of_the_biases():
+    """Evaluation and Conclusions: with the biases ranked (the study's protocol) BBB is ahead
+    of the "SGD" net at 90 % removed on MNIST; ranking the weights only, the "SGD" net is
+    nominally ahead, within two test-set standard errors.  The criteria sweeps are stored for
+    seed 0 only."""
+    ranking = claims.ranking_comparison("paper", "mnist", 0.9)
+    assert ranking["seeds"] == [0] and ranking["basis"] == "seed 0" and ranking["n"] == 10_000
+    with_bias, weights_only = ranking["with_bias"], ranking["weights_only"]
+    assert with_bias["verdict"] == claims.AHEAD
+    assert weights_only["verdict"] == claims.WITHIN_NOISE
+    assert weights_only["difference"] < 0                  # nominally the "SGD" net
+    assert (round(with_bias["first"], 4), round(with_bias["second"], 4)) == (0.7768, 0.7160)
+    assert (round(weights_only["first"], 4), round(weights_only["second"], 4)) == (0.7727,
+                                                                                    0.7842)
+    assert claims.ranking_decides(ranking)
+    # At 75 % the weights-only ranking even puts the "SGD" net ahead beyond noise.
+    at75 = claims.ranking_comparison("paper", "mnist", 0.75)
+    assert at75["with_bias"]["verdict"] == claims.WITHIN_NOISE
+    assert at75["weights_only"]["verdict"] == claims.BEHIND
+    for amount in (0.95, 0.98):                            # beyond 90 %: BBB either way
+        far = claims.ranking_comparison("paper", "mnist", amount)
+        assert {far[m]["verdict"] for m in claims.BIAS_MODES} == {claims.AHEAD}
+
+
+def test_fashion_mnist_at_90_the_sgd_net_leads_under_both_rankings():
+    ranking = claims.ranking_comparison("paper", "fashion-mnist", 0.9)
+    assert {ranking[m]["verdict"] for m in claims.BIAS_MODES} == {claims.BEHIND}
+    assert not claims.ranking_decides(ranking)
+
+
+def test_the_sgd_net_loses_almost_all_its_biases_at_90_percent():
+    from bnntut import experiment
+
+    sgd = experiment.trained_model("mnist", "sgd", "paper", device="cpu")
+    assert claims.biases_removed(sgd, 0.9) == pytest.approx(0.975, abs=0.001)
+
+
+def test_paired_seeds_with_biases_ranked_put_bbb_ahead_on_mnist_and_behind_on_fashion():
+    seeds = comparison.seed_results("paper", ["mnist", "fashion-mnist"], ["bbb", "sgd"])
+    for dataset, sign in (("mnist", True), ("fashion-mnist", False)):
+        gaps = comparison.paired_gaps(seeds[dataset], "bbb", "sgd", 0.9)
+        assert sorted(gaps) == [0, 1, 2]
+        assert {g > 0 for g in gaps.values()} == {sign}
+
+
+def _finetuned(dataset, method):
+    ft = comparison.derived_results("finetune", "paper", [dataset], [method])[dataset][method]
+    seeds = comparison.seed_results("paper", [dataset], [method], [0])[dataset][method]
+    from bnnbook.report import accuracy_at
+
+    return ft, accuracy_at(seeds[0], 0.0)
+
+
+def test_finetuning_is_five_epochs_at_a_tenth_of_the_rate_and_fails_the_sgd_net_at_98():
+    ft, unpruned = _finetuned("mnist", "sgd")
+    assert claims.finetune_schedule(ft) == {"epochs": 5, "lr": pytest.approx(1e-5)}
+    at98 = claims.finetune_recovery(ft, 0.98, unpruned)
+    assert not at98["most"] and at98["recovered"] < 0.15
+    assert (round(at98["before"], 4), round(at98["after"], 4)) == (0.1825, 0.2563)
+    assert claims.finetune_recovery(ft, 0.9, unpruned)["most"]
+
+
+def test_after_finetuning_at_95_bbb_leads_on_both_datasets_beyond_noise():
+    for dataset in ("mnist", "fashion-mnist"):
+        bbb, _ = _finetuned(dataset, "bbb")
+        sgd, _ = _finetuned(dataset, "sgd")
+        after = {m: claims.finetune_recovery(r, 0.95, 1.0)["after"]
+                 for m, r in (("bbb", bbb), ("sgd", sgd))}
+        assert claims.compare(after["bbb"], after["sgd"])["verdict"] == claims.AHEAD
+
+
+def _prunability_rows(dataset):
+    found = comparison.seed_results("paper", [dataset], [*prunability.BBB_ROWS,
+                                                         *prunability.DETERMINISTIC_ROWS])
+    return prunability.rows(found[dataset])
+
+
+def test_the_best_50_epoch_bbb_row_does_not_reach_table_2():
+    rows = _prunability_rows("mnist")
+    best = prunability.best_bbb(rows, "mnist")
+    assert best == "bbb-kl-uniform-lr1e-3" and rows[best]["seeds"] == [0, 1, 2]
+    against = claims.table2_comparison(rows[best])
+    assert {a: round(v["error"], 2) for a, v in against.items()} == {0.95: 1.99, 0.98: 2.49}
+    assert {a: v["table2"] for a, v in against.items()} == {
+        a: BLUNDELL_TABLE2_ERROR[a] for a in (0.95, 0.98)}
+    assert {v["verdict"] for v in against.values()} == {claims.BEHIND}
+
+
+def test_the_prunability_search_is_unequal():
+    sizes = claims.search_sizes(_prunability_rows("mnist"))
+    assert sizes == {"bayesian": 13, "deterministic": 6, "sgd": 4}
+
+
+def test_no_stored_mnist_run_reaches_table_2():
+    """The intro: no run, at the study's scale or at Blundell et al.'s, reaches Table 2."""
+    from bnnbook.report import accuracy_at
+
+    rows = _prunability_rows("mnist")
+    runs = [{"snr": prunability.own_sweep(r)} for r in rows.values()]
+    blundell = [r for r in (comparison.blundell_result(), comparison.blundell_prediction())
+                if r is not None]
+    blundell = [r[1] if isinstance(r, tuple) else r for r in blundell]
+    assert len(blundell) == 2
+    runs += [{"snr": {a: accuracy_at(r, a, "snr") for a in (0.95, 0.98)}} for r in blundell]
+    for summary in runs:
+        assert {v["verdict"] for v in claims.table2_comparison(summary).values()} == {
+            claims.BEHIND}
+
+
+def test_over_three_seeds_bbb_fits_in_no_fewer_epochs_than_the_sgd_net():
+    """Evaluation, "Fewer epochs to fit": the seeds' ranges overlap on both datasets; BBB
+    needs fewer epochs than every dropout net on MNIST only."""
+    datasets = ["mnist", "fashion-mnist"]
+    methods = ["sgd", "dropout50", "dropout75", "dropout90", "bbb"]
+    runs = comparison.seed_results("paper", datasets, methods)
+    for dataset in datasets:
+        fit = {m: [claims.epochs_to_fit(r) for r in runs[dataset][m].values()]
+               for m in methods}
+        assert all(len(v) == 3 for v in fit.values())
+        assert claims.epochs_relation(fit["bbb"], fit["sgd"]) == "overlap"
+        dropout = {claims.epochs_relation(fit["bbb"], fit[m]) for m in methods[1:4]}
+        assert dropout == ({"fewer"} if dataset == "mnist" else {"fewer", "overlap"})
+
+
+def test_ranking_by_mu_loses_less_than_snr_at_90_on_both_datasets():
+    """Pruning: on the study's posterior (seed 0), |μ| beats SNR beyond noise at 90 %."""
+    from bnnbook.report import accuracy_at
+
+    for dataset in ("mnist", "fashion-mnist"):
+        result = comparison.seed_results("paper", [dataset], ["bbb"], [0])[dataset]["bbb"][0]
+        n = claims.n_test_images(result)
+        by_mu, by_snr = (accuracy_at(result, 0.9, c) for c in ("l1", "snr"))
+        assert claims.compare(by_mu, by_snr, n, n)["verdict"] == claims.AHEAD
+
+
+def test_finetuning_at_90_recovers_most_and_leaves_the_models_within_noise():
+    """Conclusions, section 4."""
+    for dataset in ("mnist", "fashion-mnist"):
+        after = {}
+        for method in ("bbb", "sgd"):
+            ft, unpruned = _finetuned(dataset, method)
+            recovery = claims.finetune_recovery(ft, 0.9, unpruned)
+            assert recovery["most"], (dataset, method)
+            after[method] = recovery["after"]
+        assert claims.compare(after["bbb"], after["sgd"])["verdict"] == claims.WITHIN_NOISE
+
+
+def test_the_penalised_deterministic_net_prunes_at_least_as_well_as_the_best_bbb_row():
+    """Conclusions, section 6: at each target fraction the best deterministic row (by
+    magnitude) is ahead of the best BBB row (by SNR) or within noise of it."""
+    for dataset in ("mnist", "fashion-mnist"):
+        rows = _prunability_rows(dataset)
+        bbb, det = prunability.best_bbb(rows, dataset), prunability.best_deterministic(
+            rows, dataset)
+        assert det.startswith("sgd-l1")
+        verdicts = {claims.compare(rows[det]["l1"][a], rows[bbb]["snr"][a])["verdict"]
+                    for a in prunability.TARGETS[dataset]}
+        assert verdicts <= {claims.AHEAD, claims.WITHIN_NOISE}
+        assert set(prunability.TARGETS[dataset]) == ({0.95, 0.98} if dataset == "mnist"
+                                                     else {0.9, 0.95})
+    beyond = claims.compare(rows[det]["l1"][0.98], rows[bbb]["snr"][0.98])   # Fashion, 98 %
+    assert beyond["verdict"] == claims.BEHIND
+
+
+def test_the_kl_weighting_moves_bbb_more_than_the_model_choice_on_mnist():
+    """Conclusions, section 5 (means of three seeds at 90 % removed)."""
+    from bnnbook.report import accuracy_at
+
+    kl = comparison.kl_results("paper", ["mnist"])["mnist"]
+    at90 = {w: [accuracy_at(r, 0.9) for r in by_seed.values()] for w, by_seed in kl.items()}
+    assert all(len(v) == 3 for v in at90.values())
+    mean = {w: sum(v) / 3 for w, v in at90.items()}
+    seeds = comparison.seed_results("paper", ["mnist"], ["bbb", "sgd"])["mnist"]
+    gap = sum(comparison.paired_gaps(seeds, "bbb", "sgd", 0.9).values()) / 3
+    assert claims.compare(mean["uniform"], mean["paper"])["verdict"] == claims.AHEAD
+    assert mean["uniform"] - mean["paper"] > 2 * abs(gap)
+
+
+def test_blundells_protocol_as_completed_here_does_not_prune_and_1_over_m_does():
+    """Conclusions, section 7: the grid point chosen on validation loses most of its accuracy
+    at 95 % removed; the equal split prunes with Table 2's cost but errs more unpruned."""
+    from bnnbook.report import accuracy_at
+
+    preset, chosen = comparison.blundell_result()
+    assert preset == "blundell" and accuracy_at(chosen, 0.95, "snr") < 0.5
+    prediction = comparison.blundell_prediction()
+    assert comparison.blundell_pruning_cost(prediction)[2]
+    unpruned = claims.compare(accuracy_at(prediction, 0.0, "snr"),
+                              1 - BLUNDELL_TABLE2_ERROR[0.0] / 100, n_second=None)
+    assert unpruned["verdict"] == claims.BEHIND
+
+
+def test_where_the_ranking_of_the_biases_flips_the_verdict():
+    """Conclusions, section 3 (seed 0): at 75 % and 90 % on MNIST, at 95 % on
+    Fashion-MNIST."""
+    for dataset, flips in (("mnist", [0.75, 0.9]), ("fashion-mnist", [0.95])):
+        found = [a for a in (0.5, 0.75, 0.9, 0.95, 0.98)
+                 if claims.ranking_decides(claims.ranking_comparison("paper", dataset, a))]
+        assert found == flips
+
+
+def test_every_unpruned_model_matches_the_study_within_noise():
+    """Evaluation: seed 0 of each of the study's models, unpruned, against its table."""
+    from bnnbook.report import accuracy_at
+    from bnntut import study
+
+    for dataset, table in study.STUDY_TABLES.items():
+        runs = comparison.seed_results("paper", [dataset], list(table), [0])[dataset]
+        for method, by_seed in runs.items():
+            ours = accuracy_at(by_seed[0], 0.0)
+            verdict = claims.compare(ours, table[method][0])["verdict"]
+            assert verdict == claims.WITHIN_NOISE, (dataset, method)
