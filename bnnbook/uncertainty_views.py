@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from bnntut.methods import get as get_method
 from bnntut.models import N_CLASSES
-from bnntut.uncertainty import MC_SAMPLES, MODES, record_at, series
+from bnntut.uncertainty import MC_SAMPLES, MODES, confidence_gap, record_at, series
 
 from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
-from .report import frame, highlight, percent
+from .report import frame, highlight, number, percent
 
 
 def mode_label(method: str, mode: str) -> str:
@@ -76,6 +76,15 @@ def styled_table(table_frame):
     ece, auroc = TABLE_METRICS.values()
     return highlight(table_frame, lower=[c for c in table_frame.columns if c[0] == ece],
                      higher=[c for c in table_frame.columns if c[0] == auroc], digits=3)
+
+
+def show_table(table_frame) -> None:
+    """Display :func:`table` in a notebook: the HTML of :func:`styled_table`, and as plain text
+    the table itself (not a Styler's ``<... at 0x…>`` repr) wherever HTML is not shown."""
+    from IPython.display import display
+
+    display({"text/html": styled_table(table_frame).to_html(),
+             "text/plain": table_frame.to_string()}, raw=True)
 
 
 #: Short dataset names used in :func:`highlights`.
@@ -162,6 +171,82 @@ def mc_gap(result: dict, key: str) -> float:
                                           series(result, key, "deterministic")))
 
 
+def below_chance_from(result: dict, mode: str = "deterministic") -> float | None:
+    """The first pruned fraction at which ``mode``'s OOD AUROC falls below 0.5 (the model is
+    more certain on the foreign images than on its own test set), or ``None``."""
+    return next((r["amount"] for r in result["modes"][mode] if r["auroc"] < 0.5), None)
+
+
+def _spread(values: Sequence[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.3f}" if f"{low:.3f}" == f"{high:.3f}" else f"{low:.3f}–{high:.3f}"
+
+
+def below_chance_sentence(results: dict[str, dict[str, dict]]) -> str:
+    """How many predictors (model and mode) of each dataset fall below chance in OOD
+    detection at some pruned fraction (:func:`below_chance_from`), and whether the Bayesian
+    ones are among them: one sentence for the chapter's prose (to glue)."""
+    counts, bayesian_below = [], []
+    for dataset, by_method in results.items():
+        name = DATASET_LABELS.get(dataset, dataset)
+        pairs = [(m, mode) for m, r in by_method.items() for mode in r["modes"]]
+        below = [(m, mode) for m, mode in pairs
+                 if below_chance_from(by_method[m], mode) is not None]
+        counts.append(f"{len(below)} of the {len(pairs)} {name} predictors")
+        if any(get_method(m).bayesian for m, _ in below):
+            bayesian_below.append(name)
+    return ("Pruned far enough, " + " and ".join(counts) + " become more certain on the "
+            "foreign images than on their own test set; "
+            + ("BBB's predictors are not among them." if not bayesian_below else
+               "BBB's are among them on " + " and ".join(bayesian_below) + "."))
+
+
+def mc_dropout_effect(results: dict[str, dict[str, dict]]) -> dict[str, dict[str, list]]:
+    """Per dataset, over the unpruned dropout nets with an MC mode: ``gap`` (eval-mode mean
+    confidence − accuracy, :func:`bnntut.uncertainty.confidence_gap`; < 0 under-confident)
+    and ``rise`` (MC dropout's ECE − eval mode's), one value per net each.  Datasets without
+    such a net are left out."""
+    out = {}
+    for dataset, by_method in results.items():
+        nets = [m for m, r in by_method.items() if not get_method(m).bayesian
+                and "mc" in r["modes"]]
+        if not nets:
+            continue
+        gaps, rises = [], []
+        for m in nets:
+            det, mc = (record_at(by_method[m], 0.0, mode) for mode in ("deterministic", "mc"))
+            gaps.append(confidence_gap(det["reliability"]))
+            rises.append(mc["ece"] - det["ece"])
+        out[dataset] = {"gap": gaps, "rise": rises}
+    return out
+
+
+def mc_dropout_sentence(results: dict[str, dict[str, dict]]) -> str:
+    """What MC dropout does to the unpruned dropout nets' calibration (:func:`mc_dropout_effect`),
+    with its reason when every net is under-confident in eval mode and MC dropout raises every
+    ECE: one sentence for the chapter's prose (to glue), ``""`` without dropout nets."""
+    effect = mc_dropout_effect(results)
+    if not effect:
+        return ""
+    names = {d: DATASET_LABELS.get(d, d) for d in effect}
+    if all(all(g < 0 for g in e["gap"]) and all(r > 0 for r in e["rise"])
+           for e in effect.values()):
+        return ("Unpruned, every dropout net is under-confident in eval mode — its mean "
+                "confidence lies " + " and ".join(
+                    f"{_spread([-g for g in e['gap']])} below its accuracy on {names[d]}"
+                    for d, e in effect.items())
+                + " — so MC dropout, whose averaging lowers the confidence further, raises "
+                "its ECE (by " + " and ".join(_spread(e["rise"]) for e in effect.values())
+                + ").")
+
+    def signed(values):
+        return " to ".join(number(v, 3, sign=True) for v in (min(values), max(values)))
+
+    return ("Unpruned, MC dropout changes the ECE of the dropout nets by "
+            + "; ".join(f"{signed(e['rise'])} on {names[d]} (eval-mode mean confidence − "
+                        f"accuracy: {signed(e['gap'])})" for d, e in effect.items()) + ".")
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -231,13 +316,26 @@ DIAGNOSTIC_COLORS = {"bars": "#BBBBBB", "gap": "#444444", "share": "#000000",
                      "in": "#BBBBBB", "ood": "#333333"}
 
 
+#: Opacity of a method's colour where it fills an area (bars, histograms), so that the hatched
+#: gaps and the lines drawn on top stay visible even for a black method colour.
+TINT_ALPHA = 0.35
+
+
+def tint(color: str, alpha: float = TINT_ALPHA) -> tuple[float, float, float, float]:
+    """``color`` as RGBA with opacity ``alpha``: a method's colour for a filled area."""
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(color, alpha)
+
+
 def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["bars"],
                         title: str | None = None, legend: bool = True):
     """Per-bin accuracy (bars) against confidence, with the diagonal of perfect calibration
     and, on a second (log) axis, the share of predictions in each bin.
 
     ``record`` is a :func:`bnntut.uncertainty.analyse` result (or one stored record);
-    ``legend=False`` leaves the legend to the caller (e.g. :func:`bnnbook.plots.legend_below`).
+    ``color`` fills the bars (e.g. a method's colour through :func:`tint`); ``legend=False``
+    leaves the legend to the caller (e.g. :func:`bnnbook.plots.legend_below`).
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -249,8 +347,8 @@ def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["b
     edges = np.asarray(diagram["edges"])
     acc = np.array([np.nan if a is None else a for a in diagram["accuracy"]])
     conf = np.array([np.nan if c is None else c for c in diagram["confidence"]])
-    ax.bar(edges[:-1], np.nan_to_num(acc), width=np.diff(edges), align="edge", color=color,
-           edgecolor="white", label="accuracy per bin")
+    ax.bar(edges[:-1], np.nan_to_num(acc), width=np.diff(edges), align="edge",
+           color=color, edgecolor="white", label="accuracy per bin")
     ax.bar(edges[:-1], np.nan_to_num(conf - acc), bottom=np.nan_to_num(acc), width=np.diff(edges),
            align="edge", color="none", edgecolor=DIAGNOSTIC_COLORS["gap"], hatch="//", lw=0.8,
            label="gap to mean confidence")
@@ -275,9 +373,11 @@ def reliability_diagram(record: dict, ax=None, color: str = DIAGNOSTIC_COLORS["b
 
 
 def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribution", "OOD"),
-                 title: str | None = None, legend: bool = True):
-    """Histograms (densities) of the predictive entropy: in-distribution filled grey, OOD as a
-    dark dashed outline on top.  ``legend=False`` leaves the legend to the caller."""
+                 title: str | None = None, legend: bool = True,
+                 color=DIAGNOSTIC_COLORS["in"]):
+    """Histograms (densities) of the predictive entropy: in-distribution filled in ``color``
+    (grey, or e.g. a method's colour through :func:`tint`), OOD as a dark dashed outline on
+    top.  ``legend=False`` leaves the legend to the caller."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -285,10 +385,11 @@ def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribut
         _, ax = plt.subplots(figsize=(PAGE_WIDTH / 1.3, 3.2), layout="constrained")
     h = record["entropy"]
     edges = np.asarray(h["edges"])
+    fills = {"in": color, "ood": DIAGNOSTIC_COLORS["ood"]}
     for counts, label, key in ((h["in"], labels[0], "in"), (h["ood"], labels[1], "ood")):
         counts = np.asarray(counts, dtype=float)
         ax.stairs(counts / max(counts.sum(), 1) / np.diff(edges), edges, lw=1.8, label=label,
-                  color=DIAGNOSTIC_COLORS[key], fill=key == "in", ls="-" if key == "in" else "--")
+                  color=fills[key], fill=key == "in", ls="-" if key == "in" else "--")
     ax.axvline(math.log(N_CLASSES), color="grey", ls=":", lw=1.2,
                label=f"largest entropy, log {N_CLASSES}")
     ax.set(xlabel="predictive entropy (nats)", ylabel="density")
@@ -299,7 +400,7 @@ def entropy_plot(record: dict, ax=None, labels: tuple[str, str] = ("in-distribut
 
 
 def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "OOD",
-                      axes=None, legend: bool | None = None):
+                      axes=None, legend: bool | None = None, color: str | None = None):
     """Reliability diagram and OOD entropy histogram of one (model, fraction, mode).
 
     Parameters
@@ -315,6 +416,9 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
         Where to draw; a new figure otherwise.
     legend : bool, optional
         One legend below the figure; by default only when the figure is made here.
+    color : str, optional
+        The method's colour (:data:`bnnbook.plots.METHOD_COLORS`) for the bars and the
+        in-distribution histogram; neutral grey by default.
 
     Returns
     -------
@@ -329,8 +433,10 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     else:
         fig = axes[0].figure
     reliability_diagram(record, axes[0], legend=False,
+                        color=DIAGNOSTIC_COLORS["bars"] if color is None else tint(color),
                         title=f"accuracy {record['accuracy']:.3f}, ECE {record['ece']:.3f}")
-    entropy_plot(record, axes[1], labels=("in-distribution test", ood_label), legend=False)
+    entropy_plot(record, axes[1], labels=("in-distribution test", ood_label), legend=False,
+                 color=DIAGNOSTIC_COLORS["in"] if color is None else tint(color))
     if title:
         fig.suptitle(title)
     if legend:
@@ -338,8 +444,12 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     return fig
 
 
-def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
+def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD",
+                    color: str | None = None):
     """:func:`diagnostic_figure` of several records, one titled row each, one legend below.
+
+    Two cases make a 2 × 2 grid (reliability and entropy per row), the most a column-wide
+    figure shows legibly; show more cases as several figures.
 
     Parameters
     ----------
@@ -347,6 +457,8 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
         Row titles and :func:`bnntut.uncertainty.record_at` records.
     ood_label : str
         Legend label of the out-of-distribution set.
+    color : str, optional
+        The colour of the method shown (:data:`bnnbook.plots.METHOD_COLORS`).
 
     Returns
     -------
@@ -357,7 +469,8 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD"):
     fig = plt.figure(figsize=(PAGE_WIDTH, 3.0 * len(cases) + 0.7), layout="constrained")
     for sub, (title, record) in zip(fig.subfigures(len(cases), 1, squeeze=False)[:, 0], cases):
         axes = sub.subplots(1, 2, width_ratios=[1, 1.15])
-        diagnostic_figure(record, title=title, ood_label=ood_label, axes=axes, legend=False)
+        diagnostic_figure(record, title=title, ood_label=ood_label, axes=axes, legend=False,
+                          color=color)
         axes[1].set_title(f"OOD AUROC {record['auroc']:.3f}")
     legend_below(fig, ncol=2)
     return fig

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -14,13 +14,13 @@
 # ---
 
 # %% [markdown]
-# # The baselines: SGD and dropout
+# # The baselines: four dropout networks
 #
 # ## What you will learn
 #
-# * How the study's four deterministic networks are really built — Adam for every model, an
-#   "SGD" network that is a dropout network with $p = 0.01$, dropout on the input pixels —
-#   and how many parameters a pruning has to rank.
+# * How the study's four deterministic networks are really built — Adam for every model,
+#   Adam + dropout 0.01 (the study's "SGD") as the network without real dropout, dropout on
+#   the input pixels — and how many parameters a pruning has to rank.
 # * What inverted dropout does, written in two lines and checked against the package's model:
 #   why surviving inputs are scaled by $1/(1-p)$.
 # * How heavier dropout trades training loss against test accuracy on MNIST and
@@ -62,7 +62,10 @@ preset = get_preset(PRESET)
 # "SGD" row is a dropout network with **$p = 0.01$**, not a dropout-free one; and dropout is
 # applied **to the input pixels** as well as after each hidden ReLU. `bnntut` follows the code,
 # since that is what produced the published numbers; the table is read from the `paper`
-# preset.
+# preset. None of the four has a penalty on its weights — no weight decay and no L1 term
+# (L1 would be the most probable weights under a Laplace prior
+# {cite}`williams1995bayesian`) — so dropout is their only regulariser
+# {cite}`srivastava2014dropout`, while Bayes by Backprop has its prior ({doc}`prior`).
 
 # %% tags=["remove-input"]
 train = preset.train
@@ -163,7 +166,9 @@ fig.tight_layout()
 # ## Training curves (the study's Figures 4–7)
 #
 # Training loss (cross-entropy per example, measured with dropout active, as it is optimised)
-# and test accuracy (dropout off) of the four baselines on both datasets:
+# and test accuracy (dropout off) of the four baselines on both datasets, MNIST's handwritten
+# digits {cite}`deng2012mnist` and Fashion-MNIST's clothing images {cite}`xiao2017fashion`
+# (one training run each, seed 0):
 
 # %%
 baselines = ["sgd", "dropout50", "dropout75", "dropout90"]
@@ -185,31 +190,30 @@ report.frame(rows, ["Dataset", "Model"])
 
 # %% [markdown]
 # The pattern matches the study's figures: the heavier the dropout, the higher the training
-# loss and the lower the accuracy, and $p = 0.9$ — which hides 90 % of every input image —
-# trails far behind. The study read its curves as "all models are underfitting"; for the
+# loss, and in test accuracy $p = 0.9$ — which hides 90 % of every input image — trails far
+# behind. The study read its curves as "all models are underfitting"; for the
 # $p \le 0.5$ networks the training loss is still falling at epoch 50 but test accuracy has
 # levelled off, which is the usual picture of a well-fitted network rather than an
 # underfitted one.
 #
 # ## Key takeaways
 #
-# The study's "SGD" and dropout networks are one architecture with {glue:text}`n_params`
-# parameters and four dropout rates, the first dropout layer acting on the pixels, all
-# trained with {glue:text}`protocol`. On MNIST the "SGD" network ends at a test accuracy of
-# {glue:text}`mnist_sgd_acc:.4f` and the $p = 0.9$ network at
-# {glue:text}`mnist_dropout90_acc:.4f`, with a final training loss of
-# {glue:text}`mnist_sgd_loss:.4f` against {glue:text}`mnist_dropout90_loss:.4f`; on
-# Fashion-MNIST the same two reach {glue:text}`fashion-mnist_sgd_acc:.4f` and
-# {glue:text}`fashion-mnist_dropout90_acc:.4f`. Inverted dropout keeps every input's expected
-# value, so at test time the networks run unchanged, without a mask and without rescaling.
+# * The study's baselines are one architecture with four dropout rates, every one trained
+#   with Adam and every one dropping input pixels too; the smallest rate stands in for "no
+#   dropout", and that network is the one the study calls "SGD".
+# * Heavy dropout costs fit here: the higher the rate, the higher the final training loss,
+#   and hiding 90 % of every image costs much accuracy (MNIST test accuracy {glue:text}`mnist_dropout90_acc:.4f` against
+#   {glue:text}`mnist_sgd_acc:.4f` for Adam + dropout 0.01, seed 0).
+# * Inverted dropout keeps every input's expected value, so at test time the networks run
+#   unchanged, without a mask and without rescaling.
 #
 # ## Exercises
 #
 # 1. **Forgotten scaling.** Suppose dropout were implemented without the factor
 #    $1/(1 - p)$ in training and nothing were changed at test time. By how much would the
 #    first layer's pre-activations be off at test time for $p = 0.9$, and which way?
-# 2. **MC dropout.** Keep dropout active at test time and average the softmax of 10 forward
-#    passes (`evaluate.accuracy(model, x, y, samples=10)`). Is the $p = 0.5$ network more
+# 2. **MC dropout** {cite}`gal2016dropout`. Keep dropout active at test time and average the
+#    softmax of 10 forward passes (`evaluate.accuracy(model, x, y, samples=10)`). Is the $p = 0.5$ network more
 #    accurate this way than in eval mode?
 # 3. **How much of a digit survives?** Over the first 100 training images, how many of the
 #    nonzero ("ink") pixels does input dropout with $p = 0.9$ keep on average? Compare with

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -57,7 +57,9 @@ warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
 # matrix still takes four bytes, and a dense matrix product still multiplies it: pruned as
 # in {doc}`pruning`, the networks are exactly as large and exactly as slow as before. Pruning
 # only becomes compression when the zeros are *not stored* — in a sparse format — and only
-# becomes speed when a sparse kernel skips them {cite}`han2015learning,han2016deep`.
+# becomes speed when a sparse kernel skips them {cite}`han2015learning,han2016deep`. Reporting
+# the fraction removed without the size or the speed it buys is one of the inconsistencies
+# {cite:t}`blalock2020state` found across the pruning literature.
 #
 # This chapter counts the bytes of the pruned networks in the most common sparse format and
 # times a sparse forward pass against the dense one, on the trained models of the earlier
@@ -192,11 +194,15 @@ fig, axes = plots.figure(2, 1, height=6.4, sharex=True)
 for ax, dataset in zip(axes[:, 0], ("mnist", "fashion-mnist")):
     compression_views.bytes_figure(result, dataset, ax, legend=False)
     ax.tick_params(labelbottom=True)
-plots.legend_below(fig)
+plots.legend_below(fig);
 
 # %% [markdown]
-# All models shrink alike — the format does not care which weights survive, only how many.
-# The dense network is {glue:text}`dense_mb:.2f` MB; at 90 % removed the CSR form of the
+# All models shrink alike — the format does not care which weights survive, only how many;
+# which weights survive decides the accuracy instead ({doc}`pruning`). (At scale,
+# {cite:t}`gale2019state` found plain magnitude pruning, applied gradually during training
+# {cite}`zhu2017prune`, as good as the sparsifying methods with a Bayesian reading: variational
+# dropout {cite}`molchanov2017variational` and $L_0$ regularisation
+# {cite}`louizos2018learning`.) The dense network is {glue:text}`dense_mb:.2f` MB; at 90 % removed the CSR form of the
 # BBB posterior mean is {glue:text}`bbb_csr_mb_90:.3f` MB ({glue:text}`bbb_ratio_90:.1f`×
 # smaller), at 98 % {glue:text}`bbb_csr_mb_98:.3f` MB ({glue:text}`bbb_ratio_98:.1f`×).
 #
@@ -243,8 +249,7 @@ ax = compression_views.latency_figure(result)
 # 100 (the smallest measured sparsity from which it stays faster at every larger one), while
 # the bytes break even at {glue:text}`break_even:.2%`. Unpruned, the CSR forward runs at
 # {glue:text}`speedup_1_0:.2f`× (batch 1) and {glue:text}`speedup_100_0:.2f`× (batch 100)
-# the speed of the dense one; at 99 % removed at {glue:text}`speedup_1_99:.2f`× and
-# {glue:text}`speedup_100_99:.2f`×.
+# the speed of the dense one; the table has every sparsity.
 #
 # Time and bytes need not break even together: a CSR product reads an index for every value
 # it multiplies and gathers its inputs from scattered columns, whereas the dense kernel
@@ -264,22 +269,23 @@ ax = compression_views.latency_figure(result)
 #
 # Latency is a property of the machine as much as of the network: the numbers above hold for
 # the processor, thread count and torch version named at the top, and torch's CSR support
-# is still marked beta. No GPU was available for this book, so there is no GPU measurement.
+# is still marked beta. Every measurement of this chapter, bytes and latency, was made on
+# that CPU. The study's models were also trained on a GPU ({doc}`evaluation`, "The same study
+# on a GPU"), but the compression measurements were not repeated there: the latency of a
+# sparse forward pass on a GPU was not measured.
 
 # %% [markdown]
 # ## Key takeaways
 #
-# A zero in a dense float32 matrix still costs four bytes; CSR drops it but pays eight bytes
-# for every surviving weight (value and column index) plus four per row, so for this
-# network it is smaller only beyond {glue:text}`break_even:.2%` removed. At 90 % removed the
-# MNIST BBB posterior mean takes {glue:text}`bbb_csr_mb_90:.3f` MB in CSR against
-# {glue:text}`dense_mb:.2f` MB dense ({glue:text}`bbb_ratio_90:.1f`× smaller), and
-# {glue:text}`bbb_training_over_csr_90:.1f` times less than the μ and ρ that training
-# keeps. Time has its own break-even, found only by measuring: on this CPU the sparse
-# forward pass pays {glue:md}`pays_from_1` for a single image and {glue:md}`pays_from_100`
-# for a batch of 100; at 90 % removed it runs at {glue:text}`speedup_1_90:.2f`× and
-# {glue:text}`speedup_100_90:.2f`× the speed of the dense one, unpruned at
-# {glue:text}`speedup_1_0:.2f`× and {glue:text}`speedup_100_0:.2f`×.
+# * A zero in a dense matrix still costs its bytes. CSR drops it but stores every surviving
+#   weight twice over (value and column index), so it saves bytes only once about half of
+#   the weights are gone: beyond {glue:text}`break_even:.2%` removed for this network.
+# * BBB saves twice: inference needs only the surviving posterior means, not the μ and ρ of
+#   training, so at 90 % removed the deployable MNIST network is
+#   {glue:text}`bbb_training_over_csr_90:.1f` times smaller than the trained one.
+# * Speed has its own break-even, found only by measuring: on this CPU the sparse forward
+#   pass pays {glue:md}`pays_from_1` for a single image and {glue:md}`pays_from_100` for a
+#   batch of 100. Latency on a GPU was not measured.
 #
 # ## Exercises
 #

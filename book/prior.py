@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -145,16 +145,31 @@ book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
 book.glue("mass_005", bayes.prior_mass_within(0.05, PI, SIGMA1, SIGMA2))
 
 # %% [markdown]
-# So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01. During training the
-# complexity cost pulls every weight's posterior towards this prior; a weight that the data do
-# not need can sit in the spike — its posterior mean near 0 and its posterior width comparable
-# to $|\mu|$ — so its signal-to-noise ratio $|\mu|/\sigma$ is low and removing it costs little. Weights the
-# data need move into the slab, far from 0 relative to their σ. That is the argument for
-# pruning by SNR, and it is what the following chapters put to the test.
+# So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01.
+#
+# How does that mass reach the trained network? Bayes by Backprop, defined in full in
+# {doc}`bayes_by_backprop`, learns for every weight a Gaussian with a **mean $\mu$** and a
+# **standard deviation $\sigma$** instead of a single value, and its loss adds a **complexity
+# cost**: the Kullback–Leibler divergence from those Gaussians to this prior, which pulls each
+# of them towards it. A weight that the data do not need can sit in the spike — $\mu$ near 0,
+# $\sigma$ comparable to $|\mu|$ — so its **signal-to-noise ratio** (SNR) $|\mu|/\sigma$ is
+# low and removing it costs little. Weights the data need move into the slab, far from 0
+# relative to their $\sigma$. That is the argument for pruning by SNR, and it is what the
+# following chapters put to the test.
+#
+# The same argument has an older form. In the minimum-description-length view of
+# {cite:t}`hinton1993keeping`, the complexity cost is the cost of communicating the weights:
+# a weight that stays close to the prior, with a wide $\sigma$, is cheap to send, and one
+# that is cheap to send is cheap to drop. A Laplace prior makes the same bet in a
+# sharper form: its most probable weights are those of L1 regularisation, which sets weights
+# to exact zeros {cite}`williams1995bayesian`.
 #
 # One caveat the study does not discuss: the prior's influence depends on how strongly the
-# complexity cost is weighted. With the study's minibatch weighting (next chapter) that
-# influence is concentrated in the first few dozen minibatches of every epoch.
+# complexity cost is weighted. With the study's minibatch weighting ({doc}`bayes_by_backprop`)
+# that influence is concentrated in the first few dozen minibatches of every epoch. Weighting
+# the prior against the data is a choice in its own right: {cite:t}`wenzel2020good` found that
+# posteriors which down-weight the prior relative to the data ("cold" posteriors) often
+# predict better than the Bayes posterior itself.
 #
 # ## Explore the prior
 #
@@ -193,13 +208,15 @@ fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75),
 # %% [markdown]
 # ## Key takeaways
 #
-# The study's prior is an even mixture of a slab $\mathcal N(0, 1)$ and a spike
-# $\mathcal N(0, e^{-12})$. At zero the spike is {glue:text}`spike_ratio:.0f` times denser
-# than the slab, so the prior puts {glue:text}`mass_001:.3f` of its mass within $\pm 0.01$ and
-# {glue:text}`mass_005:.3f` within $\pm 0.05$, while the slab keeps the tails heavy enough for
-# the few weights the data need. That shape is the prior's argument for pruning: a weight the
-# data do not need can stay close to the prior, where its $|\mu|$ is small relative to its
-# $\sigma$, and removing it costs little.
+# * The study's prior is a smooth spike-and-slab: an even mixture of a wide Gaussian (the
+#   slab) and a narrow one (the spike). At zero the spike is {glue:text}`spike_ratio:.0f`
+#   times denser than the slab, so about half of the prior's mass sits within a few $\sigma_2$
+#   of zero, while the slab keeps the tails heavy enough for the weights the data need.
+# * That shape is the prior's argument for pruning: a weight the data do not need can stay
+#   close to the prior, where its $|\mu|$ is small next to its $\sigma$, and removing it
+#   costs little.
+# * How much the prior shapes the trained weights depends on how strongly the complexity
+#   cost is weighted against the data, a choice the study's code makes per minibatch.
 #
 # ## Exercises
 #

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -218,8 +218,8 @@ report.frame(rows, "removed")
 #   weight samples from the posterior (the Bayesian predictive distribution, see
 #   {doc}`evaluation`); for the dropout networks 10 passes with dropout left on, *MC
 #   dropout* {cite}`gal2016dropout`, which reads dropout as approximate Bayesian inference
-#   too. The "SGD" network's dropout of 0.01 is a stand-in for no dropout, so it is evaluated
-#   deterministically only.
+#   too. Adam + dropout 0.01 (the study's "SGD") is evaluated deterministically only: its
+#   dropout is a stand-in for none.
 #
 # The numbers are computed by `python -m bnntut uncertainty --preset paper` and stored per
 # model in `results/paper/<dataset>/<method>.uncertainty.json`, with the configuration hash,
@@ -240,17 +240,17 @@ book.markdown(report.provenance(bbb_result["metadata"])
 # OOD = Fashion-MNIST:
 
 # %% tags=["remove-input"]
-uncertainty_views.styled_table(uncertainty_views.table(results["mnist"]))
+uncertainty_views.show_table(uncertainty_views.table(results["mnist"]))
 
 # %% [markdown]
 # Fashion-MNIST models, OOD = MNIST:
 
 # %% tags=["remove-input"]
-uncertainty_views.styled_table(uncertainty_views.table(results["fashion-mnist"]))
+uncertainty_views.show_table(uncertainty_views.table(results["fashion-mnist"]))
 
 # %% [markdown]
-# Unpruned, BBB's 10-sample predictive has an ECE of {glue:text}`bbb_mc_ece_mnist_0:.3f` on
-# MNIST and {glue:text}`bbb_mc_ece_fmnist_0:.3f` on Fashion-MNIST, and separates the foreign
+# Every model here is one training run (seed 0). Unpruned, BBB's 10-sample predictive has an
+# ECE of {glue:text}`bbb_mc_ece_mnist_0:.3f` on MNIST and {glue:text}`bbb_mc_ece_fmnist_0:.3f` on Fashion-MNIST, and separates the foreign
 # images with an AUROC of {glue:text}`bbb_mc_auroc_mnist_0:.3f` and
 # {glue:text}`bbb_mc_auroc_fmnist_0:.3f`. The best-calibrated unpruned model on MNIST is
 # {glue:md}`best_ece_mnist_0` and the best OOD detector {glue:md}`best_auroc_mnist_0`; on
@@ -258,11 +258,13 @@ uncertainty_views.styled_table(uncertainty_views.table(results["fashion-mnist"])
 #
 # ## How calibration and OOD detection degrade
 #
-# Solid lines with dots: deterministic prediction; dotted: the Monte Carlo predictive. The
-# dashed grey line in the lower panels is chance (AUROC 0.5).
+# One figure per training set, each method in its own colour and marker. Left: deterministic
+# prediction (solid lines); right: the Monte Carlo predictive (dotted). The dashed grey line
+# in the lower panels is chance (AUROC 0.5).
 
 # %%
-fig = uncertainty_views.degradation_figure(results)
+for dataset in results:
+    fig = uncertainty_views.degradation_figure({dataset: results[dataset]})
 
 # %% [markdown]
 # ## How far each model can be pruned
@@ -275,12 +277,7 @@ fig = uncertainty_views.degradation_figure(results)
 # %% tags=["remove-input"]
 from IPython.display import display
 
-
-def below_chance_from(result, mode):
-    """First pruned fraction with AUROC < 0.5, or None."""
-    return next((r["amount"] for r in result["modes"][mode] if r["auroc"] < 0.5), None)
-
-
+below_chance_from = uncertainty_views.below_chance_from
 rows = {}
 for dataset, by_method in results.items():
     name = plots.DATASET_LABELS[dataset]
@@ -300,54 +297,13 @@ robustness.columns.names = ["trained on", ""]
 display(robustness)
 
 # %% tags=["remove-cell"]
-# Generated sentences for the paragraph below (no typed numbers).
-def spread(values):
-    return f"{min(values):.3f}" if min(values) == max(values) else \
-        f"{min(values):.3f}–{max(values):.3f}"
-
-
-counts, bbb_below, dropout_facts = [], [], {}
+# The two sentences below come from tested functions of bnnbook.uncertainty_views.
 for dataset, by_method in results.items():
-    name = plots.DATASET_LABELS[dataset]
-    pairs = [(m, mode) for m, r in by_method.items() for mode in r["modes"]]
-    below = [(m, mode) for m, mode in pairs if below_chance_from(by_method[m], mode) is not None]
-    counts.append(f"{len(below)} of the {len(pairs)} {name} predictors")
-    if any(m == "bbb" for m, _ in below):
-        bbb_below.append(name)
-    dropout = [m for m in by_method if m.startswith("dropout") and "mc" in by_method[m]["modes"]]
-    gaps, rises = [], []
-    for m in dropout:
-        det, mc = (uncertainty.record_at(by_method[m], 0.0, mode)
-                   for mode in ("deterministic", "mc"))
-        gaps.append(uncertainty.confidence_gap(det["reliability"]))
-        rises.append(mc["ece"] - det["ece"])
-    if dropout:
-        dropout_facts[name] = (gaps, rises)
     m, mode, value = uncertainty_views.best(by_method, "ece", 0.9)
     book.glue(f"best_ece_accuracy_{uncertainty_views.DATASET_TAGS[dataset]}_90",
               uncertainty.record_at(by_method[m], 0.9, mode)["accuracy"])
-sentence = ("Pruned far enough, " + " and ".join(counts) + " become more certain on the "
-            "foreign images than on their own test set; "
-            + ("BBB's predictors are not among them." if not bbb_below else
-               "BBB's are among them on " + " and ".join(bbb_below) + "."))
-if dropout_facts and all(all(g < 0 for g in gaps) and all(r > 0 for r in rises)
-                         for gaps, rises in dropout_facts.values()):
-    sentence += (" Unpruned, every dropout net is under-confident in eval mode — its mean "
-                 "confidence lies " + " and ".join(f"{spread([-g for g in gaps])} below its "
-                                                    f"accuracy on {name}"
-                                                    for name, (gaps, _) in dropout_facts.items())
-                 + " — so MC dropout, whose averaging lowers the confidence further, raises "
-                 "its ECE (by " + " and ".join(spread(rises) for _, rises in
-                                               dropout_facts.values()) + ").")
-elif dropout_facts:
-    def signed(values):
-        return " to ".join(report.number(v, 3, sign=True) for v in (min(values), max(values)))
-
-    sentence += (" Unpruned, MC dropout changes the ECE of the dropout nets by "
-                 + "; ".join(f"{signed(rises)} on {name} (eval-mode mean confidence − "
-                             f"accuracy: {signed(gaps)})"
-                             for name, (gaps, rises) in dropout_facts.items()) + ".")
-book.glue("pruned_far_enough", book.markdown(sentence))
+book.glue("below_chance", book.markdown(uncertainty_views.below_chance_sentence(results)))
+book.glue("mc_dropout_effect", book.markdown(uncertainty_views.mc_dropout_sentence(results)))
 
 # %% [markdown]
 # Calibration survives pruning longest for {glue:md}`longest_ece_mnist` on MNIST (up to
@@ -355,19 +311,22 @@ book.glue("pruned_far_enough", book.markdown(sentence))
 # Fashion-MNIST ({glue:text}`longest_ece_value_fmnist:.0%`); OOD detection for
 # {glue:md}`longest_auroc_mnist` on MNIST ({glue:text}`longest_auroc_value_mnist:.0%`) and
 # {glue:md}`longest_auroc_fmnist` on Fashion-MNIST
-# ({glue:text}`longest_auroc_value_fmnist:.0%`). At 90 %
-# removed BBB's predictive stands at ECE {glue:text}`bbb_mc_ece_mnist_90:.3f` and AUROC
-# {glue:text}`bbb_mc_auroc_mnist_90:.3f` on MNIST (accuracy
+# ({glue:text}`longest_auroc_value_fmnist:.0%`).
+#
+# At 90 % removed BBB's predictive stands at ECE {glue:text}`bbb_mc_ece_mnist_90:.3f` and
+# AUROC {glue:text}`bbb_mc_auroc_mnist_90:.3f` on MNIST (accuracy
 # {glue:text}`bbb_mc_accuracy_mnist_90:.3f`), and at {glue:text}`bbb_mc_ece_fmnist_90:.3f`
 # and {glue:text}`bbb_mc_auroc_fmnist_90:.3f` on Fashion-MNIST (accuracy
-# {glue:text}`bbb_mc_accuracy_fmnist_90:.3f`). {glue:md}`pruned_far_enough`
+# {glue:text}`bbb_mc_accuracy_fmnist_90:.3f`). {glue:md}`below_chance`
+#
+# {glue:md}`mc_dropout_effect`
 #
 # BBB's Monte Carlo predictive stays within {glue:text}`bbb_mc_gap_ece_mnist:.3f` (ECE) and
 # {glue:text}`bbb_mc_gap_auroc_mnist:.3f` (AUROC) of its posterior mean over the whole MNIST
 # grid, and within {glue:text}`bbb_mc_gap_ece_fmnist:.3f` and
-# {glue:text}`bbb_mc_gap_auroc_fmnist:.3f` on Fashion-MNIST: after 50 epochs the posterior is
-# narrow, so its samples agree with the mean — the same reason the ensemble hardly changes
-# BBB's accuracy in {doc}`evaluation`.
+# {glue:text}`bbb_mc_gap_auroc_fmnist:.3f` on Fashion-MNIST: the posterior is narrow
+# ({doc}`weights`), so its samples agree with the mean — the same reason the ensemble hardly
+# changes BBB's accuracy in {doc}`evaluation`.
 #
 # Two cautions in reading these numbers. A low ECE does not make a model useful: a network
 # pruned to near-chance accuracy that *says* it is near chance is well calibrated, so read
@@ -380,7 +339,7 @@ book.glue("pruned_far_enough", book.markdown(sentence))
 # In Jupyter and Colab, the cell below (hidden in the book) draws the reliability diagram and
 # the entropy histograms (in-distribution test set against the OOD test set) of any
 # dataset, model, pruned fraction and prediction mode, recomputed live. (The Monte Carlo mode
-# takes ten times as long; the "SGD" network has none and falls back to eval mode.)
+# takes ten times as long; Adam + dropout 0.01 has none and falls back to eval mode.)
 
 # %% tags=["remove-cell"]
 _models, _data = {}, {}
@@ -416,23 +375,23 @@ book.live_widget(_show, lambda: dict(
 ));
 
 # %% [markdown]
-# ### Precomputed: BBB and the "SGD" network on MNIST, unpruned and at 90 %
+# ### Precomputed: BBB and Adam + dropout 0.01 on MNIST, unpruned and at 90 %
 #
-# From the stored results (the same computation as the widget's, on the fixed grid): BBB's
-# 10-sample predictive and the "SGD" network in eval mode. Left: reliability diagram (bars:
-# accuracy per confidence bin; hatched: the gap to the bin's mean confidence; dashed: perfect
-# calibration; black steps, right-hand log axis: the share of the predictions in each bin).
-# Right: entropy histograms of the MNIST test images and of the Fashion-MNIST test images.
+# From the stored results (the same computation as the widget's, on the fixed grid), one
+# figure per model in its colour: BBB's 10-sample predictive, then Adam + dropout 0.01 (the
+# study's "SGD") in eval mode. Left: reliability diagram (bars: accuracy per confidence bin;
+# hatched: the gap to the bin's mean confidence; dashed: perfect calibration; black steps,
+# right-hand log axis: the share of the predictions in each bin). Right: entropy histograms
+# of the MNIST test images (filled) and of the Fashion-MNIST test images (dashed).
 
 # %%
-shown = (("bbb", "mc", 0.0), ("bbb", "mc", 0.9),
-         ("sgd", "deterministic", 0.0), ("sgd", "deterministic", 0.9))
 label = uncertainty_views.mode_label
-cases = [(f"{METHOD_LABELS[method]}, {label(method, mode)}, "
-          f"{amount:.0%} removed",
-          uncertainty.record_at(results["mnist"][method], amount, mode))
-         for method, mode, amount in shown]
-fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test")
+for method, mode in (("bbb", "mc"), ("sgd", "deterministic")):
+    cases = [(f"{METHOD_LABELS[method]}, {label(method, mode)}, {amount:.0%} removed",
+              uncertainty.record_at(results["mnist"][method], amount, mode))
+             for amount in (0.0, 0.9)]
+    fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test",
+                                            color=plots.METHOD_COLORS[method])
 
 # %% [markdown]
 # ## What this does and does not show
@@ -453,18 +412,15 @@ fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test")
 # %% [markdown]
 # ## Key takeaways
 #
-# Calibration and OOD detection are a few lines each: bin the confidences and weigh the
-# per-bin gaps for the ECE; rank the predictive entropies for the AUROC. Unpruned, BBB's
-# 10-sample predictive has an ECE of {glue:text}`bbb_mc_ece_mnist_0:.3f` on MNIST and an
-# OOD AUROC of {glue:text}`bbb_mc_auroc_mnist_0:.3f`, but the best-calibrated model there
-# is {glue:md}`best_ece_mnist_0` ({glue:text}`best_ece_value_mnist_0:.3f`) and the best
-# OOD detector {glue:md}`best_auroc_mnist_0` ({glue:text}`best_auroc_value_mnist_0:.3f`).
-# Under pruning, calibration survives longest for {glue:md}`longest_ece_mnist` on MNIST (up
-# to {glue:text}`longest_ece_value_mnist:.0%` removed) and for
-# {glue:md}`longest_ece_fmnist` on Fashion-MNIST (up to
-# {glue:text}`longest_ece_value_fmnist:.0%`). BBB's weight samples change its ECE by at most
-# {glue:text}`bbb_mc_gap_ece_mnist:.3f` on MNIST: after 50 epochs its posterior is too narrow
-# for the Monte Carlo predictive to differ much from the posterior mean.
+# * Calibration and OOD detection are a few lines each: bin the confidences and weigh the
+#   per-bin gaps for the ECE; rank the predictive entropies for the AUROC.
+# * A posterior over weights does not by itself make the best-calibrated network: unpruned
+#   on MNIST (seed 0), the best-calibrated model is {glue:md}`best_ece_mnist_0` (ECE
+#   {glue:text}`best_ece_value_mnist_0:.3f`), BBB's 10-sample predictive reaches
+#   {glue:text}`bbb_mc_ece_mnist_0:.3f`.
+# * Under pruning, calibration survives longest for {glue:md}`longest_ece_mnist` on MNIST
+#   (up to {glue:text}`longest_ece_value_mnist:.0%` removed). BBB's weight samples change
+#   its predictions little, because its posterior is narrow ({doc}`weights`).
 #
 # ## Exercises
 #

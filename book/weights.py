@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -23,8 +23,9 @@
 # * How to read a Bayes-by-Backprop posterior through three numbers per weight — its mean
 #   $\mu$, its standard deviation $\sigma$ and their ratio $|\mu|/\sigma$ — and why a BBB
 #   sample is barely wider than its means.
-# * That after 50 epochs the study's $\sigma$ has hardly left the range it was initialised in:
-#   the fact that decides how SNR pruning behaves ({doc}`pruning`).
+# * That after 50 epochs the study's $\sigma$ has hardly left the range it was initialised in,
+#   and why Adam's step-size budget keeps it there: the fact that decides how SNR pruning
+#   behaves ({doc}`pruning`).
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
@@ -46,7 +47,7 @@ import math
 import torch
 
 from bnnbook import book, plots, report
-from bnntut import bayes, evaluate, experiment, models
+from bnntut import bayes, data, evaluate, experiment, models
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
@@ -58,7 +59,8 @@ DATASETS = tuple(results)
 # (their Figure 1): the histogram of the weights of a BBB network is wider than that of a
 # dropout network, which is wider than that of plain SGD. The study's hypothesis: a wider
 # weight distribution survives pruning better, and heavier dropout might widen it. Its
-# Figures 8 and 9 show the distributions of its five models.
+# Figures 8 and 9 show the distributions of its five models: BBB, Adam + dropout 0.01 (the
+# study's "SGD") and the dropout networks with $p = 0.5$, 0.75 and 0.9 ({doc}`baselines`).
 #
 # `bnntut` stores, with every result, histograms of all parameters (weights and biases) on the
 # study's range ±0.3 with 100 bins — for BBB both the posterior means μ and one weight sample
@@ -68,7 +70,7 @@ DATASETS = tuple(results)
 # ## All five models (the study's Figures 8 and 9)
 #
 # Densities on a log scale, so that the tails are visible; the legend gives each model's
-# standard deviation over all its parameters.
+# standard deviation over all its parameters (every model here is the seed-0 training run).
 
 # %%
 fig = plots.weight_histograms_figure(results)
@@ -135,7 +137,8 @@ book.glue("sgd_std", results["mnist"]["sgd"]["weights"]["values"]["std"])
 #
 # For BBB we can look at more than one sample: the posterior means μ, the posterior standard
 # deviations σ and their ratio, the signal-to-noise ratio $|\mu|/\sigma$ in decibels — the
-# quantity the pruning ranks by (Blundell et al.'s Figure 4).
+# quantity the pruning ranks by, proposed for pruning by {cite:t}`graves2011practical` and
+# used by Blundell et al. (their Figure 4).
 
 # %%
 for dataset in DATASETS:
@@ -233,36 +236,74 @@ plots.plain_log_ticks(ax, axis="x", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 plots.legend_below(fig, ncol=2);
 
 # %% [markdown]
-# Most of the trained $\sigma$ are still inside the band: {glue:text}`mnist_inside:.1f` % on
-# MNIST, with {glue:text}`mnist_above:.1f` % above it and {glue:text}`mnist_below:.1f` % below
-# ({glue:text}`fashion-mnist_inside:.1f` %, {glue:text}`fashion-mnist_above:.1f` % and
-# {glue:text}`fashion-mnist_below:.1f` % on Fashion-MNIST).
+# Most of the trained $\sigma$ are still inside the band (seed 0, every parameter counted
+# exactly): {glue:text}`mnist_inside:.1f` % on MNIST, with {glue:text}`mnist_above:.1f` %
+# above it and {glue:text}`mnist_below:.1f` % below ({glue:text}`fashion-mnist_inside:.1f` %,
+# {glue:text}`fashion-mnist_above:.1f` % and {glue:text}`fashion-mnist_below:.1f` % on
+# Fashion-MNIST).
 #
-# Why so little movement? The complexity cost, the only term that pulls $\sigma$ towards the
-# prior, is weighted by $2^{1-i}$ in minibatch $i$ ({doc}`bayes_by_backprop`): it acts in the
-# first few dozen minibatches of each epoch and is numerically zero in the rest. What remains
-# is the likelihood, whose gradient with respect to $\rho$ reaches it only through the sampled
-# noise $\varepsilon$ — a noisy signal, and Adam moves a parameter little when the sign of its
-# gradient keeps changing. We have not separated the two causes here; {doc}`fair_comparison`
-# trains the same network with the complexity cost spread over every minibatch and at
-# Blundell et al.'s scale. The consequence for pruning: the ranking by $|\mu|/\sigma$ is
-# partly a ranking by where each $\rho$ happened to start, which {doc}`pruning` follows to the
-# accuracy after pruning (its section "Why the signal-to-noise ratio?").
+# ### Why σ cannot move far
+#
+# Adam divides each gradient by a running estimate of its own size, so a step moves a
+# parameter by about the learning rate, whatever the size of the gradient
+# {cite}`kingma2015adam`. That gives every $\rho$ a **step-size budget**: the learning rate
+# times the number of steps, the farthest it can travel even if every step pushed the same
+# way. `fresh` above is the trained network's own starting point (training seeds torch with
+# the run's seed, 0, before it builds the model), so we can also measure how far each $\rho$
+# did travel:
+
+# %%
+protocol = get_preset(PRESET).protocol("bbb")              # lr, batch size, epochs
+n_train = len(data.load("mnist", subset=get_preset(PRESET).subset).x_train)
+steps = protocol["epochs"] * math.ceil(n_train / protocol["batch_size"])
+budget = protocol["lr"] * steps              # the farthest any ρ can travel
+moved = (rho - fresh_rho).abs()              # (n,) how far each ρ did travel
+print(f"{steps} steps at lr {protocol['lr']:g}: budget {budget:.3g} in ρ; "
+      f"largest move {moved.max():.3f}, median {moved.median():.3f}")
+
+# %% tags=["remove-cell"]
+# fresh is the initialisation of the stored seed-0 run, and no ρ moved past the budget
+# (Adam's steps can exceed the learning rate a little, hence the margin).
+stored_train = results["mnist"]["bbb"]["config"]["train"]
+assert stored_train["seed"] == 0 and stored_train["lr"] == protocol["lr"]
+assert stored_train["epochs"] == protocol["epochs"]
+assert moved.max().item() <= 1.1 * budget
+book.glue("rho_steps", f"{steps:,}".replace(",", " "))
+book.glue("rho_lr", f"{protocol['lr']:g}")
+book.glue("rho_budget", budget)
+book.glue("rho_budget_factor", math.exp(budget))
+book.glue("rho_moved_max", moved.max().item())
+book.glue("rho_moved_share", 100 * moved.max().item() / budget)
+
+# %% [markdown]
+# Over the {glue:text}`rho_steps` training steps at a learning rate of {glue:text}`rho_lr`,
+# the budget is {glue:text}`rho_budget:.2g` in $\rho$: even if every step had pushed the
+# same way, $\sigma \approx e^{\rho}$ could have grown or shrunk at most
+# {glue:text}`rho_budget_factor:.0f`-fold. In fact no $\rho$ of the MNIST
+# network moved more than {glue:text}`rho_moved_max:.2f` (seed 0), about
+# {glue:text}`rho_moved_share:.0f` % of its budget and a fraction of the band it started in.
+# The steps did not all push the same way: the complexity cost, the only term that pulls
+# $\sigma$ towards the prior, acts in the first few dozen minibatches of each epoch and is
+# numerically zero in the rest ({doc}`bayes_by_backprop`), and the likelihood's gradient
+# reaches $\rho$ only through the sampled noise $\varepsilon$, whose sign keeps changing.
+# {doc}`fair_comparison` trains the same network with the complexity cost spread over every
+# minibatch and at Blundell et al.'s scale. The consequence for pruning: the ranking by
+# $|\mu|/\sigma$ is partly a ranking by where each $\rho$ happened to start
+# ({doc}`pruning`, section "Why the signal-to-noise ratio?").
 #
 # ## Key takeaways
 #
-# The study's hypothesis is about the width of the weight distributions: on MNIST one BBB
-# sample has a standard deviation of {glue:text}`sample_std:.4f`, the "SGD" network's
-# parameters {glue:text}`sgd_std:.4f` (the first table has all five models). A BBB
-# sample is as wide as its means (standard deviation {glue:text}`mu_std:.4f`) because the
-# noise it adds, a root mean square $\sigma$ of {glue:text}`rms_sigma:.4f`, is small next to
-# them. That $\sigma$ has hardly moved in 50 epochs: {glue:text}`mnist_inside:.1f` % of the
-# MNIST and {glue:text}`fashion-mnist_inside:.1f` % of the Fashion-MNIST posterior standard
-# deviations are still inside their initial range [{glue:text}`band_low:.4f`,
-# {glue:text}`band_high:.4f`]: $\sigma$ carries little information of its own, and ranking by
-# $|\mu|/\sigma$ is close to ranking by $|\mu|$ ({doc}`pruning` shows where they still
-# differ). Of the MNIST parameters, {glue:text}`mnist_below_0db:.1f` % have $|\mu| < \sigma$
-# (SNR below 0 dB), the weights the posterior cannot tell from zero.
+# * A BBB sample is as wide as its posterior means: the noise $\sigma$ it adds is small next
+#   to the spread of $\mu$ (MNIST, seed 0: standard deviation {glue:text}`sample_std:.4f`
+#   against {glue:text}`mu_std:.4f`). Whatever makes BBB's weights wider or narrower than
+#   the baselines' is its means.
+# * $\sigma$ hardly moves in training: Adam's step-size budget bounds how far $\rho$ can
+#   travel, and a gradient whose sign keeps changing spends little of it, so
+#   {glue:text}`mnist_inside:.1f` % of the MNIST $\sigma$ are still inside their initial range
+#   (seed 0).
+# * A $\sigma$ that stayed where it started carries little information of its own: ranking
+#   by $|\mu|/\sigma$ is close to ranking by $|\mu|$ ({doc}`pruning` shows where they
+#   still differ).
 #
 # ## Exercises
 #

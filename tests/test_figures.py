@@ -39,7 +39,12 @@ def _legible(fig, column_px: float = 676.0):
 
 
 def test_method_colours_are_distinct():
-    colours = [c.lower() for c in plots.METHOD_COLORS.values()]
+    # one colour per method; the grid points of an equal-budget family share the family's
+    from bnntut import methods, presets
+
+    grid = {m for pts in presets.BUDGET.selection["families"].values() for m in pts}
+    colours = [c.lower() for m, c in plots.METHOD_COLORS.items() if m not in grid]
+    colours += [c.lower() for _, c in methods.BUDGET_FAMILIES.values()]
     assert len(set(colours)) == len(colours)
     assert set(comparison.KL_METHODS.values()) <= set(plots.METHOD_COLORS)
     assert comparison.KL_COLORS["paper"] == plots.METHOD_COLORS["bbb"]
@@ -82,3 +87,30 @@ def test_comparison_and_compression_figures():
     if result:
         _legible(compression_views.bytes_figure(result, "mnist").figure)
         _legible(compression_views.latency_figure(result).figure)
+
+
+def test_uncertainty_figures_one_per_dataset_and_method():
+    """The chapter's figures: one 2 × 2 degradation figure per training set, and one 2 × 2
+    reliability-and-entropy figure per method, filled in that method's colour."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Rectangle
+
+    results = _by_method(".uncertainty")
+    for dataset, by_method in results.items():
+        fig = uncertainty_views.degradation_figure({dataset: by_method})
+        _legible(fig)
+        assert len(fig.axes) == 4 and fig.get_figheight() <= 6.0
+        drawn = {line.get_label(): line.get_color() for ax in fig.axes for line in ax.lines
+                 if not line.get_label().startswith("_")}
+        assert drawn == {plots.get_method(m).label: plots.METHOD_COLORS[m] for m in by_method}
+    for method in ("bbb", "sgd"):
+        mode = "mc" if method == "bbb" else "deterministic"
+        cases = [(f"{a:.0%} removed", uncertainty.record_at(results["mnist"][method], a, mode))
+                 for a in (0.0, 0.9)]
+        fig = uncertainty_views.diagnostic_grid(cases, "OOD", color=plots.METHOD_COLORS[method])
+        _legible(fig)
+        reliability = [ax for ax in fig.axes if ax.get_xlabel() == "confidence"]
+        assert len(reliability) == 2
+        bars = [p for p in reliability[0].patches if isinstance(p, Rectangle)]
+        assert to_rgba(bars[0].get_facecolor()) == pytest.approx(
+            uncertainty_views.tint(plots.METHOD_COLORS[method]))

@@ -217,3 +217,66 @@ def test_cli_and_figures(results, capsys):
     bold_rule = styled.split("{")[0]
     for i, value in enumerate(table[table.columns[0]]):
         assert (f"#T_u_row{i}_col0" in bold_rule) == (value == best_ece)
+
+
+def _record(amount, auroc, ece=0.05, gap=0.0):
+    """A stored-record stand-in: one reliability bin whose mean confidence is ``gap`` above
+    its accuracy."""
+    return {"amount": amount, "auroc": auroc, "ece": ece,
+            "reliability": {"count": [10], "accuracy": [0.8], "confidence": [0.8 + gap]}}
+
+
+def _result(det, mc=None):
+    modes = {"deterministic": det}
+    if mc is not None:
+        modes["mc"] = mc
+    return {"modes": modes}
+
+
+def test_below_chance_from_is_the_first_fraction_under_one_half():
+    result = _result([_record(0.0, 0.9), _record(0.5, 0.49), _record(0.9, 0.3)])
+    assert uncertainty_views.below_chance_from(result) == 0.5
+    assert uncertainty_views.below_chance_from(_result([_record(0.0, 0.5)])) is None
+
+
+def test_below_chance_sentence_counts_predictors_and_names_bbb():
+    above, below = [_record(0.0, 0.9)], [_record(0.0, 0.9), _record(0.9, 0.4)]
+    results = {"mnist": {"sgd": _result(below), "bbb": _result(above, above)},
+               "fashion-mnist": {"sgd": _result(above), "bbb": _result(above, below)}}
+    sentence = uncertainty_views.below_chance_sentence(results)
+    assert "1 of the 3 MNIST predictors and 1 of the 3 Fashion-MNIST predictors" in sentence
+    assert sentence.endswith("BBB's are among them on Fashion-MNIST.")
+    results["fashion-mnist"]["bbb"] = _result(above, above)
+    assert uncertainty_views.below_chance_sentence(results).endswith(
+        "BBB's predictors are not among them.")
+
+
+def test_mc_dropout_sentence_explains_only_what_holds():
+    def net(gap, rise):
+        return _result([_record(0.0, 0.9, 0.05, gap)], [_record(0.0, 0.9, 0.05 + rise)])
+
+    results = {"mnist": {"sgd": _result([_record(0.0, 0.9)]), "dropout50": net(-0.1, 0.03),
+                         "dropout90": net(-0.2, 0.08), "bbb": net(0.1, -0.5)}}
+    effect = uncertainty_views.mc_dropout_effect(results)
+    assert effect["mnist"]["gap"] == pytest.approx([-0.1, -0.2])     # BBB and "SGD" left out
+    assert effect["mnist"]["rise"] == pytest.approx([0.03, 0.08])
+    sentence = uncertainty_views.mc_dropout_sentence(results)
+    assert "under-confident" in sentence and "0.100–0.200 below" in sentence
+    assert "(by 0.030–0.080)" in sentence
+    results["mnist"]["dropout50"] = net(0.1, -0.02)                   # over-confident
+    sentence = uncertainty_views.mc_dropout_sentence(results)
+    assert "under-confident" not in sentence and "−0.020 to +0.080" in sentence
+    assert uncertainty_views.mc_dropout_sentence({"mnist": {"sgd": results["mnist"]["sgd"]}}) == ""
+
+
+def test_show_table_displays_html_and_the_plain_table(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    records = [_record(0.0, 0.9), _record(0.9, 0.6)]
+    table = uncertainty_views.table({"sgd": _result(records)}, (0.0, 0.9))
+    uncertainty_views.show_table(table)
+    (bundle,) = shown
+    assert "font-weight: bold" in bundle["text/html"]
+    assert bundle["text/plain"] == table.to_string() and "at 0x" not in bundle["text/plain"]
