@@ -6,6 +6,9 @@ three small ReLU nets fitted to them: a point estimate and an MC-dropout net
 :func:`fit_bbb`).  :func:`predictive` gives the mean and standard deviation of each net's
 predictive distribution.
 
+:func:`covariance_figure` draws the exact posterior of a linear model beside its mean-field
+fit (computed by :mod:`bnntut.exact`).
+
 The Bayesian net is a :class:`bnntut.models.BayesianMLP` of other widths (1 input, 1
 output), so :mod:`bnntut.bayes` samples it and :mod:`bnntut.prune` prunes it unchanged.
 Regression needs a Gaussian likelihood in place of the study's softmax:
@@ -34,6 +37,9 @@ DOMAIN = (-6.0, 6.0)
 NOISE_SD = 0.2
 #: Layer widths of every toy net: 1 input, two hidden layers of 50, 1 output.
 WIDTHS = (1, 50, 50, 1)
+#: Colour of the exact posterior of the linear model (Okabe–Ito reddish purple); its
+#: mean-field fit is a BBB fit and takes BBB's colour.
+EXACT_COLOR = "#CC79A7"
 
 
 @contextlib.contextmanager
@@ -432,4 +438,57 @@ def kept_removed_figure(model, panels: list[dict], height: float = 3.2):
                 handles.append(handle)
                 labels.append(label)
     legend_below(fig, handles, labels, ncol=4, markerscale=3)
+    return fig
+
+
+def _ellipse(mean: torch.Tensor, cov: torch.Tensor, radius: float = 2.0, points: int = 200):
+    """Points ``(points, 2)`` of the contour at ``radius`` sd of N(mean, cov), ``cov`` 2 × 2."""
+    angle = torch.linspace(0, 2 * math.pi, points, dtype=torch.float64)
+    circle = torch.stack([torch.cos(angle), torch.sin(angle)], 1)
+    return (mean + radius * circle @ torch.linalg.cholesky(cov).T).numpy()
+
+
+def covariance_figure(mean: torch.Tensor, cov: torch.Tensor, mf_mean: torch.Tensor,
+                      mf_sd: torch.Tensor, pair: tuple[int, int], names: tuple[str, str],
+                      height: float = 3.3):
+    """An exact Gaussian posterior against a factorised (mean-field) fit, in two panels.
+
+    Left: the 2-sd ellipses of both over the two weights of ``pair`` (the exact one tilted by
+    their correlation, the mean-field one axis-aligned).  Right: every weight's mean-field sd
+    against its exact marginal sd √Σ_jj (log–log), with the line where they are equal.
+
+    Parameters
+    ----------
+    mean, cov : torch.Tensor
+        Exact posterior, ``(d,)`` and ``(d, d)``.
+    mf_mean, mf_sd : torch.Tensor
+        Mean-field means and sds, ``(d,)`` each.
+    pair : (int, int)
+        Indices of the two weights of the left panel.
+    names : (str, str)
+        Their axis labels.
+    """
+    from .plots import METHOD_COLORS, REFERENCE_COLOR, figure, legend_below, plain_log_ticks
+
+    i, j = pair
+    index = torch.tensor([i, j])
+    fig, axes = figure(1, 2, height=height)
+    left, right = axes[0]
+    exact = _ellipse(mean[index], cov[index][:, index])
+    mf = _ellipse(mf_mean[index], torch.diag(mf_sd[index] ** 2))
+    left.fill(exact[:, 0], exact[:, 1], color=EXACT_COLOR, alpha=0.3, lw=0)
+    left.plot(exact[:, 0], exact[:, 1], color=EXACT_COLOR, lw=1.8, label="exact posterior")
+    left.plot(mf[:, 0], mf[:, 1], color=METHOD_COLORS["bbb"], lw=1.8,
+              label="mean-field fit (BBB)")
+    left.set(xlabel=names[0], ylabel=names[1], title="2-sd ellipses of two weights")
+    marginal = torch.sqrt(torch.diagonal(cov)).numpy()
+    right.scatter(marginal, mf_sd.numpy(), s=14, color=METHOD_COLORS["bbb"], lw=0)
+    ends = [float(min(marginal.min(), mf_sd.min())) / 1.3,
+            float(max(marginal.max(), mf_sd.max())) * 1.3]
+    right.plot(ends, ends, color=REFERENCE_COLOR, ls="--", lw=1, label="equal sds")
+    right.set(xscale="log", yscale="log", xlabel="exact marginal sd",
+              ylabel="mean-field sd", title="every weight's sd")
+    plain_log_ticks(right, axis="x")
+    plain_log_ticks(right, axis="y")
+    legend_below(fig, ncol=3)
     return fig

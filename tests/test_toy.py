@@ -169,3 +169,23 @@ def test_figures_draw_and_are_legible_in_the_column(bbb, data, book_style):
          "criterion": "l1"}])
     assert len(fig.axes) == 2
     assert plots.smallest_display_font(fig) >= 9
+
+
+def test_covariance_figure_draws_both_posteriors_legibly(book_style):
+    from bnnbook import plots
+
+    mean = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    cov = torch.tensor([[1.0, -0.9, 0.0], [-0.9, 1.0, 0.0], [0.0, 0.0, 0.5]],
+                       dtype=torch.float64)
+    sd = torch.tensor([0.4, 0.4, 0.7], dtype=torch.float64)
+    fig = toy.covariance_figure(mean, cov, mean, sd, (0, 1), ("$w_0$", "$w_1$"))
+    left, right = fig.axes[:2]
+    exact, mf = (line.get_xydata() for line in left.get_lines())
+    # Each 2-sd ellipse is centred on its mean, the mean-field one is axis-aligned.
+    assert exact.mean(0) == pytest.approx([0.5, -1.0], abs=0.02)
+    assert mf[:, 0].max() - 0.5 == pytest.approx(0.8, rel=1e-3)
+    assert mf[:, 1].max() + 1.0 == pytest.approx(0.8, rel=1e-3)
+    assert exact[:, 0].max() - 0.5 == pytest.approx(2.0, rel=1e-3)
+    assert len(right.collections[0].get_offsets()) == 3
+    assert toy.EXACT_COLOR not in {plots.METHOD_COLORS[m] for m in ("sgd", "dropout50", "bbb")}
+    assert plots.smallest_display_font(fig) >= 9
