@@ -44,7 +44,7 @@ from pathlib import Path
 
 import torch
 
-from bnntut import experiment, storage
+from bnntut import experiment, store
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import get_preset, method_config
 
@@ -115,7 +115,7 @@ def checkpoint_history(folder: Path, method: str, epochs: int | None) -> list[di
     path = experiment.Run(config, folder / "results").checkpoint
     if not path.exists():
         return []
-    return list(storage.load_checkpoint(path)["history"])
+    return list(store.load_checkpoint(path)["history"])
 
 
 def pack(folder: Path, out: Path) -> list[str]:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from bnntut import devices, experiment, metadata, models, storage
+from bnntut import devices, experiment, metadata, models, store
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import method_config
 from bnntut.train import fit
@@ -45,7 +45,7 @@ STEPS = ("tests", "epochs", "reproduce")
 
 
 def _record(report: dict, out: Path) -> None:
-    storage.write_json(out / "gpu_check.json", report)
+    store.write_json(out / "gpu_check.json", report)
 
 
 def cuda_tests(device: str) -> dict:

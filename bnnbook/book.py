@@ -14,7 +14,7 @@ from pathlib import Path
 from bnntut import experiment
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 from bnntut.presets import PRESETS, get_preset
-from bnntut.switches import env_switch
+from bnntut.switches import env_switch, env_value
 
 PRESET_ENV = "BNNTUT_PRESET"
 #: Set by the book's Sphinx extension (``_ext/bnntut_book.py``) for the kernels of a book build:
@@ -29,7 +29,7 @@ RERUN_FOLDER = "results-rerun"
 
 def current_preset() -> str:
     """``$BNNTUT_PRESET`` (default ``paper``), checked against the known presets."""
-    name = os.environ.get(PRESET_ENV, "paper")
+    name = env_value(PRESET_ENV, "paper")
     if name not in PRESETS:
         raise ValueError(f"{PRESET_ENV}={name!r} is not a preset; allowed: {', '.join(PRESETS)}")
     return name
@@ -42,7 +42,7 @@ def in_colab() -> bool:
 
 def building_book() -> bool:
     """True in a kernel started by the book build (``$BNNTUT_BOOK_BUILD``)."""
-    return os.environ.get(BOOK_BUILD_ENV) == "1"
+    return env_value(BOOK_BUILD_ENV) == "1"
 
 
 def live_widget(function, controls):
@@ -100,12 +100,11 @@ def banner(preset: str):
 
 
 def reproduce_record(preset: str, device_type: str = "cpu") -> dict | None:
-    """The record of the last ``reproduce`` run of ``preset`` (total and per-model wall time),
-    or ``None`` when there is none."""
-    from bnntut import storage
-
-    path = experiment.results_dir() / preset / f"reproduce-{device_type}.json"
-    return storage.read_json(path) if path.exists() else None
+    """The record of the last ``reproduce`` run of all of ``preset`` (total and per-model wall
+    time) in its timing log (:func:`bnntut.experiment.reproduce_log`), or ``None`` when there
+    is none."""
+    whole = [r for r in experiment.reproduce_log(preset, device_type) if not r["tag"]]
+    return whole[-1] if whole else None
 
 
 def rerun_requested() -> bool:
@@ -147,7 +146,7 @@ def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | Non
     """
     folder = Path(folder).resolve()
     jobs = jobs or max(1, min(10, os.cpu_count() or 1))
-    env = {**os.environ, CUDA_GRAPHS_ENV: os.environ.get(CUDA_GRAPHS_ENV, "1")}
+    env = {**os.environ, CUDA_GRAPHS_ENV: env_value(CUDA_GRAPHS_ENV, "1")}
     runner([sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
             "--out", str(folder), "--jobs", str(jobs)], env=env, check=True)
     os.environ[experiment.RESULTS_ENV] = str(folder)

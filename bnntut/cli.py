@@ -8,7 +8,7 @@ import time
 
 from . import budget, compression, criteria, experiment, finetune, jobs, metadata, uncertainty
 from .data import DATASETS
-from .devices import DEVICES
+from .devices import DEVICES, resolve
 from .presets import PRESETS, get_preset
 
 QUICK_NOTE = ("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs (compression: "
@@ -226,7 +226,14 @@ def _dispatch(args) -> int:
     return 0
 
 
+def _check_log(preset: str, args) -> None:
+    """Read the timing log the command appends to at its end, so that a corrupt one stops the
+    command before any training (:class:`bnntut.store.CorruptFileError` names the file)."""
+    experiment.reproduce_log(preset, resolve(args.device).type, args.out)
+
+
 def _run_reproduce(args, preset) -> None:
+    _check_log(args.preset, args)
     runs = []
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "retrain": args.retrain, "progress": args.jobs == 1}
@@ -243,6 +250,7 @@ def _run_reproduce(args, preset) -> None:
 
 
 def _run_budget(args) -> int:
+    _check_log("budget", args)
     runs, start = [], time.perf_counter()
 
     def report(result, seconds):
@@ -265,7 +273,7 @@ def _run_budget(args) -> int:
 
 
 def _selection_tag(args) -> str:
-    """Names a run of part of a preset, so that its timing record has a file of its own."""
+    """Names a run of part of a preset in its timing record (``""``: all of it)."""
     seeds = args.seeds or ([] if args.seed is None else [args.seed])
     chosen = [[f"seeds-{'-'.join(map(str, seeds))}"] if seeds else [], args.datasets or [],
               args.methods or []]

@@ -22,6 +22,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import experiment, store
+from .switches import env_value
 
 ADDRESS_ENV = "RAY_ADDRESS"
 #: Variables a worker needs from the driver's environment (data folder, kernels switch).
@@ -108,10 +109,10 @@ def run_grid(tasks: Sequence[dict], *, preset: str, device="auto", results=None,
 
 def _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, progress, worker):
     ray = _ray()
-    address = address or os.environ.get(ADDRESS_ENV) or None
+    address = address or env_value(ADDRESS_ENV)
     started_here = not ray.is_initialized()
     if started_here:
-        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+        env = {k: env_value(k) for k in FORWARDED_ENV if env_value(k)}
         ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,
                  log_to_driver=False, configure_logging=False)
     try:

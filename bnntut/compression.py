@@ -25,7 +25,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from . import devices, experiment, metadata, prune, storage, store
+from . import devices, experiment, metadata, prune, store
 from .methods import get as get_method
 from .models import N_INPUTS, is_bayesian
 from .presets import get_preset
@@ -298,7 +298,13 @@ def _inputs(config: dict, results) -> dict:
 
 def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,
             progress: bool = True) -> dict:
-    """Count bytes of every pruned model and time the pruned MNIST BBB model; write the result."""
+    """Count bytes of every pruned model and time the pruned MNIST BBB model; write the result
+    without looking for a stored one."""
+    return run(preset, device, results, remeasure=True, progress=progress)
+
+
+def _measure_all(preset: str, device, results, progress: bool) -> dict:
+    """The body of a result (:func:`run`): trains the models first if missing."""
     start = time.perf_counter()
     config = config_for(preset)
     device = devices.resolve(device)
@@ -324,14 +330,11 @@ def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | No
                            lat["rounds"], lat["seed"])
     meta.update(threads=torch.get_num_threads(), seconds=time.perf_counter() - start,
                 finished=metadata.now())
-    result = {"config": config, "config_hash": storage.config_hash(config),
-              "inputs": _inputs(config, results), "bytes": sizes,
-              "break_even_sparsity": csr_break_even_sparsity(
-                  [tuple(layer["shape"]) for layer in
-                   sizes[config["datasets"][0]][config["methods"][0]]["by_amount"][0]["layers"]]),
-              "latency": timing, "metadata": meta}
-    storage.write_json(result_path(preset, device, results), result)
-    return result
+    first = sizes[config["datasets"][0]][config["methods"][0]]["by_amount"][0]
+    return {"config": config, "bytes": sizes,
+            "break_even_sparsity": csr_break_even_sparsity(
+                [tuple(layer["shape"]) for layer in first["layers"]]),
+            "latency": timing, "metadata": meta}
 
 
 def load(preset: str = "paper", device="cpu",
@@ -339,7 +342,7 @@ def load(preset: str = "paper", device="cpu",
     """The stored result if current (:func:`bnntut.store.load`: configuration hash and every
     measured model's weights unchanged), else ``None``; a stale one with a warning."""
     config = config_for(preset)
-    return store.load(result_path(preset, device, results), storage.config_hash(config),
+    return store.load(result_path(preset, device, results), store.config_hash(config),
                       _inputs(config, results))
 
 
@@ -351,6 +354,10 @@ def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None =
     ``remeasure`` measures again even when a current result exists.  Returns ``config``,
     ``config_hash``, ``inputs`` (every trained model used), ``bytes`` (per dataset and method
     ``weights_file_bytes`` and ``by_amount``: :func:`model_bytes` per amount),
-    ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``."""
-    stored = None if remeasure else load(preset, device, results)
-    return compute(preset, device, results, progress) if stored is None else stored
+    ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``; through
+    :func:`bnntut.store.cached`."""
+    config = config_for(preset)
+    return store.cached(result_path(preset, device, results), store.config_hash(config),
+                        lambda: _inputs(config, results),
+                        lambda: _measure_all(preset, device, results, progress),
+                        recompute=remeasure)

@@ -1,12 +1,12 @@
 """Replaying a training step as a CUDA graph: an opt-in speed-up of training on a GPU.
 
 The study's networks are so small that a GPU training step is dominated by launching its ~100
-kernels from Python (about 7.5 ms per Bayes-by-Backprop step on an H100).  A CUDA graph
+kernels from Python, not by their arithmetic.  A CUDA graph
 replays the kernels of one step, on the same memory, with a single launch; every generator the
 step draws from is registered with the graph, so a replay draws the noise and dropout masks of
 the eager step it stands for.  Off unless ``$BNNTUT_CUDA_GRAPHS=1`` (the design keeps
 speed-ups opt-in beside the plain loop); ``tests/test_cuda.py`` (skipped without a GPU) checks
-it against eager training and passed on an H200 (timings: ``benchmarks/README.md``).
+it against eager training (timings: ``benchmarks/README.md``).
 Fine-tuning is never graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed
 capture.
 """

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from .switches import env_value
+
 DATA_ENV = "BNNTUT_DATA"  #: names the folder that holds ``MNIST/raw`` and ``FashionMNIST/raw``
 #: Dataset names accepted by :func:`load`, mapped to torchvision class names.
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
@@ -54,8 +56,8 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     """Folder that holds the datasets: ``root`` if given, else ``$BNNTUT_DATA``, else the user
     cache folder (``$XDG_CACHE_HOME/bnntut`` or ``~/.cache/bnntut``)."""
     if root is None:
-        root = (os.environ.get(DATA_ENV)
-                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bnntut")
+        root = (env_value(DATA_ENV)
+                or Path(env_value("XDG_CACHE_HOME") or Path.home() / ".cache") / "bnntut")
     return Path(root)
 
 

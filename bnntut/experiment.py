@@ -21,9 +21,10 @@ from pathlib import Path
 import torch
 
 from . import data as data_module
-from . import devices, metadata, models, prune, storage, store
+from . import devices, metadata, models, prune, store
 from .evaluate import prune_sweep, weight_summary
 from .presets import get_preset, method_config
+from .switches import env_value
 from .train import fit
 
 RESULTS_ENV = "BNNTUT_RESULTS"
@@ -50,8 +51,8 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
     around the working directory (so notebooks in ``book/`` find it), else ``./results``."""
     if path is not None:
         return Path(path)
-    if os.environ.get(RESULTS_ENV):
-        return Path(os.environ[RESULTS_ENV])
+    if env_value(RESULTS_ENV):
+        return Path(env_value(RESULTS_ENV))
     root = project_root()
     return (root / "results") if root else Path("results")
 
@@ -76,7 +77,7 @@ class Run:
     @cached_property
     def key(self) -> str:
         """The configuration's hash."""
-        return storage.config_hash(self.config)
+        return store.config_hash(self.config)
 
     def path(self, suffix: str = ".json") -> Path:
         """``<results>/<preset>/<dataset>/<method>[-seed<k>][-epochs<n>]<suffix>``: a seed or
@@ -96,7 +97,7 @@ class Run:
     def checkpoint(self) -> Path:
         """``<checkpoints>/<preset>/<dataset>/<method>-<hash>.pt``, where ``<checkpoints>`` is
         ``$BNNTUT_CHECKPOINTS`` or ``checkpoints/`` beside the results folder."""
-        folder = Path(os.environ.get(CHECKPOINTS_ENV) or self.results.resolve().parent
+        folder = Path(env_value(CHECKPOINTS_ENV) or self.results.resolve().parent
                       / "checkpoints")
         return (folder / self.config["preset"] / self.config["dataset"]
                 / f"{self.config['method']}-{self.key}.pt")
@@ -109,10 +110,15 @@ class Run:
         return (f"python -m bnntut train --preset {c['preset']} --dataset {c['dataset']} "
                 f"--method {c['method']} --seed {c['train']['seed']}{epochs} --retrain")
 
+    def inputs(self) -> dict:
+        """What the training result is computed from: its dataset's IDX files
+        (:func:`bnntut.store.data_inputs`)."""
+        return store.data_inputs(self.config["dataset"])
+
     def load(self) -> dict | None:
         """The stored result if present and current (:func:`bnntut.store.load`), else
         ``None``."""
-        return store.load(self.path(), self.key, store.data_inputs(self.config["dataset"]))
+        return store.load(self.path(), self.key, self.inputs())
 
     def model_inputs(self) -> dict:
         """What a result derived from the trained model depends on: the training result's
@@ -120,8 +126,8 @@ class Run:
         file; ``None`` when neither exists yet)."""
         digest = None
         if self.path().exists():
-            with contextlib.suppress(storage.CorruptFileError):
-                digest = storage.read_json(self.path()).get("weights_sha256")
+            with contextlib.suppress(store.CorruptFileError):
+                digest = store.read_json(self.path()).get("weights_sha256")
         weights = self.path(".weights.pt")
         if digest is None and weights.exists():
             digest = store.file_sha256(weights)
@@ -138,13 +144,13 @@ class Run:
 
 def save_weights(path: Path, model) -> Path:
     """Final weights (each tensor once; no optimiser state), atomically."""
-    return storage.save_checkpoint(path, {"spec": model.spec,
+    return store.save_checkpoint(path, {"spec": model.spec,
                                           "state": models.compact_state_dict(model)})
 
 
 def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """Rebuild a model saved by :func:`save_weights` (``weights_only=True``)."""
-    saved = storage.load_checkpoint(path, device)
+    saved = store.load_checkpoint(path, device)
     model = models.build(saved["spec"]).to(device)
     models.load_compact_state_dict(model, saved["state"])
     return model.eval()
@@ -153,9 +159,22 @@ def load_weights(path: str | os.PathLike, device: str | torch.device = "cpu"):
 def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                        dataset: data_module.Dataset | None = None,
                        from_scratch: bool = False) -> dict:
-    """Train, sweep, summarise and write the result of ``run_`` (see module docstring).
+    """Train, sweep, summarise and write the result of ``run_`` (see module docstring), even
+    when a current one is stored.
 
     Training resumes from the run's checkpoint unless ``from_scratch``, which deletes it."""
+    return _stored(run_, lambda: _train(run_, device, progress, dataset, from_scratch),
+                   recompute=True)
+
+
+def _stored(run_: Run, compute, recompute: bool = False) -> dict:
+    """The result of ``run_`` through the store (:func:`bnntut.store.cached`)."""
+    return store.cached(run_.path(), run_.key, run_.inputs, compute, recompute=recompute)
+
+
+def _train(run_: Run, device, progress: bool, dataset: data_module.Dataset | None,
+           from_scratch: bool) -> dict:
+    """Train, sweep and summarise ``run_``; write its weights and return the result's body."""
     config = run_.config
     store.clean_orphans(run_.results / config["preset"])
     device = devices.resolve(device)
@@ -176,6 +195,7 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                   seed=train["seed"], n_samples=train["n_samples"],
                   kl_weighting=train["kl_weighting"], l1_penalty=train.get("l1_penalty", 0.0),
                   map_prior=train.get("map_prior"),
+                  loss_reduction=train.get("loss_reduction", "sum"),
                   checkpoint_path=run_.checkpoint, checkpoint_key=run_.key,
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
@@ -207,14 +227,11 @@ def train_and_evaluate(run_: Run, device="auto", progress: bool = True,
                         for c in criteria for a in (0.5, 0.75, 0.9)}
     timings["weight_summaries"] = time.perf_counter() - start
     meta.update(seconds=timings, finished=metadata.now())
-    result = {"config": config, "config_hash": run_.key,
-              "inputs": store.data_inputs(config["dataset"]), "history": history,
-              "prune": sweeps, **validation, "weights": summary, "pruned_weights": pruned_summaries,
-              "n_parameters": sum(p.numel() for p in models.compact_state_dict(model).values()),
-              "metadata": meta}
-    result["weights_sha256"] = store.file_sha256(save_weights(run_.path(".weights.pt"), model))
-    storage.write_json(run_.path(), result)
-    return result
+    return {"config": config, "history": history, "prune": sweeps, **validation,
+            "weights": summary, "pruned_weights": pruned_summaries,
+            "n_parameters": sum(p.numel() for p in models.compact_state_dict(model).values()),
+            "metadata": meta,
+            "weights_sha256": store.file_sha256(save_weights(run_.path(".weights.pt"), model))}
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
@@ -242,9 +259,7 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
         ``metadata``.
     """
     run_ = Run.of(dataset, method, preset, seed=seed, epochs=epochs, results=results)
-    stored = None if retrain else run_.load()
-    return stored or train_and_evaluate(run_, device=device, progress=progress,
-                                        from_scratch=retrain)
+    return _stored(run_, lambda: _train(run_, device, progress, None, retrain), recompute=retrain)
 
 
 def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
@@ -259,23 +274,37 @@ def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int
     store.verify_weights(path, stored, run_.command)
     try:
         return load_weights(path, devices.resolve(device))
-    except storage.CorruptFileError as error:
-        raise storage.CorruptFileError(f"{error}. To regenerate it: {run_.command}") from error
+    except store.CorruptFileError as error:
+        raise store.CorruptFileError(f"{error}. To regenerate it: {run_.command}") from error
+
+
+def reproduce_log_path(preset: str, device_type: str = "cpu",
+                       results: str | os.PathLike | None = None) -> Path:
+    """``<results>/<preset>/reproduce-<device type>.json``: the timing log of a preset."""
+    return results_dir(results) / preset / f"reproduce-{device_type}.json"
+
+
+def reproduce_log(preset: str, device_type: str = "cpu",
+                  results: str | os.PathLike | None = None) -> list[dict]:
+    """The records of :func:`record_reproduce_run` for a preset and device type, oldest first
+    (``[]`` when there are none); :class:`bnntut.store.CorruptFileError` names a corrupt log."""
+    return store.read_log(reproduce_log_path(preset, device_type, results))
 
 
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
                          results: str | os.PathLike | None = None, jobs: int = 1,
                          tag: str = "") -> Path:
-    """Write ``<results>/<preset>/reproduce-<device type>[_<tag>].json``: the wall time of each
-    call of a ``reproduce`` command (near 0 for results that were already current), the total
-    and the number of worker processes; ``tag`` names a run of part of the preset."""
+    """Append the record of one ``reproduce`` command to the preset's timing log
+    (:func:`reproduce_log_path`) and return the log's path.
+
+    The record holds the wall time of each call (``runs``; near 0 for results that were
+    already current), ``total_seconds``, the number of worker processes ``jobs``, the
+    ``tag`` naming a run of part of the preset (``""``: all of it) and the machine's metadata.
+    """
     device = devices.resolve(device)
-    record = {**metadata.collect(device), "preset": preset, "runs": runs, "jobs": jobs,
-              "total_seconds": total_seconds, "finished": metadata.now()}
-    suffix = f"_{tag}" if tag else ""
-    path = results_dir(results) / preset / f"reproduce-{device.type}{suffix}.json"
-    storage.write_json(path, record)
-    return path
+    record = {**metadata.collect(device), "preset": preset, "tag": tag, "runs": runs,
+              "jobs": jobs, "total_seconds": total_seconds, "finished": metadata.now()}
+    return store.append_log(reproduce_log_path(preset, device.type, results), record)
 
 
 def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, compute, *,
@@ -284,7 +313,7 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     """A result derived from one trained model (fine-tuning, pruning criteria), cached.
 
     Stored as ``<method>[-seed<k>].<kind>.json`` beside the training result and reused while
-    current (:func:`bnntut.store.load`): its hash over the training configuration's hash and
+    current (:func:`bnntut.store.cached`): its hash over the training configuration's hash and
     ``settings`` matches, and its inputs (:meth:`Run.model_inputs`) name the same weights.
     Otherwise the trained model is loaded (trained first if missing) with its dataset on
     ``device``, and ``compute(model, data, config, inputs)`` returns ``(body, seconds)``:
@@ -294,22 +323,18 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     """
     run_ = Run.of(dataset, method, preset, seed=seed, results=results)
     identity = {"training_config_hash": run_.key, kind: settings}
-    key = storage.config_hash(identity)
-    path = run_.path(f".{kind}.json")
-    if not recompute:
-        stored = store.load(path, key, run_.model_inputs())
-        if stored is not None:
-            return stored
-    device = devices.resolve(device)
-    meta = metadata.collect(device)
-    start = time.perf_counter()
-    model = trained_model(dataset, method, preset, seed=seed, device=device, results=results)
-    data = run_.load_data(device)
-    inputs = run_.model_inputs()
-    seconds = {"load": time.perf_counter() - start}
-    body, timings = compute(model, data, run_.config, inputs)
-    meta.update(seconds={**seconds, **timings}, finished=metadata.now())
-    result = {"config": {**identity, "training": run_.config}, "config_hash": key,
-              "inputs": inputs, **body, "metadata": meta}
-    storage.write_json(path, result)
-    return storage.read_json(path)   # exactly what a later call loads (lists, not tuples)
+
+    def body() -> dict:
+        resolved = devices.resolve(device)
+        meta = metadata.collect(resolved)
+        start = time.perf_counter()
+        model = trained_model(dataset, method, preset, seed=seed, device=resolved,
+                              results=results)
+        data = run_.load_data(resolved)
+        seconds = {"load": time.perf_counter() - start}
+        numbers, timings = compute(model, data, run_.config, run_.model_inputs())
+        meta.update(seconds={**seconds, **timings}, finished=metadata.now())
+        return {"config": {**identity, "training": run_.config}, **numbers, "metadata": meta}
+
+    return store.cached(run_.path(f".{kind}.json"), store.config_hash(identity),
+                        run_.model_inputs, body, recompute=recompute)

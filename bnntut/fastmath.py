@@ -1,24 +1,28 @@
 """Fused elementwise pieces of the Bayes-by-Backprop objective.
 
-PyTorch's CPU kernels of ``log1p``, ``softplus`` and ``logaddexp`` are not vectorised (about
-5 ns per element), and the objective needs them on 650 k (σ) and 1.3 M (prior) elements per
-minibatch.  Here they are built from vectorised ``exp`` and ``log``, fused into one pass each
-by ``torch.compile`` and given analytic backward passes; ``tests/test_bayes.py`` checks values
-and gradients against the plain autograd path (:func:`bnntut.bayes.study_objective_reference`).
-Compiling is on by default and lazy (nothing at import time); ``BNNTUT_COMPILE=0`` or
-:func:`set_compile` runs the same functions eagerly."""
+PyTorch's CPU kernels of ``log1p``, ``softplus`` and ``logaddexp`` are not vectorised, and the
+objective needs them on 650 k (σ) and 1.3 M (prior) elements per minibatch.  Here they are
+built from vectorised ``exp`` and ``log``, fused into one pass each by ``torch.compile`` and
+given analytic backward passes; ``tests/test_bayes.py`` checks values and gradients against the
+plain autograd path (:func:`bnntut.bayes.study_objective_reference`).  Compiling is on by
+default and lazy (nothing at import time); ``BNNTUT_COMPILE=0`` or :func:`set_compile` runs the
+same functions eagerly."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import math
-import os
 
 import torch
 
+from .switches import env_switch
+
 #: Above this ρ, log(1 + e^ρ) equals ρ in float32 (e^-20 is below half an ulp of 20).
 SOFTPLUS_LINEAR_ABOVE = 20.0
+
+#: Turns the compiled kernels off (``0``) or on (``1``, the default).
+COMPILE_ENV = "BNNTUT_COMPILE"
 
 _COMPILE = {"enabled": None}
 
@@ -31,7 +35,10 @@ def set_compile(enabled: bool | None) -> None:
 def compile_enabled() -> bool:
     """Whether the fused kernels are compiled (``$BNNTUT_COMPILE``, default ``1``)."""
     enabled = _COMPILE["enabled"]
-    return os.environ.get("BNNTUT_COMPILE", "1") != "0" if enabled is None else enabled
+    if enabled is None:
+        return env_switch(COMPILE_ENV, off="run the fused kernels eagerly",
+                          on="compile them with torch.compile", default=True)
+    return enabled
 
 
 def _fused(fn):

@@ -20,7 +20,7 @@ import time
 import torch
 from torch.nn.utils import prune as torch_prune
 
-from . import evaluate, experiment, prune, storage
+from . import evaluate, experiment, prune, store
 from .bayes import sigma, variational_pairs
 from .data import Dataset
 from .models import clone, is_bayesian
@@ -104,11 +104,11 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``), ``history``.
     """
     criterion = criterion_for(model)
-    key = storage.config_hash({"training": training, "settings": settings,
-                               "mc_samples": mc_samples, "inputs": inputs})
+    key = store.config_hash({"training": training, "settings": settings,
+                             "mc_samples": mc_samples, "inputs": inputs})
     done: list[dict] = []
     if partial is not None and os.path.exists(partial):
-        stored = storage.read_json(partial)
+        stored = store.read_json(partial)
         if stored.get("key") == key:
             done = stored["by_amount"]
     for amount in settings["amounts"][len(done):]:
@@ -126,7 +126,7 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
                      "after": _scores(tuned, data, mc_samples, training["seed"]),
                      "history": history})
         if partial is not None:
-            storage.write_json(partial, {"key": key, "by_amount": done})
+            store.write_json(partial, {"key": key, "by_amount": done})
     return {"criterion": criterion, "by_amount": done}
 
 

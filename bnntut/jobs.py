@@ -1,9 +1,8 @@
 """Running independent experiments side by side, in worker processes.
 
 Each task runs in a fresh process (``spawn``: safe with CUDA), writes its own result files
-atomically, and gets an equal share of the CPU cores as PyTorch threads: one thread per core in
-every worker made epochs 30-90 times slower on a two-core machine, where two one-thread workers
-train about 1.5 times as many models per hour as one two-thread process.  Their sums run in
+atomically, and gets an equal share of the CPU cores as PyTorch threads (one thread per core in
+every worker would oversubscribe the cores and slow every epoch).  Their sums run in
 another order, so results are not bit-identical to a one-process run (each result's
 ``device_name`` records its thread count).  An interrupted set can simply be started again:
 finished results are reused.

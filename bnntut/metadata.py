@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import os
 import platform
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import torch
 
 from . import devices
+from .switches import env_value
 
 #: Names the commit of a copy of the code that is not a git checkout.
 COMMIT_ENV = "BNNTUT_GIT_COMMIT"
@@ -23,8 +23,8 @@ def git_commit(cwd: str | Path | None = None) -> str:
     differs from it; ``"unknown"`` outside a git checkout.  Cached, so it describes the code the
     process imported.  ``$BNNTUT_GIT_COMMIT`` wins: a copy of the tree on another machine may
     carry a ``.git`` whose ``HEAD`` is not the commit whose code it holds."""
-    if os.environ.get(COMMIT_ENV):
-        return os.environ[COMMIT_ENV]
+    if env_value(COMMIT_ENV):
+        return env_value(COMMIT_ENV)
     package = Path(__file__).parent
     run = functools.partial(subprocess.run, cwd=Path(cwd or package), capture_output=True,
                             text=True, check=True)

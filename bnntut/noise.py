@@ -1,7 +1,7 @@
 """Seeded standard-normal noise for weight sampling, from its own ``torch.Generator``: weight
 samples do not depend on how many dropout masks or permutations were drawn before, and the
-state is checkpointed on its own.  (Two CPU generators on two threads were measured slower,
-14.0 vs 13.6 ms per BBB step, competing with PyTorch's intra-op threads.)
+state is checkpointed on its own.  (One generator, not one per thread: generators on threads
+of their own compete with PyTorch's intra-op threads.)
 """
 
 from __future__ import annotations

@@ -273,8 +273,7 @@ BLUNDELL = Preset(
                "by": "validation_accuracy"},
 )
 
-#: Epochs of ``blundell-cpu``: a quarter of the schedule, ≈ 45 min on two CPU cores
-#: (≈ 18 s per epoch).
+#: Epochs of ``blundell-cpu``: a quarter of the schedule.
 BLUNDELL_CPU_EPOCHS = 150
 
 BLUNDELL_CPU = BLUNDELL.replace(

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch.nn.utils import prune as torch_prune
 from tqdm.auto import tqdm
 
-from . import bayes, evaluate, storage
+from . import bayes, evaluate, store
 from .cudagraphs import GraphedMinibatches, graphs_wanted
 from .data import Dataset
 from .models import is_bayesian
@@ -70,7 +70,7 @@ class Resumable:
             random["cuda"] = torch.cuda.get_rng_state(self.device)
         if self.noise is not None:
             random["noise"] = self.noise.state_dict()
-        storage.save_checkpoint(path, {"key": key, "model": self.model.state_dict(),
+        store.save_checkpoint(path, {"key": key, "model": self.model.state_dict(),
                                        "optimizer": self.optimizer.state_dict(),
                                        "random": random, "history": history})
 
@@ -79,8 +79,8 @@ class Resumable:
         if path is None or not Path(path).exists():
             return []
         try:
-            state = storage.load_checkpoint(path, self.device)
-        except storage.CorruptFileError as error:
+            state = store.load_checkpoint(path, self.device)
+        except store.CorruptFileError as error:
             warnings.warn(f"{error}: deleted, training starts from scratch", stacklevel=3)
             Path(path).unlink(missing_ok=True)
             return []
@@ -229,7 +229,7 @@ def fit(model: torch.nn.Module, data: Dataset, *, epochs: int, batch_size: int =
     order = torch.Generator().manual_seed(seed)
     noise = NoiseSource(seed + 1, device) if bayesian else None
     # Fine-tuning stays eager: its gradient hooks (keep masks) and torch.nn.utils.prune's
-    # forward hooks failed CUDA-graph capture on an H200.
+    # forward hooks fail CUDA-graph capture.
     graphed = (graphs_wanted(device) and keep is None
                and not torch_prune.is_pruned(model))
     optimizer = _optimizer(model, optimizer, lr, capturable=graphed)

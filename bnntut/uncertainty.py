@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import torch
 
 from . import data as data_module
-from . import devices, experiment, metadata, prune, storage, store
+from . import devices, experiment, metadata, prune, store
 from .evaluate import predict_proba
 from .methods import get as get_method
 from .models import N_CLASSES
@@ -258,6 +258,13 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
             progress: bool = True) -> dict:
     """Sweep one trained model over its amounts and write the result, without looking for a
     stored one; arguments as :func:`run`."""
+    return run(dataset, method, preset, device=device, results=results, recompute=True,
+               datasets=datasets, progress=progress)
+
+
+def _sweep(dataset: str, method: str, preset: str, device, results, datasets: dict | None,
+           progress: bool) -> dict:
+    """The body of a result (:func:`run`): trains the model first if missing."""
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
@@ -265,7 +272,6 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
     device = devices.resolve(device)
     meta = metadata.collect(device)
     experiment.run(dataset, method, preset, device=device, results=results, progress=progress)
-    inputs = inputs_of(dataset, method, preset, results)
     model = experiment.trained_model(dataset, method, preset, device=device, results=results)
     datasets = {} if datasets is None else datasets
     subset = tuple(config["subset"]) if config["subset"] else None
@@ -286,11 +292,8 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
                               config["seed"], config["ece_bins"], config["entropy_bins"])
             records[mode].append({"amount": amount, **record})
     meta.update(seconds=time.perf_counter() - start, finished=metadata.now())
-    result = {"config": config, "config_hash": storage.config_hash(config), "inputs": inputs,
-              "sparsity": sparsity, "n_in": len(ds_in.y_test), "n_ood": len(x_ood),
-              "modes": records, "metadata": meta}
-    storage.write_json(result_path(dataset, method, preset, results), result)
-    return result
+    return {"config": config, "sparsity": sparsity, "n_in": len(ds_in.y_test),
+            "n_ood": len(x_ood), "modes": records, "metadata": meta}
 
 
 def load(dataset: str, method: str, preset: str = "paper",
@@ -298,14 +301,15 @@ def load(dataset: str, method: str, preset: str = "paper",
     """The stored result if current (:func:`bnntut.store.load`: hash of :func:`config_for`,
     :func:`inputs_of` unchanged), else ``None``; a stale one with a warning."""
     return store.load(result_path(dataset, method, preset, results),
-                      storage.config_hash(config_for(dataset, method, preset)),
+                      store.config_hash(config_for(dataset, method, preset)),
                       inputs_of(dataset, method, preset, results))
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
         results: str | os.PathLike | None = None, recompute: bool = False,
         datasets: dict | None = None, progress: bool = True) -> dict:
-    """The uncertainty sweep of one trained model: loaded when current, else computed.
+    """The uncertainty sweep of one trained model: loaded when current, else computed
+    (:func:`bnntut.store.cached`).
 
     Parameters
     ----------
@@ -324,13 +328,12 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
         fraction), ``n_in``, ``n_ood``, ``modes`` (``{mode: [record per fraction]}``, each
         record as :func:`analyse` plus ``amount``) and ``metadata`` (with wall ``seconds``).
     """
-    config_for(dataset, method, preset)                     # bad names fail before any work
-    if not recompute:
-        stored = load(dataset, method, preset, results)
-        if stored is not None:
-            return stored
-    return compute(dataset, method, preset, device=device, results=results, datasets=datasets,
-                   progress=progress)
+    config = config_for(dataset, method, preset)            # bad names fail before any work
+    return store.cached(
+        result_path(dataset, method, preset, results), store.config_hash(config),
+        lambda: inputs_of(dataset, method, preset, results),
+        lambda: _sweep(dataset, method, preset, device, results, datasets, progress),
+        recompute=recompute)
 
 
 def run_all(preset: str = "paper", datasets: Sequence[str] | None = None,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bnntut import storage
+from bnntut import store
 
 
 def _renamed(mapping: dict, old: str, new: str) -> dict:
@@ -65,7 +65,7 @@ def _apply(doc: dict, kind: str, forward: bool) -> dict:
                         for d, by_method in doc["bytes"].items()}
         doc["latency"] = ren(doc["latency"], "sparsities", "amounts")
     doc["config"] = config
-    doc["config_hash"] = storage.config_hash(config)
+    doc["config_hash"] = store.config_hash(config)
     return doc
 
 
@@ -85,10 +85,10 @@ def main(root: Path) -> list[Path]:
         kind = kind_of(path)
         if kind is None:
             continue
-        stored = storage.read_json(path)
+        stored = store.read_json(path)
         new = migrate(stored, kind)
         if new != stored:
-            storage.write_json(path, new)
+            store.write_json(path, new)
             changed.append(path)
     return changed
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bnntut import evaluate, experiment, storage, store
+from bnntut import evaluate, experiment, store
 from bnntut.uncertainty import OOD_DATASETS
 
 
 def _training_inputs(result_file: Path) -> dict:
-    stored = storage.read_json(result_file)
+    stored = store.read_json(result_file)
     return {"training": stored["config_hash"], "weights_sha256": stored.get("weights_sha256")}
 
 
@@ -36,7 +36,7 @@ def migrate(root: Path) -> list[Path]:
     changed = []
     files = sorted(root.glob("*/*/*.json"), key=lambda p: (p.name.count(".") > 1, p))
     for path in files:              # trained models' results first, then derived ones
-        stored = storage.read_json(path)
+        stored = store.read_json(path)
         stem, kinds = path.name.split(".")[0], path.name.split(".")[1:-1]
         if kinds:            # <method>.<kind>.json: derived from <method>.json
             inputs = _training_inputs(path.with_name(f"{stem}.json"))
@@ -63,10 +63,10 @@ def migrate(root: Path) -> list[Path]:
             continue
         if stored.get("inputs") != inputs:
             stored["inputs"] = inputs
-            storage.write_json(path, stored)
+            store.write_json(path, stored)
             changed.append(path)
     for path in sorted(root.glob("*/compression-*.json")):
-        stored = storage.read_json(path)
+        stored = store.read_json(path)
         legacy = stored.pop("training", None)
         if legacy is None:
             continue
@@ -79,7 +79,7 @@ def migrate(root: Path) -> list[Path]:
                 inputs[f"{dataset}/{method}/training"] = current["training"]
                 inputs[f"{dataset}/{method}/weights_sha256"] = current["weights_sha256"]
         stored["inputs"] = inputs
-        storage.write_json(path, stored)
+        store.write_json(path, stored)
         changed.append(path)
     return changed
 

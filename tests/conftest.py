@@ -72,7 +72,7 @@ def retrain_in_place():
     """A function that swaps a stored model's weights for others under the same training
     configuration and records them in its result (as a retraining does), for staleness tests
     of derived results."""
-    from bnntut import experiment, storage, store
+    from bnntut import experiment, store
 
     def replace(results, method, preset="tiny", dataset="mnist"):
         path = results / preset / dataset / f"{method}.weights.pt"
@@ -82,9 +82,9 @@ def retrain_in_place():
                 p.mul_(0.5)
         experiment.save_weights(path, model)
         result_file = path.with_name(f"{method}.json")
-        result = storage.read_json(result_file)
+        result = store.read_json(result_file)
         result["weights_sha256"] = store.file_sha256(path)
-        storage.write_json(result_file, result)
+        store.write_json(result_file, result)
 
     return replace
 

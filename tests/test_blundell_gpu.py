@@ -121,11 +121,11 @@ def test_pack_splits_into_parts_that_rejoin(driver, tmp_path, monkeypatch):
 
 
 def test_a_stopped_runs_history_is_read_from_where_training_checkpoints(driver, tmp_path):
-    from bnntut import experiment, presets, storage
+    from bnntut import experiment, presets, store
 
     assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == []
     config = presets.method_config("blundell", "mnist", "bbb-sgd-lr1e-5")
     path = experiment.Run(config, tmp_path / "results").checkpoint
-    storage.save_checkpoint(path, {"history": [{"epoch": 1, "validation_accuracy": 0.5}]})
+    store.save_checkpoint(path, {"history": [{"epoch": 1, "validation_accuracy": 0.5}]})
     assert driver.checkpoint_history(tmp_path, "bbb-sgd-lr1e-5", None) == [
         {"epoch": 1, "validation_accuracy": 0.5}]

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from bnntut import cli, experiment, presets, storage, train
+from bnntut import cli, experiment, presets, store, train
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def test_run_writes_a_complete_result(results):
     path = results / "tiny" / "mnist" / "bbb.json"
     assert path.exists() and (results / "tiny" / "mnist" / "bbb.weights.pt").exists()
     stored = json.loads(path.read_text())
-    assert stored["config_hash"] == storage.config_hash(stored["config"])
+    assert stored["config_hash"] == store.config_hash(stored["config"])
     assert set(stored["prune"]) == {"l1", "snr"}
     assert stored["prune"]["snr"]["amounts"] == [0.0, 0.5, 0.9]
     assert len(stored["prune"]["snr"]["accuracy_mc"]) == 3
@@ -107,7 +107,7 @@ def test_a_run_is_resolved_once_and_names_its_files(tmp_path, monkeypatch):
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.results = tmp_path
     assert run.config == presets.method_config("paper", "mnist", "bbb", seed=2, epochs=7)
-    assert run.key == storage.config_hash(run.config)
+    assert run.key == store.config_hash(run.config)
     assert run.path() == tmp_path / "r" / "paper" / "mnist" / "bbb-seed2-epochs7.json"
     assert run.path(".weights.pt").name == "bbb-seed2-epochs7.weights.pt"
     default = experiment.Run.of("mnist", "bbb", "paper", results=tmp_path / "r")
@@ -127,9 +127,9 @@ def test_a_run_is_resolved_once_and_names_its_files(tmp_path, monkeypatch):
 
 def test_atomic_json_write_keeps_old_file_on_failure(tmp_path):
     path = tmp_path / "a.json"
-    storage.write_json(path, {"x": 1})
+    store.write_json(path, {"x": 1})
     with pytest.raises(ValueError):
-        storage.write_json(path, {"x": float("nan")})
+        store.write_json(path, {"x": float("nan")})
     assert json.loads(path.read_text()) == {"x": 1}
     assert list(tmp_path.iterdir()) == [path]
 
@@ -139,11 +139,11 @@ class StaleMarker:
 
 
 def test_checkpoints_load_weights_only(tmp_path):
-    storage.save_checkpoint(tmp_path / "c.pt", {"t": torch.ones(2)})
-    assert torch.equal(storage.load_checkpoint(tmp_path / "c.pt")["t"], torch.ones(2))
+    store.save_checkpoint(tmp_path / "c.pt", {"t": torch.ones(2)})
+    assert torch.equal(store.load_checkpoint(tmp_path / "c.pt")["t"], torch.ones(2))
     torch.save({"obj": StaleMarker()}, tmp_path / "evil.pt")   # an arbitrary object
     with pytest.raises(Exception, match="[Ww]eights only"):
-        storage.load_checkpoint(tmp_path / "evil.pt")
+        store.load_checkpoint(tmp_path / "evil.pt")
 
 
 def test_cli_train_and_reproduce(results, capsys):
@@ -179,7 +179,7 @@ def test_arms_beyond_the_study_leave_the_studys_configurations_alone():
         config = presets.method_config("paper", stored["config"]["dataset"],
                                        stored["config"]["method"],
                                        seed=stored["config"]["train"]["seed"])
-        assert storage.config_hash(config) == stored["config_hash"], path
+        assert store.config_hash(config) == stored["config_hash"], path
 
 
 def test_ablations_and_blundell_preset():
@@ -225,8 +225,8 @@ def test_cli_seeds_and_jobs(results, capsys):
                      "sgd", "--seeds", "0", "3", "--out", str(results)]) == 0
     folder = results / "tiny" / "mnist"
     assert (folder / "sgd.json").exists() and (folder / "sgd-seed3.json").exists()
-    record = json.loads((results / "tiny" / "reproduce-cpu_seeds-0-3_mnist_sgd.json")
-                        .read_text())
+    (record,) = experiment.reproduce_log("tiny", "cpu", results)
+    assert record["tag"] == "seeds-0-3_mnist_sgd"
     assert [r["seed"] for r in record["runs"]] == [0, 3] and record["jobs"] == 1
     assert cli.main(["criteria", "--preset", "tiny", "--datasets", "mnist", "--methods",
                      "sgd", "--seeds", "3", "--out", str(results)]) == 0
@@ -300,7 +300,7 @@ def test_other_epochs_never_replace_the_presets_result(results, capsys):
     assert cli.main(["train", "--preset", "tiny", "--dataset", "mnist", "--method", "sgd",
                      "--epochs", "1", "--out", str(results)]) == 0
     assert default.read_bytes() == before
-    short = storage.read_json(results / "tiny" / "mnist" / "sgd-epochs1.json")
+    short = store.read_json(results / "tiny" / "mnist" / "sgd-epochs1.json")
     assert short["config"]["train"]["epochs"] == 1 != preset_result["config"]["train"]["epochs"]
     assert (results / "tiny" / "mnist" / "sgd-epochs1.weights.pt").exists()
 
@@ -324,3 +324,35 @@ def test_cli_bad_jobs_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["reproduce", "--preset", "quick", "--jobs", "0"])
     assert exit_.value.code == 2 and "--jobs must be >= 1" in capsys.readouterr().err
+
+
+def test_reproduce_records_append_to_one_log_per_preset_and_device(tmp_path):
+    def record(tag, seconds):
+        return experiment.record_reproduce_run("tiny", [{"seconds": seconds}], seconds,
+                                               device="cpu", results=tmp_path, tag=tag)
+
+    path = record("", 1.0)
+    assert path == tmp_path / "tiny" / "reproduce-cpu.json"
+    assert record("seeds-1", 2.0) == path
+    log = experiment.reproduce_log("tiny", "cpu", tmp_path)
+    assert [(r["tag"], r["total_seconds"], r["runs"]) for r in log] == [
+        ("", 1.0, [{"seconds": 1.0}]), ("seeds-1", 2.0, [{"seconds": 2.0}])]
+    assert {"git_commit", "device_name", "finished", "jobs", "preset"} <= set(log[0])
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["reproduce-cpu.json"]
+    assert experiment.reproduce_log("other", "cpu", tmp_path) == []
+
+
+def test_a_corrupt_timing_log_is_named_and_stops_reproduce_before_training(results,
+                                                                            monkeypatch, capsys):
+    log = results / "tiny" / "reproduce-cpu.json"
+    log.parent.mkdir(parents=True)
+    monkeypatch.setattr(experiment, "run", lambda **k: pytest.fail("trained"))
+    for text, says in (("[{", "is not valid JSON"), ('{"runs": []}', "holds one record"),
+                       ("[1, 2]", "is not a log")):
+        log.write_text(text)
+        with pytest.raises(store.CorruptFileError, match=says):
+            experiment.record_reproduce_run("tiny", [], 0.0, device="cpu", results=results)
+        assert log.read_text() == text                      # left as it was
+        assert cli.main(["reproduce", "--preset", "tiny", "--device", "cpu",
+                         "--out", str(results)]) == 1
+        assert "reproduce-cpu.json" in capsys.readouterr().err

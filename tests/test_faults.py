@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bnntut import experiment, storage, train
+from bnntut import experiment, store, train
 
 
 @pytest.fixture
@@ -28,20 +28,20 @@ def test_truncated_result_json_is_recomputed_with_a_warning(results):
     with pytest.warns(experiment.StaleResultWarning, match="sgd.json is not valid JSON"):
         again = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert again["prune"] == first["prune"]             # the same deterministic training
-    assert storage.read_json(path)["config_hash"] == first["config_hash"]
+    assert store.read_json(path)["config_hash"] == first["config_hash"]
 
 
 def test_read_json_names_the_file(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"a": 1')
-    with pytest.raises(storage.CorruptFileError, match=r"x.json is not valid JSON.*delete it"):
-        storage.read_json(path)
+    with pytest.raises(store.CorruptFileError, match=r"x.json is not valid JSON.*delete it"):
+        store.read_json(path)
 
 
 def test_truncated_weights_error_names_the_regenerating_command(results):
     experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     _truncate(results / "tiny" / "mnist" / "sgd.weights.pt")
-    with pytest.raises(storage.CorruptFileError,
+    with pytest.raises(store.CorruptFileError,
                        match=r"sgd.weights.pt is not the weights file its result sgd.json was "
                              r"computed with.*--method sgd --seed 0 --retrain"):
         experiment.trained_model("mnist", "sgd", "tiny", results=results)
@@ -52,11 +52,11 @@ def test_unreadable_weights_of_a_legacy_result_name_the_regenerating_command(res
     the torn file is caught when it is read."""
     experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     result_file = results / "tiny" / "mnist" / "sgd.json"
-    legacy = storage.read_json(result_file)
+    legacy = store.read_json(result_file)
     del legacy["weights_sha256"]
-    storage.write_json(result_file, legacy)
+    store.write_json(result_file, legacy)
     _truncate(results / "tiny" / "mnist" / "sgd.weights.pt")
-    with pytest.raises(storage.CorruptFileError,
+    with pytest.raises(store.CorruptFileError,
                        match=r"sgd.weights.pt cannot be read.*--method sgd --seed 0 --retrain"):
         experiment.trained_model("mnist", "sgd", "tiny", results=results)
 
@@ -64,8 +64,6 @@ def test_unreadable_weights_of_a_legacy_result_name_the_regenerating_command(res
 def test_altered_weights_are_refused_not_used(results):
     """Weights edited after their result was written (same size, other values) are an error
     naming the file and the command, not a silently wrong model."""
-    from bnntut import store
-
     experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     path = results / "tiny" / "mnist" / "sgd.weights.pt"
     model = experiment.load_weights(path)
@@ -84,7 +82,7 @@ def test_result_goes_stale_when_its_data_files_change(results, tmp_path, monkeyp
     and a derived result of the retrained model goes stale in turn."""
     import shutil
 
-    from bnntut import criteria, store
+    from bnntut import criteria
 
     source = Path(os.environ.get("BNNTUT_DATA", ""))
     if not (source / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
@@ -111,8 +109,6 @@ def test_result_goes_stale_when_its_data_files_change(results, tmp_path, monkeyp
 
 
 def test_orphaned_temporary_files_are_cleaned(tmp_path):
-    from bnntut import store
-
     folder = tmp_path / "paper" / "mnist"
     folder.mkdir(parents=True)
     old, fresh = folder / ".bbb.json.abc.tmp", folder / ".sgd.json.def.tmp"
@@ -136,16 +132,16 @@ def test_truncated_checkpoint_restarts_training(tmp_path, dataset, net):
         history = train.fit(fresh, dataset, epochs=2, batch_size=50, checkpoint_path=ckpt,
                             checkpoint_key="k", progress=False)
     assert [h["train_nll"] for h in history] == [h["train_nll"] for h in reference]
-    storage.load_checkpoint(ckpt)                           # rewritten whole
+    store.load_checkpoint(ckpt)                           # rewritten whole
 
 
 def test_retrain_ignores_a_finished_checkpoint(results, tmp_path):
     first = experiment.run("mnist", "sgd", "tiny", results=results, progress=False)
     (ckpt,) = (tmp_path / "checkpoints").rglob("sgd-*.pt")
-    state = storage.load_checkpoint(ckpt)
+    state = store.load_checkpoint(ckpt)
     for value in state["model"].values():
         value.mul_(0.0)                                     # a stale, tampered checkpoint
-    storage.save_checkpoint(ckpt, state)
+    store.save_checkpoint(ckpt, state)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                      # nothing is resumed or warned
         again = experiment.run("mnist", "sgd", "tiny", results=results, retrain=True,
@@ -170,9 +166,7 @@ def test_two_concurrent_runs_leave_one_whole_result(tmp_path):
         out, err = run.communicate(timeout=300)
         assert run.returncode == 0, err
     folder = tmp_path / "results" / "quick" / "mnist"
-    result = storage.read_json(folder / "sgd.json")
-    from bnntut import store
-
+    result = store.read_json(folder / "sgd.json")
     assert store.file_sha256(folder / "sgd.weights.pt") == result["weights_sha256"]
     assert not list(tmp_path.rglob("*.tmp"))
     experiment.load_weights(folder / "sgd.weights.pt")
