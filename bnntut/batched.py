@@ -176,7 +176,7 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
                unit="batch", disable=not progress, leave=False, mininterval=0.5)
     for epoch in range(len(histories[0]), epochs):
         start = time.perf_counter()
-        totals = torch.zeros(K, 3, device=device, dtype=torch.float64)
+        totals = torch.zeros(K, 3, device=device)   # float32, as the plain loop sums them
         perms = torch.stack([torch.randperm(n_train, generator=g) for g in orders]).to(device)
         for i in range(n_batches):
             idx = perms[:, i * batch_size:(i + 1) * batch_size]          # (K, B)
@@ -198,7 +198,7 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
                         p.sub_(lr.view(-1, *[1] * (p.ndim - 1)) * g)
                 else:
                     _batched_adam(params, grads, adam, lr, steps)
-            totals += torch.stack((loss.detach(), nll.detach(), weighted.detach()), 1).double()
+            totals += torch.stack((loss.detach(), nll.detach(), weighted.detach()), 1)
             bar.update()
         stack.write_back(members)
         seconds = time.perf_counter() - start
@@ -238,8 +238,8 @@ def _mlp_objective(members, params, masks, xb, yb, penalties, n_train):
         if j < n_layers - 1:
             h = torch.relu(h) * masks.pop(0)
     K, B = yb.shape
-    ce = F.cross_entropy(h.reshape(K * B, -1), yb.reshape(-1), reduction="none").view(K, B)
-    loss = ce.mean(1)
+    # one mean cross-entropy per model, reduced as the plain step reduces it
+    loss = torch.stack([F.cross_entropy(h[k], yb[k]) for k in range(K)])
     weights = params[0::2]
     l1 = sum(_sum_per_model(w.abs()) for w in weights)
     # Each model's prior term by the function its own training calls, so that the step is
@@ -249,7 +249,8 @@ def _mlp_objective(members, params, masks, xb, yb, penalties, n_train):
         if m.map_prior is not None else torch.zeros((), device=xb.device)
         for k, m in enumerate(members)])
     penalty = penalties["l1"] * l1 + neg_log_prior
-    return loss + penalty, ce.detach().sum(1), penalty
+    # the summed NLL as the plain step records it: the mean times the batch size
+    return loss + penalty, loss.detach() * B, penalty
 
 
 def _draw_noise(noises, params, n_samples) -> list[torch.Tensor]:

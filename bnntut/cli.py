@@ -93,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
                                    "schedule for two CPU cores")
     rep.add_argument("--retrain", action="store_true",
                      help="recompute even when a current result exists")
+    rep.add_argument("--batched", choices=["auto", "on", "off"], default="auto",
+                     help="train the models that share a network shape as one stacked "
+                          "computation: 'auto' on CUDA, 'off' trains each alone (the plain "
+                          "path; default: auto)")
+    rep.add_argument("--ray", action="store_true",
+                     help="one Ray task per model (the 'cluster' extra): a local Ray, or the "
+                          "cluster named by --address / $RAY_ADDRESS")
+    rep.add_argument("--address", default=None, help="a running Ray cluster (with --ray)")
+    rep.add_argument("--gpus-per-task", type=float, default=None,
+                     help="GPU fraction of one Ray task (default: 0.25 on CUDA, else 0)")
 
     for name, module, summary in (
             ("finetune", finetune, "fine-tune every pruned model with its mask held fixed"),
@@ -234,6 +244,9 @@ def _check_log(preset: str, args) -> None:
 
 def _run_reproduce(args, preset) -> None:
     _check_log(args.preset, args)
+    if args.ray or args.batched == "on" or (args.batched == "auto" and args.jobs == 1
+                                            and resolve(args.device).type == "cuda"):
+        return _run_reproduce_together(args, preset)
     runs = []
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "retrain": args.retrain, "progress": args.jobs == 1}
@@ -247,6 +260,35 @@ def _run_reproduce(args, preset) -> None:
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
                                     device=args.device, results=args.out, jobs=args.jobs,
                                     tag=_selection_tag(args))
+
+
+def _run_reproduce_together(args, preset) -> None:
+    """``reproduce`` as one batch per network shape, or as Ray tasks."""
+    if args.jobs != 1:
+        raise ValueError("--jobs runs models in worker processes; with --ray or --batched "
+                         "leave it at 1")
+    tasks, start = _tasks(args, preset), time.perf_counter()
+    if args.ray:
+        from . import cluster
+
+        results = cluster.run_grid(tasks, preset=args.preset, device=args.device,
+                                   results=args.out, address=args.address,
+                                   gpus_per_task=args.gpus_per_task)
+    else:
+        results = experiment.run_many(tasks, args.preset, device=args.device,
+                                      results=args.out, batched_training=True,
+                                      retrain=args.retrain)
+    runs = []
+    for task, result in zip(tasks, results):
+        seconds = sum(result["metadata"]["seconds"].values())
+        runs.append({"dataset": task["dataset"], "method": task["method"],
+                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
+                     "config_hash": result["config_hash"]})
+        print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
+    how = "ray" if args.ray else "batched"
+    experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
+                                    device=args.device, results=args.out,
+                                    tag="_".join(t for t in (_selection_tag(args), how) if t))
 
 
 def _run_budget(args) -> int:

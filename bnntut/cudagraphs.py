@@ -25,14 +25,17 @@ CUDA_GRAPHS_ENV = "BNNTUT_CUDA_GRAPHS"
 
 
 def graphs_wanted(device: torch.device) -> bool:
-    """Whether to graph training steps on ``device``: CUDA and ``$BNNTUT_CUDA_GRAPHS=1``.
+    """Whether to graph training steps on ``device``: on CUDA unless ``$BNNTUT_CUDA_GRAPHS=0``
+    (``tests/test_cuda.py`` checks graphed steps against the eager loop; ``0`` is the plain
+    path).
 
     Raises
     ------
     ValueError
         ``$BNNTUT_CUDA_GRAPHS`` is set to something other than ``0`` or ``1``.
     """
-    wanted = env_switch(CUDA_GRAPHS_ENV, off="the eager loop", on="CUDA graphs on a GPU")
+    wanted = env_switch(CUDA_GRAPHS_ENV, off="the eager loop", on="CUDA graphs on a GPU",
+                        default=True)
     return wanted and device.type == "cuda"
 
 

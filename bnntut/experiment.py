@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
+from . import batched, devices, metadata, models, prune, store
 from . import data as data_module
-from . import devices, metadata, models, prune, store
 from .evaluate import prune_sweep, weight_summary
 from .presets import get_preset, method_config
 from .switches import env_value
@@ -200,8 +200,15 @@ def _train(run_: Run, device, progress: bool, dataset: data_module.Dataset | Non
                   checkpoint_every=max(1, train["epochs"] // CHECKPOINTS_PER_RUN),
                   progress=progress, label=f"{config['dataset']}/{config['method']}")
     timings["train_session"] = time.perf_counter() - start
-    timings["train_epochs"] = sum(h["seconds"] for h in history)
+    return _evaluate(run_, model, dataset, history, meta, timings)
 
+
+def _evaluate(run_: Run, model, dataset: data_module.Dataset, history: list[dict], meta: dict,
+              timings: dict) -> dict:
+    """Sweep and summarise a trained ``model`` of ``run_``; write its weights and return the
+    result's body."""
+    config, train = run_.config, run_.config["train"]
+    timings["train_epochs"] = sum(h["seconds"] for h in history)
     start = time.perf_counter()
     criteria = ["l1", "snr"] if models.is_bayesian(model) else ["l1"]
     evaluation = config["evaluation"]
@@ -232,6 +239,86 @@ def _train(run_: Run, device, progress: bool, dataset: data_module.Dataset | Non
             "n_parameters": sum(p.numel() for p in models.compact_state_dict(model).values()),
             "metadata": meta,
             "weights_sha256": store.file_sha256(save_weights(run_.path(".weights.pt"), model))}
+
+
+def batch_key(config: dict) -> tuple:
+    """What runs must share to train as one batch (:mod:`bnntut.batched`): dataset and its
+    preparation, epochs, batch size, optimiser, weight samples, model kind and widths."""
+    train, model = config["train"], config["model"]
+    return (config["dataset"], repr(config["subset"]), repr(config.get("preprocessing")),
+            bool(config.get("validation")), train["epochs"], train["batch_size"],
+            train.get("optimizer", "adam"), train["n_samples"], model["kind"],
+            tuple(model["hidden"]), model.get("input_dropout"))
+
+
+def train_and_evaluate_batch(runs: list[Run], device="auto", progress: bool = True) -> list[dict]:
+    """Train ``runs`` (one :func:`batch_key`) as one stacked computation
+    (:func:`bnntut.batched.fit_many`), then sweep, summarise and store each exactly as
+    :func:`train_and_evaluate` stores a run trained alone (same file, same hash).  The batch
+    checkpoints every epoch and resumes."""
+    if len({batch_key(r.config) for r in runs}) != 1:
+        raise ValueError("runs of one batch must share dataset, epochs, batch size, optimiser, "
+                         "weight samples and network shape")
+    first = runs[0]
+    store.clean_orphans(first.results / first.config["preset"])
+    device = devices.resolve(device)
+    meta = metadata.collect(device)
+    start = time.perf_counter()
+    dataset = first.load_data(device).to(device)
+    load_seconds = time.perf_counter() - start
+    members = []
+    for run_ in runs:
+        train = run_.config["train"]
+        torch.manual_seed(train["seed"])
+        members.append(batched.Member(
+            models.build(run_.config["model"]).to(device), lr=train["lr"], seed=train["seed"],
+            kl_weighting=train["kl_weighting"],
+            loss_reduction=train.get("loss_reduction", "sum"),
+            l1_penalty=train.get("l1_penalty", 0.0), map_prior=train.get("map_prior")))
+    key = store.config_hash({"batch": [r.key for r in runs]})
+    checkpoint = first.checkpoint.parent / f"batch-{key}.pt"
+    train = first.config["train"]
+    start = time.perf_counter()
+    histories = batched.fit_many(
+        members, dataset, epochs=train["epochs"], batch_size=train["batch_size"],
+        optimizer=train.get("optimizer", "adam"), n_samples=train["n_samples"],
+        progress=progress, checkpoint_path=checkpoint, checkpoint_key=key,
+        label=f"{first.config['dataset']}/{len(runs)} models")
+    session = time.perf_counter() - start
+    results = []
+    for run_, member, history in zip(runs, members, histories):
+        timings = {"load_data": load_seconds, "train_session": session}
+        run_meta = {**meta, "batched_with": len(runs)}
+        results.append(_stored(run_, lambda r=run_, m=member, h=history, t=timings,
+                               md=run_meta: _evaluate(r, m.model, dataset, h, md, t),
+                               recompute=True))
+    checkpoint.unlink(missing_ok=True)
+    return results
+
+
+def run_many(tasks: list[dict], preset: str = "paper", *, device="auto",
+             results: str | os.PathLike | None = None, batched_training: bool | None = None,
+             retrain: bool = False, progress: bool = True) -> list[dict]:
+    """The results of many runs (``{"dataset", "method", "seed"}`` each), in task order.
+
+    Current results are loaded; the others train — runs that share a :func:`batch_key` as
+    one batch when ``batched_training`` (default: on CUDA), each alone otherwise."""
+    runs = [Run.of(t["dataset"], t["method"], preset, seed=t.get("seed"), results=results)
+            for t in tasks]
+    todo = [r for r in runs if retrain or r.load() is None]
+    if batched_training is None:
+        batched_training = devices.resolve(device).type == "cuda"
+    groups: dict[tuple, list[Run]] = {}
+    for run_ in todo:
+        groups.setdefault(batch_key(run_.config) if batched_training else run_.key,
+                          []).append(run_)
+    for group in groups.values():
+        if len(group) > 1:
+            train_and_evaluate_batch(group, device=device, progress=progress)
+        else:
+            train_and_evaluate(group[0], device=device, progress=progress,
+                               from_scratch=retrain)
+    return [r.load() for r in runs]
 
 
 def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from bnntut import batched, bayes, models, train
+from bnntut import batched, bayes, experiment, models, train
 
 
 def _pairs(model):
@@ -98,3 +98,33 @@ def test_models_of_different_shapes_are_refused(dataset):
         batched.fit_many(members, dataset, epochs=1, progress=False)
     with pytest.raises(ValueError, match="at least one"):
         batched.fit_many([], dataset, epochs=1, progress=False)
+
+
+def _body(result: dict) -> dict:
+    """What two honest runs of one configuration share (not times, dates or batch size)."""
+    return {"config_hash": result["config_hash"], "config": result["config"],
+            "history": [{k: v for k, v in h.items() if k != "seconds"}
+                        for h in result["history"]],
+            "prune": result["prune"]}
+
+
+def test_run_many_stores_each_batched_model_as_if_it_trained_alone(tiny_preset, tmp_path):
+    tasks = [{"dataset": "mnist", "method": m, "seed": s}
+             for m, s in (("sgd", 0), ("dropout50", 0), ("dropout75", 1))]
+    together = experiment.run_many(tasks, "tiny", device="cpu", results=tmp_path / "b",
+                                   batched_training=True, progress=False)
+    alone = experiment.run_many(tasks, "tiny", device="cpu", results=tmp_path / "a",
+                                batched_training=False, progress=False)
+    for t, a in zip(together, alone):
+        assert _body(t) == _body(a)
+        assert t["metadata"]["batched_with"] == 3 and "batched_with" not in a["metadata"]
+    names = sorted(p.name for p in (tmp_path / "b" / "tiny" / "mnist").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "a" / "tiny" / "mnist").iterdir())
+    # the batch's checkpoint is gone once its results are stored
+    assert not list((tmp_path / "checkpoints").rglob("batch-*.pt"))
+
+
+def test_runs_of_different_shapes_are_not_one_batch(tiny_preset, tmp_path):
+    runs = [experiment.Run.of("mnist", m, "tiny", results=tmp_path) for m in ("sgd", "bbb")]
+    with pytest.raises(ValueError, match="must share"):
+        experiment.train_and_evaluate_batch(runs, device="cpu", progress=False)

@@ -172,12 +172,14 @@ def test_two_concurrent_runs_leave_one_whole_result(tmp_path):
     experiment.load_weights(folder / "sgd.weights.pt")
 
 
-def test_cuda_graphs_switch_is_opt_in_and_rejects_other_values(monkeypatch):
+def test_cuda_graphs_are_on_by_default_on_cuda_and_the_switch_rejects_other_values(monkeypatch):
     from bnntut.cudagraphs import CUDA_GRAPHS_ENV, graphs_wanted
 
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.delenv(CUDA_GRAPHS_ENV, raising=False)
-    assert not graphs_wanted(cuda)                        # the eager loop unless asked for
+    assert graphs_wanted(cuda) and not graphs_wanted(cpu)  # on a GPU unless switched off
+    monkeypatch.setenv(CUDA_GRAPHS_ENV, "0")
+    assert not graphs_wanted(cuda)                        # the plain eager loop
     monkeypatch.setenv(CUDA_GRAPHS_ENV, "1")
     assert graphs_wanted(cuda) and not graphs_wanted(cpu)  # never on a CPU
     monkeypatch.setenv(CUDA_GRAPHS_ENV, "yes")
