@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bnntut import criteria, experiment, finetune
+from bnntut.methods import REGISTRY
 from bnntut.presets import (
     ABLATION_LABELS,
     BLUNDELL_TABLE2_ERROR,
@@ -60,9 +61,16 @@ CRITERION_COLORS = {"snr": "#D55E00", "l1": "#0072B2", "l1-layer": "#009E73",
                     "random": "#999999"}
 
 
+#: The study's "SGD" net is trained with Adam and carries dropout 0.01: its labels say so.
+SGD_LABEL = ("SGD (dropout 0.01)", '"SGD" (Adam, dropout 0.01)')
+
+
 def label(method: str) -> str:
-    """Readable name of a method or ablation."""
-    return {**METHOD_LABELS, **ABLATION_LABELS}.get(method, method)
+    """Readable name of a method or ablation (the registry's label, with the study's "SGD"
+    net named for what it is: Adam with dropout 0.01)."""
+    name = REGISTRY[method].label if method in REGISTRY else \
+        {**METHOD_LABELS, **ABLATION_LABELS}.get(method, method)
+    return name.replace(*SGD_LABEL)
 
 
 def _t_quantile(df: int) -> float:
@@ -103,6 +111,53 @@ def interval(values: Sequence[float]) -> dict:
         return {"mean": mean, "low": min(values), "high": max(values), "n": n, "kind": kind}
     half = _t_quantile(n - 1) * statistics.stdev(values) / math.sqrt(n)
     return {"mean": mean, "low": mean - half, "high": mean + half, "n": n, "kind": "95% t"}
+
+
+def prediction_interval(values: Sequence[float]) -> dict:
+    """Mean of ``values`` and the 95 % Student-t *prediction* interval for one more value,
+    mean ± t·s·√(1 + 1/n), next to the confidence interval of the mean, mean ± t·s/√n.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``n``, ``confidence`` and ``prediction`` (half-widths; their ratio is
+        √(n + 1), 2 at n = 3).
+
+    Raises
+    ------
+    ValueError
+        For fewer than two values (no standard deviation).
+    """
+    values = [float(v) for v in values]
+    if len(values) < 2:
+        raise ValueError(f"need at least two values, got {len(values)}")
+    n, s = len(values), statistics.stdev(values)
+    t = _t_quantile(n - 1)
+    return {"mean": statistics.fmean(values), "n": n, "confidence": t * s / math.sqrt(n),
+            "prediction": t * s * math.sqrt(1 + 1 / n)}
+
+
+# ------------------------------------------------------------------- stored histograms
+
+#: What a glued value reads where its result is not part of this run (quick mode's slice).
+MISSING = "n/a (quick mode)"
+
+
+def histogram_share(hist: dict, low: float = -math.inf, high: float = math.inf) -> float:
+    """Share of a stored histogram's values in ``[low, high]``, each bin counted in proportion
+    to its overlap with the interval (values spread evenly within a bin); the values below or
+    above the histogram's range count only for an interval open on that side."""
+    edges = [float(e) for e in hist["edges"]]
+    inside = sum(count * max(0.0, min(hi, high) - max(lo, low)) / (hi - lo)
+                 for count, lo, hi in zip(hist["counts"], edges[:-1], edges[1:]))
+    inside += hist["below"] * (low == -math.inf) + hist["above"] * (high == math.inf)
+    return inside / hist["n"]
+
+
+def near_zero(result: dict, width: float = 0.006) -> float:
+    """Share of a BBB result's μ with |μ| < ``width`` (the stored histogram's bins are 0.006
+    wide, so the default is exact)."""
+    return histogram_share(result["weights"]["mu"], -width, width)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -262,6 +317,27 @@ def paired_gaps(by_method: dict[str, dict[int, dict]], first: str, second: str,
             - accuracy_at(by_method[second][s], amount) for s in common}
 
 
+def paired_table(by_dataset: dict[str, dict[str, dict[int, dict]]], amounts: Sequence[float],
+                 first: str = "bbb", second: str = "sgd") -> pd.DataFrame:
+    """Per dataset and fraction removed, the paired difference ``first`` − ``second`` on each
+    seed trained for both (:func:`paired_gaps`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(dataset, removed)``; columns ``seed 0``, … (signed, four decimals).  Pairs
+        with fewer than two common seeds are left out.
+    """
+    rows = {}
+    for dataset, by_method in by_dataset.items():
+        for amount in amounts:
+            gaps = paired_gaps(by_method, first, second, amount)
+            if len(gaps) >= 2:
+                rows[DATASET_LABELS.get(dataset, dataset), percent(amount)] = {
+                    f"seed {s}": number(g, sign=True) for s, g in gaps.items()}
+    return frame(rows, ["dataset", "removed"])
+
+
 # ---------------------------------------------------------------------------- criteria
 
 
@@ -341,6 +417,27 @@ def best_criterion(result: dict, amount: float, mode: str = "with_bias") -> tupl
               for c, s in result["sweeps"][mode].items()}
     best = max(scores, key=scores.get)
     return best, scores[best]
+
+
+def best_criteria_table(by_dataset: dict[str, dict[str, dict]], amount: float = 0.9
+                        ) -> pd.DataFrame:
+    """The best criterion of each model (:func:`best_criterion`) after removing ``amount``,
+    with the biases ranked too and with weights only, and its accuracy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, ranking)``; one column per dataset; cells ``"name (accuracy)"``.
+    """
+    rows: dict = {}
+    for dataset, by_method in by_dataset.items():
+        for method, result in by_method.items():
+            names = criteria.CRITERION_LABELS[result["family"]]
+            for mode, column in zip(BIAS_MODES_ORDER, BIAS_MODE_LABELS):
+                best, accuracy = best_criterion(result, amount, mode)
+                rows.setdefault((label(method), column), {})[
+                    DATASET_LABELS.get(dataset, dataset)] = f"{names[best]} ({accuracy:.4f})"
+    return frame(rows, ["Model", "ranking"])
 
 
 # --------------------------------------------------------------------------- fine-tuning
@@ -647,3 +744,195 @@ def blundell_table(result: dict) -> pd.DataFrame:
                                  "ours, posterior mean": number(ours[0], 2, unit=" %"),
                                  "ours, ensemble": number(ours[1], 2, unit=" %")}
     return frame(rows, "removed", columns_name="test error")
+
+
+#: Blundell et al.'s Table 1: test error (%) on MNIST of their networks with 1200 units per
+#: hidden layer, the size of the network their Table 2 prunes.
+BLUNDELL_TABLE1_ERROR = {"plain SGD": 1.88, "SGD, dropout": 1.36, "BBB, Gaussian prior": 2.04,
+                         "BBB, scale-mixture prior": 1.32}
+#: The lowest test error (%) Blundell et al. report for the network Table 2 prunes; Table 2
+#: itself reports that network at the end of training.
+BLUNDELL_LOWEST_ERROR = 1.12
+#: The range (dB) of the SNR axis of their Figure 4, read off the figure.
+BLUNDELL_FIGURE4_SNR_DB = (-7.5, 0.0)
+#: Runs of the ``blundell`` preset that section 6 of chapter *Blundell et al.'s protocol*
+#: names as open: the averaged-gradient grid and the deterministic calibration runs.
+BLUNDELL_OPEN_RUNS = {
+    "averaged-gradient BBB over their learning-rate grid":
+        [m for m in get_preset("blundell").ablations if m.endswith("-mean")],
+    "calibration: the 2 × 1200 MLP, plain SGD, without and with dropout 0.5":
+        [m for m in get_preset("blundell").ablations
+         if m.startswith(("plain-sgd", "dropout50-sgd"))],
+}
+
+
+def blundell_open_runs(results=None) -> dict[str, list[str]]:
+    """:data:`BLUNDELL_OPEN_RUNS` without the runs that are stored by now (groups left empty
+    are dropped)."""
+    still = {group: [m for m in methods
+                     if _stored(method_config("blundell", "mnist", m), results) is None]
+             for group, methods in BLUNDELL_OPEN_RUNS.items()}
+    return {group: methods for group, methods in still.items() if methods}
+
+
+def blundell_open_commands(results=None) -> str:
+    """:func:`blundell_open_runs` as Markdown: per group its title and the ``reproduce``
+    command that trains its runs on a GPU, three methods to a line."""
+    blocks = []
+    for group, methods in blundell_open_runs(results).items():
+        lines = [" ".join(methods[i:i + 3]) for i in range(0, len(methods), 3)]
+        blocks.append(f"{group}:\n\n```bash\nBNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce "
+                      "--preset blundell --device cuda \\\n    --methods "
+                      + " \\\n    ".join(lines) + "\n```")
+    return "\n\n".join(blocks) or "All of them are stored now."
+
+
+def blundell_comparison_table(runs: dict[str, dict]) -> pd.DataFrame:
+    """Blundell et al.'s Table 2 test error beside ours after SNR pruning (posterior mean),
+    one column per run, at Table 2's pruned fractions.
+
+    Parameters
+    ----------
+    runs : dict
+        ``{column title: result}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``removed`` (``"0 %"``, …); columns ``Blundell et al., Table 2`` and the run
+        titles (name ``test error``); cells errors in percent as text with two decimals.
+    """
+    rows = {}
+    for amount, error in BLUNDELL_TABLE2_ERROR.items():
+        rows[percent(amount)] = {"Blundell et al., Table 2": number(error, 2, unit=" %"),
+                                 **{title: number(snr_error(r, amount), 2, unit=" %")
+                                    for title, r in runs.items()}}
+    return frame(rows, "removed", columns_name="test error")
+
+
+def _error_text(value: float | None, digits: int = 2) -> str:
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def blundell_values(grid: dict[str, dict], prediction: dict | None) -> dict[str, str]:
+    """Every value chapter *Blundell et al.'s protocol* glues, as text; :data:`MISSING`
+    where a run is not stored.
+
+    Parameters
+    ----------
+    grid : dict
+        :func:`blundell_grid`.
+    prediction : dict or None
+        :func:`blundell_prediction`.
+    """
+    t2 = BLUNDELL_TABLE2_ERROR
+    values = {"t2_0": f"{t2[0.0]:.2f}", "t2_95": f"{t2[0.95]:.2f}",
+              "t2_cost": number(t2[0.98] - t2[0.0], 2, sign=True),
+              "lowest": f"{BLUNDELL_LOWEST_ERROR:.2f}",
+              "fig4_low": number(BLUNDELL_FIGURE4_SNR_DB[0], 1),
+              "fig4_high": f"{BLUNDELL_FIGURE4_SNR_DB[1]:.0f}",
+              **{f"t1_{k}": f"{v:.2f}" for k, v in zip(
+                  ("sgd", "dropout", "gauss", "mixture"), BLUNDELL_TABLE1_ERROR.values())}}
+    chosen = grid[blundell_choice(grid)] if grid else None
+    train = chosen["config"]["train"] if chosen else None
+    snr = [r["weights"]["snr_db"]["mean"] for r in grid.values()]
+    values |= {
+        "bl_chosen": label(chosen["config"]["method"]) if chosen else MISSING,
+        "bl_device": chosen["metadata"]["device_name"] if chosen else MISSING,
+        "bl_validation": number(chosen["history"][-1]["validation_accuracy"]) if chosen
+        else MISSING,
+        "bl_mu_75": number(accuracy_at(chosen, 0.75, "l1")) if chosen else MISSING,
+        "bl_rho_budget": f"{train['lr'] * train['epochs']:.1f}" if chosen else MISSING,
+        "bl_growth": f"{math.exp(train['lr'] * train['epochs']):.1f}" if chosen else MISSING,
+        "bl_ceiling": (f"{math.log1p(math.exp(-4.0)) * math.exp(train['lr'] * train['epochs']):.3f}"
+                       if chosen else MISSING),
+        "bl_sigma_init_high": f"{math.log1p(math.exp(-4.0)):.4f}",
+        "grid_snr_low": number(min(snr), 1, sign=True) if snr else MISSING,
+        "grid_snr_high": number(max(snr), 1, sign=True) if snr else MISSING,
+    }
+    for amount in (0.0, 0.5, 0.95):
+        values[f"bl_error_{round(100 * amount)}"] = _error_text(
+            snr_error(chosen, amount) if chosen else None)
+    values |= {
+        "pred_error_0": _error_text(snr_error(prediction, 0.0) if prediction else None),
+        "pred_cost": (number(blundell_pruning_cost(prediction)[0], 2, sign=True)
+                      if prediction else MISSING),
+        "pred_zero": percent(near_zero(prediction)) if prediction else MISSING,
+        "pred_validation": (number(prediction["history"][-1]["validation_accuracy"])
+                            if prediction else MISSING),
+    }
+    return values
+
+
+# ------------------------------------------------------------------- the chapter's text
+
+
+def finetune_accuracy(result: dict, amount: float, stage: str = "after") -> float:
+    """Accuracy of a fine-tuning result at ``amount`` removed, ``stage`` ``"before"``
+    (pruned only) or ``"after"`` (fine-tuned); posterior mean for BBB."""
+    return next(lv[stage]["accuracy"] for lv in result["by_amount"] if lv["amount"] == amount)
+
+
+def fair_values(seeds: dict, crit: dict, ft: dict, kl: dict) -> dict[str, str]:
+    """Every value chapter *A fair comparison* glues, as text; :data:`MISSING` where a
+    result is not part of this run.
+
+    Parameters
+    ----------
+    seeds, crit, ft, kl : dict
+        ``{dataset: …}`` of :func:`seed_results`, :func:`derived_results` (criteria and
+        fine-tuning, seed 0) and :func:`kl_results`.
+    """
+    values = {}
+    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+        gaps = paired_gaps(seeds.get(dataset, {}), "bbb", "sgd", 0.9)
+        values[f"gap_low_{key}"] = number(min(gaps.values()), sign=True) if gaps else MISSING
+        values[f"gap_high_{key}"] = number(max(gaps.values()), sign=True) if gaps else MISSING
+        bbb = crit.get(dataset, {}).get("bbb")
+        for criterion, name in (("l1", "mu"), ("snr", "snr")):
+            values[f"{name}_{key}"] = (number(best_criterion_accuracy(bbb, criterion, 0.9))
+                                       if bbb else MISSING)
+        for method in ("bbb", "sgd"):
+            found = ft.get(dataset, {}).get(method)
+            for amount in (0.9, 0.95, 0.98):
+                values[f"ft_{method}_{key}_{round(100 * amount)}"] = (
+                    number(finetune_accuracy(found, amount)) if found else MISSING)
+            values[f"pruned_{method}_{key}_98"] = (
+                number(finetune_accuracy(found, 0.98, "before")) if found else MISSING)
+        by_weighting = kl.get(dataset, {})
+        for weighting in ("paper", "uniform"):
+            found = by_weighting.get(weighting)
+            values[f"kl_{weighting}_{key}"] = (
+                number(statistics.fmean(accuracy_at(r, 0.9) for r in found.values()))
+                if found else MISSING)
+            values[f"kl_snr_{weighting}_{key}"] = (
+                number(statistics.fmean(histogram_median(r["weights"]["snr_db"])
+                                        for r in found.values()), 1) if found else MISSING)
+    bbb_seeds = seeds.get("mnist", {}).get("bbb", {})
+    values["n_seeds"] = str(len(bbb_seeds)) if bbb_seeds else MISSING
+    return values
+
+
+def cost_table(seeds: dict, crit: dict, ft: dict, kl: dict) -> pd.DataFrame:
+    """Runs and wall time (minutes, from each result's metadata) of every arm beyond the
+    study: the extra seeds, the criteria sweeps, the fine-tuning and the KL ablation (the
+    arguments as for :func:`fair_values`)."""
+    def minutes(results, key):
+        return sum(r["metadata"]["seconds"][key] for r in results) / 60
+
+    arms = {"extra seeds": ([r for by_method in seeds.values() for by_seed in by_method.values()
+                             for s, r in by_seed.items() if s != 0], "train_epochs"),
+            "criteria": ([r for found in crit.values() for r in found.values()], "sweeps"),
+            "fine-tuning": ([r for found in ft.values() for r in found.values()], "fine_tune"),
+            "KL ablation": ([r for by_weighting in kl.values()
+                             for w, by_seed in by_weighting.items() if w != "paper"
+                             for r in by_seed.values()], "train_epochs")}
+    return frame({arm: {"runs": len(results), "minutes": number(minutes(results, key), 1)}
+                  for arm, (results, key) in arms.items() if results}, "arm")
+
+
+def best_criterion_accuracy(result: dict, criterion: str, amount: float,
+                            mode: str = "with_bias") -> float:
+    """Accuracy of a criteria result after removing ``amount`` by ``criterion``."""
+    sweep = result["sweeps"][mode][criterion]
+    return sweep["accuracy"][sweep["amounts"].index(amount)]

@@ -50,23 +50,30 @@
 #   the comparison fair with seeds, criteria on equal terms, fine-tuning and ablations, and
 #   size each claim to its evidence.
 #
-# Chapter by chapter:
+# The book has two parts. **Learn** is the tutorial, to read in order in an evening:
 #
 # | Chapter | In one line |
 # |---|---|
 # | {doc}`prior` | The scale-mixture prior, why its spike-and-slab shape invites pruning; a live explorer. |
-# | {doc}`bayes_by_backprop` | Variational posterior, reparameterisation, the Monte Carlo ELBO and the minibatch KL weightings, derived and trained. |
-# | {doc}`toy` | Weight uncertainty on a toy problem: what μ, σ and the SNR look like where you can see the whole data set. |
-# | {doc}`baselines` | The "SGD" and dropout networks exactly as the study built them; training curves. |
-# | {doc}`weights` | Weight distributions of all models; μ, σ and SNR of the Bayesian net. |
+# | {doc}`bayes_by_backprop` | The variational posterior, reparameterisation and the minibatch ELBO, derived, then a BBB network trained and pruned in a loop you can copy. |
+# | {doc}`toy` | Weight uncertainty on a toy problem, and the mean-field fit checked against an exact posterior. |
+# | {doc}`baselines` | The study's deterministic networks (Adam + dropout) exactly as it built them. |
+# | {doc}`weights` | Weight distributions of all models; μ, σ and SNR of the Bayesian net, and why σ barely moves. |
 # | {doc}`pruning` | Global L1 pruning with `torch.nn.utils.prune`, SNR pruning, a live prune slider. |
-# | {doc}`evaluation` | The study's Tables 1 and 2 next to ours, accuracy-vs-sparsity curves, training cost. |
+# | {doc}`evaluation` | The study's Tables 1 and 2 next to ours, noise in a test accuracy, training cost. |
+# | {doc}`conclusions` | The answer — does a Bayesian network prune better? — and what stays open. |
+#
+# **Check** holds the research notes behind the answer, each a chapter you may skip:
+#
+# | Chapter | In one line |
+# |---|---|
 # | {doc}`reproduction_notes` | Every defect of the study's code, demonstrated on the trained models. |
+# | {doc}`fair_comparison` | Seeds, every pruning criterion, fine-tuning, three KL weightings. |
+# | {doc}`prunability` | One factor of the study's protocol at a time: what makes SNR pruning work. |
+# | {doc}`blundell_protocol` | Blundell et al.'s 2 × 1200 network and their Table 2: what our completion of their protocol gives, and what would test the gap. |
 # | {doc}`uncertainty` | Calibration and out-of-distribution detection as the networks are pruned. |
 # | {doc}`compression` | What pruning saves in bytes (sparse storage) and in milliseconds (sparse kernels). |
-# | {doc}`fair_comparison` | Seeds, every pruning criterion, fine-tuning, three KL weightings, Blundell's scale. |
-# | {doc}`prunability` | One factor of the study's protocol at a time: why σ barely moves, what makes SNR pruning work, how far the study's network stays from Blundell et al.'s Table 2. |
-# | {doc}`conclusions` | The answer — does a Bayesian network prune better? — and what stays open. |
+# | {doc}`gpu_study` | The study trained again on a GPU, and what a three-seed device check can see. |
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).

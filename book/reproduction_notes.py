@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -46,7 +46,7 @@ import math
 
 import torch
 
-from bnnbook import book, report
+from bnnbook import book, comparison, plots, report
 from bnntut import bayes, data, evaluate, experiment, prune, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
@@ -149,30 +149,12 @@ report.rows_table({
 #
 # ## (c) The minibatch weighting of the complexity cost
 #
-# Everything hinges on how the minibatch index is counted. The study's code enumerates the
-# $M = 600$ minibatches of an epoch from $i = 0$ and weights minibatch $i$ by
-# $2^{M-i}/2^{M-1} = 2^{1-i}$: 2, 1, ½, … Blundell et al.'s equation counts from $i = 1$
-# and weights minibatch $i$ by $2^{M-i}/(2^M-1)$: about ½, ¼, … Over one epoch
-#
-# $$
-# \begin{aligned}
-# \sum_{i=0}^{M-1} 2^{1-i} &= 2 \cdot \frac{1 - 2^{-M}}{1 - \tfrac12} = 4\,(1 - 2^{-M}),\\
-# \sum_{i=1}^{M} \frac{2^{M-i}}{2^M - 1} &= \frac{2^{M-1} + \dots + 2 + 1}{2^M - 1} = 1.
-# \end{aligned}
-# $$
-#
-# The $j$-th minibatch of an epoch ($j = 1, \dots, M$) gets $2^{2-j}$ from the study and
-# $2^{M-j}/(2^M-1)$ from Blundell: a ratio of $4\,(1 - 2^{-M})$ at every $j$, four to within
-# $2^{-600}$. Had the study counted from 1 as Blundell does, its weights would sum to 2 and
-# the factor would be two. The sums, written out, next to the package's `kl_weight`:
+# The study's code counts the $M = 600$ minibatches of an epoch from 0 and weights minibatch
+# $i$ by $2^{1-i}$: four times Blundell et al.'s $2^{M-i}/(2^M-1)$, minibatch for minibatch
+# ({doc}`bayes_by_backprop` derives the factor). The package's weightings side by side:
 
 # %%
 M = 600
-# the study counts i = 0, …, M − 1; Blundell et al. count i = 1, …, M
-study_sum = sum(2.0 ** (1 - i) for i in range(0, M))
-blundell_sum = sum(2.0 ** (M - i) / (2.0**M - 1) for i in range(1, M + 1))
-print(f"study: {study_sum:.6f}  (4 (1 − 2^−M) = {4 * (1 - 2.0**-M):.6f})")
-print(f"Blundell: {blundell_sum:.6f}")
 schedules = {}
 for name in bayes.KL_WEIGHTINGS:
     weights = [bayes.kl_weight(name, i, M) for i in range(M)]
@@ -181,24 +163,16 @@ for name in bayes.KL_WEIGHTINGS:
         "first weight": f"{weights[0]:.3g}",
         "minibatches weighted > 10⁻⁶": sum(w > 1e-6 for w in weights),
     }
-ratio = bayes.kl_weight("paper", 10, M) / bayes.kl_weight("blundell", 10, M)
-print(f"ratio paper / blundell at every i: {ratio:.3f}")
 report.frame(schedules, "KL weighting")
 
 # %% tags=["remove-cell"]
-package = {name: sum(bayes.kl_weight(name, i, M) for i in range(M))
-           for name in ("paper", "blundell")}
-assert math.isclose(study_sum, package["paper"])
-assert math.isclose(blundell_sum, package["blundell"])
-assert all(math.isclose(bayes.kl_weight("paper", i, M) / bayes.kl_weight("blundell", i, M),
-                        4 * (1 - 2.0**-M)) for i in range(100))
-book.glue("study_sum", study_sum)
+book.glue("study_sum", sum(bayes.kl_weight("paper", i, M) for i in range(M)))
 
 # %% [markdown]
-# So the study's version is Blundell's multiplied by four (with the indices counted as each
-# source counts them): each epoch applies the prior with four times the weight variational
-# inference prescribes (the sum should be 1 for the minibatch costs to add up to the ELBO). How large is the complexity cost against the data
-# term? For our trained model, one Monte Carlo estimate next to the NLL of one minibatch:
+# Each epoch applies the prior with a total weight of {glue:text}`study_sum:.3f` where
+# variational inference prescribes 1 (the sum should be 1 for the minibatch costs to add up
+# to the ELBO). How large is the complexity cost against the data term? For our trained
+# model, one Monte Carlo estimate next to the NLL of one minibatch:
 
 # %%
 x, y = ds.x_train[:100], ds.y_train[:100]
@@ -280,61 +254,65 @@ print("copy.deepcopy keeps weight_mu and weight_sampler.mu tied?",
 # %% [markdown]
 # ## Verdict
 #
-# The sentences with numbers below are generated from the committed results of both datasets
-# (seed 0, as in the study; {doc}`fair_comparison` adds seeds).
+# Both datasets, seed 0, as in the study ({doc}`fair_comparison` adds seeds).
 
-# %% tags=["remove-input"]
-from IPython.display import display  # noqa: E402
-
-from bnnbook import plots  # noqa: E402
-from bnntut.presets import METHOD_LABELS  # noqa: E402
-
+# %% tags=["remove-cell"]
 results = book.load_results(PRESET)
 gap = max(abs(report.accuracy_at(results[d][m], 0.0) - study.STUDY_TABLES[d][m][0])
           for d in results for m in results[d])
 at90 = study.STUDY_AMOUNTS.index(0.9)
-ours90 = {d: {m: report.accuracy_at(r, 0.9) for m, r in results[d].items()} for d in results}
-dropout = {d: max(v for m, v in ours90[d].items() if m.startswith("dropout")) for d in results}
-name = plots.DATASET_LABELS
-sgd_vs_bbb = "; ".join(
-    f"{name[d]} {ours90[d]['sgd']:.4f} against BBB's {ours90[d]['bbb']:.4f}" for d in results)
-display(book.markdown(
-    f"**What holds.** The training protocol reproduces: every unpruned accuracy is within "
-    f"{100 * gap:.2f} percentage points of the study's. **What does not.** BBB does not keep "
-    f"{100 * study.STUDY_TABLES['mnist']['bbb'][at90]:.1f} % at 90 % removed on MNIST: the "
-    f"study's mechanism gives {study_row[0.9]:.4f} "
-    f"because it changes nothing, real SNR pruning {snr_row[0.9]:.4f}. Nor do the baselines "
-    f"all collapse at 90 %: the dropout nets do (at most "
-    + ", ".join(f"{dropout[d]:.4f} on {name[d]}" for d in results)
-    + f"), but the \"SGD\" net keeps {sgd_vs_bbb}. **What it means.** At this scale and "
-    "training length, a Bayesian posterior did not deliver the free compression the study "
-    "reported, and ranking its weights by $|\\mu|$ alone often beats the signal-to-noise "
-    "ratio ({doc}`pruning` explains why, {doc}`weights` shows σ barely moved); none of this was visible from the tables, "
-    "all of it from the code. At 90 % removed, study and ours side by side:"))
-report.frame({METHOD_LABELS[m]: {
-    (name[d], column): report.number(value)
-    for d in results
-    for column, value in (("study", study.STUDY_TABLES[d][m][at90]), ("ours", ours90[d][m]))}
-    for m in results["mnist"]}, "Model",
-    [(name[d], c) for d in results for c in ("study", "ours")])
-
-# %% tags=["remove-cell"]
+ours90 = {d: {m: report.accuracy_at(r, 0.9) for m, r in results[d].items()}
+          for d in results}
+book.glue("unpruned_gap", 100 * gap)
+book.glue("study_bbb_90", study.STUDY_TABLES["mnist"]["bbb"][at90])
 for d, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
     book.glue(f"sgd_{tag}_90", ours90[d]["sgd"])
     book.glue(f"bbb_{tag}_90", ours90[d]["bbb"])
+    book.glue(f"dropout_{tag}_90", max(v for m, v in ours90[d].items()
+                                       if m.startswith("dropout")))
+
+# %% [markdown]
+# **What holds.** The training protocol reproduces: every unpruned accuracy is within
+# {glue:text}`unpruned_gap:.2f` percentage points of the study's. **What does not.** BBB
+# does not keep the study's {glue:text}`study_bbb_90:.4f` with 90 % removed on MNIST: the
+# study's mechanism gives {glue:text}`flat_90:.4f` because it changes nothing, real SNR
+# pruning {glue:text}`real_90:.4f`.
+#
+# Nor do the baselines all collapse with 90 % removed. The dropout nets do (at most
+# {glue:text}`dropout_mnist_90:.4f` on MNIST and {glue:text}`dropout_fmnist_90:.4f` on
+# Fashion-MNIST), but the "SGD" net (Adam, dropout 0.01) keeps {glue:text}`sgd_mnist_90:.4f`
+# on MNIST against BBB's {glue:text}`bbb_mnist_90:.4f`, and {glue:text}`sgd_fmnist_90:.4f`
+# on Fashion-MNIST against BBB's {glue:text}`bbb_fmnist_90:.4f`.
+#
+# **What it means.** At this scale and training length, a Bayesian posterior did not deliver
+# the free compression the study reported, and ranking its weights by $|\mu|$ alone often
+# beats the signal-to-noise ratio ({doc}`pruning` explains why, {doc}`weights` shows σ
+# barely moved); none of this was visible from the tables, all of it from the code. With
+# 90 % removed, study and ours side by side:
+
+# %% tags=["remove-input"]
+name = plots.DATASET_LABELS
+report.frame({comparison.label(m): {
+    (name[d], column): report.number(value)
+    for d in results
+    for column, value in (("study", study.STUDY_TABLES[d][m][at90]),
+                          ("ours", ours90[d][m]))}
+    for m in results["mnist"]}, "Model",
+    [(name[d], c) for d in results for c in ("study", "ours")])
 
 # %% [markdown]
 # ## Key takeaways
 #
-# The study's pruning of BBB was a no-op: its mechanism leaves the MNIST model at
-# {glue:text}`flat_90:.3f` with "90 %" removed, while pruning that reaches the network gives
-# {glue:text}`real_90:.3f`. Had it worked, its $|\mu|/\rho$ ranking would have kept only
-# {glue:text}`overlap_90:.3f` of the weights SNR keeps and scored {glue:text}`rho_90:.3f`.
-# Its complexity weights sum to {glue:text}`study_sum:.3f` per epoch, four times Blundell's
-# 1, because the code counts minibatches from 0. Correctly pruned at 90 %, the "SGD" net
-# keeps {glue:text}`sgd_mnist_90:.3f` on MNIST (BBB {glue:text}`bbb_mnist_90:.3f`) and
-# {glue:text}`sgd_fmnist_90:.3f` on Fashion-MNIST, ahead of BBB's
-# {glue:text}`bbb_fmnist_90:.3f`: only the dropout nets collapse.
+# * The study's pruning of BBB was a no-op: its mechanism leaves the MNIST model at
+#   {glue:text}`flat_90:.3f` with "90 %" removed, while pruning that reaches the network gives
+#   {glue:text}`real_90:.3f`. Test a pruning by what the forward pass computes.
+# * Had it worked, its $|\mu|/\rho$ ranking would have kept only {glue:text}`overlap_90:.3f`
+#   of the weights SNR keeps and scored {glue:text}`rho_90:.3f`.
+# * The study's complexity weights sum to {glue:text}`study_sum:.3f` per epoch where the ELBO
+#   asks for 1 ({doc}`bayes_by_backprop`).
+# * Correctly pruned, only the dropout nets collapse at 90 % removed: the "SGD" net (Adam,
+#   dropout 0.01) keeps {glue:text}`sgd_mnist_90:.3f` on MNIST and
+#   {glue:text}`sgd_fmnist_90:.3f` on Fashion-MNIST.
 #
 # ## Exercises
 #

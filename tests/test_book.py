@@ -14,7 +14,16 @@ CHAPTERS = sorted(BOOK.glob("*.py"))
 
 def _toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for c in toc["chapters"]]
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def test_toc_has_a_learn_part_and_a_check_part():
+    """The tutorial (Learn) first, the research notes a learner may skip (Check) after it."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    captions = [part["caption"] for part in toc["parts"]]
+    assert captions[0] == "Learn" and captions[1].startswith("Check")
+    learn = [Path(c["file"]).name for c in toc["parts"][0]["chapters"]]
+    assert learn[-1] == "conclusions" and "bayes_by_backprop" in learn
 
 
 def _cells(notebook):
@@ -180,3 +189,14 @@ def test_rerun_retrains_the_preset_and_points_the_chapter_at_it(monkeypatch, tmp
     assert kwargs["check"] and kwargs["env"][CUDA_GRAPHS_ENV] == "1"   # graphed on a GPU
     assert folder == tmp_path / "rerun"
     assert experiment.results_dir() == tmp_path / "rerun"              # later cells read it
+
+
+def test_reproduce_record_is_the_last_run_of_the_whole_preset(monkeypatch, tmp_path):
+    from bnnbook import book
+    from bnntut import experiment
+
+    monkeypatch.setenv(experiment.RESULTS_ENV, str(tmp_path))
+    assert book.reproduce_record("tiny") is None
+    for tag, seconds in (("", 1.0), ("seeds-1", 2.0), ("", 3.0), ("mnist", 4.0)):
+        experiment.record_reproduce_run("tiny", [], seconds, device="cpu", tag=tag)
+    assert book.reproduce_record("tiny")["total_seconds"] == 3.0

@@ -116,17 +116,17 @@ def test_paired_gaps_and_kl_findings():
 
 
 def _store(tmp_path, preset, accuracies, method="bbb", validation=0.0):
-    from bnntut import experiment, presets, storage
+    from bnntut import experiment, presets, store
 
     config = presets.method_config(preset, "mnist", method)
     amounts = [0.0, 0.5, 0.75, 0.95, 0.98]
-    result = {"config": config, "config_hash": storage.config_hash(config),
+    result = {"config": config, "config_hash": store.config_hash(config),
               "history": [{"epoch": 600, "validation_accuracy": validation}],
               "prune": {"snr": {"amounts": amounts, "accuracy": accuracies,
                                 "accuracy_mc": [a + 0.001 for a in accuracies]}}}
     path = experiment.Run(config, tmp_path).path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    storage.write_json(path, result)
+    store.write_json(path, result)
 
 
 def test_blundell_result_prefers_the_full_schedule(tmp_path):
@@ -150,7 +150,7 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
     assert comparison.blundell_prediction_phrase(None) == "still to be run at their scale"
     _store(tmp_path, "blundell", [0.99, 0.99, 0.99, 0.98, 0.97], "bbb-sgd-lr1e-4", 0.980)
     # Stored with a higher validation accuracy than the grid point, the prediction is still
-    # not a grid point: the protocol as the paper states it never chooses it.
+    # not a grid point: the protocol's choice on validation never sees it.
     _store(tmp_path, "blundell", [0.988, 0.988, 0.987, 0.9857, 0.98],
            comparison.BLUNDELL_PREDICTION, 0.999)
     assert list(comparison.blundell_grid(tmp_path)) == ["bbb-sgd-lr1e-4"]
@@ -166,3 +166,80 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
     assert comparison.blundell_pruning_sentence(prediction) == (
         "Removing 98 % of its weights changes its error by +0.80 points, against +0.15 in "
         "Table 2: pruning costs it more than it cost theirs.")
+
+
+def test_prediction_interval_is_twice_the_confidence_interval_at_three_seeds():
+    both = comparison.prediction_interval([0.1, 0.2, 0.3])
+    assert both["confidence"] == pytest.approx(4.303 * 0.1 / math.sqrt(3))
+    assert both["prediction"] / both["confidence"] == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        comparison.prediction_interval([0.5])
+
+
+def test_labels_name_the_sgd_net_for_what_it_is():
+    assert comparison.label("sgd") == '"SGD" (Adam, dropout 0.01)'
+    assert comparison.label("sgd-l1-1e-4-lr1e-3").startswith('"SGD" (Adam, dropout 0.01)')
+    assert comparison.label("bbb-opt-sgd") == "BBB, plain SGD lr 1e-3"
+    assert comparison.label("bbb-sgd-lr1e-3") == "BBB 2×1200, SGD lr 1e-3"
+
+
+def test_paired_table_shows_the_gap_seed_by_seed():
+    by_method = {"bbb": {0: _result([0.9, 0.8, 0.7], bayesian=True),
+                         1: _result([0.9, 0.8, 0.5001], 1, bayesian=True)},
+                 "sgd": {0: _result([0.9, 0.8, 0.5]), 1: _result([0.9, 0.8, 0.5], 1)}}
+    table = comparison.paired_table({"mnist": by_method}, (0.9,))
+    assert table.loc[("MNIST", "90 %")].tolist() == ["+0.2000", "+0.0001"]
+
+
+def test_open_blundell_runs_and_their_commands(tmp_path):
+    assert comparison.blundell_open_runs(tmp_path) == comparison.BLUNDELL_OPEN_RUNS
+    text = comparison.blundell_open_commands(tmp_path)
+    for methods in comparison.BLUNDELL_OPEN_RUNS.values():
+        assert all(m in text for m in methods)
+    assert "--preset blundell --device cuda" in text
+    assert set(comparison.BLUNDELL_OPEN_RUNS["averaged-gradient BBB over their "
+                                             "learning-rate grid"]) == {
+        "bbb-sgd-lr1e-3-mean", "bbb-sgd-lr1e-4-mean", "bbb-sgd-lr1e-5-mean"}
+
+
+def test_blundell_chapter_decisions_hold_on_the_committed_runs():
+    grid, prediction = comparison.blundell_grid(), comparison.blundell_prediction()
+    if not grid or prediction is None:
+        pytest.skip("the blundell results need the MNIST files ($BNNTUT_DATA)")
+    from bnnbook import prunability
+
+    claims = prunability.blundell_claims(grid, prediction)
+    assert all(claims.values()), claims
+    values = comparison.blundell_values(grid, prediction)
+    assert (values["bl_error_0"], values["pred_error_0"], values["t1_sgd"]) == (
+        "2.25", "2.12", "1.88")
+    assert values["grid_snr_low"].startswith("+") and values["bl_growth"] == "1.8"
+    table = comparison.blundell_comparison_table({"chosen": grid[comparison.blundell_choice(
+        grid)], "even split": prediction})
+    assert table.loc["95 %"].tolist() == ["1.29 %", "87.74 %", "2.07 %"]
+    empty = comparison.blundell_values({}, None)
+    assert empty["bl_chosen"] == empty["pred_zero"] == "n/a (quick mode)"
+
+
+def test_fair_comparison_decisions_hold_on_the_committed_results():
+    from bnnbook import prunability
+    from bnntut.presets import chapter_scope
+
+    datasets, methods, seeds = chapter_scope("paper", comparison.SEEDS)
+    by_seed = comparison.seed_results("paper", datasets, methods, seeds)
+    if not by_seed["mnist"]["bbb"]:
+        pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
+    crit = comparison.derived_results("criteria", "paper", datasets, methods)
+    ft = comparison.derived_results("finetune", "paper", datasets, methods)
+    kl = comparison.kl_results("paper", datasets, seeds)
+    claims = prunability.fair_claims(by_seed, crit, ft, kl)
+    assert all(claims.values()), claims
+    values = comparison.fair_values(by_seed, crit, ft, kl)
+    # fine-tuning closes the gap at 90 % but not at 95 % (seed 0)
+    assert (values["ft_bbb_mnist_90"], values["ft_sgd_mnist_90"]) == ("0.9613", "0.9586")
+    assert (values["ft_bbb_mnist_95"], values["ft_sgd_mnist_95"]) == ("0.9145", "0.7392")
+    assert (values["pruned_sgd_mnist_98"], values["ft_sgd_mnist_98"]) == ("0.1825", "0.2563")
+    table = comparison.best_criteria_table(crit, 0.9)
+    assert table.loc[(comparison.label("bbb"), "biases ranked too"), "MNIST"].startswith("|μ|")
+    costs = comparison.cost_table(by_seed, crit, ft, kl)
+    assert list(costs.index) == ["extra seeds", "criteria", "fine-tuning", "KL ablation"]

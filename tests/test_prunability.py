@@ -91,10 +91,10 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     assert prunability.best_deterministic(summaries, "mnist") == "sgd"
     assert prunability.best_deterministic({"bbb": bbb}, "mnist") is None
     table = prunability.table(summaries, "own")
-    assert list(table.index) == [REGISTRY[m].label for m in methods]
-    assert table.loc[REGISTRY["sgd"].label, "median SNR (dB)"] == ""
+    assert list(table.index) == [comparison.label(m) for m in methods]
+    assert table.loc[comparison.label("sgd"), "median SNR (dB)"] == ""
     assert "median SNR (dB)" not in prunability.table(summaries, "l1", details=False)
-    assert prunability.settings(methods).loc[REGISTRY["bbb-lr1e-3"].label, "factor"] == \
+    assert prunability.settings(methods).loc[comparison.label("bbb-lr1e-3"), "factor"] == \
         "optimiser"
     fig = prunability.figure({"mnist": summaries}, ["mnist"])
     assert len(fig.axes[0].lines) == len(methods) + 1
@@ -143,7 +143,92 @@ def test_blundell_grid_table_reads_the_committed_gpu_runs():
         assert result["config"]["train"]["optimizer"] == "sgd"
     table = prunability.blundell_grid_table(grid, chosen)
     assert table["chosen"].tolist().count("✓") == 1
-    assert table.loc[REGISTRY[chosen].label, "chosen"] == "✓"
+    assert table.loc[comparison.label(chosen), "chosen"] == "✓"
     pruned = prunability.blundell_grid_table(grid, chosen, pruning=True)
     assert list(pruned.columns) == ["unpruned", *(f"{a:.0%}".replace("%", " %")
                                                   for a in prunability.AMOUNTS)]
+
+
+def test_histogram_share_counts_bins_by_their_overlap():
+    hist = {"edges": [0.0, 1.0, 2.0, 3.0], "counts": [2, 4, 2], "below": 1, "above": 1, "n": 10}
+    share = comparison.histogram_share
+    assert share(hist, 1.0, 2.0) == pytest.approx(0.4)
+    assert share(hist, 0.5, 1.5) == pytest.approx((1 + 2) / 10)
+    assert share(hist, high=1.0) == pytest.approx(0.3)    # the values below count
+    assert share(hist, low=2.5) == pytest.approx(0.2)     # the values above count
+    assert share(hist) == pytest.approx(1.0)
+
+
+def test_verdicts_need_more_than_twice_the_standard_error():
+    """The book's rule (bnnbook.claims.compare): a threshold or a published number is a fixed
+    reference, two measured accuracies each carry a standard error."""
+    from bnnbook import claims
+
+    se = claims.standard_error(0.98)                                # √(0.98 · 0.02 / 10 000)
+    assert se == pytest.approx(0.0014)
+    assert prunability.target_verdict(0.9801, 0.980) == "within noise"
+    assert prunability.target_verdict(0.980 + 2.2 * se, 0.980) == "reached"
+    assert prunability.target_verdict(0.980 - 2.2 * se, 0.980) == "missed"
+    assert prunability.verdict(0.98013, 0.98010) == "within noise"  # a 0.00003 "lead"
+    assert prunability.verdict(0.9809, 0.9751) == "ahead"
+    assert prunability.verdict(0.9788, 0.9812, reference=True) == "within noise"  # 2.12 / 1.88 %
+    assert prunability.seed_leader({"a": [0.90, 0.91], "b": [0.80, 0.85]}) == "a"
+    assert prunability.seed_leader({"a": [0.90, 0.91], "b": [0.80, 0.899]}) is None
+
+
+def _stored_rows():
+    datasets, methods, seeds = prunability.scope("paper")
+    collected = comparison.seed_results("paper", datasets, methods, seeds)
+    if not collected["mnist"].get("bbb"):
+        pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
+    return collected, {d: prunability.rows(collected[d]) for d in datasets}
+
+
+def test_the_chapters_decisions_hold_on_the_committed_results():
+    """Every decision the prunability chapter states, on the stored full results; the best
+    50-epoch rows are short of Table 2, and no verdict hangs on a difference within noise."""
+    collected, summaries = _stored_rows()
+    claims = prunability.chapter_claims(summaries, collected)
+    assert all(claims.values()), claims
+    assert prunability.versus_deterministic(summaries["mnist"], "mnist") == {
+        0.95: "within noise", 0.98: "deterministic"}
+    assert prunability.versus_deterministic(summaries["fashion-mnist"], "fashion-mnist") == {
+        0.9: "deterministic", 0.95: "within noise"}               # 0.8903 against 0.8814
+    values = prunability.chapter_values(summaries, collected)
+    assert (values["best_mnist_err_95"], values["best_mnist_err_98"]) == ("1.99", "2.49")
+    assert (values["table2_95"], values["table2_98"]) == ("1.29", "1.39")
+    assert (values["det_leads"], values["n_fractions"]) == ("2", "4")
+    assert prunability.MISSING not in values.values()
+    assert values["det_mnist"].startswith('"SGD" (Adam, dropout 0.01)')
+    table = prunability.targets_table(summaries["mnist"], collected["mnist"], "mnist")
+    assert table["verdict"].tolist() == ["within noise", "reached"]
+    split = prunability.sigma_split(collected["mnist"]["bbb-kl-uniform-lr1e-3"][0])
+    assert split["narrow"] + split["broad"] < 1 and 0.002 < split["mode"] < 0.003
+    inside = prunability.share_in_band(collected["mnist"]["bbb"][0])
+    assert 0.8 < inside < 0.9      # the Weights chapter counts the exact share on the model
+
+
+def test_chapter_values_fill_every_key_in_a_slice():
+    """Quick mode's slice has no Fashion-MNIST and no 150-epoch row: every key is still
+    glued, the missing ones as MISSING."""
+    collected, summaries = _stored_rows()
+    keep = ["bbb", "bbb-kl-uniform", "bbb-lr1e-3", "bbb-kl-uniform-lr1e-3", "sgd"]
+    sliced = {"mnist": {m: {0: collected["mnist"][m][0]} for m in keep}}
+    full = prunability.chapter_values(summaries, collected)
+    values = prunability.chapter_values({"mnist": prunability.rows(sliced["mnist"])}, sliced)
+    assert set(values) == set(full)
+    assert values["ep150_inside"] == values["best_fmnist"] == prunability.MISSING
+    measured = prunability.uncertainty_values({}, {})
+    assert set(measured.values()) == {prunability.MISSING}
+
+
+def test_probe_rows_bear_out_the_blundell_chapter():
+    datasets = ["mnist", "fashion-mnist"]
+    collected = comparison.seed_results("paper", datasets, prunability.PROBE_ROWS, [0, 1, 2])
+    if not collected["mnist"][prunability.PROBE_ROWS[2]]:
+        pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
+    summaries = {d: prunability.rows(collected[d]) for d in datasets}
+    assert all(prunability.probe_claims(summaries).values())
+    table = prunability.probe_table(summaries, collected)
+    assert len(table) == 6 and table["μ within 0.006 of 0"].iloc[2] == "91 %"
+    assert prunability.probe_values(summaries, collected)["probe_zero"] == "91 %"
