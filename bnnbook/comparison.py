@@ -894,11 +894,12 @@ def fair_values(seeds: dict, crit: dict, ft: dict, kl: dict) -> dict[str, str]:
                                        if bbb else MISSING)
         for method in ("bbb", "sgd"):
             found = ft.get(dataset, {}).get(method)
+            done = {lv["amount"] for lv in found["by_amount"]} if found else set()
             for amount in (0.9, 0.95, 0.98):
                 values[f"ft_{method}_{key}_{round(100 * amount)}"] = (
-                    number(finetune_accuracy(found, amount)) if found else MISSING)
+                    number(finetune_accuracy(found, amount)) if amount in done else MISSING)
             values[f"pruned_{method}_{key}_98"] = (
-                number(finetune_accuracy(found, 0.98, "before")) if found else MISSING)
+                number(finetune_accuracy(found, 0.98, "before")) if 0.98 in done else MISSING)
         by_weighting = kl.get(dataset, {})
         for weighting in ("paper", "uniform"):
             found = by_weighting.get(weighting)

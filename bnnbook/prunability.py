@@ -6,6 +6,12 @@ any row is one command to regenerate — ``python -m bnntut reproduce --preset p
 <row> --seeds 0 1`` — and its numbers are read from the stored training results: the pruning
 sweeps by signal-to-noise ratio (``snr``) and by magnitude (``l1``, i.e. |μ| for BBB), the
 weight summaries (SNR histogram, mean σ) and the training wall time (median epoch × epochs).
+
+It also holds the decisions the research-note chapters state (*What makes a network
+prunable*, *A fair comparison*, *Blundell et al.'s protocol*): each ``*_claims`` function
+returns, per sentence of the prose, whether the stored results bear it out, by the book's
+rule for a difference between test accuracies (:func:`verdict`, from
+:func:`bnnbook.claims.compare`); the chapters assert them and ``tests/`` pins them.
 """
 
 from __future__ import annotations

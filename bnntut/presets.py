@@ -6,8 +6,8 @@ input pixels and after each hidden ReLU; BBB with two weight samples, prior π =
 σ1 = e^0, σ2 = e^−6, init μ ~ U(−0.2, 0.2), ρ ~ U(−5, −4), minibatch weighting 2^(1−i).
 ``quick`` is that protocol on a 2000/1000 subset for 2 epochs: CI only, never a result.
 ``ablations`` run only when named.  ``blundell`` is Blundell et al.'s (2015) pruning
-experiment as their paper states it (see its ``description``); ``blundell-cpu`` their network
-with the study's Adam on a quarter of the schedule.
+experiment as this book completes their protocol (see its ``description``);
+``blundell-cpu`` their network with the study's Adam on a quarter of the schedule.
 """
 
 from __future__ import annotations
@@ -223,7 +223,8 @@ def blundell_method(lr: float) -> str:
 BLUNDELL = Preset(
     name="blundell",
     description=(
-        "Blundell et al. (2015), section 5.1 / Table 2, as their paper states it: "
+        "Blundell et al. (2015), section 5.1 / Table 2, with the choices their paper leaves "
+        "open completed by us: "
         "784-1200-1200-10, plain SGD (no momentum) with each learning rate of their grid "
         "$\\{10^{-3}, 10^{-4}, 10^{-5}\\}$ on the summed minibatch objective, 600 epochs, "
         "minibatches of 128, pixels divided by 126, 50 000 training images (a stratified "

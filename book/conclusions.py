@@ -410,8 +410,8 @@ report.frame(table, ["dataset", "best"]) if table else missing(
 # {glue:text}`prunable_err_95:.2f` % at 95 % removed and {glue:text}`prunable_err_98:.2f` %
 # at 98 % (mean of {glue:text}`prunable_seeds` seeds), well above the
 # {glue:text}`table2_95:.2f` % and {glue:text}`table2_98:.2f` % of Blundell et al.'s
-# Table 2 for a larger network trained far longer ({doc}`prunability` sets them side by
-# side).
+# Table 2 for a larger network trained far longer ({doc}`blundell_protocol` sets them side
+# by side).
 #
 # How far does this go? The search tried {glue:text}`n_bbb_rows` BBB settings against
 # {glue:text}`n_det_rows` deterministic ones, with different prior families (a scale

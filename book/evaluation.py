@@ -281,7 +281,7 @@ fig = plots.prune_figure(results, study.STUDY_TABLES)
 
 # %% [markdown]
 # Blundell et al. report much lower errors after pruning, for a larger network (2 × 1200
-# units) trained for 600 epochs; {doc}`prunability` sets our runs beside their Table 2.
+# units) trained for 600 epochs; {doc}`blundell_protocol` sets our runs beside their Table 2.
 #
 # ## Training cost
 #

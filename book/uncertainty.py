@@ -387,11 +387,12 @@ book.live_widget(_show, lambda: dict(
 # %%
 label = uncertainty_views.mode_label
 for method, mode in (("bbb", "mc"), ("sgd", "deterministic")):
-    cases = [(f"{METHOD_LABELS[method]}, {label(method, mode)}, {amount:.0%} removed",
+    name = f"{METHOD_LABELS[method]}, {label(method, mode)}"
+    cases = [(f"{name}, {amount:.0%} removed",
               uncertainty.record_at(results["mnist"][method], amount, mode))
              for amount in (0.0, 0.9)]
-    fig = uncertainty_views.diagnostic_grid(cases, "OOD: Fashion-MNIST test",
-                                            color=plots.METHOD_COLORS[method])
+    fig = uncertainty_views.diagnostic_grid(
+        cases, "OOD: Fashion-MNIST test", color=plots.METHOD_COLORS[method])
 
 # %% [markdown]
 # ## What this does and does not show

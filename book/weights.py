@@ -253,11 +253,11 @@ plots.legend_below(fig, ncol=2);
 # did travel:
 
 # %%
-protocol = get_preset(PRESET).protocol("bbb")              # lr, batch size, epochs
+protocol = get_preset(PRESET).protocol("bbb")   # lr, batch size, epochs
 n_train = len(data.load("mnist", subset=get_preset(PRESET).subset).x_train)
 steps = protocol["epochs"] * math.ceil(n_train / protocol["batch_size"])
 budget = protocol["lr"] * steps              # the farthest any ρ can travel
-moved = (rho - fresh_rho).abs()              # (n,) how far each ρ did travel
+moved = (rho - fresh_rho).abs()     # (n,) how far each ρ did travel
 print(f"{steps} steps at lr {protocol['lr']:g}: budget {budget:.3g} in ρ; "
       f"largest move {moved.max():.3f}, median {moved.median():.3f}")
 

@@ -243,3 +243,13 @@ def test_fair_comparison_decisions_hold_on_the_committed_results():
     assert table.loc[(comparison.label("bbb"), "biases ranked too"), "MNIST"].startswith("|μ|")
     costs = comparison.cost_table(by_seed, crit, ft, kl)
     assert list(costs.index) == ["extra seeds", "criteria", "fine-tuning", "KL ablation"]
+
+
+def test_fair_values_fill_every_key_from_a_slice():
+    """Quick mode fine-tunes at 50 % and 90 % only and trains MNIST only: the keys the page
+    glues at 95 % and 98 %, and for Fashion-MNIST, read MISSING instead of failing."""
+    level = {"amount": 0.9, "before": {"accuracy": 0.5}, "after": {"accuracy": 0.6}}
+    values = comparison.fair_values({}, {}, {"mnist": {"bbb": {"by_amount": [level]}}}, {})
+    assert values["ft_bbb_mnist_90"] == "0.6000"
+    assert values["ft_bbb_mnist_95"] == values["pruned_bbb_mnist_98"] == comparison.MISSING
+    assert values["ft_sgd_fmnist_90"] == values["n_seeds"] == comparison.MISSING

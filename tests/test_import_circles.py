@@ -20,7 +20,6 @@ PACKAGES = ("bnntut", "bnnbook")
 KNOWN_BACK_EDGES = {
     ("bnnbook.plots", "bnnbook.comparison"),        # KL_COLORS; comparison imports plots
     ("bnnbook.report", "bnnbook.plots"),            # DATASET_LABELS; plots imports report
-    ("bnnbook.comparison", "bnnbook.prunability"),  # prunability imports comparison
 }
 
 

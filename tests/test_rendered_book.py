@@ -27,10 +27,10 @@ WIDTHS = (1280, 390)
 MIN_FIGURES = {"intro": 0, "prior": 2, "bayes_by_backprop": 2, "baselines": 2, "weights": 3,
                "pruning": 2, "evaluation": 1, "reproduction_notes": 0, "uncertainty": 2,
                "compression": 2, "fair_comparison": 3, "prunability": 2, "conclusions": 1,
-               "toy": 3,
+               "toy": 3, "blundell_protocol": 0, "gpu_study": 0,
                "references": 0}
 #: Pages whose formulas must be rendered by MathJax.
-MATH_PAGES = ("prior", "bayes_by_backprop", "toy", "prunability")
+MATH_PAGES = ("prior", "bayes_by_backprop", "toy", "prunability", "gpu_study")
 #: Elements that must fit the column at 1280 px (output blocks, tables, code, display math).
 BLOCKS = ("div.cell_output", "div.output", "div.cell_output pre", "div.cell_input pre",
           "article table", "div.highlight pre", "div.math-wrapper", "div.admonition",
