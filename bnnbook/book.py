@@ -63,7 +63,8 @@ def live_widget(function, controls):
 def start() -> str:
     """Set a chapter up and return its preset name.
 
-    Applies the book's plot style and table options (no cell cut short), reads the preset
+    Applies the book's plot style (figures at twice the pixels) and table options (no cell
+    cut short), reads the preset
     from ``$BNNTUT_PRESET`` (see :func:`current_preset`), runs the fused kernels eagerly
     where the preset says ``"compile": False`` (``quick``) and, outside ``paper``, displays
     the QUICK MODE banner at once — wherever in the cell it is called, so the label cannot be
@@ -74,6 +75,7 @@ def start() -> str:
     from . import plots, report
 
     plots.use_style()
+    _sharp_figures()
     report.use_table_options()
     preset = current_preset()
     if not get_preset(preset).compile:
@@ -84,6 +86,18 @@ def start() -> str:
     if label is not None:
         display(label)
     return preset
+
+
+def _sharp_figures() -> None:
+    """Inline figures as PNGs of twice the pixels, shown at their size (sharp on high-DPI
+    screens); nothing outside IPython."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def banner(preset: str):

@@ -11,6 +11,7 @@ Runs when ``BNNTUT_BOOK_HTML`` names the built book (``.ci/run`` sets it after
 
 import base64
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -115,6 +116,8 @@ def test_page_reads_cleanly_at_1280px(browser, page):
     text = browser.find_element("tag name", "article").text
     for marker in ("Traceback (most recent call last)", "Error:"):
         assert marker not in text
+    reprs = re.findall(r"<[^<>]* at 0x[0-9a-f]{6,}>?", text)
+    assert not reprs, f"object reprs in the output: {reprs[:3]}"
     assert not browser.find_elements("css selector", ".output.traceback, .output.stderr")
     raw = [d for d in RAW_TEX if d in text]
     assert not raw, f"raw TeX visible on the page: {raw}"
