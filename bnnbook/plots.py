@@ -12,6 +12,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import NullLocator
 
 from bnntut import bayes
 from bnntut.methods import REGISTRY
@@ -331,37 +332,58 @@ def weight_histograms_figure(results: dict[str, dict[str, dict]], bbb_key: str =
     return fig
 
 
+#: Removed fractions marked on :func:`removed_axis` (as percentages).
+REMOVED_TICKS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
+
+
+def kept(amounts) -> np.ndarray:
+    """The fraction kept, 1 − removed: what :func:`removed_axis` plots on a log scale."""
+    return 1.0 - np.asarray(amounts, dtype=float)
+
+
+def removed_axis(ax, label: str = "parameters removed") -> None:
+    """An x axis of the fraction kept on a log scale, labelled as the percentage removed, so
+    that 80–99 % removed, where the methods differ, gets most of the width."""
+    ax.set_xscale("log")
+    ax.set_xlim(1.15, 0.0085)                     # removed grows to the right
+    ax.set_xticks(kept(REMOVED_TICKS), [f"{100 * a:g}" for a in REMOVED_TICKS])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(f"{label} (%), log scale of the fraction kept")
+
+
 def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
                  show_mc: bool = True, study_table: dict | None = None):
     """Test accuracy against the pruned fraction for every method (no fine-tuning).
 
-    BBB: SNR pruning with the posterior mean (solid, dots) and the Monte Carlo ensemble
-    (dotted), and |μ| pruning (dashed).  Baselines: global L1 (solid, each with its own
-    marker).  ``study_table`` adds the study's published points as crosses.
+    BBB: SNR pruning with the posterior mean (solid, filled markers) and the Monte Carlo
+    ensemble (dashed, open markers), and |μ| pruning (dotted).  Baselines: global L1 (solid,
+    each with its own marker).  ``study_table`` adds the study's published points as crosses.
     """
     ax = _axes(ax)
     for method, result in results.items():
         color = METHOD_COLORS.get(method)
         label = METHOD_LABELS.get(method, method)
         sweeps = result["prune"]
+        marker = METHOD_MARKERS.get(method, "o")
         if "snr" in sweeps:
             s = sweeps["snr"]
-            ax.plot(s["amounts"], s["accuracy"], "-", marker=METHOD_MARKERS.get(method, "o"),
-                    ms=3.5, color=color, lw=1.8, label=f"{label}: SNR |μ|/σ")
+            ax.plot(kept(s["amounts"]), s["accuracy"], "-", marker=marker, ms=3.5,
+                    color=color, lw=1.8, label=f"{label}: SNR |μ|/σ")
             if show_mc and "accuracy_mc" in s:
-                ax.plot(s["amounts"], s["accuracy_mc"], ":", color=color, lw=1.8,
+                ax.plot(kept(s["amounts"]), s["accuracy_mc"], "--", marker=marker, ms=5,
+                        mfc="none", color=color, lw=1.2,
                         label=f"{label}: SNR, {s['mc_samples']}-sample ensemble")
-            ax.plot(sweeps["l1"]["amounts"], sweeps["l1"]["accuracy"], "--", color=color,
-                    lw=1.5, label=f"{label}: |μ|")
+            ax.plot(kept(sweeps["l1"]["amounts"]), sweeps["l1"]["accuracy"], ":",
+                    color=color, lw=1.8, label=f"{label}: |μ|")
         else:
             s = sweeps["l1"]
-            ax.plot(s["amounts"], s["accuracy"], "-", marker=METHOD_MARKERS.get(method, "o"),
-                    ms=3.5, color=color, lw=1.8, label=f"{label}: L1")
+            ax.plot(kept(s["amounts"]), s["accuracy"], "-", marker=marker, ms=3.5,
+                    color=color, lw=1.8, label=f"{label}: L1")
         if study_table and method in study_table:
             from bnntut.study import STUDY_AMOUNTS
 
-            ax.plot(STUDY_AMOUNTS, study_table[method], "x", color=color, ms=8, mew=2)
-    ax.set_xlabel("fraction of parameters removed")
+            ax.plot(kept(STUDY_AMOUNTS), study_table[method], "x", color=color, ms=8, mew=2)
+    removed_axis(ax)
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
     if title:

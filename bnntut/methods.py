@@ -32,7 +32,7 @@ class Method:
 #: Every method, in the order of the study's tables, then the ablations; methods shown in one
 #: figure have clearly distinct colours.
 REGISTRY = {m.name: m for m in (
-    Method("sgd", "SGD (dropout 0.01)", False, False, "#0072B2", "o"),
+    Method("sgd", "\"SGD\" (Adam, dropout 0.01)", False, False, "#0072B2", "o"),
     Method("dropout50", "Dropout (p=0.5)", False, True, "#009E73", "s"),
     Method("dropout75", "Dropout (p=0.75)", False, True, "#E69F00", "^"),
     Method("dropout90", "Dropout (p=0.9)", False, True, "#CC79A7", "D"),
@@ -54,11 +54,11 @@ REGISTRY = {m.name: m for m in (
            "#A6761D", "o"),
     Method("bbb-opt-sgd-kl-uniform-sigma1-e-2", "BBB, plain SGD lr 1e-3 + σ1 = e⁻² + uniform",
            True, True, "#1B9E77", "s"),
-    Method("sgd-lr1e-3", "SGD (dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
+    Method("sgd-lr1e-3", "\"SGD\" (Adam, dropout 0.01), lr 1e-3", False, False, "#117733", "8"),
     Method("dropout50-lr1e-3", "Dropout (p=0.5), lr 1e-3", False, True, "#999933", "H"),
-    Method("sgd-l1-1e-4-lr1e-3", "SGD (dropout 0.01), lr 1e-3, L1 1e-4", False, False,
+    Method("sgd-l1-1e-4-lr1e-3", "\"SGD\" (Adam, dropout 0.01), lr 1e-3, L1 1e-4", False, False,
            "#AA3377", "s"),
-    Method("sgd-l1-1e-5-lr1e-3", "SGD (dropout 0.01), lr 1e-3, L1 1e-5", False, False,
+    Method("sgd-l1-1e-5-lr1e-3", "\"SGD\" (Adam, dropout 0.01), lr 1e-3, L1 1e-5", False, False,
            "#66CCEE", "D"),
     # Blundell et al.'s 2 × 1200 network, plain SGD over their learning-rate grid (preset
     # "blundell"); Paul Tol's high-contrast palette.
