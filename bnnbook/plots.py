@@ -372,7 +372,7 @@ def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
             if show_mc and "accuracy_mc" in s:
                 ax.plot(kept(s["amounts"]), s["accuracy_mc"], "--", marker=marker, ms=5,
                         mfc="none", color=color, lw=1.2,
-                        label=f"{label}: SNR, {s['mc_samples']}-sample ensemble")
+                        label=f"{label}: SNR, ensemble of {s['mc_samples']}")
             ax.plot(kept(sweeps["l1"]["amounts"]), sweeps["l1"]["accuracy"], ":",
                     color=color, lw=1.8, label=f"{label}: |μ|")
         else:
