@@ -18,44 +18,39 @@
 #
 # {cite:t}`blundell2015weight` introduced **Bayes by Backprop** (BBB): a neural network
 # whose every weight is a Gaussian distribution, trained by variational inference. Their
-# Table 2 made a striking side claim: a BBB network still classifies MNIST almost as well
-# after most of its weights are removed, if one removes those with the lowest
-# *signal-to-noise ratio* $|\mu|/\sigma$. The study *Model compression using Bayesian Deep
-# Learning* {cite}`prasad2022compression` set out to test that claim against the usual
-# baselines — a network trained with Adam and dropout 0.01, which the study calls "SGD", and
-# dropout networks {cite}`srivastava2014dropout` — all pruned without fine-tuning (global
-# magnitude pruning {cite}`han2015learning` for the baselines, SNR for BBB). It reported that
-# BBB keeps its accuracy where the baselines collapse. This book reproduces that study with
-# a small companion package, `bnntut`, and checks it.
+# Table 2 claimed that a BBB network classifies MNIST almost as well after most of its
+# weights are removed, those with the lowest *signal-to-noise ratio* $|\mu|/\sigma$. The
+# study *Model compression using Bayesian Deep Learning* {cite}`prasad2022compression` tested
+# that claim against a network trained with Adam and dropout 0.01, which it calls "SGD", and
+# dropout networks {cite}`srivastava2014dropout`, all pruned without fine-tuning (magnitude
+# pruning {cite}`han2015learning` for the baselines). This book reproduces the study with a
+# small package, `bnntut`, and checks it.
 #
-# **The answer, in short.** The study's headline comes from a bug: its pruning never reached
-# the Bayesian network ({doc}`reproduction_notes`). Pruned correctly, BBB is not more
-# prunable in general: on MNIST it leads the Adam + dropout 0.01 network (the study's "SGD")
-# only when the biases are ranked together with the weights, as the study did, and on
-# Fashion-MNIST it trails ({doc}`evaluation`). In our ablations the networks that pruned
-# best had a complexity cost acting in every training step, Bayesian or not, so being
-# Bayesian is not necessary here; that search gave BBB more settings than the deterministic
-# nets, and an equal-budget comparison is under way ({doc}`prunability`). No run of this
-# book, at the study's scale or at Blundell et al.'s, reached the error rates of their
-# Table 2. {doc}`conclusions` gives the evidence.
+# **In short**, the study's headline comes from a bug: its pruning never reached the
+# Bayesian network ({doc}`reproduction_notes`). Pruned correctly, BBB is not more prunable in
+# general: it leads the "SGD" net on MNIST only when the biases are ranked with the weights,
+# as the study did, and trails on Fashion-MNIST ({doc}`evaluation`). The networks that
+# pruned best had a complexity cost acting in every training step, Bayesian or not; an
+# equal-budget search is still running ({doc}`prunability`). No run, at the study's scale
+# or at Blundell et al.'s, reached the error rates of their Table 2.
+# {doc}`conclusions` gives the evidence.
 #
 # ## What you will learn
 #
-# * **Bayes by Backprop** from the ground up: the prior, the variational posterior, the
-#   reparameterisation trick and the minibatch ELBO, derived and implemented in a few lines
-#   each, then checked against a tested package;
-# * how to **prune** a network — by magnitude, by signal-to-noise ratio — and how to test that
-#   a pruning really reached the network;
-# * how to **check a published result**: reproduce it, find the defects in its code, then make
-#   the comparison fair with seeds, criteria on equal terms, fine-tuning and ablations, and
-#   size each claim to its evidence.
+# * **Bayes by Backprop** from the ground up — prior, variational posterior,
+#   reparameterisation, minibatch ELBO — each in a few lines, checked against a tested
+#   package;
+# * how to **prune** a network by magnitude or by signal-to-noise ratio, and test that the
+#   pruning reached it;
+# * how to **check a published result**: reproduce it, find its defects, make the comparison
+#   fair, and size each claim to its evidence.
 #
-# The book has two parts. **Learn** is the tutorial, to read in order in an evening:
+# **Learn** is the tutorial, to read in order in an evening:
 #
 # | Chapter | In one line |
 # |---|---|
 # | {doc}`prior` | The scale-mixture prior, why its spike-and-slab shape invites pruning; a live explorer. |
-# | {doc}`bayes_by_backprop` | The variational posterior, reparameterisation and the minibatch ELBO, derived, then a BBB network trained and pruned in a loop you can copy. |
+# | {doc}`bayes_by_backprop` | The variational posterior and the minibatch ELBO derived, then a BBB network trained and pruned in a loop you can copy. |
 # | {doc}`toy` | Weight uncertainty on a toy problem, and the mean-field fit checked against an exact posterior. |
 # | {doc}`baselines` | The study's deterministic networks (Adam + dropout) exactly as it built them. |
 # | {doc}`weights` | Weight distributions of all models; μ, σ and SNR of the Bayesian net, and why σ barely moves. |
@@ -63,16 +58,16 @@
 # | {doc}`evaluation` | The study's Tables 1 and 2 next to ours, noise in a test accuracy, training cost. |
 # | {doc}`conclusions` | The answer — does a Bayesian network prune better? — and what stays open. |
 #
-# **Check** holds the research notes behind the answer, each a chapter you may skip:
+# **Check** holds the research notes behind the answer; skip any of them:
 #
 # | Chapter | In one line |
 # |---|---|
 # | {doc}`reproduction_notes` | Every defect of the study's code, demonstrated on the trained models. |
 # | {doc}`fair_comparison` | Seeds, every pruning criterion, fine-tuning, three KL weightings. |
 # | {doc}`prunability` | One factor of the study's protocol at a time: what makes SNR pruning work. |
-# | {doc}`blundell_protocol` | Blundell et al.'s 2 × 1200 network and their Table 2: what our completion of their protocol gives, and what would test the gap. |
+# | {doc}`blundell_protocol` | Blundell et al.'s 2 × 1200 network against their Table 2, and what would test the gap. |
 # | {doc}`uncertainty` | Calibration and out-of-distribution detection as the networks are pruned. |
-# | {doc}`compression` | What pruning saves in bytes (sparse storage) and in milliseconds (sparse kernels). |
+# | {doc}`compression` | What pruning saves in bytes and in milliseconds. |
 # | {doc}`gpu_study` | The study trained again on a GPU, and what a three-seed device check can see. |
 
 # %% tags=["hide-cell"]
@@ -98,18 +93,13 @@ book.glue("reproduce_minutes",
           record["total_seconds"] / 60 if record else float("nan"))
 
 # %% [markdown]
-# Every number on these pages is computed from stored runs of the package's code and labelled
-# with its basis (seed 0, or the mean of several seeds); none is typed by hand. The
-# study's published tables stand next to ours in {doc}`evaluation` (Tables 1 and 2).
+# Every number on these pages is computed by the package's code, none typed by hand, and
+# labelled with its basis (seed 0, or a mean over seeds).
 #
 # ## How to run it
 #
-# * **Read** the rendered book: every page was executed from the committed full runs.
-# * **Colab**: the rocket button at the top of each page opens the chapter in Colab; its first
-#   (hidden) cell installs `bnntut` and the committed results. Choose a GPU runtime to retrain
-#   quickly.
-# * **Locally**: `pip install -r requirements.txt`, then `python -m bnntut reproduce --preset
-#   paper` retrains the study's ten models ({glue:text}`reproduce_minutes:.0f` minutes for the
-#   committed run on two CPU cores; the chapters load the committed results instantly
-#   instead). Set `BNNTUT_PRESET=quick` to run the chapters on a tiny subset in seconds —
-#   those pages are then labelled QUICK MODE.
+# * **Read** the rendered book, or open a chapter in **Colab** with the rocket button.
+# * **Locally**: `pip install -r requirements.txt`. The chapters load the committed results;
+#   `python -m bnntut reproduce --preset paper` retrains the study's ten models
+#   ({glue:text}`reproduce_minutes:.0f` minutes on two CPU cores), and `BNNTUT_PRESET=quick`
+#   runs every chapter on a tiny subset, labelled QUICK MODE.
