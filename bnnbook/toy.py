@@ -37,6 +37,8 @@ DOMAIN = (-6.0, 6.0)
 NOISE_SD = 0.2
 #: Layer widths of every toy net: 1 input, two hidden layers of 50, 1 output.
 WIDTHS = (1, 50, 50, 1)
+#: Pruning criteria of the toy and their titles.
+CRITERIA = {"snr": "SNR |μ|/σ", "l1": "|μ|"}
 #: Colour of the exact posterior of the linear model (Okabe–Ito reddish purple); its
 #: mean-field fit is a BBB fit and takes BBB's colour.
 EXACT_COLOR = "#CC79A7"
@@ -308,6 +310,29 @@ def predictive(model: nn.Module, x: torch.Tensor, noise_sd: float, samples: int 
     return mean, torch.sqrt(noise_sd**2 + f.var(0, unbiased=False))
 
 
+@torch.no_grad()
+def active_units(model: nn.Module, x: torch.Tensor) -> list[int]:
+    """Hidden units of each layer that are > 0 for at least one input of ``x`` ``(n, 1)``.
+
+    BBB nets are run with their posterior means μ; deterministic nets (:func:`mlp`) with
+    their weights, dropout off.
+
+    Returns
+    -------
+    list of int
+        One count per hidden layer.
+    """
+    if models.is_bayesian(model):
+        layers = [(layer.weight_sampler.mu, layer.bias_sampler.mu) for layer in model.layers]
+    else:
+        layers = [(m.weight, m.bias) for m in model.modules() if isinstance(m, nn.Linear)]
+    counts, h = [], x
+    for weight, bias in layers[:-1]:
+        h = torch.relu(h @ weight.T + bias)
+        counts.append(int((h > 0).any(0).sum()))
+    return counts
+
+
 def region_means(values: torch.Tensor, x: torch.Tensor, intervals) -> dict[str, float]:
     """Mean of ``values`` ``(n,)`` over the points of ``x`` ``(n, 1)`` in each of
     :func:`regions`."""
@@ -355,19 +380,19 @@ def bands_figure(data: ToyData, grid: torch.Tensor, panels: list[list[dict]],
 
     Parameters
     ----------
-    panels : list of list of dict
-        One dict per panel with ``"title"``, ``"mean"`` and ``"sd"`` (``(n,)``, over ``grid``)
-        and ``"color"``.
+    panels : list of list of tuple
+        One ``(title, (mean, sd), color)`` per panel, ``mean`` and ``sd`` of shape ``(n,)``
+        over ``grid`` (as :func:`predictive` returns them).
     """
     from .plots import figure, legend_below
 
     nrows, ncols = len(panels), len(panels[0])
     fig, axes = figure(nrows, ncols, height=height, sharex=True, sharey=True)
     for row, specs in zip(axes, panels):
-        for ax, spec in zip(row, specs):
+        for ax, (title, (mean, sd), color) in zip(row, specs):
             draw_data(ax, data, grid)
-            draw_band(ax, grid, spec["mean"], spec["sd"], spec["color"], "predictive mean")
-            ax.set_title(spec["title"])
+            draw_band(ax, grid, mean, sd, color, "predictive mean")
+            ax.set_title(title)
             ax.set_ylim(*ylim)
     for ax in axes[-1]:
         ax.set_xlabel("x")
@@ -397,20 +422,24 @@ def mean_and_sd(model) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, sd
 
 
-def kept_removed_figure(model, panels: list[dict], height: float = 3.2):
+def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float = 3.2):
     """|μ| against σ of every parameter of ``model`` (log–log), one panel per criterion.
 
     Parameters
     ----------
     model : BayesianMLP
         The unpruned net.
-    panels : list of dict
-        ``"title"``, ``"removed"`` (bool ``(n,)``, as :func:`bnntut.prune.removed_mask`),
-        ``"color"`` and ``"criterion"`` (``"snr"`` or ``"l1"``): the boundary of the removed
-        set is drawn, a line of constant |μ|/σ (a diagonal) or of constant |μ| (vertical).
+    removed : dict
+        Criterion (a key of :data:`CRITERIA`, ``"snr"`` or ``"l1"``) to the bool mask ``(n,)``
+        of the parameters it removes (as :func:`bnntut.prune.removed_mask`).  Each panel draws
+        the boundary of the removed set: a line of constant |μ|/σ (a diagonal) or of constant
+        |μ| (vertical).
     """
+    from .comparison import CRITERION_COLORS
     from .plots import REFERENCE_COLOR, figure, legend_below
 
+    panels = [{"title": CRITERIA[c], "removed": mask, "color": CRITERION_COLORS[c],
+               "criterion": c} for c, mask in removed.items()]
     mu, sd = mean_and_sd(model)
     size = mu.abs().numpy(), sd.numpy()
     fig, axes = figure(1, len(panels), height=height, sharex=True, sharey=True)
@@ -448,9 +477,23 @@ def _ellipse(mean: torch.Tensor, cov: torch.Tensor, radius: float = 2.0, points:
     return (mean + radius * circle @ torch.linalg.cholesky(cov).T).numpy()
 
 
+def correlation(cov: torch.Tensor) -> torch.Tensor:
+    """Correlation matrix ``(d, d)`` of a covariance matrix ``cov`` ``(d, d)``."""
+    sd = torch.sqrt(torch.diagonal(cov))
+    return cov / torch.outer(sd, sd)
+
+
+def most_correlated(cov: torch.Tensor) -> tuple[int, int]:
+    """Indices ``(i, j)``, ``i < j``, of the two variables of ``cov`` ``(d, d)`` with the
+    largest absolute correlation."""
+    corr = correlation(cov).abs() - torch.eye(len(cov), dtype=cov.dtype)
+    i, j = divmod(int(corr.argmax()), len(cov))
+    return min(i, j), max(i, j)
+
+
 def covariance_figure(mean: torch.Tensor, cov: torch.Tensor, mf_mean: torch.Tensor,
-                      mf_sd: torch.Tensor, pair: tuple[int, int], names: tuple[str, str],
-                      height: float = 3.3):
+                      mf_sd: torch.Tensor, pair: tuple[int, int] | None = None,
+                      names: tuple[str, str] | None = None, height: float = 3.3):
     """An exact Gaussian posterior against a factorised (mean-field) fit, in two panels.
 
     Left: the 2-sd ellipses of both over the two weights of ``pair`` (the exact one tilted by
@@ -463,14 +506,15 @@ def covariance_figure(mean: torch.Tensor, cov: torch.Tensor, mf_mean: torch.Tens
         Exact posterior, ``(d,)`` and ``(d, d)``.
     mf_mean, mf_sd : torch.Tensor
         Mean-field means and sds, ``(d,)`` each.
-    pair : (int, int)
-        Indices of the two weights of the left panel.
-    names : (str, str)
-        Their axis labels.
+    pair : (int, int), optional
+        Indices of the two weights of the left panel; default :func:`most_correlated`.
+    names : (str, str), optional
+        Their axis labels; default ``$w_i$`` and ``$w_j$``.
     """
     from .plots import METHOD_COLORS, REFERENCE_COLOR, figure, legend_below, plain_log_ticks
 
-    i, j = pair
+    i, j = pair or most_correlated(cov)
+    names = names or (f"$w_{{{i}}}$", f"$w_{{{j}}}$")
     index = torch.tensor([i, j])
     fig, axes = figure(1, 2, height=height)
     left, right = axes[0]

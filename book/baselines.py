@@ -18,13 +18,10 @@
 #
 # ## What you will learn
 #
-# * How the study's four deterministic networks are really built — Adam for every model,
-#   Adam + dropout 0.01 (the study's "SGD") as the network without real dropout, dropout on
-#   the input pixels — and how many parameters a pruning has to rank.
-# * What inverted dropout does, written in two lines and checked against the package's model:
-#   why surviving inputs are scaled by $1/(1-p)$.
-# * How heavier dropout trades training loss against test accuracy on MNIST and
-#   Fashion-MNIST.
+# * How the study's four deterministic networks are really built, and how many parameters a
+#   pruning has to rank.
+# * What inverted dropout does, written in two lines and checked against the package's model.
+# * How heavier dropout trades training loss against test accuracy.
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
@@ -54,18 +51,13 @@ preset = get_preset(PRESET)
 # %% [markdown]
 # ## Four networks, one architecture
 #
-# The study compares BBB with four deterministic networks of the same shape, 784-500-500-10
-# with ReLU. Its text calls them "SGD" and "Dropout" with $p = 0.5$, 0.75 and 0.9; its code
-# differs from that description in three ways that matter (see `NOTES.md` of the study's
-# code, summarised in {doc}`reproduction_notes`): **every** model, BBB included, is trained
-# with **Adam** at a learning rate of $10^{-4}$, not with stochastic gradient descent; the
-# "SGD" row is a dropout network with **$p = 0.01$**, not a dropout-free one; and dropout is
-# applied **to the input pixels** as well as after each hidden ReLU. `bnntut` follows the code,
-# since that is what produced the published numbers; the table is read from the `paper`
-# preset. None of the four has a penalty on its weights — no weight decay and no L1 term
-# (L1 would be the most probable weights under a Laplace prior
-# {cite}`williams1995bayesian`) — so dropout is their only regulariser
-# {cite}`srivastava2014dropout`, while Bayes by Backprop has its prior ({doc}`prior`).
+# The study compares BBB with four deterministic 784-500-500-10 ReLU networks that differ only
+# in their dropout rate $p$. Its code departs from its text ({doc}`reproduction_notes`):
+# every model is trained with **Adam**, the "SGD" network is dropout with **$p = 0.01$**, and
+# dropout also hits **the input pixels**. `bnntut` follows the code, which produced the
+# published numbers. None of the four has a weight penalty (no weight decay, no L1, which
+# would be a Laplace prior {cite}`williams1995bayesian`), so dropout is their only
+# regulariser {cite}`srivastava2014dropout`; BBB has its prior ({doc}`prior`).
 
 # %% tags=["remove-input"]
 train = preset.train
@@ -75,33 +67,25 @@ for method in preset.methods:
     if spec["kind"] == "mlp":
         rows[METHOD_LABELS[method]] = {
             "dropout p": f"{spec['dropout']:g}",
-            "on the inputs": "yes" if spec["input_dropout"] else "no",
-            "hidden widths": " × ".join(map(str, spec["hidden"]))}
+            "on the inputs": "yes" if spec["input_dropout"] else "no"}
 book.glue("protocol", f"Adam, learning rate {train['lr']:g}, "
                       f"batch {train['batch_size']}, {train['epochs']} epochs")
 report.frame(rows, "Model")
 
 # %% [markdown]
-# All four are trained with the same protocol ({glue:text}`protocol`). Here is the $p = 0.9$
-# network as `bnntut.models.mlp` builds it — three dropout layers, the first one on the
-# pixels:
-
-# %%
-net = models.mlp(dropout=0.9)
-print(net)
-
-# %% [markdown]
+# All four share one protocol ({glue:text}`protocol`).
+#
 # ### How many parameters?
 #
-# A linear layer from $n_\text{in}$ to $n_\text{out}$ units has an $n_\text{out} \times
-# n_\text{in}$ weight matrix and $n_\text{out}$ biases, so the network has
+# A linear layer from $n_\text{in}$ to $n_\text{out}$ units has $n_\text{out} \times
+# n_\text{in}$ weights and $n_\text{out}$ biases, so the network has
 #
 # $$
 # n = \sum_{\ell} \bigl(n_\text{in}^{(\ell)} + 1\bigr)\, n_\text{out}^{(\ell)}
 #   = 785 \cdot 500 + 501 \cdot 500 + 501 \cdot 10
 # $$
 #
-# parameters — the $n$ that a pruned fraction is a fraction of ({doc}`pruning`):
+# parameters, the $n$ that a pruned fraction is a fraction of ({doc}`pruning`):
 
 # %%
 widths = [784, 500, 500, 10]
@@ -110,65 +94,58 @@ print(f"n = {n:,}")
 
 # %% tags=["remove-cell"]
 # The count by the formula is the package model's parameter count.
-assert n == sum(p.numel() for p in net.parameters())
-book.glue("n_params", f"{n:,}")
+assert n == sum(p.numel() for p in models.mlp(dropout=0.9).parameters())
 
 # %% [markdown]
 # ## Inverted dropout
 #
-# In training, dropout with probability $p$ keeps each unit with probability $1 - p$ and
-# scales the survivors up, so that the *expected* input of the next layer is unchanged:
+# In training, dropout keeps each unit with probability $1 - p$ and scales the survivors up,
+# so that the *expected* input of the next layer is unchanged:
 #
 # $$
 # \tilde{x}_j = \frac{z_j}{1 - p}\, x_j ,\quad z_j \sim \operatorname{Bernoulli}(1 - p)
 # \qquad\Longrightarrow\qquad
-# \mathbb{E}[\tilde{x}_j] = \frac{(1 - p)\,x_j}{1 - p} = x_j .
+# \mathbb{E}[\tilde{x}_j] = x_j .
 # $$
 #
-# At test time (eval mode) dropout does nothing, and the network sees the unscaled inputs it
-# was, on average, trained on. Written out for one MNIST image and $p = 0.9$:
+# At test time dropout does nothing, and the network sees the unscaled inputs it was, on
+# average, trained on. For one MNIST image and $p = 0.9$:
 
 # %%
 ds = data.load("mnist", subset=preset.subset)
-x, p = ds.x_train[0], 0.9                             # one image (784,)
+x, p = ds.x_train[0], 0.9                      # one image (784,)
 torch.manual_seed(0)
 z = torch.empty_like(x).bernoulli_(1 - p)      # 1 = kept, probability 1 − p
 x_tilde = x * (z / (1 - p))
-ink = x > 0                                    # the digit's nonzero pixels
-print(f"pixels kept: {int(z.sum())} of {x.numel()}; "
-      f"ink kept: {int(z[ink].sum())} of {int(ink.sum())}")
+net = models.mlp(dropout=0.9).train()          # the package's network
 
 # %% tags=["remove-cell"]
 # Same seed, same draw: the hand-made dropout is the package model's input dropout layer
 # (net[0], in training mode), bit for bit.
 torch.manual_seed(0)
-assert torch.equal(x_tilde, net.train()[0](x))
+assert torch.equal(x_tilde, net[0](x))
 averaged = torch.stack([net[0](x) for _ in range(2000)]).mean(0)
 assert (averaged - x).abs().max() < 0.5       # E[x̃] = x, up to MC noise
 
 # %% [markdown]
-# What the $p = 0.9$ network sees of that image: the original and three draws of its input
-# dropout (the surviving pixels are multiplied by $1/(1 - p) = 10$; on the original's colour
-# scale they show black).
+# A hidden cell checks that `x_tilde` is what the network's input layer `net[0]` draws from
+# the same seed, bit for bit. Three more draws (survivors are multiplied by
+# $1/(1 - p) = 10$ and show black):
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(plots.PAGE_WIDTH, 1.9))
-axes[0].imshow(x.view(28, 28), cmap="gray_r", vmin=0, vmax=1)
-axes[0].set_title("original")
-for ax in axes[1:]:
-    ax.imshow(net[0](x).view(28, 28), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title("p = 0.9 draw")
-for ax in axes:
+for ax, image in zip(axes, [x] + [net[0](x) for _ in range(3)]):
+    ax.imshow(image.view(28, 28), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title("original" if ax is axes[0] else "p = 0.9 draw")
     ax.set_axis_off()
 fig.tight_layout()
 
 # %% [markdown]
 # ## Training curves (the study's Figures 4–7)
 #
-# Training loss (cross-entropy per example, measured with dropout active, as it is optimised)
-# and test accuracy (dropout off) of the four baselines on both datasets, MNIST's handwritten
-# digits {cite}`deng2012mnist` and Fashion-MNIST's clothing images {cite}`xiao2017fashion`
-# (one training run each, seed 0):
+# Training loss (cross-entropy per example, dropout on, as optimised) and test accuracy
+# (dropout off) on MNIST's digits {cite}`deng2012mnist` and Fashion-MNIST's clothes
+# {cite}`xiao2017fashion`, one run each (seed 0):
 
 # %%
 baselines = ["sgd", "dropout50", "dropout75", "dropout90"]
@@ -176,48 +153,38 @@ results = book.load_results(PRESET, methods=baselines)
 keys = (("train_nll", True), ("test_accuracy", False))   # (key, log scale)
 fig = plots.curves_figure(results, keys=keys)
 
-# %% tags=["remove-input"]
-rows = {}
-for dataset in results:
-    for method in baselines:
-        last = results[dataset][method]["history"][-1]
-        rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
-            "final training loss": report.number(last["train_nll"]),
-            "test accuracy": report.number(last["test_accuracy"])}
-        book.glue(f"{dataset}_{method}_acc", last["test_accuracy"])
-        book.glue(f"{dataset}_{method}_loss", last["train_nll"])
-report.frame(rows, ["Dataset", "Model"])
+# %% tags=["remove-cell"]
+for method in ("sgd", "dropout90"):
+    book.glue(f"mnist_{method}_acc", results["mnist"][method]["history"][-1]["test_accuracy"])
 
 # %% [markdown]
-# The pattern matches the study's figures: the heavier the dropout, the higher the training
-# loss, and in test accuracy $p = 0.9$ — which hides 90 % of every input image — trails far
-# behind. The study read its curves as "all models are underfitting"; for the
-# $p \le 0.5$ networks the training loss is still falling at epoch 50 but test accuracy has
-# levelled off, which is the usual picture of a well-fitted network rather than an
-# underfitted one.
+# As in the study, the heavier the dropout, the higher the training loss, and $p = 0.9$,
+# which hides 90 % of every image, trails far behind in test accuracy. The study read its
+# curves as "all models are underfitting"; but for $p \le 0.5$ the training loss still falls
+# at epoch 50 while test accuracy has levelled off, the usual picture of a well-fitted
+# network.
 #
 # ## Key takeaways
 #
-# * The study's baselines are one architecture with four dropout rates, every one trained
-#   with Adam and every one dropping input pixels too; the smallest rate stands in for "no
-#   dropout", and that network is the one the study calls "SGD".
-# * Heavy dropout costs fit here: the higher the rate, the higher the final training loss,
-#   and hiding 90 % of every image costs much accuracy (MNIST test accuracy {glue:text}`mnist_dropout90_acc:.4f` against
-#   {glue:text}`mnist_sgd_acc:.4f` for Adam + dropout 0.01, seed 0).
+# * The baselines are one architecture with four dropout rates, all trained with Adam and all
+#   dropping input pixels; the smallest rate stands in for "no dropout", the study's "SGD".
+# * Heavy dropout costs fit: hiding 90 % of every image costs much accuracy (MNIST
+#   {glue:text}`mnist_dropout90_acc:.4f` against {glue:text}`mnist_sgd_acc:.4f` for Adam +
+#   dropout 0.01, seed 0).
 # * Inverted dropout keeps every input's expected value, so at test time the networks run
-#   unchanged, without a mask and without rescaling.
+#   unchanged.
 #
 # ## Exercises
 #
-# 1. **Forgotten scaling.** Suppose dropout were implemented without the factor
-#    $1/(1 - p)$ in training and nothing were changed at test time. By how much would the
-#    first layer's pre-activations be off at test time for $p = 0.9$, and which way?
-# 2. **MC dropout** {cite}`gal2016dropout`. Keep dropout active at test time and average the
-#    softmax of 10 forward passes (`evaluate.accuracy(model, x, y, samples=10)`). Is the $p = 0.5$ network more
-#    accurate this way than in eval mode?
-# 3. **How much of a digit survives?** Over the first 100 training images, how many of the
-#    nonzero ("ink") pixels does input dropout with $p = 0.9$ keep on average? Compare with
-#    the expected value.
+# 1. **Forgotten scaling.** Without the factor $1/(1 - p)$ in training and with nothing
+#    changed at test time, by how much would the first layer's pre-activations be off at test
+#    time for $p = 0.9$, and which way?
+# 2. **MC dropout** {cite}`gal2016dropout`. Keep dropout on at test time and average the
+#    softmax of 10 passes (`evaluate.accuracy(model, x, y, samples=10)`). Is the $p = 0.5$
+#    network more accurate this way than in eval mode?
+# 3. **How much of a digit survives?** Over the first 100 training images, how many nonzero
+#    ("ink") pixels does input dropout with $p = 0.9$ keep on average, against the expected
+#    value?
 #
 # :::{admonition} Solution 1
 # :class: dropdown

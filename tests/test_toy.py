@@ -158,15 +158,12 @@ def test_figures_draw_and_are_legible_in_the_column(bbb, data, book_style):
 
     grid = torch.linspace(-6, 6, 50)[:, None]
     mean, sd = toy.predictive(bbb, grid, 0.2, samples=5)
-    panel = {"title": "SNR |μ|/σ, 90 %", "mean": mean, "sd": sd, "color": "k"}
+    panel = ("SNR |μ|/σ, 90 %", (mean, sd), "k")
     fig = toy.bands_figure(data, grid, [[panel] * 3] * 2, height=5.0)
     assert len(fig.axes) == 6
     assert plots.smallest_display_font(fig) >= 9
-    fig = toy.kept_removed_figure(bbb, [
-        {"title": "SNR |μ|/σ", "removed": prune.removed_mask(prune.snr(bbb, 0.5)),
-         "color": "r", "criterion": "snr"},
-        {"title": "|μ|", "removed": prune.removed_mask(prune.l1(bbb, 0.5)), "color": "b",
-         "criterion": "l1"}])
+    fig = toy.kept_removed_figure(bbb, {
+        c: prune.removed_mask(prune.get_criterion(c)(bbb, 0.5)) for c in toy.CRITERIA})
     assert len(fig.axes) == 2
     assert plots.smallest_display_font(fig) >= 9
 
@@ -178,8 +175,11 @@ def test_covariance_figure_draws_both_posteriors_legibly(book_style):
     cov = torch.tensor([[1.0, -0.9, 0.0], [-0.9, 1.0, 0.0], [0.0, 0.0, 0.5]],
                        dtype=torch.float64)
     sd = torch.tensor([0.4, 0.4, 0.7], dtype=torch.float64)
-    fig = toy.covariance_figure(mean, cov, mean, sd, (0, 1), ("$w_0$", "$w_1$"))
+    assert toy.most_correlated(cov) == (0, 1)
+    assert toy.correlation(cov)[0, 1] == pytest.approx(-0.9)
+    fig = toy.covariance_figure(mean, cov, mean, sd)
     left, right = fig.axes[:2]
+    assert (left.get_xlabel(), left.get_ylabel()) == ("$w_{0}$", "$w_{1}$")
     exact, mf = (line.get_xydata() for line in left.get_lines())
     # Each 2-sd ellipse is centred on its mean, the mean-field one is axis-aligned.
     assert exact.mean(0) == pytest.approx([0.5, -1.0], abs=0.02)
@@ -189,3 +189,21 @@ def test_covariance_figure_draws_both_posteriors_legibly(book_style):
     assert len(right.collections[0].get_offsets()) == 3
     assert toy.EXACT_COLOR not in {plots.METHOD_COLORS[m] for m in ("sgd", "dropout50", "bbb")}
     assert plots.smallest_display_font(fig) >= 9
+
+
+def test_active_units_counts_hidden_units_that_fire(data, bbb):
+    net = toy.mlp(widths=WIDTHS, dropout=0.5, seed=0)
+    counts = toy.active_units(net, data.x)
+    assert len(counts) == 2 and all(0 <= c <= 8 for c in counts)
+    # A unit with weight 0 and bias -1 never fires; bias +1 always does.
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        linears[0].weight.zero_()
+        linears[0].bias.fill_(-1.0)
+        linears[0].bias[:3] = 1.0
+    assert toy.active_units(net, data.x)[0] == 3
+    # BBB nets are read at their posterior means.
+    with torch.no_grad():
+        bbb.layers[0].weight_sampler.mu.zero_()
+        bbb.layers[0].bias_sampler.mu.fill_(1.0)
+    assert toy.active_units(bbb, data.x)[0] == 8
