@@ -529,8 +529,10 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
 
 #: Colours of the four groups of two prunings compared (:func:`kept_scatter`), from the
 #: package's Okabe–Ito palette; the parameters both remove are light grey.
+#: Grey means removed, on every page that shows what a pruning keeps.
+REMOVED_COLOR = "#BBBBBB"
 KEPT_COLORS = {"both": METHOD_COLORS["bbb"], "a": METHOD_COLORS["sgd"],
-               "b": METHOD_COLORS["bbb-kl-uniform"], "neither": "#BBBBBB"}
+               "b": METHOD_COLORS["bbb-kl-uniform"], "neither": REMOVED_COLOR}
 
 
 def kept_scatter(magnitude: torch.Tensor, sigma: torch.Tensor, removed_a: torch.Tensor,

@@ -18,7 +18,6 @@ prior and the same Monte Carlo estimate as the study's objective).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 
 from bnntut import bayes, models
+from bnntut.devices import single_thread
 from bnntut.models import BayesianMLP
 from bnntut.noise import NoiseSource
 
@@ -42,22 +42,6 @@ CRITERIA = {"snr": "SNR |μ|/σ", "l1": "|μ|"}
 #: Colour of the exact posterior of the linear model (Okabe–Ito reddish purple); its
 #: mean-field fit is a BBB fit and takes BBB's colour.
 EXACT_COLOR = "#CC79A7"
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run PyTorch on one intra-op thread inside the block, then restore the setting.
-
-    The toy's tensors have at most 2 500 entries, so every op is dominated by its fixed cost;
-    a second thread only adds synchronisation.  On this project's two-core machine, shared
-    with other jobs, it made a BBB training step seven times slower (178 against 24 ms).
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def true_function(x: torch.Tensor) -> torch.Tensor:
@@ -436,7 +420,7 @@ def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float =
         |μ| (vertical).
     """
     from .comparison import CRITERION_COLORS
-    from .plots import REFERENCE_COLOR, figure, legend_below
+    from .plots import REFERENCE_COLOR, REMOVED_COLOR, figure, legend_below
 
     panels = [{"title": CRITERIA[c], "removed": mask, "color": CRITERION_COLORS[c],
                "criterion": c} for c, mask in removed.items()]
@@ -445,10 +429,11 @@ def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float =
     fig, axes = figure(1, len(panels), height=height, sharex=True, sharey=True)
     for ax, spec in zip(axes[0], panels):
         removed = spec["removed"].numpy()
-        ax.scatter(size[0][~removed], size[1][~removed], s=3, color="#BBBBBB", lw=0,
-                   label="kept", rasterized=True)
-        ax.scatter(size[0][removed], size[1][removed], s=3, color=spec["color"], lw=0,
+        # grey means removed on every page (plots.KEPT_COLORS); kept takes the criterion's
+        ax.scatter(size[0][removed], size[1][removed], s=3, color=REMOVED_COLOR, lw=0,
                    label="removed", rasterized=True)
+        ax.scatter(size[0][~removed], size[1][~removed], s=3, color=spec["color"], lw=0,
+                   label="kept", rasterized=True)
         if spec["criterion"] == "snr":
             threshold = float((mu.abs() / sd)[spec["removed"]].max())
             ends = torch.tensor([float(sd.min()) * threshold, float(sd.max()) * threshold])
@@ -462,7 +447,7 @@ def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float =
     handles, labels = [], []
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
-            label = f"removed by {ax.get_title()}" if label == "removed" else label
+            label = f"kept by {ax.get_title()}" if label == "kept" else label
             if label not in labels:
                 handles.append(handle)
                 labels.append(label)

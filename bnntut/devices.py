@@ -32,3 +32,16 @@ def describe(device: torch.device) -> str:
         cpu = next((line.split(":", 1)[1].strip() for line in handle
                     if line.startswith("model name")), cpu)
     return f"{cpu} ({torch.get_num_threads()} threads)"
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run PyTorch on one intra-op thread inside the block, then restore the setting: for
+    work on tensors of a few thousand entries, where a second thread only adds
+    synchronisation."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

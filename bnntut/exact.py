@@ -19,12 +19,13 @@ Everything is computed in float64.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from .devices import single_thread
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -281,18 +282,6 @@ def mean_field_kl(precision_matrix: torch.Tensor) -> float:
     return float(0.5 * (torch.log(torch.diagonal(lam)).sum() - logdet))
 
 
-@contextlib.contextmanager
-def _one_thread():
-    # Every op here is on at most a few thousand numbers: a second thread only adds
-    # synchronisation, which dominates on a shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @dataclass(frozen=True)
 class MeanFieldFit:
     """A factorised Gaussian q(w) = Π_j N(mean_j, sd_j²) fitted by :func:`fit_mean_field`.
@@ -348,7 +337,7 @@ def fit_mean_field(phi: torch.Tensor, y: torch.Tensor, noise_sd: float, prior_sd
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     generator = torch.Generator().manual_seed(seed)
     history = []
-    with _one_thread():
+    with single_thread():
         for _ in range(steps):
             history.append(_step(mu, rho, phi, y, noise_sd, prior_sd, samples, generator,
                                  optimizer))
