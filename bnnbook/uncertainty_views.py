@@ -112,11 +112,14 @@ def highlights(results: dict[str, dict[str, dict]],
     For every dataset (tag ``mnist`` / ``fmnist``), amount (``pct`` = percent removed),
     method, mode and key in ``ece``, ``auroc``, ``accuracy``: ``{method}_{mode}_{key}_{tag}_{pct}``
     (float).  Per dataset, amount and key: ``best_{key}_{tag}_{pct}`` (str, from
-    :func:`describe`) and ``best_{key}_value_{tag}_{pct}`` (float).  Per dataset and key in
+    :func:`describe`), ``best_{key}_value_{tag}_{pct}`` (float) and the accuracy of that
+    predictor, ``best_{key}_accuracy_{tag}_{pct}``.  Per dataset and key in
     ``ece``, ``auroc``: ``longest_{key}_{tag}`` (str: the model(s) that keep the key within
     :data:`TOLERANCE` of its unpruned value up to the largest amount,
     :func:`kept_up_to`) and ``longest_{key}_value_{tag}`` (that amount);
-    ``bbb_mc_gap_{key}_{tag}`` (:func:`mc_gap` of BBB) and ``tolerance``.
+    ``bbb_mc_gap_{key}_{tag}`` (:func:`mc_gap` of BBB); ``tolerance``; and the sentences
+    ``below_chance`` (:func:`below_chance_sentence`) and ``mc_dropout_effect``
+    (:func:`mc_dropout_sentence`).
     """
     out: dict = {}
     for dataset, by_method in results.items():
@@ -132,6 +135,8 @@ def highlights(results: dict[str, dict[str, dict]],
                 method, mode, value = best(by_method, key, f)
                 out[f"best_{key}_{tag}_{pct}"] = describe(method, mode)
                 out[f"best_{key}_value_{tag}_{pct}"] = value
+                out[f"best_{key}_accuracy_{tag}_{pct}"] = record_at(
+                    by_method[method], f, mode)["accuracy"]
         if "bbb" in by_method and "mc" in by_method["bbb"]["modes"]:
             for key in ("ece", "auroc"):
                 out[f"bbb_mc_gap_{key}_{tag}"] = mc_gap(by_method["bbb"], key)
@@ -143,6 +148,8 @@ def highlights(results: dict[str, dict[str, dict]],
                 describe(m, mode) for (m, mode), k in kept.items() if k == longest)
             out[f"longest_{key}_value_{tag}"] = longest
     out["tolerance"] = TOLERANCE
+    out["below_chance"] = below_chance_sentence(results)
+    out["mc_dropout_effect"] = mc_dropout_sentence(results)
     return out
 
 
@@ -163,6 +170,37 @@ def kept_up_to(result: dict, key: str, mode: str = "deterministic",
             break
         kept = record["amount"]
     return kept
+
+
+def robustness_table(results: dict[str, dict[str, dict]]):
+    """How far each predictor can be pruned: per model and prediction mode, and per dataset,
+    :func:`kept_up_to` for ECE and AUROC and :func:`below_chance_from`.
+
+    Parameters
+    ----------
+    results : dict
+        ``{dataset: {method: result}}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, prediction)``; columns a MultiIndex ``(trained on, "")`` with, per
+        dataset label, ``ECE kept up to``, ``AUROC kept up to`` and ``AUROC < 0.5 from``;
+        cells percentages as text (``"never"`` where the AUROC stays at or above 0.5).
+    """
+    rows: dict = {}
+    for dataset, by_method in results.items():
+        name = DATASET_LABELS.get(dataset, dataset)
+        for method, result in by_method.items():
+            for mode in result["modes"]:
+                below = below_chance_from(result, mode)
+                rows.setdefault((get_method(method).label, mode_label(method, mode)), {}).update({
+                    (name, "ECE kept up to"): percent(kept_up_to(result, "ece", mode)),
+                    (name, "AUROC kept up to"): percent(kept_up_to(result, "auroc", mode)),
+                    (name, "AUROC < 0.5 from"): "never" if below is None else percent(below)})
+    out = frame(rows, ["Model", "prediction"])
+    out.columns.names = ["trained on", ""]
+    return out
 
 
 def mc_gap(result: dict, key: str) -> float:
@@ -474,3 +512,66 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD",
         axes[1].set_title(f"OOD AUROC {record['auroc']:.3f}")
     legend_below(fig, ncol=2)
     return fig
+
+
+# --------------------------------------------------------------------------- live view
+
+
+def live_diagnostic(preset: str):
+    """The function a chapter's live widget drives: ``show(dataset, method, amount, mode)``
+    prunes the trained model of ``preset`` (by its family's criterion), recomputes its
+    :func:`bnntut.uncertainty.diagnose` record on the test set and the OOD test set, and
+    draws :func:`diagnostic_figure`.  Models and data are loaded once and kept; a mode the
+    method lacks (Adam + dropout 0.01 has no Monte Carlo mode) falls back to eval mode.
+    """
+    import matplotlib.pyplot as plt
+
+    from bnntut import data, experiment, prune, uncertainty
+    from bnntut.presets import get_preset
+
+    subset = get_preset(preset).subset
+    models: dict = {}
+    loaded: dict = {}
+
+    def show(dataset="mnist", method="bbb", amount=0.9, mode="deterministic"):
+        if (dataset, method) not in models:
+            models[dataset, method] = experiment.trained_model(dataset, method, preset,
+                                                               device="cpu")
+        ood_name = uncertainty.OOD_DATASETS[dataset]
+        for name in (dataset, ood_name):
+            if name not in loaded:
+                loaded[name] = data.load(name, subset=subset)
+        ds, ood = loaded[dataset], loaded[ood_name]
+        modes = uncertainty.modes_for(method)
+        mode = mode if mode in modes else "deterministic"
+        criterion = prune.get_criterion(uncertainty.criterion_for(method))
+        record = uncertainty.diagnose(criterion(models[dataset, method], amount), ds.x_test,
+                                      ds.y_test, ood.x_test, modes[mode])
+        fig = diagnostic_figure(
+            record, ood_label=f"OOD: {DATASET_LABELS.get(ood.name, ood.name)} test",
+            title=f"{get_method(method).label} ({mode_label(method, mode)}), "
+                  f"{amount:.0%} removed")
+        plt.show()
+        return fig
+
+    return show
+
+
+def live_controls() -> dict:
+    """The widgets of :func:`live_diagnostic`: ``{argument: widget}`` for
+    :func:`bnnbook.book.live_widget`."""
+    import ipywidgets as widgets
+
+    from bnntut import data
+    from bnntut.presets import METHOD_LABELS
+
+    return dict(
+        dataset=widgets.Dropdown(options=[(DATASET_LABELS[d], d) for d in data.DATASETS],
+                                 description="trained on"),
+        method=widgets.Dropdown(options=[(v, k) for k, v in METHOD_LABELS.items()],
+                                value="bbb", description="model"),
+        amount=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
+                                   description="prune", continuous_update=False,
+                                   readout_format=".0%"),
+        mode=widgets.Dropdown(options=[("deterministic", "deterministic"),
+                                       ("Monte Carlo", "mc")], description="prediction"))

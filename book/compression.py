@@ -19,12 +19,10 @@
 # **What you will learn**
 #
 # * why the zeros of a pruned dense matrix save neither bytes nor time, and how the
-#   compressed sparse row (CSR) format stores only the nonzeros — its bytes counted from the
-#   arrays torch builds;
-# * the break-even sparsity, derived: how much of a network must be removed before CSR
-#   takes fewer bytes than the dense matrices;
-# * whether a sparse forward pass is faster than a dense one on this machine's CPU, as
-#   measured.
+#   compressed sparse row (CSR) format stores only the nonzeros;
+# * the break-even sparsity, derived: how much must be removed before CSR takes fewer bytes
+#   than dense;
+# * whether a sparse forward pass is faster than a dense one on this machine's CPU.
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
@@ -44,7 +42,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import math
 import warnings
 
-from bnnbook import book, compression_views, plots, report
+from bnnbook import book, compression_views, report
 from bnntut import compression, experiment, prune
 
 PRESET = book.start()
@@ -52,19 +50,14 @@ PRESET = book.start()
 warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
 
 # %% [markdown]
-# The study is called *Model compression using Bayesian Deep Learning*, and it measures
-# compression as the fraction of weights set to zero. But a zero stored in a dense float32
-# matrix still takes four bytes, and a dense matrix product still multiplies it: pruned as
-# in {doc}`pruning`, the networks are exactly as large and exactly as slow as before. Pruning
-# only becomes compression when the zeros are *not stored* — in a sparse format — and only
-# becomes speed when a sparse kernel skips them {cite}`han2015learning,han2016deep`. Reporting
-# the fraction removed without the size or the speed it buys is one of the inconsistencies
-# {cite:t}`blalock2020state` found across the pruning literature.
-#
-# This chapter counts the bytes of the pruned networks in the most common sparse format and
-# times a sparse forward pass against the dense one, on the trained models of the earlier
-# chapters. Everything is computed by `python -m bnntut compression --preset paper` and stored
-# in `results/paper/compression-cpu.json`.
+# The study measures compression as the fraction of weights set to zero. But a zero in a
+# dense float32 matrix still takes four bytes, and a dense product still multiplies it:
+# pruned as in {doc}`pruning`, the networks are exactly as large and as slow as before.
+# Pruning becomes compression only when the zeros are *not stored*, and speed only when a
+# sparse kernel skips them {cite}`han2015learning,han2016deep`; reporting the fraction
+# removed without either is one of the inconsistencies {cite:t}`blalock2020state` found in
+# the pruning literature. Everything below is computed by
+# `python -m bnntut compression --preset paper`.
 
 # %% tags=["remove-input"]
 result = compression.run(PRESET, device="cpu", progress=False)
@@ -85,10 +78,8 @@ book.markdown(report.provenance(result["metadata"], "Measured"))
 #   $4(R + 1)$ bytes.
 #
 # So a matrix in CSR takes $8\,\mathit{nnz} + 4(R + 1)$ bytes: every surviving weight now
-# costs **two** numbers. Here are the three arrays of the first layer of the MNIST BBB
-# network — its posterior means μ, the weights that inference multiplies — after SNR
-# pruning removed 90 % of the network's parameters (how many of *this* layer's survive
-# depends on the global ranking):
+# costs **two** numbers. The three arrays of the first layer of the MNIST BBB network (its
+# posterior means μ) after SNR pruning removed 90 % of the network's parameters:
 
 # %%
 bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
@@ -126,21 +117,18 @@ assert as_built == array_bytes(values) + columns.element_size() * nnz \
 
 # %% tags=["remove-input"]
 rows = {"dense float32, 4RC": dense_bytes,
-        "CSR, 8 nnz + 4(R + 1)": formula,
-        "CSR arrays with int32 indices": as_int32,
-        f"CSR arrays as torch builds them ({str(columns.dtype).removeprefix('torch.')} "
+        "CSR, int32 indices, 8 nnz + 4(R + 1)": as_int32,
+        f"CSR as torch builds it ({str(columns.dtype).removeprefix('torch.')} "
         "indices)": as_built}
 report.frame({name: {"bytes": f"{b:,}".replace(",", " "),
                      "of dense": report.number(b / dense_bytes, 3)}
               for name, b in rows.items()}, f"layer 1 ({R} × {C}), 90 % of the net removed")
 
 # %% [markdown]
-# The count is what the arrays really hold. Torch builds its CSR indices as 64-bit integers
-# by default, which would make every kept weight cost 12 bytes; 32-bit indices are enough
-# for any matrix of this network, and they are what `bnntut.compression` stores, counts and
-# times (`compression.to_csr`). A hidden cell checks these numbers against
-# `compression.csr_bytes`, `compression.stored_bytes` and the constants
-# `compression.VALUE_BYTES` and `INDEX_BYTES`.
+# Torch builds CSR indices as 64-bit integers, making every kept weight cost 12 bytes;
+# 32-bit indices suffice for this network, and they are what `bnntut.compression` stores,
+# counts and times (`compression.to_csr`). A hidden cell checks these counts against
+# `compression.csr_bytes` and `compression.stored_bytes`.
 #
 # ### Where CSR breaks even
 #
@@ -155,9 +143,8 @@ report.frame({name: {"bytes": f"{b:,}".replace(",", " "),
 # s = 1 - \frac{\mathit{nnz}}{N} &> \frac{1}{2} + \frac{P}{2N},
 # \end{aligned}$$
 #
-# where $s$ is the fraction of weights removed. Only the total of the nonzeros appears: the
-# break-even does not depend on how the survivors spread over the layers. (Biases are kept
-# dense in both formats, so they cancel.)
+# where $s$ is the fraction of weights removed. Only the total of the nonzeros appears, not
+# how they spread over the layers (biases stay dense in both formats and cancel).
 
 # %%
 layers = compression.inference_layers(pruned)       # [(W, b)] per layer
@@ -174,68 +161,42 @@ assert math.isclose(break_even, result["break_even_sparsity"], rel_tol=1e-12)
 
 # %% [markdown]
 # Every surviving weight costs two numbers, so CSR is smaller only once a little more than
-# half of the weights are gone: for the study's 784-500-500-10 network at
-# {glue:text}`break_even:.2%` removed (`bnntut.compression.csr_break_even_sparsity`).
-#
-# The byte counts of every pruned model, in megabytes, dense and in CSR at each fraction
-# removed, and how many times smaller than dense the CSR form is. MNIST models:
+# half of the weights are gone: at {glue:text}`break_even:.2%` removed for the study's
+# network (`compression.csr_break_even_sparsity`). The megabytes of every pruned MNIST
+# model, dense and in CSR, and how many times smaller CSR is (the Fashion-MNIST models
+# differ by a few percent at most):
 
 # %% tags=["remove-input"]
 compression_views.bytes_table(result, "mnist")
 
-# %% [markdown]
-# Fashion-MNIST models:
-
-# %% tags=["remove-input"]
-compression_views.bytes_table(result, "fashion-mnist")
-
 # %%
-fig, axes = plots.figure(2, 1, height=6.4, sharex=True)
-for ax, dataset in zip(axes[:, 0], ("mnist", "fashion-mnist")):
-    compression_views.bytes_figure(result, dataset, ax, legend=False)
-    ax.tick_params(labelbottom=True)
-plots.legend_below(fig);
+ax = compression_views.bytes_figure(result, "mnist")
 
 # %% [markdown]
-# All models shrink alike — the format does not care which weights survive, only how many;
-# which weights survive decides the accuracy instead ({doc}`pruning`). (At scale,
-# {cite:t}`gale2019state` found plain magnitude pruning, applied gradually during training
-# {cite}`zhu2017prune`, as good as the sparsifying methods with a Bayesian reading: variational
+# All models shrink alike: the format counts how many weights survive, not which; which
+# decides the accuracy ({doc}`pruning`). (At scale, {cite:t}`gale2019state` found magnitude
+# pruning applied gradually during training {cite}`zhu2017prune` as good as variational
 # dropout {cite}`molchanov2017variational` and $L_0$ regularisation
-# {cite}`louizos2018learning`.) The dense network is {glue:text}`dense_mb:.2f` MB; at 90 % removed the CSR form of the
-# BBB posterior mean is {glue:text}`bbb_csr_mb_90:.3f` MB ({glue:text}`bbb_ratio_90:.1f`×
-# smaller), at 98 % {glue:text}`bbb_csr_mb_98:.3f` MB ({glue:text}`bbb_ratio_98:.1f`×).
+# {cite}`louizos2018learning`.) At 90 % removed the CSR form of the BBB posterior mean is
+# {glue:text}`bbb_ratio_90:.1f` times smaller than dense.
 #
-# **BBB has a second saving.** During training each weight is a Gaussian with two
-# parameters, μ and ρ, so the network holds {glue:text}`bbb_training_mb:.2f` MB (the
-# committed weights file, which keeps both, is {glue:text}`bbb_weights_file_mb:.2f` MB on
-# disk). Inference with the posterior mean needs μ alone, and after SNR pruning only the
-# surviving μ: at 90 % removed the deployable BBB network is
-# {glue:text}`bbb_training_over_csr_90:.1f` times smaller than the one that was trained, at
-# 98 % {glue:text}`bbb_training_over_csr_98:.1f` times. (Sampling weights at test time, for
-# the Monte Carlo predictive of {doc}`uncertainty`, needs the surviving σ too: about twice
-# the values.)
-#
-# Narrower indices would shrink CSR further — 16-bit column indices suffice for 784 inputs,
-# and Deep Compression {cite}`han2016deep` stores relative indices in a few bits and
-# quantises the values — but that is beyond the plain CSR counted here.
+# **BBB has a second saving.** During training each weight has two parameters, μ and ρ, so
+# the network holds {glue:text}`bbb_training_mb:.2f` MB. Inference with the posterior mean
+# needs only the surviving μ: at 90 % removed the deployable network is
+# {glue:text}`bbb_training_over_csr_90:.1f` times smaller than the one trained. (Sampling
+# weights, for the Monte Carlo predictive of {doc}`uncertainty`, needs the surviving σ too.)
+# Narrower indices and quantised values would shrink CSR further, as in Deep Compression
+# {cite}`han2016deep` (Exercise 2).
 #
 # ## Latency: does skipping zeros make inference faster?
 #
-# The forward pass of the whole pruned network (the MNIST BBB posterior mean, pruned by SNR
-# at each fraction), dense — three `torch.nn.functional.linear` calls — against CSR — the
-# same weights converted with `Tensor.to_sparse_csr()` and multiplied by `torch.addmm`
-# (sparse × dense), with the activations kept transposed. Both give the same logits (the
-# largest difference is stored with each measurement). Blocks of calls are timed, dense and
-# sparse alternating, for a second per kind and case, split into five rounds that sweep over
-# all sparsities and batch sizes in turn (so that a busy moment of the machine spoils one
-# round, not a whole case); each number is the time per forward in the fastest block (the
-# convention of Python's `timeit`: other processes can only add time; medians are stored
-# too). The speedup is dense time / CSR time, above 1 when sparse is faster.
-# A dense product takes the same time whatever its zeros, so the dense column doubles as a
-# check on the measurement: its slowest over its fastest time is
-# {glue:text}`dense_spread_1:.2f` (batch 1) and {glue:text}`dense_spread_100:.2f`
-# (batch 100), where 1 would be a perfectly quiet machine.
+# The forward pass of the pruned MNIST BBB posterior mean, dense (`torch.nn.functional.linear`)
+# against CSR (`torch.addmm`, sparse × dense); both give the same logits. Dense and sparse
+# blocks of calls alternate, in rounds over all cases, and each number is the time per
+# forward in the fastest block (the convention of `timeit`: other processes only add time).
+# The speedup is dense time / CSR time. A dense product takes the same time whatever its
+# zeros, so the dense column checks the machine: its slowest over its fastest time is
+# {glue:text}`dense_spread_100:.2f` at batch 100, where 1 would be perfectly quiet.
 
 # %% tags=["remove-input"]
 compression_views.latency_table(result)
@@ -246,46 +207,26 @@ ax = compression_views.latency_figure(result)
 # %% [markdown]
 # On this machine ({glue:md}`machine`, torch {glue:md}`torch`) the sparse forward pays
 # {glue:md}`pays_from_1` for a single image and {glue:md}`pays_from_100` for a batch of
-# 100 (the smallest measured sparsity from which it stays faster at every larger one), while
-# the bytes break even at {glue:text}`break_even:.2%`. Unpruned, the CSR forward runs at
-# {glue:text}`speedup_1_0:.2f`× (batch 1) and {glue:text}`speedup_100_0:.2f`× (batch 100)
-# the speed of the dense one; the table has every sparsity.
+# 100 (the smallest sparsity from which it stays faster), while the bytes break even at
+# {glue:text}`break_even:.2%`. Time and bytes need not break even together: a CSR product
+# reads an index for every value and gathers its inputs from scattered columns, whereas the
+# dense kernel streams contiguous memory through vectorised code (Exercise 3).
 #
-# Time and bytes need not break even together: a CSR product reads an index for every value
-# it multiplies and gathers its inputs from scattered columns, whereas the dense kernel
-# streams contiguous memory through vectorised, cache-blocked code, so a surviving weight
-# costs the sparse product more than a multiply-add costs the dense one.
-#
-# ## Reproducing the measurements
-#
-# ```bash
-# # this chapter's numbers
-# python -m bnntut compression --preset paper --remeasure
-# # on a GPU: compression-cuda.json
-# python -m bnntut compression --preset paper --device cuda
-# # random weights, same kernels
-# python benchmarks/sparse_latency.py [--quick]
-# ```
-#
-# Latency is a property of the machine as much as of the network: the numbers above hold for
-# the processor, thread count and torch version named at the top, and torch's CSR support
-# is still marked beta. Every measurement of this chapter, bytes and latency, was made on
-# that CPU. The study's models were also trained on a GPU ({doc}`evaluation`, "The same study
-# on a GPU"), but the compression measurements were not repeated there: the latency of a
-# sparse forward pass on a GPU was not measured.
+# Latency is a property of the machine as much as of the network, and torch's CSR support is
+# still marked beta. All of this chapter was measured on that CPU
+# (`python -m bnntut compression --preset paper --remeasure`); a GPU was not measured.
 
 # %% [markdown]
 # ## Key takeaways
 #
 # * A zero in a dense matrix still costs its bytes. CSR drops it but stores every surviving
 #   weight twice over (value and column index), so it saves bytes only once about half of
-#   the weights are gone: beyond {glue:text}`break_even:.2%` removed for this network.
+#   the weights are gone.
 # * BBB saves twice: inference needs only the surviving posterior means, not the μ and ρ of
-#   training, so at 90 % removed the deployable MNIST network is
-#   {glue:text}`bbb_training_over_csr_90:.1f` times smaller than the trained one.
+#   training.
 # * Speed has its own break-even, found only by measuring: on this CPU the sparse forward
-#   pass pays {glue:md}`pays_from_1` for a single image and {glue:md}`pays_from_100` for a
-#   batch of 100. Latency on a GPU was not measured.
+#   pays {glue:md}`pays_from_1` for one image and {glue:md}`pays_from_100` for a batch of 100.
+#   Latency on a GPU was not measured.
 #
 # ## Exercises
 #

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bnnbook import uncertainty_views
-from bnntut import cli, uncertainty
+from bnntut import cli, methods, uncertainty
 
 
 def _two_class(confidences, predicted_correct):
@@ -280,3 +280,39 @@ def test_show_table_displays_html_and_the_plain_table(monkeypatch):
     (bundle,) = shown
     assert "font-weight: bold" in bundle["text/html"]
     assert bundle["text/plain"] == table.to_string() and "at 0x" not in bundle["text/plain"]
+
+
+def test_robustness_table_and_highlights_name_what_the_prose_glues():
+    def records(aurocs, eces):
+        return [dict(_record(a, auroc, ece), accuracy=0.9 - a)
+                for a, auroc, ece in zip((0.0, 0.5, 0.9), aurocs, eces)]
+
+    results = {"mnist": {
+        "sgd": _result(records((0.9, 0.85, 0.4), (0.01, 0.02, 0.2))),
+        "bbb": _result(records((0.9, 0.89, 0.7), (0.01, 0.02, 0.025)),
+                       records((0.9, 0.9, 0.6), (0.005, 0.01, 0.1)))}}
+    table = uncertainty_views.robustness_table(results)
+    sgd = table.loc[(methods.get("sgd").label, "eval mode")]
+    assert list(sgd) == ["50 %", "0 %", "90 %"]          # ECE kept, AUROC kept, below 0.5
+    bbb = table.loc[("Bayes by Backprop", "posterior mean")]
+    assert list(bbb) == ["90 %", "50 %", "never"]
+    assert table.columns.names == ["trained on", ""]
+    glued = uncertainty_views.highlights(results, (0.0, 0.9))
+    assert glued["best_ece_mnist_90"] == "Bayes by Backprop (posterior mean)"
+    assert glued["best_ece_accuracy_mnist_90"] == pytest.approx(0.9 - 0.9)
+    assert glued["below_chance"].startswith("Pruned far enough, 1 of the 3 MNIST predictors")
+    assert glued["mc_dropout_effect"] == ""              # no dropout net with an MC mode
+
+
+def test_live_view_recomputes_a_pruned_model_and_falls_back_to_eval_mode(
+        tiny_preset, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.setenv("BNNTUT_RESULTS", str(tmp_path / "results"))
+    show = uncertainty_views.live_diagnostic("tiny")
+    fig = show("mnist", "bbb", 0.5, "mc")
+    assert len(fig.axes) == 3 and "10-sample predictive" in fig._suptitle.get_text()
+    fig = show("mnist", "sgd", 0.5, "mc")                  # "SGD" has no Monte Carlo mode
+    assert "eval mode" in fig._suptitle.get_text()
+    assert set(uncertainty_views.live_controls()) == {"dataset", "method", "amount", "mode"}
