@@ -16,17 +16,13 @@
 # %% [markdown]
 # # Evaluation
 #
-# **What you will learn**
+# ## What you will learn
 #
-# * how test accuracy is computed for a Bayesian network in two ways — with the posterior
-#   mean, and with a Monte Carlo ensemble that averages the predictive probabilities of
-#   $S$ weight samples — written out in a few lines and checked against the package;
-# * how the accuracy of each of the study's models falls as it is pruned (the study's
-#   Tables 1 and 2, recomputed) and what BBB costs in training time;
-# * when a difference of two test accuracies is a difference: the test set's standard error,
-#   and why the study's MNIST headline depends on whether the biases are pruned too;
-# * whether BBB really "needs fewer epochs to fit", read off the training curves of three
-#   seeds.
+# * How a Bayesian network's accuracy is computed two ways, posterior mean and Monte Carlo
+#   ensemble, checked against the package.
+# * The study's Tables 1 and 2 beside ours.
+# * When two test accuracies differ by more than chance.
+# * What BBB costs to train, and whether it "needs fewer epochs to fit".
 
 # %% tags=["hide-cell"]
 # Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
@@ -46,10 +42,10 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import torch
 import torch.nn.functional as F
 
-from bnnbook import book, plots
+from bnnbook import book, claims, plots, report
 from bnntut import bayes, data, experiment, prune, study
 from bnntut.noise import NoiseSource
-from bnntut.presets import METHOD_LABELS, chapter_scope, get_preset
+from bnntut.presets import get_preset
 
 PRESET = book.start()
 
@@ -65,118 +61,75 @@ if RERUN:
 results = book.load_results(PRESET)
 
 # %% [markdown]
-# This chapter recomputes the study's Tables 1 and 2: the test accuracy of every model after
-# removing 0, 50, 75 and 90 % of its parameters — plus 95 and 98 %, where Blundell et al.
-# reported their results — without fine-tuning. Baselines are pruned by global L1
-# magnitude, BBB by $|\mu|/\sigma$ (see {doc}`pruning`). First, what "accuracy" means for a
-# network whose weights are distributions.
-#
 # ## Accuracy, two ways
 #
-# A classifier's test accuracy on $n$ labelled images $(x_i, y_i)$ is the fraction it gets
-# right,
+# A deterministic net in eval mode predicts the class with the largest
+# $p(x) = \operatorname{softmax} f(x; W)$. BBB can predict with its **posterior mean**,
+# $\operatorname{softmax} f(x; \mu)$, or with its **Monte Carlo ensemble**, which estimates
+# the predictive distribution from $S$ weight samples:
 #
-# $$\mathrm{acc} = \frac{1}{n}\sum_{i=1}^{n} \mathbb{1}\bigl[\hat y_i = y_i\bigr], \qquad
-# \hat y_i = \arg\max_k\, p_k(x_i),$$
+# $$
+# p(y \mid x) = \int \operatorname{softmax} f(x; w)_y \, q(w \mid \theta)\,\mathrm{d}w
+# \approx \frac{1}{S} \sum_{s=1}^{S}
+#   \operatorname{softmax} f\bigl(x; \mu + \sigma \odot \varepsilon^{(s)}\bigr)_y .
+# $$
 #
-# where $p(x)$ is the predicted distribution over the ten classes and $f(x; w)$ the
-# network's logits with weights $w$. The models differ only in $p$:
-#
-# * a deterministic network in eval mode (dropout off): $p(x) = \operatorname{softmax}
-#   f(x; W)$, one forward pass;
-# * BBB with its **posterior mean**: the same pass with every weight at its mean,
-#   $p(x) = \operatorname{softmax} f(x; \mu)$;
-# * BBB's **Monte Carlo ensemble**: the predictive distribution — what the networks of the
-#   posterior $q(w \mid \theta)$ predict, on average — estimated from $S$ weight samples:
-#
-# $$\begin{aligned}
-# p(y \mid x) &= \int \operatorname{softmax} f(x; w)_y \; q(w \mid \theta)\, \mathrm{d}w \\
-# &\approx \frac{1}{S} \sum_{s=1}^{S} \operatorname{softmax} f\bigl(x; w^{(s)}\bigr)_y, \\
-# w^{(s)} &= \mu + \sigma \odot \varepsilon^{(s)},\qquad
-# \sigma = \log\bigl(1 + e^{\rho}\bigr),\qquad \varepsilon^{(s)} \sim \mathcal{N}(0, I).
-# \end{aligned}$$
-#
-# The probabilities are averaged and then the argmax is taken — not a majority vote of the
-# $S$ networks, nor a softmax of averaged logits (Exercise 1). The same $S$ weight samples
-# serve every test image. A weight pruned by SNR has $\mu = \sigma = 0$, so it is exactly 0
-# in the mean and in every sample.
-#
-# Written out for the MNIST BBB network with 90 % of its parameters removed, and $S = 10$
-# as in the tables below. The noise $\varepsilon$ comes from the package's seeded noise
-# stream (`bayes.draw_noise`), so these are the very samples `bnntut.evaluate.accuracy`
-# draws:
+# Probabilities are averaged, then the argmax taken: not a majority vote, nor a softmax of
+# averaged logits (Exercise 1). For the MNIST BBB net with 90 % removed by SNR
+# ({doc}`pruning`), with the package's seeded noise:
 
 # %%
-subset = get_preset(PRESET).subset         # None: all 10 000 test images
-mnist = data.load("mnist", subset=subset)
+mnist = data.load("mnist", subset=get_preset(PRESET).subset)
 x, y = mnist.x_test, mnist.y_test               # (n, 784), (n,)
-bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
-
-
-def logits(params, x):
-    """Logits of the ReLU net 784-500-500-10, params = [W1, b1, ..., b3]."""
-    h = x
-    for k in range(0, len(params), 2):
-        h = F.linear(h, params[k], params[k + 1])       # h Wᵀ + b
-        if k + 2 < len(params):
-            h = torch.relu(h)
-    return h                                             # (n, 10)
 
 
 @torch.no_grad()
 def accuracy_two_ways(net, S=10, seed=0):
-    """Accuracy of a BBB net: posterior mean and S-sample MC ensemble."""
-    pairs = bayes.variational_pairs(net)         # (μ, ρ) of W1, b1, ..., b3
-    p_mean = torch.softmax(logits([mu for mu, _ in pairs], x), -1)
-    eps = bayes.draw_noise(net, S, NoiseSource(seed))   # ε: (S, *μ.shape)
-    w = [mu + torch.log1p(torch.exp(rho)) * e              # μ + σ ε
-         for (mu, rho), e in zip(pairs, eps)]
-    p_mc = torch.stack([torch.softmax(logits([t[s] for t in w], x), -1)
-                        for s in range(S)]).mean(0)    # mean of S softmaxes
+    """Accuracy of a BBB net: posterior mean, and S-sample MC ensemble."""
+    mu, rho = zip(*bayes.variational_pairs(net))    # W1, b1, ..., b3
+    eps = bayes.draw_noise(net, S, NoiseSource(seed))   # (S, *μ.shape) each
+
+    def probs(w):                              # softmax f(x; w): (n, 10)
+        h = torch.relu(F.linear(x, w[0], w[1]))
+        h = torch.relu(F.linear(h, w[2], w[3]))
+        return torch.softmax(F.linear(h, w[4], w[5]), -1)
+
+    p_mc = sum(probs([m + bayes.sigma(r) * e[s]    # μ + σ ε
+                      for m, r, e in zip(mu, rho, eps)])
+               for s in range(S)) / S
     return [(p.argmax(-1) == y).float().mean().item()
-            for p in (p_mean, p_mc)]
+            for p in (probs(mu), p_mc)]
 
 
-pruned = prune.snr(bbb, 0.9)        # μ = σ = 0 for 90 % of the parameters
+bbb = experiment.trained_model("mnist", "bbb", PRESET, device="cpu")
+pruned = prune.snr(bbb, 0.9)
 acc_mean, acc_mc = accuracy_two_ways(pruned)
+print(f"posterior mean {acc_mean:.4f}, 10-sample ensemble {acc_mc:.4f}")
 
 # %% tags=["remove-cell"]
-# The same numbers from the package's tested function (eager kernels: compiling the fused
-# one for a single check would cost more than the check).
-from bnnbook import report
+# The package's tested function agrees (eager kernels; its fused kernel may differ from
+# log1p(exp(ρ)) in the last bit, an image either way for the ensemble), and so does the
+# stored sweep; mc_gap: the largest ensemble − mean difference over the tables.
 from bnntut import evaluate, fastmath
 
 fastmath.set_compile(False)
-package_mean = evaluate.accuracy(pruned, x, y)
-package_mc = evaluate.accuracy(pruned, x, y, samples=10, seed=0)
+stored = report.accuracy_at(results["mnist"]["bbb"], 0.9)
+assert acc_mean == evaluate.accuracy(pruned, x, y) == stored
+assert abs(acc_mc - evaluate.accuracy(pruned, x, y, samples=10, seed=0)) <= 1 / len(y)
 fastmath.set_compile(None)
-assert acc_mean == package_mean, (acc_mean, package_mean)
-assert abs(acc_mc - package_mc) <= 1 / len(y), (acc_mc, package_mc)
-
-# %% tags=["remove-input"]
-stored = {"posterior mean": report.accuracy_at(results["mnist"]["bbb"], 0.9),
-          "10-sample ensemble": report.accuracy_at(results["mnist"]["bbb"], 0.9, ensemble=True)}
-report.frame({
-    "written out above": {"posterior mean": report.number(acc_mean),
-                          "10-sample ensemble": report.number(acc_mc)},
-    "bnntut.evaluate.accuracy": {"posterior mean": report.number(package_mean),
-                                 "10-sample ensemble": report.number(package_mc)},
-    "stored sweep (Table 1 below)": {k: report.number(v) for k, v in stored.items()},
-}, "MNIST BBB, 90 % removed", columns_name="test accuracy")
+book.glue("mc_gap", max(abs(report.accuracy_at(r["bbb"], a, ensemble=True)
+                            - report.accuracy_at(r["bbb"], a))
+                        for r in results.values() for a in evaluate.TABLE_AMOUNTS))
 
 # %% [markdown]
-# The stored sweep was computed when the model was trained, with the same seed; the package
-# uses its fused (and, outside quick mode, compiled) reparameterisation kernel, which can
-# differ from `log1p(exp(ρ))` in the last bit, so a Monte Carlo accuracy may move by an
-# image or two between the rows.
+# Over every fraction of the tables below, the ensemble moves BBB's accuracy by at most
+# {glue:text}`mc_gap:.4f`: after 50 epochs the posterior is narrow ({doc}`weights`).
 #
 # ## Table 1 — MNIST
 #
-# The models are the study's: BBB, the network trained with Adam and dropout 0.01 that the
-# study calls "SGD" ({doc}`baselines`), and three dropout networks. For each: **our
-# accuracy** (*ours*, seed 0), the study's (blank where it reported none) and the
-# *difference*, ours − study's. BBB appears twice: evaluated with the posterior mean and
-# with the 10-sample Monte Carlo ensemble.
+# Accuracy after removing 0 to 98 % of the parameters, no fine-tuning (baselines by global
+# $|w|$, BBB by SNR): *ours* (seed 0), the study's, and the difference. "SGD" is the study's
+# name for Adam + dropout 0.01 ({doc}`baselines`).
 
 # %% tags=["remove-input"]
 report.comparison_table(results["mnist"], "mnist")
@@ -188,251 +141,142 @@ report.comparison_table(results["mnist"], "mnist")
 report.comparison_table(results["fashion-mnist"], "fashion-mnist")
 
 # %% tags=["remove-cell"]
-from bnnbook import claims
-
-TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
-for dataset, tag in TAGS.items():
-    book.glue(f"bbb_{tag}_90", report.accuracy_at(results[dataset]["bbb"], 0.9))
-    book.glue(f"study_bbb_{tag}_90", study.STUDY_TABLES[dataset]["bbb"][3])
-unpruned_gap = max(abs(report.accuracy_at(results[d][m], 0.0) - study.STUDY_TABLES[d][m][0])
-                   for d in results for m in results[d])
-book.glue("unpruned_gap", 100 * unpruned_gap)
-mc_gap = max(abs(report.accuracy_at(results[d]["bbb"], a, ensemble=True)
-                 - report.accuracy_at(results[d]["bbb"], a))
-             for d in results for a in evaluate.TABLE_AMOUNTS)
-book.glue("mc_gap", mc_gap)
-book.glue("mean_sigma_mnist", results["mnist"]["bbb"]["weights"]["mean_sigma"])
-book.glue("sd_mu_mnist", results["mnist"]["bbb"]["weights"]["mu"]["std"])
+# Unpruned, ours against the study's: both measured on a test set of n images.
+unpruned = [claims.compare(report.accuracy_at(r[m], 0.0), study.STUDY_TABLES[d][m][0],
+                           claims.n_test_images(r[m]), claims.n_test_images(r[m]))
+            for d, r in results.items() for m in r]
+book.glue("unpruned_gap", 100 * max(abs(c["difference"]) for c in unpruned))
+within = all(c["verdict"] == claims.WITHIN_NOISE for c in unpruned)
+book.glue("unpruned_noise", "all within noise" if within else "not all within noise")
 
 # %% [markdown]
 # Unpruned, every row is within {glue:text}`unpruned_gap:.2f` percentage points of the
-# study's, within noise by the rule of the next section: the training protocol is
-# reproduced. Pruned for real by SNR, BBB does not keep
-# its accuracy flat: at 90 % removed its posterior mean scores
-# {glue:text}`bbb_mnist_90:.4f` on MNIST and {glue:text}`bbb_fmnist_90:.4f` on
-# Fashion-MNIST (seed 0), where the study printed {glue:text}`study_bbb_mnist_90:.4f` and
-# {glue:text}`study_bbb_fmnist_90:.4f` — its constant BBB rows are the unpruned network
+# study's ({glue:text}`unpruned_noise` by the rule below): the training is reproduced.
+# Pruned for real, BBB's accuracy falls; the study's flat BBB rows are the unpruned network
 # evaluated again and again ({doc}`reproduction_notes`).
-#
-# Monte Carlo ensembling barely moves the BBB numbers — by at most
-# {glue:text}`mc_gap:.4f` at any fraction of the tables: after 50 epochs the posterior is
-# narrow (on MNIST the mean σ is {glue:text}`mean_sigma_mnist:.4f`, while the posterior
-# means spread with a standard deviation of {glue:text}`sd_mu_mnist:.4f`), so the samples
-# agree with the mean.
 #
 # ## When is a difference a difference?
 #
-# Each accuracy above is measured on $n$ test images, and another $n$ images from the same
-# distribution would give a slightly different one: an accuracy $p$ carries the test set's
-# **standard error** $\sqrt{p(1-p)/n}$. Two models scored this way differ by more than
-# chance only when their difference exceeds about twice the standard error of the
-# difference, $2\sqrt{\mathrm{SE}_1^2 + \mathrm{SE}_2^2}$; within that margin the book gives no
-# verdict, neither "ahead" nor "reached". The rule is one function,
-# `bnnbook.claims.compare`:
+# Another $n$ test images would give a slightly different accuracy: an accuracy $p$ carries
+# the test set's **standard error** $\sqrt{p(1-p)/n}$. Two models differ only when their
+# difference exceeds $2\sqrt{\mathrm{SE}_1^2 + \mathrm{SE}_2^2}$; within that margin the book
+# gives no verdict. The rule is `claims.compare`, here on the study's headline, BBB against
+# the "SGD" net at 90 % removed on MNIST:
 
 # %%
 ranking = claims.ranking_comparison(PRESET, "mnist", 0.9,
                                     compute=PRESET != "paper")
-n_test = ranking["n"]                    # test images behind each accuracy
 for mode in claims.BIAS_MODES:
     r = ranking[mode]
-    print(f"{mode:13s} BBB {r['first']:.4f}, 'SGD' {r['second']:.4f}: "
-          f"Δ = {r['difference']:+.4f}, 2 SE = {r['margin']:.4f}, "
-          f"BBB {r['verdict']}")
+    print(f"{mode:13s} Δ = {r['difference']:+.4f}, "
+          f"2 SE = {r['margin']:.4f}: BBB {r['verdict']}")
 
 # %% tags=["remove-cell"]
-sgd_model = experiment.trained_model("mnist", "sgd", PRESET, device="cpu")
-book.glue("sgd_biases_removed", 100 * claims.biases_removed(sgd_model, 0.9))
-book.glue("n_test", f"{n_test:,}")
 book.glue("ranking_basis", ranking["basis"])
-for mode, tag in (("with_bias", "with"), ("weights_only", "without")):
-    for key in ("first", "second", "margin"):
-        book.glue(f"rank_{tag}_{key}", ranking[mode][key])
-    book.glue(f"rank_{tag}_diff", abs(ranking[mode]["difference"]))
+book.glue("ranking_effect", "changes" if claims.ranking_decides(ranking) else "stays")
 
 # %% [markdown]
-# Here $n$ = {glue:text}`n_test`, and the comparison that matters most is the study's
-# headline: BBB against the "SGD" net at 90 % removed on MNIST. The study ranks the biases
-# together with the weights under one global threshold; the "SGD" net then loses
-# {glue:text}`sgd_biases_removed:.1f` % of its biases ({doc}`pruning` shows why). Ranked
-# this way, BBB by SNR keeps {glue:text}`rank_with_first:.4f` and the "SGD" net by magnitude
-# {glue:text}`rank_with_second:.4f`, a lead far beyond the margin of
-# {glue:text}`rank_with_margin:.4f`.
+# The two lines differ only in whether the biases are ranked with the weights, as in the
+# study ({doc}`pruning`), or kept. The verdict {glue:text}`ranking_effect` with that choice
+# ({glue:text}`ranking_basis`); {doc}`conclusions` follows it over fractions and seeds.
 #
-# Ranking the weights only, with every bias kept, BBB keeps
-# {glue:text}`rank_without_first:.4f` and the "SGD" net {glue:text}`rank_without_second:.4f`:
-# the "SGD" net is ahead by {glue:text}`rank_without_diff:.4f`, inside the margin of
-# {glue:text}`rank_without_margin:.4f` — no verdict.
-#
-# So **the sign of the MNIST headline depends on whether the biases are ranked with the
-# weights** ({glue:text}`ranking_basis`, the only seed whose sweeps by both rankings are
-# stored). On Fashion-MNIST the "SGD" net leads under both rankings;
-# {doc}`fair_comparison` compares every criterion with and without the biases, and
-# {doc}`conclusions` weighs the evidence over seeds.
-#
-# ## Accuracy against the pruned fraction
-#
-# The whole curve (seed 0), on the dense grid 0, 5, …, 95, 98, 99 %. Crosses: the study's
-# published values; dashed: BBB ranked by $|\mu|$ instead of SNR ({doc}`pruning` explains why
-# it loses less here).
+# The whole curve, every 5 % (seed 0). Crosses: the study's values; dashed: BBB ranked by
+# $|\mu|$. Blundell et al.'s larger, longer-trained net pruned better
+# ({doc}`blundell_protocol`).
 
 # %%
 fig = plots.prune_figure(results, study.STUDY_TABLES)
 
 # %% [markdown]
-# Blundell et al. report much lower errors after pruning, for a larger network (2 × 1200
-# units) trained for 600 epochs; {doc}`blundell_protocol` sets our runs beside their Table 2.
-#
 # ## Training cost
 #
-# The study: "Bayes by Backprop takes about 50 minutes to complete 50 epochs of training on
-# RTX 3080 GPU while SGD and Dropout networks only take about 5 minutes", i.e. ten times
-# longer. Our measured training wall time (seed 0, 50 epochs, excluding the per-epoch test
-# evaluation), on the machine recorded with each result:
+# The study: BBB "takes about 50 minutes to complete 50 epochs [...] while SGD and Dropout
+# networks only take about 5 minutes". Ours (seed 0, test evaluation excluded):
 
 # %% tags=["remove-input"]
-rows = {}
-for dataset in ("mnist", "fashion-mnist"):
-    for method, result in results[dataset].items():
-        seconds = result["metadata"]["seconds"]["train_epochs"]
-        epochs = len(result["history"])
-        rows[plots.DATASET_LABELS[dataset], METHOD_LABELS[method]] = {
-            "training wall time": report.number(seconds / 60, 1, unit=" min"),
-            "per epoch": report.number(seconds / epochs, 2, unit=" s"),
-            "device": result["metadata"]["device_name"]}
-report.frame(rows, ["Dataset", "Model"])
-
-# %% tags=["remove-input"]
+ratios = {d: r["bbb"]["metadata"]["seconds"]["train_epochs"]
+          / r["sgd"]["metadata"]["seconds"]["train_epochs"] for d, r in results.items()}
 study_ratio = study.STUDY_TRAINING_MINUTES["bbb"] / study.STUDY_TRAINING_MINUTES["baseline"]
-ratios = {}
-for dataset in ("mnist", "fashion-mnist"):
-    seconds = {m: results[dataset][m]["metadata"]["seconds"]["train_epochs"]
-               for m in ("bbb", "sgd")}
-    ratios[dataset] = seconds["bbb"] / seconds["sgd"]
 book.glue("ratio_mnist", ratios["mnist"])
 book.glue("study_ratio", study_ratio)
-report.frame({plots.DATASET_LABELS[d]: {"ours": report.number(r, 2, unit="×"),
-                                        "the study's": report.number(study_ratio, 0, unit="×")}
-              for d, r in ratios.items()}, "Dataset", columns_name="BBB / SGD training time")
+report.frame({plots.DATASET_LABELS[d]: {
+    "ours": report.number(ratio, 1, unit="×"),
+    "the study's": report.number(study_ratio, 0, unit="×"),
+    "our device": results[d]["bbb"]["metadata"]["device_name"]} for d, ratio in ratios.items()},
+    "Dataset", columns_name="BBB / SGD training time")
 
 # %% [markdown]
-# These are the wall times recorded during the committed run. Parts of that run shared the
-# two cores with other work (building this book), so some times are inflated — compare the
-# same network on the two datasets; `benchmarks/README.md` in the repository has timings from
-# a quiet machine. On MNIST, BBB's training took {glue:text}`ratio_mnist:.1f` times as long as
-# the "SGD" net's: two weight samples double the matrix products, and drawing 1.3 million
-# Gaussian numbers per minibatch adds the rest. The study's 10× is consistent with a less
-# optimised implementation (`benchmarks/README.md` measures the effect of each
-# optimisation); we have not run its code on its GPU.
-#
-# The same study was trained a second time on a GPU; {doc}`gpu_study` compares the two
-# devices.
+# Two weight samples double the matrix products and the noise adds the rest; the study's
+# larger ratio may come from a less optimised implementation (we have not run its code;
+# `benchmarks/README.md` measures each optimisation). Parts of our run shared two cores with
+# other work, so the times are rough; {doc}`gpu_study` repeats the study on a GPU.
 #
 # ## "Fewer epochs to fit"
 #
-# The study concludes that BBB "gets trained much more data-efficient way as it needs
-# relatively fewer epochs to fit". One training run per model cannot show that: a difference
-# of an epoch or two may be the seed. So here every model is read from all its committed
-# seeds: the epochs it needs to first reach a test accuracy within 0.5 percentage points of
-# its own final value (`claims.epochs_to_fit`), and to first reach a fixed level, given
-# beside the dataset's name (the smallest and largest over the seeds; "never" if some seed
-# did not get there).
+# The study concludes that BBB "needs relatively fewer epochs to fit"; one run per model
+# cannot show that. The epochs each model needs to come within 0.5 percentage points of its
+# final test accuracy (`claims.epochs_to_fit`), smallest–largest over the committed seeds:
 
 # %% tags=["remove-input"]
 from bnnbook import comparison
+from bnntut.presets import METHOD_LABELS, chapter_scope
 
 datasets, methods, seeds = chapter_scope(PRESET)
-by_seed = comparison.seed_results(PRESET, datasets, methods, seeds, compute=True)
-LEVELS = {"mnist": 0.97, "fashion-mnist": 0.85}
-NEVER = float("inf")
+runs = comparison.seed_results(PRESET, datasets, methods, seeds, compute=True)
+fits = {(d, m): [claims.epochs_to_fit(r) for r in runs[d][m].values()]
+        for d in datasets for m in runs[d]}
 
 
-def first_epoch(result, level):
-    epoch = report.epochs_to_reach(result, "test_accuracy", level, below=False)
-    return NEVER if epoch is None else epoch
+def span(v):
+    return "(not run)" if not v else f"{min(v)}–{max(v)}" if min(v) < max(v) else str(v[0])
 
 
-def span(values, digits=None):
-    low, high = min(values), max(values)
-    text = [("never" if v == NEVER else f"{v:.{digits}f}" if digits else str(v))
-            for v in (low, high)]
-    return text[0] if text[0] == text[1] else "–".join(text)
-
-
-near, level = {}, {}
-rows = {}
-for dataset in datasets:
-    near[dataset], level[dataset] = {}, {}
-    for method, runs in by_seed[dataset].items():
-        finals = [r["history"][-1]["test_accuracy"] for r in runs.values()]
-        near[dataset][method] = [claims.epochs_to_fit(r) for r in runs.values()]
-        level[dataset][method] = [first_epoch(r, LEVELS[dataset]) for r in runs.values()]
-        name = f"{plots.DATASET_LABELS[dataset]} (level {LEVELS[dataset]})"
-        rows[name, METHOD_LABELS[method]] = {
-            "final test accuracy": span(finals, 4),
-            "epochs to final − 0.5 pp": span(near[dataset][method]),
-            "epochs to the level": span(level[dataset][method])}
+RELATION = {"fewer": "fewer epochs on every seed", "more": "more epochs on every seed",
+            "overlap": "ranges that overlap"}
+for d, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+    bbb_fits, sgd_fits = fits.get((d, "bbb"), []), fits.get((d, "sgd"), [])
+    book.glue(f"fit_{tag}", RELATION[claims.epochs_relation(bbb_fits, sgd_fits)]
+              if bbb_fits and sgd_fits else "(not run)")
+    book.glue(f"bbb_fit_{tag}", span(bbb_fits))
+    book.glue(f"sgd_fit_{tag}", span(sgd_fits))
+    book.glue(f"bbb_fit_seed0_{tag}", span(bbb_fits[:1]))
+    book.glue(f"sgd_fit_seed0_{tag}", span(sgd_fits[:1]))
 book.glue("n_seeds", len(seeds))
-for dataset, tag in TAGS.items():
-    for method in ("bbb", "sgd"):
-        fits = near.get(dataset, {}).get(method)
-        book.glue(f"{method}_fit_{tag}", span(fits) if fits else "(not run)")
-        book.glue(f"{method}_level_seed0_{tag}",
-                  span(level[dataset][method][:1]) if fits else "(not run)")
-report.frame(rows, ["Dataset", "Model"])
+report.frame({METHOD_LABELS[m]: {plots.DATASET_LABELS[d]: span(fits.get((d, m)))
+                                 for d in datasets} for m in methods},
+             "Model", columns_name="epochs to fit")
 
 # %% [markdown]
-# On MNIST, BBB comes within 0.5 percentage points of its final accuracy after
-# {glue:text}`bbb_fit_mnist` epochs and the "SGD" net after {glue:text}`sgd_fit_mnist`; on
-# Fashion-MNIST after {glue:text}`bbb_fit_fmnist` and {glue:text}`sgd_fit_fmnist`. The
-# ranges overlap on both datasets (`claims.epochs_relation`), so the seeds do not support
-# "fewer epochs" as a property of Bayes by Backprop: BBB fits about as fast as the "SGD"
-# net. Against the dropout nets it fits in fewer epochs on every seed on MNIST, and on
-# Fashion-MNIST against two of the three.
+# Against the "SGD" net, BBB has {glue:text}`fit_mnist` on MNIST and {glue:text}`fit_fmnist`
+# on Fashion-MNIST; only "fewer epochs on every seed" would support the study's claim.
 #
-# ## Provenance
-#
-# Each result records the configuration (hashed), the git commit of the code that produced
-# it, the device and the software versions:
-
-# %% tags=["remove-input"]
-bbb_result = results["mnist"]["bbb"]
-book.markdown("For example, the MNIST BBB model: "
-              + report.provenance(bbb_result["metadata"], "trained")
-              + f" Its configuration hash is `{bbb_result['config_hash']}`.")
-
-# %% [markdown]
 # ## Key takeaways
 #
-# * BBB has two accuracies — its posterior mean's (one pass with $w = \mu$) and its Monte
-#   Carlo ensemble's (softmax averaged over weight samples) — and after 50 epochs they
-#   barely differ, because the trained posterior is narrow.
-# * Unpruned, the study's training is reproduced; pruned for real, BBB's MNIST accuracy at
-#   90 % removed is {glue:text}`bbb_mnist_90:.4f` (seed 0), not the study's
-#   {glue:text}`study_bbb_mnist_90:.4f`.
-# * An accuracy measured on a test set has a standard error; a difference within two of them
-#   is no ranking. By that rule the study's MNIST headline holds when the biases are ranked
-#   with the weights and vanishes when they are not.
-# * Training BBB took {glue:text}`ratio_mnist:.1f` times as long as training the "SGD" net,
-#   not the study's {glue:text}`study_ratio:.0f` times, and over three seeds it fits in about
-#   as many epochs.
+# * BBB's posterior mean and Monte Carlo ensemble barely differ: the trained posterior is
+#   narrow.
+# * Unpruned, the study's training is reproduced; pruned for real, BBB loses accuracy too.
+# * A test accuracy carries a standard error; a difference within two is no ranking, and by
+#   that rule the MNIST headline depends on how the biases are ranked.
+# * BBB took {glue:text}`ratio_mnist:.1f` times as long to train as the "SGD" net on MNIST,
+#   not the study's {glue:text}`study_ratio:.0f`; whether it fits in fewer epochs needs
+#   several seeds.
 #
 # ## Exercises
 #
-# 1. **Average what?** An ensemble of three networks gives one image the two-class
-#    probabilities $(0.99, 0.01)$, $(0.2, 0.8)$ and $(0.2, 0.8)$. Which class do the average
-#    of the probabilities, a majority vote, and the softmax of the averaged logits predict?
-#    Which of the three is the Monte Carlo estimate of the predictive distribution?
+# 1. **Average what?** Three networks give one image the probabilities $(0.99, 0.01)$,
+#    $(0.2, 0.8)$ and $(0.2, 0.8)$. Which class do averaged probabilities, a majority vote
+#    and the softmax of averaged logits predict? Which is the Monte Carlo estimate?
 
 # %% [markdown]
 # :::{admonition} Solution
 # :class: dropdown
-# Averaged probabilities: $(0.463, 0.537)$, class 2. Majority vote: class 2 (two of three).
-# Averaged logits: with logit difference $\log(p_1/p_2)$ equal to $4.60$, $-1.39$ and
-# $-1.39$, the mean is $+0.61$, so class 1 — one confident network outvotes two hesitant
-# ones. Only the first is the estimate $\frac1S\sum_s p(y \mid x, w^{(s)})$ of
-# $\int p(y \mid x, w)\, q(w \mid \theta)\,\mathrm{d}w$; it is what `accuracy_two_ways`
-# above and `bnntut.evaluate.predict_proba` compute. The cell below checks the numbers.
+# Averaged probabilities: $(0.463, 0.537)$, class 2. Majority vote: the same. Averaged logits:
+# the logit differences are $4.60$, $-1.39$ and $-1.39$, their mean $+0.61$,
+# so class 1: one confident network outvotes two hesitant ones.
+#
+# Only the average of probabilities estimates $\int p(y \mid x, w)\, q(w \mid \theta)\,
+# \mathrm{d}w$; it is what `accuracy_two_ways` and `bnntut.evaluate.predict_proba` compute.
+# The cell below checks the numbers.
 # :::
 
 # %% tags=["hide-cell"]
@@ -442,10 +286,9 @@ print("votes per class:", torch.bincount(p.argmax(-1), minlength=2))
 print("softmax of averaged logits:", torch.softmax(p.log().mean(0), -1))
 
 # %% [markdown]
-# 2. **How many samples?** Evaluate the 90 %-pruned BBB network's ensemble with
-#    $S = 1, 2, 5$ weight samples (use `accuracy_two_ways`) and compare with $S = 10$ and
-#    with the posterior mean. Why can an ensemble of a few samples do worse than the
-#    posterior mean, and why does it catch up as $S$ grows?
+# 2. **How many samples?** Evaluate the pruned BBB net's ensemble with $S = 1, 2, 5$
+#    (`accuracy_two_ways`) against $S = 10$ and the posterior mean. Why can a few samples do
+#    worse than the mean, and why do more catch up?
 
 # %% tags=["hide-cell"]
 for S in (1, 2, 5):
@@ -455,22 +298,20 @@ print(f"S = 10: ensemble {acc_mc:.4f}; posterior mean {acc_mean:.4f}")
 # %% [markdown]
 # :::{admonition} Solution
 # :class: dropdown
-# One sample is one random network from the posterior: its weights are the mean plus noise,
-# and noise in every surviving weight costs a little accuracy. Averaging the probabilities
-# of more samples cancels the noise, and the ensemble approaches the predictive
-# distribution, which here is close to the posterior mean's prediction because σ is small.
+# One sample is one random network: the mean plus noise in every surviving weight, which
+# costs accuracy. Averaging more samples cancels the noise, and the ensemble approaches the
+# predictive distribution, here close to the posterior mean's prediction because σ is small.
 # :::
 #
-# 3. **One seed or three?** Trained with seed 0 alone, BBB first reaches the fixed level on
-#    MNIST after {glue:text}`bbb_level_seed0_mnist` epochs and the "SGD" net after
-#    {glue:text}`sgd_level_seed0_mnist`. Would you report from this which of the two fits
-#    faster? Use the table of the section "Fewer epochs to fit".
+# 3. **One seed or three?** With seed 0 alone, by the rule above, BBB fits Fashion-MNIST in
+#    {glue:text}`bbb_fit_seed0_fmnist` epochs and the "SGD" net in
+#    {glue:text}`sgd_fit_seed0_fmnist`. Would you report which fits faster?
 #
 # :::{admonition} Solution
 # :class: dropdown
-# No. Across the seeds the epochs to within 0.5 points of the final accuracy range over
-# {glue:text}`bbb_fit_mnist` for BBB and {glue:text}`sgd_fit_mnist` for the "SGD" net on MNIST:
-# the difference of one run is within the spread between runs of the same model. A claim about a method
-# needs the spread over seeds (here {glue:text}`n_seeds` per model), as {doc}`fair_comparison`
-# does for the pruned accuracies.
+# No. Across the {glue:text}`n_seeds` seeds the epochs range over
+# {glue:text}`bbb_fit_fmnist` for BBB and {glue:text}`sgd_fit_fmnist` for the "SGD" net: the
+# difference of one run is within the spread between runs of the same model. A claim about
+# a method needs the spread over seeds, as {doc}`fair_comparison` does for the pruned
+# accuracies.
 # :::
