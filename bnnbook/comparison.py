@@ -775,14 +775,19 @@ def blundell_open_runs(results=None) -> dict[str, list[str]]:
     return {group: methods for group, methods in still.items() if methods}
 
 
+#: The prepared command that trains ``blundell`` runs side by side on one GPU, with CUDA
+#: graphs, within a deadline in seconds (``benchmarks/blundell_gpu.py``; ``$OUT`` is the folder
+#: its packed results go to).
+BLUNDELL_GPU_COMMAND = 'python benchmarks/blundell_gpu.py --out "$OUT" --deadline 540'
+
+
 def blundell_open_commands(results=None) -> str:
-    """:func:`blundell_open_runs` as Markdown: per group its title and the ``reproduce``
-    command that trains its runs on a GPU, three methods to a line."""
+    """:func:`blundell_open_runs` as Markdown: per group its title and the
+    :data:`BLUNDELL_GPU_COMMAND` that trains its runs, three methods to a line."""
     blocks = []
     for group, methods in blundell_open_runs(results).items():
         lines = [" ".join(methods[i:i + 3]) for i in range(0, len(methods), 3)]
-        blocks.append(f"{group}:\n\n```bash\nBNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce "
-                      "--preset blundell --device cuda \\\n    --methods "
+        blocks.append(f"{group}:\n\n```bash\n{BLUNDELL_GPU_COMMAND} \\\n    --methods "
                       + " \\\n    ".join(lines) + "\n```")
     return "\n\n".join(blocks) or "All of them are stored now."
 

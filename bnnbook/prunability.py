@@ -171,31 +171,55 @@ def best_deterministic(summaries: dict[str, dict], dataset: str) -> str | None:
     return max(candidates, key=lambda m: summaries[m]["l1"][hardest]) if candidates else None
 
 
-def settings(methods: Sequence[str]) -> pd.DataFrame:
-    """What each row changes: one line per method, its factor and setting."""
-    described = {**BBB_ROWS, **DETERMINISTIC_ROWS}
-    return report.frame({label(m): dict(zip(("factor", "setting"), described[m]))
-                         for m in methods}, index="model")
+#: Columns of :func:`table` per dataset: ``(title, criterion, fraction removed)``; ``"own"``
+#: is SNR for BBB and magnitude for the deterministic nets, ``"l1"`` |μ| for BBB.
+TABLE_COLUMNS = {"mnist": (("unpruned", "own", 0.0), ("90 %", "own", 0.9), ("95 %", "own", 0.95),
+                           ("95 %, |μ|", "l1", 0.95)),
+                 "fashion-mnist": (("unpruned", "own", 0.0), ("90 %", "own", 0.9),
+                                   ("95 %", "own", 0.95))}
 
 
-def table(summaries: dict[str, dict], criterion: str = "snr",
-          details: bool = True) -> pd.DataFrame:
-    """One row per method: seeds, unpruned accuracy, accuracy at :data:`AMOUNTS` removed by
-    ``criterion`` (``"snr"``, ``"l1"`` or ``"own"``: SNR for BBB, magnitude for the
-    deterministic nets) and, with ``details``, median SNR (dB), mean σ, training minutes.
-    :func:`settings` says what each row changes."""
+def _cell(summary: dict | None, criterion: str, amount: float) -> float | None:
+    """A row's accuracy with ``amount`` removed by ``criterion`` (``None`` where not stored;
+    ``"l1"`` for BBB rows only)."""
+    if summary is None or (criterion == "l1" and not summary["snr"]):
+        return None
+    if amount == 0:
+        return summary["unpruned"]
+    return (own_sweep(summary) if criterion == "own" else summary[criterion]).get(amount)
+
+
+def table(summaries: dict[str, dict[str, dict]], datasets: Sequence[str]) -> pd.DataFrame:
+    """Every row of the one-factor-at-a-time study in one table.
+
+    Parameters
+    ----------
+    summaries : dict
+        ``{dataset: {method: row}}`` (:func:`rows`); the methods of ``datasets[0]`` give the
+        rows.
+    datasets : sequence of str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``model``; columns ``("", "seeds")`` (``"0, 1 / 0"`` where the datasets differ),
+        per dataset the :data:`TABLE_COLUMNS` (test accuracy, mean over the seeds) and, for the
+        first dataset, ``"mean σ"`` (``"95 %, |μ|"`` and ``"mean σ"`` blank for deterministic
+        nets).
+    """
     body = {}
-    for method, summary in summaries.items():
-        sweep = own_sweep(summary) if criterion == "own" else summary[criterion]
-        body[label(method)] = {
-            "seeds": ", ".join(map(str, summary["seeds"])),
-            "unpruned": report.number(summary["unpruned"]),
-            **{report.percent(a): report.number(sweep.get(a)) for a in AMOUNTS},
-            **({"median SNR (dB)": report.number(summary["median_snr_db"], 1),
-                "mean σ": report.number(summary["mean_sigma"], 3),
-                "training (min)": report.number(summary["train_minutes"], 1)}
-               if details else {}),
-        }
+    for method in summaries[datasets[0]]:
+        found = [summaries[d][method] for d in datasets if method in summaries[d]]
+        seeds = dict.fromkeys(", ".join(map(str, s["seeds"])) for s in found)
+        cells = {("", "seeds"): " / ".join(seeds)}
+        for dataset in datasets:
+            summary = summaries[dataset].get(method)
+            name = DATASET_NAMES[dataset]
+            for title, criterion, amount in TABLE_COLUMNS[dataset]:
+                cells[(name, title)] = report.number(_cell(summary, criterion, amount))
+            if dataset == datasets[0]:
+                cells[(name, "mean σ")] = report.number(summary["mean_sigma"], 3)
+        body[label(method)] = cells
     return report.frame(body, index="model")
 
 
@@ -225,30 +249,23 @@ def figure(summaries: dict[str, dict[str, dict]], datasets: Sequence[str]):
     return fig
 
 
-def blundell_grid_table(grid: dict[str, dict], chosen: str,
-                        pruning: bool = False) -> pd.DataFrame:
-    """One row per stored grid point of the ``blundell`` preset (plain SGD, 600 epochs).
-
-    Without ``pruning``: learning rate, accuracy on the 10 000 held-out validation images at
-    the end of training (what chooses the grid point; ``chosen`` is marked), unpruned test
-    accuracy, median SNR (dB), mean σ, training minutes.  With ``pruning``: unpruned test
-    accuracy and test accuracy at :data:`AMOUNTS` removed by SNR (posterior mean).
-    """
+def blundell_grid_table(grid: dict[str, dict], chosen: str) -> pd.DataFrame:
+    """One row per stored grid point of the ``blundell`` preset (plain SGD, 600 epochs): the
+    learning rate, the accuracy on the 10 000 held-out validation images at the end of
+    training (what chooses the grid point; ``chosen`` is marked), the test accuracy unpruned
+    and with half of the weights removed by SNR (posterior mean), the mean SNR (dB) and the
+    mean σ of the weights."""
     body = {}
     for method, result in grid.items():
         summary = row({0: result})
-        unpruned = {"unpruned": report.number(summary["unpruned"])}
-        if pruning:
-            columns = {**unpruned, **{report.percent(a): report.number(summary["snr"][a])
-                                      for a in AMOUNTS}}
-        else:
-            columns = {"learning rate": lr_label(result["config"]["train"]["lr"]),
-                       "validation": report.number(result["history"][-1]["validation_accuracy"]),
-                       "chosen": "✓" if method == chosen else "", **unpruned,
-                       "median SNR (dB)": report.number(summary["median_snr_db"], 1),
-                       "mean σ": report.number(summary["mean_sigma"], 3),
-                       "training (min)": report.number(summary["train_minutes"], 1)}
-        body[label(method)] = columns
+        body[label(method)] = {
+            "learning rate": lr_label(result["config"]["train"]["lr"]),
+            "validation": report.number(result["history"][-1]["validation_accuracy"]),
+            "chosen": "✓" if method == chosen else "",
+            "unpruned": report.number(summary["unpruned"]),
+            "50 % removed": report.number(summary["snr"][0.5]),
+            "mean SNR (dB)": report.number(result["weights"]["snr_db"]["mean"], 1),
+            "mean σ": report.number(summary["mean_sigma"], 3)}
     return report.frame(body, index="model")
 
 
@@ -393,9 +410,9 @@ def _share(value) -> str:
 
 def chapter_values(summaries: dict[str, dict[str, dict]],
                    collected: dict[str, dict[str, dict[int, dict]]]) -> dict[str, str]:
-    """Every value the chapter's prose glues, as text: accuracies with four decimals,
-    errors in percent with two, shares as percent labels; :data:`MISSING` where the row is
-    not part of this run (quick mode's slice).
+    """Every value the chapter's prose glues, as text: accuracies with four decimals, shares
+    as percent labels; :data:`MISSING` where the row is not part of this run (quick mode's
+    slice).
 
     Parameters
     ----------
@@ -404,64 +421,31 @@ def chapter_values(summaries: dict[str, dict[str, dict]],
     collected : dict
         ``{dataset: {method: {seed: result}}}``, the results the rows summarise.
     """
-    from bnntut.presets import BLUNDELL_TABLE2_ERROR, PAPER
+    from bnntut.presets import PAPER
 
-    mnist, fmnist = summaries.get("mnist", {}), summaries.get("fashion-mnist", {})
+    mnist = summaries.get("mnist", {})
     runs = collected.get("mnist", {})
     steps = TRAIN_IMAGES // PAPER.train["batch_size"] * PAPER.train["epochs"]
     rho_init = PAPER.model_spec("bbb")["rho_init"]
-    band = [math.log1p(math.exp(r)) for r in rho_init]
     best = best_bbb(mnist, "mnist") if mnist else None
-    best_f = best_bbb(fmnist, "fashion-mnist") if fmnist else None
     values = {
         "rho_budget_1e4": f"{1e-4 * steps:.0f}", "rho_budget_1e3": f"{1e-3 * steps:.0f}",
         "rho_budget_150ep": f"{1e-4 * steps * 3:.0f}",
-        "band_low": f"{band[0]:.4f}", "band_high": f"{band[1]:.4f}",
-        "table2_95": f"{BLUNDELL_TABLE2_ERROR[0.95]:.2f}",
-        "table2_98": f"{BLUNDELL_TABLE2_ERROR[0.98]:.2f}",
-        "best_mnist": label(best) if best else MISSING,
         "best_mnist_nseeds": str(len(mnist[best]["seeds"])) if best else MISSING,
-        "best_mnist_unpruned": _text(mnist[best]["unpruned"] if best else None),
+        "best_mnist_95": _text(_accuracy(mnist, best, "snr", 0.95)),
         "best_mnist_95_mu": _text(_accuracy(mnist, best, "l1", 0.95)),
-        "best_fmnist": label(best_f) if best_f else MISSING,
-        "best_fmnist_unpruned": _text(fmnist[best_f]["unpruned"] if best_f else None),
-        "study_mnist_unpruned": _text(mnist["bbb"]["unpruned"] if "bbb" in mnist else None),
-        "study_fmnist_unpruned": _text(fmnist["bbb"]["unpruned"] if "bbb" in fmnist else None),
-        "study_mnist_90": _text(_accuracy(mnist, "bbb", "snr", 0.9)),
         "study_mnist_95": _text(_accuracy(mnist, "bbb", "snr", 0.95)),
-        "lr_mnist_95": _text(_accuracy(mnist, "bbb-lr1e-3", "snr", 0.95)),
-        "uniform_mnist_95": _text(_accuracy(mnist, "bbb-kl-uniform", "snr", 0.95)),
         "ep150_90_snr": _text(_accuracy(mnist, "bbb-150ep", "snr", 0.9)),
         "ep150_90_mu": _text(_accuracy(mnist, "bbb-150ep", "l1", 0.9)),
-        "ep150_seeds": (", ".join(map(str, mnist["bbb-150ep"]["seeds"]))
-                        if "bbb-150ep" in mnist else MISSING),
         "ep150_inside": _share(share_in_band(runs["bbb-150ep"][0], rho_init)
                                if 0 in runs.get("bbb-150ep", {}) else None),
         "n_bbb_rows": str(len(BBB_ROWS)),
         "n_det_rows": str(sum(m.startswith("sgd") for m in DETERMINISTIC_ROWS)),
     }
-    for amount in (0.95, 0.98):
-        accuracy = _accuracy(mnist, best, "snr", amount)
-        values[f"best_mnist_{round(100 * amount)}"] = _text(accuracy)
-        values[f"best_mnist_err_{round(100 * amount)}"] = _text(
-            None if accuracy is None else 100 * (1 - accuracy), 2)
-    for method, key in (("bbb-lr1e-3", "lr"), ("bbb-kl-uniform", "uniform"), ("bbb", "study")):
-        values[f"{key}_sigma"] = _text(mnist[method]["mean_sigma"] if method in mnist
-                                       else None, 3)
-    split = sigma_split(runs["bbb-kl-uniform-lr1e-3"][0]) \
-        if 0 in runs.get("bbb-kl-uniform-lr1e-3", {}) else {}
-    values |= {f"split_{k}": _share(split.get(k)) for k in ("narrow", "broad")}
-    values["split_zero"] = _share(split.get("near_zero"))
-    values["split_mode"] = _text(split.get("mode"))
-    study = sigma_split(runs["bbb"][0]) if 0 in runs.get("bbb", {}) else {}
-    values["study_zero"] = _share(study.get("near_zero"))
-    values["study_narrow"] = _share(study.get("narrow"))
-    values["study_broad"] = _share(study.get("broad"))
-    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
-        for amount, level in TARGETS[dataset].items():
-            values[f"thr_{key}_{round(100 * amount)}"] = f"{level:.3f}"
-        det = best_deterministic(summaries.get(dataset, {}), dataset)
-        values[f"det_{key}"] = label(det) if det else MISSING
+    for key, method in (("split", "bbb-kl-uniform-lr1e-3"), ("study", "bbb")):
+        split = sigma_split(runs[method][0]) if 0 in runs.get(method, {}) else {}
+        values |= {f"{key}_{k}": _share(split.get(k)) for k in ("narrow", "broad")}
+        values[f"{key}_zero"] = _share(split.get("near_zero"))
     ahead = [v for d in summaries if summaries[d]
              for v in versus_deterministic(summaries[d], d).values()]
     values["det_leads"] = str(ahead.count("deterministic")) if ahead else MISSING
@@ -561,8 +545,9 @@ PROBE_ROWS = ("bbb-opt-sgd", "bbb-opt-sgd-sigma1-e-2", "bbb-opt-sgd-kl-uniform-s
 def probe_table(summaries: dict[str, dict[str, dict]],
                 collected: dict[str, dict[str, dict[int, dict]]]) -> pd.DataFrame | None:
     """The :data:`PROBE_ROWS` side by side on every dataset where all three are stored:
-    seeds, unpruned accuracy, accuracy by SNR and by |μ|, mean σ and the share of μ within
-    0.006 of zero (:func:`near_zero`, mean over seeds); ``None`` when none is complete."""
+    seeds, unpruned accuracy, accuracy with 90 % and 95 % removed by SNR and with 95 % by
+    |μ|, mean σ and the share of μ within 0.006 of zero (:func:`near_zero`, mean over
+    seeds); ``None`` when none is complete."""
     body = {}
     for dataset, rows_here in summaries.items():
         if not all(rows_here.get(m) for m in PROBE_ROWS):
@@ -574,9 +559,8 @@ def probe_table(summaries: dict[str, dict[str, dict]],
                 "seeds": ", ".join(map(str, row_["seeds"])),
                 "unpruned": report.number(row_["unpruned"]),
                 **{f"{report.percent(a)} by SNR": report.number(row_["snr"][a])
-                   for a in (0.5, 0.9, 0.95, 0.98)},
-                **{f"{report.percent(a)} by |μ|": report.number(row_["l1"][a])
                    for a in (0.9, 0.95)},
+                "95 % by |μ|": report.number(row_["l1"][0.95]),
                 "mean σ": report.number(row_["mean_sigma"]),
                 "μ within 0.006 of 0": report.percent(zero)}
     return report.frame(body, index="model") if body else None
@@ -614,6 +598,78 @@ def probe_claims(summaries: dict[str, dict[str, dict]]) -> dict[str, bool]:
             verdict(spread["l1"][0.95], spread["snr"][0.95]) != BEHIND,
             "its σ stay where they started (mean within the initial band)":
             math.log1p(math.exp(-5.0)) < spread["mean_sigma"] < math.log1p(math.exp(-4.0))}
+
+
+# ------------------------------------------------------ unneeded weights under plain SGD
+
+
+def unneeded_weights(grid: Sequence[tuple[float, float, float]], *, weighting: str = "blundell",
+                     n_batches: int = 391, epochs: int = 600, sd: float = 0.012,
+                     start: float = 0.1, n: int = 64, seed: int = 0) -> np.ndarray:
+    """|μ| of weights that no likelihood holds, after plain SGD on the complexity cost alone
+    (chapter *Blundell et al.'s protocol*, section 4).
+
+    Every weight starts at ``start`` with σ held at ``sd``.  Each epoch takes one step per
+    minibatch whose weight κ_i (:func:`bnntut.bayes.kl_weight`) exceeds 1e-12 (the others
+    move nothing), on a one-sample estimate of −κ_i log P(w) under the scale-mixture prior
+    with π = 1/2.
+
+    Parameters
+    ----------
+    grid : sequence of (float, float, float)
+        ``(learning rate, σ1, σ2)``, one per column of the result.
+    weighting : str
+        ``"paper"``, ``"blundell"`` or ``"uniform"``.
+    n_batches, epochs : int
+        Minibatches per epoch and epochs.
+    sd, start : float
+        The fixed σ and the initial μ.
+    n, seed : int
+        Weights per column and the seed of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, len(grid))``: the final |μ|.
+    """
+    import torch
+
+    from bnntut import bayes
+
+    gen = torch.Generator().manual_seed(seed)
+    lr, s1, s2 = (torch.tensor(c, dtype=torch.float64) for c in zip(*grid))
+    kappas = [k for k in (bayes.kl_weight(weighting, i, n_batches) for i in range(n_batches))
+              if k > 1e-12]
+    mu = torch.full((n, len(grid)), start, dtype=torch.float64, requires_grad=True)
+    for _ in range(epochs):
+        for kappa in kappas:
+            noise = torch.randn(mu.shape, generator=gen, dtype=torch.float64)
+            prior = bayes.log_mixture_prior(mu + sd * noise, 0.5, s1, s2)
+            grad, = torch.autograd.grad(-(kappa * prior).sum(), mu)
+            with torch.no_grad():
+                mu -= lr * grad                                     # plain SGD
+    return mu.detach().abs().numpy()
+
+
+def prior_grid_toy(lrs: Sequence[float], log_sigma1s: Sequence[float],
+                   log_sigma2s: Sequence[float], **kwargs) -> pd.DataFrame:
+    """Median final |μ| of :func:`unneeded_weights` over a grid of learning rates and prior
+    scales (``kwargs`` go to it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``"η = …, σ1 = e…"`` (learning rate, then σ1, in the order given), columns
+        ``"σ2 = e…"``, name ``median |μ| at the end``; cells floats.
+    """
+    grid = [(lr, math.exp(a), math.exp(b)) for lr in lrs for a in log_sigma1s
+            for b in log_sigma2s]
+    median = np.median(unneeded_weights(grid, **kwargs), axis=0).reshape(
+        len(lrs) * len(log_sigma1s), len(log_sigma2s))
+    index = pd.Index([f"η = {lr:g}, σ1 = {report.e_to(a)}" for lr in lrs for a in log_sigma1s],
+                     name="median |μ| at the end")
+    return pd.DataFrame(median, index=index,
+                        columns=[f"σ2 = {report.e_to(b)}" for b in log_sigma2s])
 
 
 # ------------------------------------------- the decisions of the other research notes

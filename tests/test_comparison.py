@@ -196,7 +196,7 @@ def test_open_blundell_runs_and_their_commands(tmp_path):
     text = comparison.blundell_open_commands(tmp_path)
     for methods in comparison.BLUNDELL_OPEN_RUNS.values():
         assert all(m in text for m in methods)
-    assert "--preset blundell --device cuda" in text
+    assert text.count(comparison.BLUNDELL_GPU_COMMAND) == len(comparison.BLUNDELL_OPEN_RUNS)
     assert set(comparison.BLUNDELL_OPEN_RUNS["averaged-gradient BBB over their "
                                              "learning-rate grid"]) == {
         "bbb-sgd-lr1e-3-mean", "bbb-sgd-lr1e-4-mean", "bbb-sgd-lr1e-5-mean"}

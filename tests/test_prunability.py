@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from bnnbook import comparison, prunability
@@ -90,12 +91,12 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     assert prunability.best_bbb(summaries, "mnist") in ("bbb", "bbb-lr1e-3")
     assert prunability.best_deterministic(summaries, "mnist") == "sgd"
     assert prunability.best_deterministic({"bbb": bbb}, "mnist") is None
-    table = prunability.table(summaries, "own")
+    table = prunability.table({"mnist": summaries}, ["mnist"])
     assert list(table.index) == [comparison.label(m) for m in methods]
-    assert table.loc[comparison.label("sgd"), "median SNR (dB)"] == ""
-    assert "median SNR (dB)" not in prunability.table(summaries, "l1", details=False)
-    assert prunability.settings(methods).loc[comparison.label("bbb-lr1e-3"), "factor"] == \
-        "optimiser"
+    assert table.loc[comparison.label("bbb"), ("MNIST", "90 %")] == \
+        f"{summaries['bbb']['snr'][0.9]:.4f}"
+    assert table.loc[comparison.label("bbb"), ("MNIST", "95 %")] == ""   # not in AMOUNTS
+    assert table.loc[comparison.label("sgd"), ("MNIST", "mean σ")] == ""
     fig = prunability.figure({"mnist": summaries}, ["mnist"])
     assert len(fig.axes[0].lines) == len(methods) + 1
     with pytest.raises(ValueError, match="no stored result"):
@@ -144,9 +145,8 @@ def test_blundell_grid_table_reads_the_committed_gpu_runs():
     table = prunability.blundell_grid_table(grid, chosen)
     assert table["chosen"].tolist().count("✓") == 1
     assert table.loc[comparison.label(chosen), "chosen"] == "✓"
-    pruned = prunability.blundell_grid_table(grid, chosen, pruning=True)
-    assert list(pruned.columns) == ["unpruned", *(f"{a:.0%}".replace("%", " %")
-                                                  for a in prunability.AMOUNTS)]
+    assert list(table.columns) == ["learning rate", "validation", "chosen", "unpruned",
+                                   "50 % removed", "mean SNR (dB)", "mean σ"]
 
 
 def test_histogram_share_counts_bins_by_their_overlap():
@@ -195,11 +195,13 @@ def test_the_chapters_decisions_hold_on_the_committed_results():
     assert prunability.versus_deterministic(summaries["fashion-mnist"], "fashion-mnist") == {
         0.9: "deterministic", 0.95: "within noise"}               # 0.8903 against 0.8814
     values = prunability.chapter_values(summaries, collected)
-    assert (values["best_mnist_err_95"], values["best_mnist_err_98"]) == ("1.99", "2.49")
-    assert (values["table2_95"], values["table2_98"]) == ("1.29", "1.39")
+    assert (values["best_mnist_95"], values["study_mnist_95"]) == ("0.9801", "0.4357")
     assert (values["det_leads"], values["n_fractions"]) == ("2", "4")
     assert prunability.MISSING not in values.values()
-    assert values["det_mnist"].startswith('"SGD" (Adam, dropout 0.01)')
+    table = prunability.table(summaries, ["mnist", "fashion-mnist"])
+    assert table.loc[comparison.label("bbb"), ("", "seeds")] == "0, 1, 2"
+    assert table.loc[comparison.label("sgd"), ("MNIST", "mean σ")] == ""
+    assert table.loc[comparison.label("sgd"), ("MNIST", "95 %, |μ|")] == ""
     table = prunability.targets_table(summaries["mnist"], collected["mnist"], "mnist")
     assert table["verdict"].tolist() == ["within noise", "reached"]
     split = prunability.sigma_split(collected["mnist"]["bbb-kl-uniform-lr1e-3"][0])
@@ -217,7 +219,7 @@ def test_chapter_values_fill_every_key_in_a_slice():
     full = prunability.chapter_values(summaries, collected)
     values = prunability.chapter_values({"mnist": prunability.rows(sliced["mnist"])}, sliced)
     assert set(values) == set(full)
-    assert values["ep150_inside"] == values["best_fmnist"] == prunability.MISSING
+    assert values["ep150_inside"] == values["ep150_90_snr"] == prunability.MISSING
     measured = prunability.uncertainty_values({}, {})
     assert set(measured.values()) == {prunability.MISSING}
 
@@ -232,3 +234,18 @@ def test_probe_rows_bear_out_the_blundell_chapter():
     table = prunability.probe_table(summaries, collected)
     assert len(table) == 6 and table["μ within 0.006 of 0"].iloc[2] == "91 %"
     assert prunability.probe_values(summaries, collected)["probe_zero"] == "91 %"
+
+
+def test_unneeded_weights_follow_the_shrinking_limit():
+    """Far from the spike the wide component shrinks an unneeded μ by exp(−η E / σ1²): the
+    weights of an epoch sum to 1 under Blundell's weighting."""
+    grid = [(1e-2, 1.0, math.exp(-6)), (1e-3, math.exp(-1), math.exp(-6))]
+    final = prunability.unneeded_weights(grid, epochs=20, n=32)
+    assert final.shape == (32, 2)
+    for column, (lr, s1, _) in enumerate(grid):
+        expected = 0.1 * math.exp(-lr * 20 / s1**2)
+        assert float(np.median(final[:, column])) == pytest.approx(expected, rel=0.03)
+    toy = prunability.prior_grid_toy((1e-2,), (0, -1), (-6,), epochs=20, n=32)
+    assert list(toy.index) == ["η = 0.01, σ1 = e⁰", "η = 0.01, σ1 = e⁻¹"]
+    assert list(toy.columns) == ["σ2 = e⁻⁶"]
+    assert toy.iloc[0, 0] == pytest.approx(float(np.median(final[:, 0])))
