@@ -26,13 +26,13 @@
 #   than the baselines, and how far each survives pruning.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (from _config.yml's repository, or $BNNTUT_REPOSITORY).
 import importlib.util
 import os
 import subprocess
 import sys
 
-REPOSITORY = "https://github.com/bnntut/bnntut"
+REPOSITORY = os.environ.get("BNNTUT_REPOSITORY") or "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)

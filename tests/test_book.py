@@ -88,7 +88,8 @@ def test_install_cell_is_identical_and_names_the_configured_repository():
         assert "google.colab" in install.source and "hide-cell" in install.metadata["tags"]
         install_cells.add(install.source)
     assert len(install_cells) == 1
-    assert f'REPOSITORY = "{config["repository"]["url"]}"' in install_cells.pop()
+    assert (f'REPOSITORY = os.environ.get("BNNTUT_REPOSITORY") or '
+            f'"{config["repository"]["url"]}"') in install_cells.pop()
 
 
 @pytest.mark.parametrize("script", CHAPTERS, ids=lambda p: p.stem)
