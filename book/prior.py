@@ -18,21 +18,20 @@
 #
 # ## What you will learn
 #
-# * what the scale-mixture prior of Bayes by Backprop is, and which of its two components
-#   dominates near zero and in the tails;
-# * how to compute its density ratio at zero and the prior mass near zero by hand, and why
-#   that mass is the prior's case for pruning;
-# * how $\pi$, $\sigma_1$ and $\sigma_2$ change its shape (an explorer that runs on the
-#   page).
+# * what the scale-mixture prior of Bayes by Backprop is, and which component dominates
+#   near zero and in the tails;
+# * how to compute its spike-to-slab ratio and its mass near zero, the prior's case for
+#   pruning;
+# * how $\pi$, $\sigma_1$ and $\sigma_2$ change its shape.
 
 # %% tags=["hide-cell"]
-# Colab: install bnntut with the book's package and fetch the committed results (the URL is _config.yml's repository).
+# Colab: install bnntut with the book's package and fetch the committed results (from _config.yml's repository, or $BNNTUT_REPOSITORY).
 import importlib.util
 import os
 import subprocess
 import sys
 
-REPOSITORY = "https://github.com/bnntut/bnntut"
+REPOSITORY = os.environ.get("BNNTUT_REPOSITORY") or "https://github.com/bnntut/bnntut"
 if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
     subprocess.run(["git", "clone", "--depth=1", REPOSITORY, "bnntut-repo"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "bnntut-repo[book]"], check=True)
@@ -53,48 +52,40 @@ from bnntut.presets import get_preset
 PRESET = book.start()
 
 # %% [markdown]
-# Bayes by Backprop places a prior $P(w)$ on every weight. {cite:t}`blundell2015weight` chose a **scale mixture of two zero-mean Gaussians**,
+# Bayes by Backprop places a prior $P(w)$ on every weight. {cite:t}`blundell2015weight`
+# chose a **scale mixture of two zero-mean Gaussians**,
 #
 # $$
 # P(w) = \pi\,\mathcal N(w \mid 0, \sigma_1^2) + (1-\pi)\,\mathcal N(w \mid 0, \sigma_2^2),
 # \qquad \sigma_1 > \sigma_2,\ \sigma_2 \ll 1 .
 # $$
 #
-# The narrow component ($\sigma_2$) is a *spike* at zero; the wide one ($\sigma_1$) is a *slab* that lets a
-# few weights be large. This is a smooth stand-in for the spike-and-slab priors of Bayesian
-# variable selection: the prior believes that most weights are (nearly) zero and a few are
-# not — exactly the belief that makes pruning sensible.
+# The narrow component ($\sigma_2$) is a *spike* at zero; the wide one ($\sigma_1$) is a
+# *slab* that lets a few weights be large: a smooth spike-and-slab prior, which believes that
+# most weights are (nearly) zero — the belief that makes pruning sensible.
 #
-# The study's code uses $\pi = 0.5$, $\sigma_1 = e^0 = 1$ and $\sigma_2 = e^{-6} \approx 0.0025$.
-# (Its Figure 2 caption says $\sigma_1 = e^1$; the code that trained the models uses $e^0$, and
-# so do we.)
-
-# %% [markdown]
-# The prior used by every BBB model in this book comes from the preset (one place):
+# The study's code uses $\pi = 0.5$, $\sigma_1 = e^0 = 1$ and $\sigma_2 = e^{-6} \approx
+# 0.0025$ (its Figure 2 caption says $\sigma_1 = e^1$; the trained models used $e^0$, and so
+# do we). Every BBB model in this book reads them from the preset:
 
 # %%
 bbb_model = get_preset(PRESET).model_spec("bbb")
 PI = bbb_model["prior_pi"]
 SIGMA1, SIGMA2 = bbb_model["prior_sigma1"], bbb_model["prior_sigma2"]
-print(f"pi     = {PI}")
-print(f"sigma1 = {SIGMA1:.4g} = e^{math.log(SIGMA1):.0f}")
-print(f"sigma2 = {SIGMA2:.4g} = e^{math.log(SIGMA2):.0f}")
 
 # %% [markdown]
 # ## The study's Figure 2, three ways
 #
-# On a linear scale (left) the spike is about {glue:text}`spike_ratio:.0f` times taller than
-# the slab, so the slab is invisible; clipping the y-axis (middle) shows it; a log scale
-# (right) shows both components and how the mixture follows the spike near zero and the slab
-# in the tails.
+# On a linear scale (left) the spike, {glue:text}`spike_ratio:.0f` times taller, hides the
+# slab; a clipped y-axis (middle) shows it; a log scale (right) shows the mixture following
+# the spike near zero and the slab in the tails.
 
 # %%
 fig = plots.prior_figure(PI, SIGMA1, SIGMA2)
 
 # %% [markdown]
-# The height of that spike follows from the Gaussian density at its mean,
-# $\mathcal N(0 \mid 0, \sigma^2) = 1/(\sqrt{2\pi}\,\sigma)$: the ratio of the two weighted
-# components at $w = 0$ is
+# That height follows from $\mathcal N(0 \mid 0, \sigma^2) = 1/(\sqrt{2\pi}\,\sigma)$: at
+# $w = 0$ the two weighted components stand in the ratio
 #
 # $$
 # \frac{(1-\pi)\,\mathcal N(0 \mid 0, \sigma_2^2)}{\pi\,\mathcal N(0 \mid 0, \sigma_1^2)}
@@ -116,9 +107,8 @@ book.glue("spike_ratio", spike_ratio)
 # %% [markdown]
 # ## Why this shape favours pruning
 #
-# Under this prior, how much probability lies very close to zero? For one Gaussian,
-# $P(|w| < r) = \operatorname{erf}\big(r / (\sigma\sqrt 2)\big)$, and the mixture weights
-# its two components:
+# How much prior probability lies close to zero? For one Gaussian
+# $P(|w| < r) = \operatorname{erf}\big(r / (\sigma\sqrt 2)\big)$, so for the mixture
 #
 # $$
 # P(|w| < r) = \pi \operatorname{erf}\!\left(\frac{r}{\sigma_1\sqrt 2}\right)
@@ -142,39 +132,29 @@ for radius in (0.005, 0.01, 0.05, 1.0):
     assert math.isclose(mass_within(radius),
                         bayes.prior_mass_within(radius, PI, SIGMA1, SIGMA2), rel_tol=1e-12)
 book.glue("mass_001", bayes.prior_mass_within(0.01, PI, SIGMA1, SIGMA2))
-book.glue("mass_005", bayes.prior_mass_within(0.05, PI, SIGMA1, SIGMA2))
 
 # %% [markdown]
 # So the prior puts {glue:text}`mass_001:.2f` of its mass within ±0.01.
 #
-# How does that mass reach the trained network? Bayes by Backprop, defined in full in
-# {doc}`bayes_by_backprop`, learns for every weight a Gaussian with a **mean $\mu$** and a
-# **standard deviation $\sigma$** instead of a single value, and its loss adds a **complexity
-# cost**: the Kullback–Leibler divergence from those Gaussians to this prior, which pulls each
-# of them towards it. A weight that the data do not need can sit in the spike — $\mu$ near 0,
-# $\sigma$ comparable to $|\mu|$ — so its **signal-to-noise ratio** (SNR) $|\mu|/\sigma$ is
-# low and removing it costs little. Weights the data need move into the slab, far from 0
-# relative to their $\sigma$. That is the argument for pruning by SNR, and it is what the
-# following chapters put to the test.
+# How does that mass reach the trained network? Bayes by Backprop ({doc}`bayes_by_backprop`)
+# learns for every weight a Gaussian with **mean $\mu$** and **standard deviation $\sigma$**,
+# and its loss adds a **complexity cost** that pulls each Gaussian towards this prior. A
+# weight the data do not need can sit in the spike, with $\sigma$ comparable to $|\mu|$: its
+# **signal-to-noise ratio** (SNR) $|\mu|/\sigma$ is low, and removing it costs little. Weights the
+# data need move into the slab. That is the case for pruning by SNR that the following
+# chapters test. In {cite:t}`hinton1993keeping`'s description-length view, a weight close
+# to the prior is cheap to send and so cheap to drop; a Laplace prior makes the same bet more
+# sharply, as L1 regularisation's exact zeros {cite}`williams1995bayesian`.
 #
-# The same argument has an older form. In the minimum-description-length view of
-# {cite:t}`hinton1993keeping`, the complexity cost is the cost of communicating the weights:
-# a weight that stays close to the prior, with a wide $\sigma$, is cheap to send, and one
-# that is cheap to send is cheap to drop. A Laplace prior makes the same bet in a
-# sharper form: its most probable weights are those of L1 regularisation, which sets weights
-# to exact zeros {cite}`williams1995bayesian`.
-#
-# One caveat the study does not discuss: the prior's influence depends on how strongly the
-# complexity cost is weighted. With the study's minibatch weighting ({doc}`bayes_by_backprop`)
-# that influence is concentrated in the first few dozen minibatches of every epoch. Weighting
-# the prior against the data is a choice in its own right: {cite:t}`wenzel2020good` found that
-# posteriors which down-weight the prior relative to the data ("cold" posteriors) often
-# predict better than the Bayes posterior itself.
+# A caveat the study does not discuss: the prior's pull depends on how strongly the
+# complexity cost is weighted, which the study does per minibatch ({doc}`bayes_by_backprop`),
+# and down-weighting the prior ("cold" posteriors) often predicts better
+# {cite}`wenzel2020good`.
 #
 # ## Explore the prior
 #
-# Move the sliders to see how $\pi$, $\sigma_1$ and $\sigma_2$ shape the mixture (live in Jupyter and Colab,
-# where the widget redraws the three-panel figure above).
+# Move the sliders to reshape the mixture (live in Jupyter and Colab, where the widget
+# redraws the three-panel figure above).
 
 # %% tags=["remove-cell"]
 def _explore(pi=PI, log_sigma1=math.log(SIGMA1), log_sigma2=math.log(SIGMA2)):
@@ -191,15 +171,14 @@ book.live_widget(_explore, lambda: dict(
 ));
 
 # %% [markdown]
-# The same explorer on a precomputed grid, which works on this static page too: drag the
-# sliders. The left panel spans the slab, the right one zooms into the spike; the mixture
-# (grey) follows the spike near zero and the slab in the tails.
+# The same explorer on a precomputed grid works on this static page too. The left panel
+# spans the slab, the right one zooms into the spike; the mixture is grey.
 
 # %% tags=["remove-input"]
 interactive.show(interactive.prior_explorer(PI, SIGMA1, SIGMA2))
 
 # %% [markdown]
-# For print, the mixture (log scale) for three values of $\pi$ and three spike widths $\sigma_2$:
+# For print, three values of $\pi$ and three spike widths $\sigma_2$ (log scale):
 
 # %%
 fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75),
@@ -208,15 +187,13 @@ fig = plots.prior_grid_figure(SIGMA1, pis=(0.25, 0.5, 0.75),
 # %% [markdown]
 # ## Key takeaways
 #
-# * The study's prior is a smooth spike-and-slab: an even mixture of a wide Gaussian (the
-#   slab) and a narrow one (the spike). At zero the spike is {glue:text}`spike_ratio:.0f`
-#   times denser than the slab, so about half of the prior's mass sits within a few $\sigma_2$
-#   of zero, while the slab keeps the tails heavy enough for the weights the data need.
+# * The study's prior is a smooth spike-and-slab: half its mass sits within a few
+#   $\sigma_2$ of zero, while the slab keeps the tails heavy enough for the weights the data
+#   need.
 # * That shape is the prior's argument for pruning: a weight the data do not need can stay
-#   close to the prior, where its $|\mu|$ is small next to its $\sigma$, and removing it
-#   costs little.
+#   near the prior, $|\mu|$ small next to $\sigma$, and removing it costs little.
 # * How much the prior shapes the trained weights depends on how strongly the complexity
-#   cost is weighted against the data, a choice the study's code makes per minibatch.
+#   cost is weighted against the data.
 #
 # ## Exercises
 #

@@ -31,7 +31,8 @@ def _cells():
 @pytest.fixture(scope="module")
 def chapter():
     """The chapter's definitions of :data:`DEFINED`, executed without the rest of it."""
-    namespace = {"torch": torch, "F": F, "nn": nn, "math": math, "SPEC": SPEC}
+    namespace = {"torch": torch, "F": F, "nn": nn, "math": math, "SPEC": SPEC,
+                 "PRIOR": (SPEC["prior_pi"], SPEC["prior_sigma1"], SPEC["prior_sigma2"])}
     for cell in _cells():
         if cell.cell_type != "code" or "google.colab" in cell.source:
             continue
