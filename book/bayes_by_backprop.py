@@ -241,10 +241,12 @@ class BayesLinear(nn.Module):
 # weight samples:
 #
 # $$
-# \mathcal F_i = -\sum_{n \in \text{batch}} \frac1S \sum_{s=1}^{S}
-#   \log \mathrm{softmax}\big(f(x_n; w^{(s)})\big)_{y_n}
-# + \kappa_i \cdot \frac1S\sum_{s=1}^{S} \left[\log q(w^{(s)} \mid \theta)
+# \begin{aligned}
+# \mathcal F_i = &-\sum_{n \in \text{batch}} \frac1S \sum_{s=1}^{S}
+#   \log \mathrm{softmax}\big(f(x_n; w^{(s)})\big)_{y_n} \\
+# &+ \kappa_i \cdot \frac1S\sum_{s=1}^{S} \left[\log q(w^{(s)} \mid \theta)
 #   - \log P(w^{(s)})\right].
+# \end{aligned}
 # $$
 
 # %%

@@ -87,9 +87,11 @@ s_y = data.noise_sd
 # likelihood:
 #
 # $$
-# \mathcal F(\theta) \approx \frac1S \sum_s \Big[\log q(w_s \mid \theta) - \log P(w_s)
-# + \sum_{i} \Big(\frac{\big(y_i - f(x_i; w_s)\big)^2}{2\sigma_y^2}
+# \begin{aligned}
+# \mathcal F(\theta) \approx \frac1S \sum_s \Big[&\log q(w_s \mid \theta) - \log P(w_s) \\
+# &+ \sum_{i} \Big(\frac{\big(y_i - f(x_i; w_s)\big)^2}{2\sigma_y^2}
 # + \log \sigma_y + \tfrac12 \log 2\pi\Big)\Big],
+# \end{aligned}
 # $$
 #
 # with the study's prior, counted once: all points form one minibatch. The new likelihood
