@@ -180,8 +180,9 @@ book.glue("ranking_effect", "changes" if claims.ranking_decides(ranking) else "s
 # study ({doc}`pruning`), or kept. The verdict {glue:text}`ranking_effect` with that choice
 # ({glue:text}`ranking_basis`); {doc}`conclusions` follows it over fractions and seeds.
 #
-# The whole curve, every 5 % (seed 0). Crosses: the study's values; dashed: BBB ranked by
-# $|\mu|$. Blundell et al.'s larger, longer-trained net pruned better
+# The whole curve, every 5 % (seed 0), on a log scale of the fraction kept. Crosses: the
+# study's values; dashed with open markers: BBB's ensemble; dotted: BBB ranked by $|\mu|$.
+# Blundell et al.'s larger, longer-trained net pruned better
 # ({doc}`blundell_protocol`).
 
 # %%
