@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -167,7 +168,7 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
     kappas = torch.tensor([[bayes.kl_weight(m.kl_weighting, i, n_batches) for m in members]
                            for i in range(n_batches)], device=device, dtype=torch.float64)
     mean_reduction = torch.tensor([m.loss_reduction == "mean" for m in members], device=device)
-    penalties = _penalties(members, device) if not stack.bayesian else None
+    l1 = torch.tensor([m.l1_penalty for m in members], device=device)
     histories, steps = [[] for _ in members], 0
     if checkpoint_path is not None:
         histories, steps = _restore(checkpoint_path, checkpoint_key, params, adam, orders,
@@ -189,7 +190,7 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
                 masks = _dropout_masks(members, dropout_states, _mask_shapes(members, xb),
                                        device)
                 loss, nll, weighted = _mlp_objective(members, params, masks, xb, yb,
-                                                     penalties, n_train)
+                                                     l1, n_train)
             grads = torch.autograd.grad(loss.sum(), params)
             steps += 1
             with torch.no_grad():
@@ -215,19 +216,15 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
     return histories
 
 
-def _penalties(members, device) -> dict:
-    l1 = torch.tensor([m.l1_penalty for m in members], device=device)
-    return {"l1": l1}
-
-
 def _mask_shapes(members, xb) -> list[tuple[int, int]]:
     model, batch = members[0].model, xb.shape[1]
     widths = [m.weight.shape[1] for m in model.linears]     # inputs of every layer
     return [(batch, w) for j, w in enumerate(widths) if j > 0 or model.spec["input_dropout"]]
 
 
-def _mlp_objective(members, params, masks, xb, yb, penalties, n_train):
-    """Per-model ``(loss, summed NLL, penalty)`` ``(K,)`` of the deterministic nets."""
+def _mlp_objective(members, params, masks, xb, yb, l1_penalty, n_train):
+    """Per-model ``(loss, summed NLL, penalty)`` ``(K,)`` of the deterministic nets;
+    ``l1_penalty`` ``(K,)`` holds each model's λ."""
     model = members[0].model
     masks = list(masks)
     h = xb * masks.pop(0) if model.spec["input_dropout"] else xb
@@ -248,7 +245,7 @@ def _mlp_objective(members, params, masks, xb, yb, penalties, n_train):
         -sum(bayes.log_prior(w[k], m.map_prior) for w in weights) / n_train
         if m.map_prior is not None else torch.zeros((), device=xb.device)
         for k, m in enumerate(members)])
-    penalty = penalties["l1"] * l1 + neg_log_prior
+    penalty = l1_penalty * l1 + neg_log_prior
     # the summed NLL as the plain step records it: the mean times the batch size
     return loss + penalty, loss.detach() * B, penalty
 
@@ -320,8 +317,6 @@ def _save(path, key, params, adam, orders, noises, dropout_states, histories, st
 
 
 def _restore(path, key, params, adam, orders, noises, dropout_states, histories, device):
-    from pathlib import Path
-
     if not Path(path).exists():
         return histories, 0
     try:

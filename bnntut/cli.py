@@ -251,15 +251,21 @@ def _run_reproduce(args, preset) -> None:
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "retrain": args.retrain, "progress": args.jobs == 1}
     start = time.perf_counter()
-    for task, (result, seconds) in jobs.run_tasks(
+    for _, (result, seconds) in jobs.run_tasks(
             _timed_run, [{**t, **common} for t in _tasks(args, preset)], args.jobs):
-        runs.append({"dataset": task["dataset"], "method": task["method"],
-                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
-                     "config_hash": result["config_hash"]})
+        runs.append(_run_record(result, seconds))
         print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
                                     device=args.device, results=args.out, jobs=args.jobs,
                                     tag=_selection_tag(args))
+
+
+def _run_record(result: dict, seconds: float) -> dict:
+    """One run of a command as its timing log records it."""
+    config = result["config"]
+    return {"dataset": config["dataset"], "method": config["method"],
+            "seed": config["train"]["seed"], "seconds": seconds,
+            "config_hash": result["config_hash"]}
 
 
 def _run_reproduce_together(args, preset) -> None:
@@ -279,11 +285,9 @@ def _run_reproduce_together(args, preset) -> None:
                                       results=args.out, batched_training=True,
                                       retrain=args.retrain)
     runs = []
-    for task, result in zip(tasks, results):
+    for result in results:
         seconds = sum(result["metadata"]["seconds"].values())
-        runs.append({"dataset": task["dataset"], "method": task["method"],
-                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
-                     "config_hash": result["config_hash"]})
+        runs.append(_run_record(result, seconds))
         print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
     how = "ray" if args.ray else "batched"
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
@@ -296,10 +300,7 @@ def _run_budget(args) -> int:
     runs, start = [], time.perf_counter()
 
     def report(result, seconds):
-        runs.append({"dataset": result["config"]["dataset"],
-                     "method": result["config"]["method"],
-                     "seed": result["config"]["train"]["seed"], "seconds": seconds,
-                     "config_hash": result["config_hash"]})
+        runs.append(_run_record(result, seconds))
         print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
 
     chosen = budget.run(args.datasets, args.families, device=args.device, results=args.out,
