@@ -12,6 +12,10 @@ from the package's tested functions, never from JavaScript.
 * :func:`prior_explorer` — π × σ1 × σ2 → the scale-mixture prior and its two components;
 * :func:`show` — display one in Jupyter, Colab or the book build.
 
+Each explorer has two layouts, both computed here: a wide one and, for a column narrower than
+:data:`NARROW_PX` (a phone's), a narrow one that stacks panels and controls; the page switches
+between them as its column's width changes.
+
 In the book build (``$BNNTUT_BOOK_BUILD`` set by the book's Sphinx extension) the HTML omits
 plotly.js, which the extension serves once from the installed ``plotly`` package; elsewhere
 plotly.js is inlined, so the figure also works offline in Jupyter.
@@ -42,6 +46,12 @@ PRIOR_GRID = {"pi": (0.1, 0.25, 0.5, 0.75, 0.9), "log_sigma1": (-2.0, -1.0, 0.0,
 _FONT = {"size": 13}
 #: Sliders start this many pixels below the plot area, one every ``SLIDER_ROW`` pixels.
 SLIDER_TOP, SLIDER_ROW = 60, 78
+#: Dropdowns (each a label above its menu) fill rows of this many pixels from the figure's top.
+MENU_ROW = 58
+#: Side by side, dropdowns start this far apart (a fraction of the plot area's width).
+MENU_STEP = 0.42
+#: A figure narrower than this (CSS pixels: a phone's column) switches to its narrow layout.
+NARROW_PX = 560
 
 # Runs after Plotly.newPlot: keep the index each control shows, and on every change restyle the
 # traces with the precomputed state of the new combination.  Arrays are shared through a pool
@@ -62,8 +72,20 @@ function pick() {
 }
 gd.on('plotly_sliderchange', pick);
 gd.on('plotly_buttonclicked', pick);
-// Drawn while the page is still being laid out: follow the column's final (and any later) width.
-new ResizeObserver(function () { Plotly.Plots.resize(gd); }).observe(gd.parentElement);
+// Drawn while the page is still being laid out: follow the column's final (and any later)
+// width, and below spec.narrowPx switch to the narrow layout (and back above it).
+var shown = 'wide';
+function fit() {
+  var want = spec.layouts.narrow && gd.parentElement.clientWidth < spec.narrowPx
+             ? 'narrow' : 'wide';
+  if (want === shown) { Plotly.Plots.resize(gd); return; }
+  shown = want;
+  if (spec.layouts[want].height) {     // the height plotly's resize reads, and its wrapper's
+    gd.style.height = gd.parentElement.style.height = spec.layouts[want].height + 'px';
+  }
+  Plotly.relayout(gd, spec.layouts[want]).then(function () { Plotly.Plots.resize(gd); });
+}
+new ResizeObserver(fit).observe(gd.parentElement);
 """
 
 
@@ -89,14 +111,17 @@ class _Pool:
 
 def controlled_html(fig, controls: Sequence[tuple[str, str, Sequence[str]]],
                     state: Callable[[tuple[int, ...]], dict], initial: Sequence[int],
-                    include_plotlyjs: bool = True, digits: int = 4) -> str:
+                    include_plotlyjs: bool = True, digits: int = 4,
+                    narrow: dict | None = None) -> str:
     """HTML of a plotly figure whose controls switch between precomputed states.
 
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
-        The figure, drawn in the ``initial`` state; its height must leave room for the
-        controls (sliders are stacked below the plot area, dropdowns above it).
+        The figure, drawn in the ``initial`` state; its margins must leave room for the
+        controls: dropdowns fill rows of :data:`MENU_ROW` pixels from the figure's top, side
+        by side, and sliders rows of :data:`SLIDER_ROW` pixels from :data:`SLIDER_TOP` pixels
+        below the plot area.
     controls : sequence of (kind, label, step labels)
         ``kind`` is ``"dropdown"`` or ``"slider"``; dropdowns come first in the state index.
     state : callable
@@ -109,6 +134,11 @@ def controlled_html(fig, controls: Sequence[tuple[str, str, Sequence[str]]],
         Inline plotly.js (standalone use) or leave it to the page (the book).
     digits : int
         Significant digits kept in the stored arrays.
+    narrow : dict, optional
+        Layout changes (``{path: value}``, as ``Plotly.relayout`` takes them) for a figure
+        narrower than :data:`NARROW_PX`, where the dropdowns are also stacked one per row;
+        the page switches between this and ``fig``'s own layout as its column's width
+        changes.
 
     Returns
     -------
@@ -118,30 +148,30 @@ def controlled_html(fig, controls: Sequence[tuple[str, str, Sequence[str]]],
     kinds = [kind for kind, _, _ in controls]
     if kinds != sorted(kinds):            # "dropdown" < "slider": the order the script reads
         raise ValueError("controls: list the dropdowns before the sliders")
-    menus, sliders = [], []
-    n_menus = kinds.count("dropdown")
-    margin = fig.layout.margin
-    plot_px = fig.layout.height - (margin.t or 0) - (margin.b or 0)   # sliders: paper units
-    for i, (kind, label, steps) in enumerate(controls):
+    unknown = sorted(set(kinds) - {"dropdown", "slider"})
+    if unknown:
+        raise ValueError(f"control kind {unknown[0]!r}: allowed 'dropdown', 'slider'")
+    first_label = len(fig.layout.annotations)
+    fig.update_layout(
+        updatemenus=[{"buttons": [{"label": s, "method": "skip", "args": [None]} for s in steps],
+                      "active": initial[i], "xanchor": "left", "yanchor": "top",
+                      "direction": "down", "showactive": True, "pad": {"r": 4, "t": 0}}
+                     for i, (kind, _, steps) in enumerate(controls) if kind == "dropdown"],
+        sliders=[{"steps": [{"label": s, "method": "skip", "args": [None]} for s in steps],
+                  "active": initial[i], "currentvalue": {"prefix": f"{label}: "},
+                  "x": 0.0, "len": 1.0, "yanchor": "top", "pad": {"t": 10, "b": 10}}
+                 for i, (kind, label, steps) in enumerate(controls) if kind == "slider"])
+    for kind, label, _ in controls:
         if kind == "dropdown":
-            menus.append({"buttons": [{"label": s, "method": "skip", "args": [None]}
-                                      for s in steps],
-                          "active": initial[i], "x": 0.4 * i + 0.11, "xanchor": "left",
-                          "y": 1.16, "yanchor": "bottom", "direction": "down",
-                          "showactive": True, "pad": {"r": 4, "t": 4}})
-            fig.add_annotation(text=label, x=0.4 * i, xref="paper", y=1.185, yref="paper",
-                               xanchor="left", yanchor="bottom", showarrow=False)
-        elif kind == "slider":
-            row = i - n_menus
-            sliders.append({"steps": [{"label": s, "method": "skip", "args": [None]}
-                                      for s in steps],
-                            "active": initial[i], "currentvalue": {"prefix": f"{label}: "},
-                            "x": 0.0, "len": 1.0, "y": -(SLIDER_TOP + SLIDER_ROW * row) / plot_px,
-                            "yanchor": "top",
-                            "pad": {"t": 10, "b": 10}})
-        else:
-            raise ValueError(f"control kind {kind!r}: allowed 'dropdown', 'slider'")
-    fig.update_layout(updatemenus=menus, sliders=sliders)
+            fig.add_annotation(text=label, xref="paper", yref="paper", xanchor="left",
+                               yanchor="top", showarrow=False)
+    fig.plotly_relayout(_control_layout(kinds, first_label, _geometry(fig.layout, {}), False))
+    layouts = {"wide": None, "narrow": None}
+    if narrow is not None:
+        narrow = {**narrow, **_control_layout(kinds, first_label,
+                                              _geometry(fig.layout, narrow), True)}
+        layouts = {"wide": {path: _plain(fig.layout[path]) for path in narrow},
+                   "narrow": narrow}
 
     pool = _Pool(digits)
     states = {}
@@ -151,10 +181,48 @@ def controlled_html(fig, controls: Sequence[tuple[str, str, Sequence[str]]],
                 for attr, values in s["data"].items()}
         states["-".join(map(str, index))] = {"traces": s["traces"], "data": data,
                                              "layout": s.get("layout", {})}
-    spec = json.dumps({"p": pool.arrays, "states": states}, separators=(",", ":"))
+    spec = json.dumps({"p": pool.arrays, "states": states, "layouts": layouts,
+                       "narrowPx": NARROW_PX}, separators=(",", ":"))
     return fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs,
                        post_script=_SCRIPT % spec,
                        config={"displayModeBar": False, "responsive": True})
+
+
+def _geometry(layout, changes: dict) -> tuple[float, float]:
+    """Top margin and plot-area height, in pixels, of ``layout`` with ``changes`` applied
+    (relayout paths)."""
+    def get(path):
+        return changes.get(path, layout[path]) or 0
+
+    return get("margin.t"), get("height") - get("margin.t") - get("margin.b")
+
+
+def _control_layout(kinds: Sequence[str], first_label: int, geometry: tuple[float, float],
+                    stacked: bool) -> dict:
+    """Where the controls go (relayout paths → paper coordinates).
+
+    Dropdowns fill the top margin from the figure's top, each under its label (annotation
+    ``first_label + i``), side by side or, ``stacked``, one per row of :data:`MENU_ROW`
+    pixels; sliders sit below the plot area, one per row of :data:`SLIDER_ROW` pixels.
+    """
+    margin_top, plot_px = geometry
+    place = {}
+    n_menus = kinds.count("dropdown")
+    for i in range(n_menus):
+        row, col = (i, 0) if stacked else (0, i)
+        above = margin_top - 4 - row * MENU_ROW          # pixels above the plot area
+        place |= {f"annotations[{first_label + i}].x": MENU_STEP * col,
+                  f"annotations[{first_label + i}].y": 1.0 + above / plot_px,
+                  f"updatemenus[{i}].x": MENU_STEP * col,
+                  f"updatemenus[{i}].y": 1.0 + (above - 20) / plot_px}
+    for j in range(len(kinds) - n_menus):
+        place[f"sliders[{j}].y"] = -(SLIDER_TOP + SLIDER_ROW * j) / plot_px
+    return place
+
+
+def _plain(value):
+    """A layout value as JSON can hold it (plotly gives tuples for arrays)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _is_numeric(value) -> bool:
@@ -232,7 +300,7 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
     from bnntut.methods import get as get_method
     from bnntut.presets import METHOD_LABELS
 
-    from .plots import DATASET_LABELS, METHOD_COLORS
+    from .plots import DATASET_LABELS, METHOD_COLORS, REMOVED_TICKS, kept
     from .report import accuracy_at
 
     datasets = list(results)
@@ -255,13 +323,12 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
         s = table[dataset, method, amount]
         color = METHOD_COLORS.get(method, "#444444")
         criterion = {"snr": "SNR |μ|/σ", "l1": "global L1"}[get_method(method).criterion]
-        title = (f"{DATASET_LABELS.get(dataset, dataset)}, {METHOD_LABELS.get(method, method)}, "
-                 f"pruned by {criterion}<br>{amount:.0%} removed → test accuracy "
-                 f"<b>{s['accuracy']:.4f}</b>")
+        title = (f"pruned by {criterion}, {amount:.0%} removed<br>"
+                 f"test accuracy <b>{s['accuracy']:.4f}</b>")
         centres = (s["edges"][:-1] + s["edges"][1:]) / 2
         return {
             "traces": [0, 1, 2, 3],
-            "data": {"x": [list(s["curve"][0]), [amount], list(centres), None],
+            "data": {"x": [list(kept(s["curve"][0])), list(kept([amount])), list(centres), None],
                      "y": [list(s["curve"][1]), [s["accuracy"]],
                            [v if v > 0 else None for v in s["density"]], None],
                      "z": [None, None, None, s["pixels_kept"][::-1].tolist()],
@@ -271,37 +338,92 @@ def prune_explorer(preset: str, results: dict[str, dict[str, dict]],
         }
 
     fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]],
-                        row_heights=[0.45, 0.55], vertical_spacing=0.16,
-                        horizontal_spacing=0.12,
-                        subplot_titles=("(chosen model)",
-                                        "surviving parameters (BBB: μ)",
-                                        "first-layer weights kept per input pixel"))
+                        subplot_titles=("(chosen model)", "surviving parameters<br>(BBB: μ)",
+                                        "first-layer weights<br>kept per input pixel"))
     fig.add_trace(go.Scatter(mode="lines+markers", name="accuracy", showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(mode="markers", marker={"size": 14, "symbol": "circle-open",
                                                      "line": {"width": 3}},
                              showlegend=False, name="chosen"), 1, 1)
     fig.add_trace(go.Scatter(mode="lines", line={"shape": "hvh", "width": 2},
                              showlegend=False, name="density"), 2, 1)
-    fig.add_trace(go.Heatmap(colorscale="Viridis", zmin=0, zmax=1, showscale=True,
-                             colorbar={"title": {"text": "kept"}, "len": 0.5, "y": 0.27,
-                                       "thickness": 12}), 2, 2)
+    fig.add_trace(go.Heatmap(coloraxis="coloraxis"), 2, 2)
     initial = (0, methods.index("bbb") if "bbb" in methods else 0,
                amounts.index(0.9) if 0.9 in amounts else 0)
     _apply(fig, describe(*initial))
-    fig.update_xaxes(title_text="fraction of parameters removed", range=[-0.02, 1.0],
-                     tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(type="log", range=[math.log10(1.15), math.log10(0.0085)],
+                     tickvals=list(kept(REMOVED_TICKS)),
+                     ticktext=[f"{100 * a:g}%" for a in REMOVED_TICKS], tickangle=0,
+                     row=1, col=1)
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02], row=1, col=1)
     fig.update_xaxes(title_text="parameter value", row=2, col=1)
-    fig.update_yaxes(title_text="density over survivors", type="log", row=2, col=1)
-    fig.update_xaxes(showticklabels=False, title_text="28 × 28 input pixels", row=2, col=2)
-    fig.update_yaxes(showticklabels=False, scaleanchor="x3", row=2, col=2)
-    fig.update_layout(height=900, margin={"l": 60, "r": 20, "t": 140, "b": 190}, font=_FONT,
-                      template="plotly_white")
+    fig.update_yaxes(title_text="density over survivors", type="log", dtick=1, row=2, col=1)
+    fig.update_xaxes(showticklabels=False, title_text="28 × 28 input pixels",
+                     constrain="domain", row=2, col=2)
+    fig.update_yaxes(showticklabels=False, scaleanchor="x3", constrain="domain", row=2, col=2)
+    fig.update_layout(font=_FONT, template="plotly_white",
+                      coloraxis={"colorscale": "Viridis", "cmin": 0, "cmax": 1,
+                                 "colorbar": {"title": {"text": "kept"}, "thickness": 12,
+                                              "xanchor": "left"}})
+    fig.plotly_relayout(_prune_layout(narrow=False))
     controls = [("dropdown", "dataset", [DATASET_LABELS.get(d, d) for d in datasets]),
                 ("dropdown", "model", [METHOD_LABELS.get(m, m) for m in methods]),
                 ("slider", "fraction removed", [f"{f:.0%}" for f in amounts])]
     return controlled_html(fig, controls, lambda i: describe(*i), initial,
-                           include_plotlyjs=_include_plotlyjs())
+                           include_plotlyjs=_include_plotlyjs(),
+                           narrow=_prune_layout(narrow=True))
+
+
+def _prune_layout(narrow: bool) -> dict:
+    """Geometry of the prune explorer (relayout paths): the accuracy curve above the
+    histogram and the pixel map side by side, or (``narrow``) the three stacked."""
+    if narrow:
+        (curve, histogram, pixels), plot_px = _stack((210, 180, 230), 125)
+        x = {"xaxis": [0, 1], "xaxis2": [0, 1], "xaxis3": [0, 0.8]}
+        y = {"yaxis": curve, "yaxis2": histogram, "yaxis3": pixels}
+        margin = {"l": 55, "r": 10, "t": 2 * MENU_ROW + 52, "b": 175}
+        x_title = "parameters removed<br>(log scale of the fraction kept)"
+    else:
+        (curve, bottom), plot_px = _stack((250, 240), 105)
+        x = {"xaxis": [0, 1], "xaxis2": [0, 0.44], "xaxis3": [0.56, 0.9]}
+        y = {"yaxis": curve, "yaxis2": bottom, "yaxis3": bottom}
+        margin = {"l": 60, "r": 20, "t": MENU_ROW + 62, "b": 190}
+        x_title = "parameters removed (log scale of the fraction kept)"
+    layout = _panels(margin, plot_px, x, y)
+    layout |= {"xaxis.title.text": x_title, "coloraxis.colorbar.x": x["xaxis3"][1] + 0.04,
+               "coloraxis.colorbar.y": sum(y["yaxis3"]) / 2,
+               "coloraxis.colorbar.len": y["yaxis3"][1] - y["yaxis3"][0]}
+    return layout
+
+
+def _stack(heights: Sequence[float], gap: float) -> tuple[list[list[float]], float]:
+    """Panels ``heights`` pixels tall, top first, stacked ``gap`` pixels apart.
+
+    Returns
+    -------
+    domains : list of [bottom, top]
+        Each panel's vertical domain (paper units), top panel first.
+    plot_px : float
+        The plot area's height in pixels.
+    """
+    plot_px = sum(heights) + gap * (len(heights) - 1)
+    domains, top = [], plot_px
+    for height in heights:
+        domains.append([(top - height) / plot_px, top / plot_px])
+        top -= height + gap
+    return domains, plot_px
+
+
+def _panels(margin: dict, plot_px: float, x: dict, y: dict) -> dict:
+    """Relayout paths for a figure of subplots: height and margins, the axes' domains
+    (``x``: ``{"xaxis": [left, right], ...}``, ``y`` likewise, in subplot order) and each
+    subplot title (annotation ``i`` of subplot ``i``) centred above its panel."""
+    layout = {"height": margin["t"] + plot_px + margin["b"]}
+    layout |= {f"margin.{side}": px for side, px in margin.items()}
+    layout |= {f"{axis}.domain": domain for axis, domain in (x | y).items()}
+    for i, (x_domain, y_domain) in enumerate(zip(x.values(), y.values())):
+        layout |= {f"annotations[{i}].x": sum(x_domain) / 2,
+                   f"annotations[{i}].y": y_domain[1]}
+    return layout
 
 
 def _on_grid(wanted: Sequence[float], amounts: Sequence[float]) -> list[float]:
@@ -360,7 +482,7 @@ def prior_explorer(pi: float, sigma1: float, sigma2: float, half_width: float = 
                 "layout": {"title.text": f"π = {pis[i]}, σ1 = {e_to(s1s[j])}, "
                                          f"σ2 = {e_to(s2s[k])}"}}
 
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
+    fig = make_subplots(rows=1, cols=2,
                         subplot_titles=(f"|w| ≤ {half_width:g}", "near zero: |w| ≤ 0.05"))
     # The mixture first and wide, the components on top: in the tails the mixture equals the
     # slab and near zero the spike, and neither component may hide behind it.
@@ -375,18 +497,39 @@ def prior_explorer(pi: float, sigma1: float, sigma2: float, half_width: float = 
                _nearest(s2s, math.log(sigma2)))
     _apply(fig, describe(*initial))
     fig.update_xaxes(title_text="weight w", range=[-half_width, half_width], col=1)
-    fig.update_xaxes(title_text="weight w", range=[-0.05, 0.05], col=2)
+    fig.update_xaxes(title_text="weight w", range=[-0.05, 0.05],       # no tick in the corner
+                     tickvals=[-0.04, -0.02, 0, 0.02, 0.04], tickangle=0, col=2)
     fig.update_yaxes(type="log", range=[-6, 3.5], exponentformat="power")
     fig.update_yaxes(title_text="density (log scale)", col=1)
-    fig.update_layout(height=660, margin={"l": 70, "r": 20, "t": 110, "b": 300}, font=_FONT,
-                      legend={"orientation": "h", "y": 1.2, "yanchor": "bottom", "x": 0},
-                      title={"font": {"size": 14}, "y": 0.985, "yanchor": "top"},
-                      template="plotly_white")
+    fig.update_layout(font=_FONT, template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "x": 0},
+                      title={"font": {"size": 14}, "yref": "container", "yanchor": "top"})
+    fig.plotly_relayout(_prior_layout(narrow=False))
     controls = [("slider", "π", [f"{v:g}" for v in pis]),
                 ("slider", "log σ1", [f"{v:.0f}" for v in s1s]),
                 ("slider", "log σ2", [f"{v:.0f}" for v in s2s])]
     return controlled_html(fig, controls, lambda i: describe(*i), initial,
-                           include_plotlyjs=_include_plotlyjs())
+                           include_plotlyjs=_include_plotlyjs(),
+                           narrow=_prior_layout(narrow=True))
+
+
+def _prior_layout(narrow: bool) -> dict:
+    """Geometry of the prior explorer (relayout paths): the wide view beside the zoom near
+    zero, or (``narrow``) above it; the title, then the legend, in the top margin."""
+    if narrow:
+        (wide, zoom), plot_px = _stack((230, 190), 100)
+        x, y = {"xaxis": [0, 1], "xaxis2": [0, 1]}, {"yaxis": wide, "yaxis2": zoom}
+        margin = {"l": 70, "r": 15, "t": 150, "b": 300}
+        zoom_title = "density (log scale)"
+    else:
+        (panel,), plot_px = _stack((250,), 0)
+        x, y = {"xaxis": [0, 0.56], "xaxis2": [0.66, 1]}, {"yaxis": panel, "yaxis2": panel}
+        margin = {"l": 70, "r": 20, "t": 110, "b": 300}
+        zoom_title = None
+    layout = _panels(margin, plot_px, x, y)
+    return layout | {"yaxis2.title.text": zoom_title,
+                     "title.y": 1 - 6 / layout["height"],         # 6 px below the top
+                     "legend.y": 1 + 32 / plot_px}               # above the subplot titles
 
 
 def _nearest(values: Sequence[float], target: float) -> int:

@@ -42,6 +42,46 @@ def test_controlled_html_stores_every_combination_once(monkeypatch):
     assert interactive.PLOTLY_MARKER in html and "plotly.js v" not in html[:5000]
 
 
+def test_narrow_layout_stacks_the_dropdowns_and_can_switch_back():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 0]))
+    fig.update_layout(height=400, margin={"t": 80, "b": 120})
+    narrow = {"height": 500, "margin.t": 2 * interactive.MENU_ROW + 20, "xaxis.domain": [0, 1]}
+    html = interactive.controlled_html(
+        fig, [("dropdown", "a", ["x", "y"]), ("dropdown", "b", ["u", "v"]),
+              ("slider", "c", ["1", "2"])],
+        lambda index: {"traces": [0], "data": {}}, (0, 0, 0), include_plotlyjs=False,
+        narrow=narrow)
+    wide, narrow = _spec(html)["layouts"].values()
+    assert set(wide) == set(narrow)               # every path the narrow layout sets, undone
+    assert wide["height"] == 400 and narrow["height"] == 500
+    assert wide["updatemenus[0].y"] == wide["updatemenus[1].y"]
+    assert wide["updatemenus[0].x"] < wide["updatemenus[1].x"]
+    assert narrow["updatemenus[0].x"] == narrow["updatemenus[1].x"]
+    assert narrow["updatemenus[0].y"] > narrow["updatemenus[1].y"] > 1
+
+
+def test_stacked_panels_leave_the_gaps_asked_for():
+    domains, plot_px = interactive._stack((200, 100, 100), 50)
+    assert plot_px == 500
+    assert domains == [[0.6, 1.0], [0.3, 0.5], [0.0, 0.2]]
+
+
+@pytest.mark.parametrize("layout", [interactive._prune_layout, interactive._prior_layout])
+def test_explorer_layouts_stack_their_panels_when_narrow(layout):
+    wide, narrow = layout(narrow=False), layout(narrow=True)
+    assert set(wide) == set(narrow)
+    for geometry in (wide, narrow):
+        domains = [v for k, v in geometry.items() if k.endswith(".domain")]
+        assert all(0 <= low < high <= 1 for low, high in domains)
+    y_domains = [tuple(v) for k, v in narrow.items() if re.fullmatch(r"yaxis\d*\.domain", k)]
+    rows = sorted(set(y_domains))
+    assert len(rows) == len(y_domains)                                  # one panel a row
+    assert all(below[1] < above[0] for below, above in zip(rows, rows[1:]))
+    assert narrow["height"] > wide["height"]
+
+
 def test_controlled_html_refuses_bad_controls():
     import plotly.graph_objects as go
 

@@ -1,9 +1,11 @@
 """Open the built HTML pages in headless Chromium and read them as a reader would.
 
 Every chapter loads offline, shows its figures, has no error output, renders its math, needs
-no horizontal scrolling at 1280 px (and only tables may scroll at 390 px), requests no script
-from the network, and carries no widget state; the two interactive figures respond to their
-sliders.  Screenshots of every page at both widths go to ``_build/screenshots/``.
+no horizontal scrolling at 1280 px (and only tables may scroll at 390 px), breaks no word of a
+table cell across lines, requests no script from the network, and carries no widget state; the
+two interactive figures respond to their sliders, and at both widths none of their titles,
+controls or legends overlaps another or leaves the figure.  Screenshots of every page at both
+widths, and of every interactive figure, go to ``_build/screenshots/``.
 
 Runs when ``BNNTUT_BOOK_HTML`` names the built book (``.ci/run`` sets it after
 ``jupyter-book build``); then Chromium and its driver must be installed.
@@ -38,6 +40,13 @@ BLOCKS = ("div.cell_output", "div.output", "div.cell_output pre", "div.cell_inpu
           'mjx-container[display="true"]')
 #: Raw TeX delimiters that must not survive into the visible text.
 RAW_TEX = ("\\(", "\\)", "\\[", "\\]", "$$")
+#: Pages with interactive (plotly) figures.
+PLOTLY_PAGES = ("prior", "pruning")
+#: The parts of a plotly figure that must neither overlap each other nor leave the figure.
+PLOTLY_PARTS = {"figure title": ".gtitle", "annotation": ".annotation",
+                "dropdown": ".updatemenu-container .updatemenu-header-group",
+                "slider": ".slider-container .slider-group", "x-axis title": ".xtitle",
+                "y-axis title": ".ytitle", "legend": ".legend", "colour bar": ".colorbar"}
 
 pytestmark = pytest.mark.skipif(not HTML, reason="set BNNTUT_BOOK_HTML to the built book")
 
@@ -201,3 +210,108 @@ def test_prune_slider_works_without_a_kernel(browser):
 
 def test_prior_explorer_works_without_a_kernel(browser):
     _slider_changes_figure(browser, "prior", 2)
+
+
+def _settled_figures(browser, page: str, width: int) -> int:
+    """Open ``page`` at ``width`` and wait until its plotly figures have drawn at the column's
+    width (they redraw, and may switch layout, once the page is laid out)."""
+    _open(browser, page, width)
+    count = len(browser.find_elements("css selector", "article .plotly-graph-div"))
+    time.sleep(1.5)
+    return count
+
+
+def _layout_problems(browser) -> list[str]:
+    """Overlapping or clipped parts of every plotly figure on the page (DOM rectangles)."""
+    return browser.execute_script("""
+        const problems = [];
+        const figures = document.querySelectorAll('article .plotly-graph-div');
+        figures.forEach((gd, n) => {
+            const fig = gd.getBoundingClientRect(), parts = [];
+            for (const [name, sel] of Object.entries(arguments[0])) {
+                gd.querySelectorAll(sel).forEach((el, i) => {
+                    const r = el.getBoundingClientRect();
+                    const text = (el.textContent || '').slice(0, 40);
+                    if (r.width > 0 && r.height > 0) {
+                        parts.push({what: `${name} ${i} "${text}"`, r});
+                    }
+                });
+            }
+            for (const {what, r} of parts) {
+                if (r.left < fig.left - 1 || r.right > fig.right + 1 || r.top < fig.top - 1
+                        || r.bottom > fig.bottom + 1) {
+                    problems.push(`figure ${n}: ${what} leaves the figure`);
+                }
+            }
+            parts.forEach((a, i) => parts.slice(i + 1).forEach(b => {
+                const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+                const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+                if (w > 1 && h > 1) problems.push(`figure ${n}: ${a.what} overlaps ${b.what}`);
+            }));
+            const column = gd.closest('article').getBoundingClientRect();
+            if (fig.right > column.right + 1) problems.push(`figure ${n} is wider than the column`);
+            const cell = (gd.closest('.cell_output') || gd.parentElement).getBoundingClientRect();
+            if (fig.bottom > cell.bottom + 1) problems.push(`figure ${n} spills out of its cell`);
+        });
+        return problems;""", PLOTLY_PARTS)
+
+
+def _figure_screenshots(browser, page: str, width: int) -> None:
+    """Each interactive figure whole: the viewport is made taller than the figure first."""
+    shots = Path(HTML).parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for n, figure in enumerate(browser.find_elements("css selector",
+                                                     "article .plotly-graph-div")):
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": max(1000, figure.size["height"] + 100),
+            "deviceScaleFactor": 1, "mobile": width < 600})
+        browser.execute_script("arguments[0].scrollIntoView()", figure)
+        time.sleep(0.5)
+        (shots / f"{page}-figure{n}-{width}.png").write_bytes(figure.screenshot_as_png)
+
+
+def test_every_interactive_figure_is_checked():
+    pages = {page for page in PAGES
+             if "plotly-graph-div" in (Path(HTML) / "book" / f"{page}.html").read_text()}
+    assert pages == set(PLOTLY_PAGES)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", PLOTLY_PAGES)
+def test_interactive_figure_parts_do_not_collide(browser, page, width):
+    """No two of the titles, subplot titles, dropdowns, sliders, axis titles, legend and colour
+    bar overlap, and none is cut off by the figure's edges."""
+    assert _settled_figures(browser, page, width), f"{page}: no interactive figure"
+    problems = _layout_problems(browser)
+    _figure_screenshots(browser, page, width)
+    assert not problems, f"{page} at {width} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", PAGES)
+def test_table_cells_keep_words_whole(browser, page, width):
+    """Every word of every table cell lies on one line, or ends a line only at its own hyphen,
+    dash or slash ("Fashion-" / "MNIST"), never between two letters."""
+    _open(browser, page, width)
+    broken = browser.execute_script("""
+        const broken = [], BREAK = '\\\\/\\\\u2010-\\\\u2015-';     // slash, hyphens and dashes
+        for (const cell of document.querySelectorAll('article td, article th')) {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                // a piece: up to and including a hyphen, dash or slash, or up to a space
+                const pieces = new RegExp('[^\\\\s' + BREAK + ']*[' + BREAK + ']+|[^\\\\s' + BREAK
+                                          + ']+', 'g');
+                for (const piece of node.data.matchAll(pieces)) {
+                    const range = document.createRange();
+                    range.setStart(node, piece.index);
+                    range.setEnd(node, piece.index + piece[0].length);
+                    const tops = new Set([...range.getClientRects()]
+                        .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                    if (tops.size > 1) {
+                        broken.push(`"${piece[0]}" in: ${cell.innerText.slice(0, 60)}`);
+                    }
+                }
+            }
+        }
+        return broken;""")
+    assert not broken, f"words broken across lines at {width} px:\n" + "\n".join(broken[:10])
