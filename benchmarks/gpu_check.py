@@ -77,16 +77,17 @@ def epoch_seconds(method: str, device: torch.device, graphs: bool, epochs: int,
             "median": statistics.median(timed), "test_accuracy": history[-1]["test_accuracy"]}
 
 
-def reproduce(preset: str, device: str, out: Path, timeout: float, jobs: int = 1,
+def reproduce(preset: str, device: str, out: Path, timeout: float, batched: str = "auto",
               seeds: list[int] | None = None) -> dict:
     """``python -m bnntut reproduce`` end to end into ``out`` (graphs on where CUDA), with
-    ``jobs`` models side by side and, where given, every model once per seed in ``seeds``."""
+    ``--batched batched`` (``auto``: the models of one shape as one stacked batch on CUDA) and,
+    where given, every model once per seed in ``seeds``."""
     env = {**os.environ, CUDA_GRAPHS_ENV: "1" if device == "cuda" else "0",
            "BNNTUT_CHECKPOINTS": str(out / "checkpoints")}
     start = time.perf_counter()
     try:
         command = [sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
-                   "--device", device, "--out", str(out), "--jobs", str(jobs)]
+                   "--device", device, "--out", str(out), "--batched", batched]
         if seeds:
             command += ["--seeds", *map(str, seeds)]
         proc = subprocess.run(command,
@@ -123,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                              "preset end to end")
     parser.add_argument("--reproduce-timeout", type=float, default=360.0,
                         help="seconds allowed for the end-to-end run (default 360)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="models side by side in the end-to-end run (default 1)")
+    parser.add_argument("--batched", choices=["auto", "on", "off"], default="auto",
+                        help="reproduce's --batched in the end-to-end run (default auto: the "
+                             "models of one shape as one batch on CUDA)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
                         help="seeds of the end-to-end run (default: the preset's one seed)")
     parser.add_argument("--skip", nargs="+", choices=STEPS, default=[],
@@ -144,10 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         _record(report, args.out)
     if "reproduce" not in args.skip:
         preset = "quick" if args.quick else "paper"
-        steps["reproduce"] = {"preset": preset, "jobs": args.jobs, "seeds": args.seeds,
+        steps["reproduce"] = {"preset": preset, "batched": args.batched, "seeds": args.seeds,
                               **reproduce(preset, args.device,
                                           args.out / f"reproduce-{preset}",
-                                          args.reproduce_timeout, args.jobs, args.seeds)}
+                                          args.reproduce_timeout, args.batched,
+                                          args.seeds)}
         _record(report, args.out)
     print(json.dumps(steps, indent=1))
     return 0

@@ -1,4 +1,4 @@
-"""Helpers the chapters share: which preset to show, loading results, labelling quick mode.
+"""Helpers the chapters share: which preset to show, labelling quick mode, glue.
 
 The rendered book uses the ``paper`` preset (committed full runs).  CI executes the chapters
 with ``BNNTUT_PRESET=quick``; every page then carries a visible QUICK MODE banner.
@@ -133,14 +133,14 @@ def rerun_requested() -> bool:
                       on="retrain the preset here")
 
 
-def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | None = None,
-          runner=subprocess.run) -> Path:
+def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, runner=subprocess.run) -> Path:
     """Retrain every model of ``preset`` in this runtime and point the chapter at the result.
 
-    Runs ``python -m bnntut reproduce --preset <preset> --out <folder> --jobs <jobs>`` (on a
-    GPU when there is one, with CUDA graphs unless ``$BNNTUT_CUDA_GRAPHS=0``), then sets
-    ``$BNNTUT_RESULTS`` to ``folder``, so every later :func:`load_results` and store lookup of
-    this kernel reads the new results.  A rerun that stops resumes from its checkpoints.
+    Runs ``python -m bnntut reproduce --preset <preset> --out <folder> --batched auto`` (on a
+    GPU when there is one: the models of one shape as one stacked batch, with CUDA graphs
+    unless ``$BNNTUT_CUDA_GRAPHS=0``; on the CPU one after another), then sets
+    ``$BNNTUT_RESULTS`` to ``folder``, so every later :func:`bnntut.collect.grid` and store
+    lookup of this kernel reads the new results.  A rerun that stops resumes from its checkpoints.
 
     Parameters
     ----------
@@ -148,8 +148,6 @@ def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | Non
         The preset to retrain (the chapter's :func:`start` value).
     folder : path-like
         Results folder for the new run (default ``results-rerun`` beside the chapter).
-    jobs : int, optional
-        Models trained side by side (default: the CPU count, at most 10).
     runner : callable
         ``subprocess.run`` (tests pass a stand-in).
 
@@ -159,20 +157,11 @@ def rerun(preset: str, folder: str | os.PathLike = RERUN_FOLDER, jobs: int | Non
         The absolute results folder now in ``$BNNTUT_RESULTS``.
     """
     folder = Path(folder).resolve()
-    jobs = jobs or max(1, min(10, os.cpu_count() or 1))
     env = {**os.environ, CUDA_GRAPHS_ENV: env_value(CUDA_GRAPHS_ENV, "1")}
     runner([sys.executable, "-m", "bnntut", "reproduce", "--preset", preset,
-            "--out", str(folder), "--jobs", str(jobs)], env=env, check=True)
+            "--out", str(folder), "--batched", "auto"], env=env, check=True)
     os.environ[experiment.RESULTS_ENV] = str(folder)
     return folder
-
-
-def load_results(preset: str, datasets=None, methods=None, **kwargs) -> dict:
-    """``{dataset: {method: result}}`` for a preset, via :func:`bnntut.experiment.run`
-    (committed results load instantly; missing ones are trained)."""
-    spec = get_preset(preset)
-    return {d: {m: experiment.run(d, m, preset, **kwargs) for m in (methods or spec.methods)}
-            for d in (datasets or spec.datasets)}
 
 
 def glue(name: str, value, display: bool = False) -> None:

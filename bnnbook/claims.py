@@ -17,90 +17,30 @@ the stored results, so a prose sentence and the function it rests on cannot drif
 
 from __future__ import annotations
 
-import math
+import statistics
 from collections.abc import Mapping, Sequence
 
-from bnntut.data import SPLIT_SIZES
+from bnntut import collect
 from bnntut.methods import get as get_method
-from bnntut.presets import BLUNDELL_TABLE2_ERROR
+from bnntut.presets import BLUNDELL_TABLE2_ERROR, Preset
+from bnntut.prune import criterion_for
 
 from . import comparison
 from .report import epochs_to_reach
 
-#: Test images of the official MNIST and Fashion-MNIST test sets.
-TEST_IMAGES = SPLIT_SIZES["t10k"]
-
-#: A difference within this many standard errors gets no verdict (:func:`compare`).
-NOISE_SE = 2.0
-
-#: The verdicts of :func:`compare`.
-AHEAD, BEHIND, WITHIN_NOISE = "ahead", "behind", "within noise"
+# The noise rule is :mod:`bnnbook.stats`'; the claims rest on it and name it as their own.
+from .stats import AHEAD as AHEAD
+from .stats import BEHIND as BEHIND
+from .stats import NOISE_SE as NOISE_SE
+from .stats import TEST_IMAGES as TEST_IMAGES
+from .stats import WITHIN_NOISE as WITHIN_NOISE
+from .stats import compare as compare
+from .stats import n_test_images as n_test_images
+from .stats import standard_error as standard_error
 
 #: The two rankings of the criteria results (``bnntut.criteria.BIAS_MODES``): the study's,
 #: biases ranked and removed together with the weights, and weights only, every bias kept.
 BIAS_MODES = ("with_bias", "weights_only")
-
-
-def n_test_images(result: Mapping) -> int:
-    """Number of test images a stored result was evaluated on: its preset's subset, else the
-    whole official test set.  ``result`` is a training result or a result derived from one
-    (criteria, fine-tuning), whose configuration holds the training's under ``training``."""
-    config = result["config"]
-    subset = config.get("training", config).get("subset")
-    return int(subset[1]) if subset else TEST_IMAGES
-
-
-def standard_error(accuracy: float, n: int = TEST_IMAGES) -> float:
-    """The test set's standard error of an accuracy, :math:`\\sqrt{p(1-p)/n}`.
-
-    Parameters
-    ----------
-    accuracy : float
-        The measured accuracy :math:`p`, in [0, 1].
-    n : int
-        Number of test images it was measured on.
-
-    Returns
-    -------
-    float
-        The standard error, in units of accuracy.
-    """
-    if not 0.0 <= accuracy <= 1.0 or n < 1:
-        raise ValueError(f"need an accuracy in [0, 1] and n >= 1, got {accuracy} and {n}")
-    return math.sqrt(accuracy * (1.0 - accuracy) / n)
-
-
-def compare(first: float, second: float, n_first: int = TEST_IMAGES,
-            n_second: int | None = TEST_IMAGES) -> dict:
-    """Whether ``first`` is ahead of ``second``, behind it, or within noise of it.
-
-    Parameters
-    ----------
-    first, second : float
-        Two test accuracies.
-    n_first : int
-        Test images behind ``first``.
-    n_second : int or None
-        Test images behind ``second``; ``None`` when ``second`` is a fixed reference (a
-        published number, a target), which carries no standard error of ours.
-
-    Returns
-    -------
-    dict
-        ``difference`` (first − second), ``se`` (its standard error: the two test-set standard
-        errors added in quadrature, treating the two as independent — conservative for two
-        models scored on the same images), ``margin`` (:data:`NOISE_SE` × ``se``) and
-        ``verdict``: :data:`AHEAD` or :data:`BEHIND` when ``|difference| > margin``, else
-        :data:`WITHIN_NOISE`.
-    """
-    se = standard_error(first, n_first)
-    if n_second is not None:
-        se = math.hypot(se, standard_error(second, n_second))
-    difference = first - second
-    margin = NOISE_SE * se
-    verdict = (WITHIN_NOISE if abs(difference) <= margin
-               else AHEAD if difference > 0 else BEHIND)
-    return {"difference": difference, "se": se, "margin": margin, "verdict": verdict}
 
 
 def basis(seeds: Sequence[int]) -> str:
@@ -112,36 +52,33 @@ def basis(seeds: Sequence[int]) -> str:
 
 
 def _mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values)
+    return statistics.fmean(values)
 
 
 # ----------------------------------------------------------------- the ranking of biases
 
 
-def criteria_by_seed(preset: str, dataset: str, method: str,
+def criteria_by_seed(preset: Preset | str, dataset: str, method: str,
                      seeds: Sequence[int] = comparison.SEEDS, results=None,
                      compute: bool = False) -> dict[int, dict]:
     """The criteria results (``bnntut.criteria``) of one model, by seed: without ``compute``
     only the stored, current ones (other seeds are left out); with it, the first of ``seeds``
     is computed when missing (quick mode), the others still only loaded."""
-    found = {}
-    for k, seed in enumerate(seeds):
-        stored = comparison.derived_results("criteria", preset, [dataset], [method], seed=seed,
-                                            compute=compute and k == 0,
-                                            results=results)[dataset]
-        if method in stored:
-            found[seed] = stored[method]
-    return found
+    def load(some: Sequence[int], compute_them: bool) -> dict[int, dict]:
+        return collect.grid(preset, [dataset], [method], some, kind="criteria",
+                            compute=compute_them, results=results)[dataset][method]
+
+    seeds = list(seeds)
+    return {**load(seeds[:1], compute), **load(seeds[1:], False)}
 
 
 def _criteria_accuracy(result: dict, mode: str, amount: float) -> float:
-    criterion = "snr" if result["family"] == "bayesian" else "l1"
+    criterion = criterion_for(result["config"]["training"]["model"])
     sweep = result["sweeps"][mode][criterion]
     return sweep["accuracy"][sweep["amounts"].index(amount)]
 
 
-def ranking_comparison(preset: str, dataset: str, amount: float, first: str = "bbb",
+def ranking_comparison(preset: Preset | str, dataset: str, amount: float, first: str = "bbb",
                        second: str = "sgd", seeds: Sequence[int] = comparison.SEEDS,
                        results=None, compute: bool = False) -> dict | None:
     """``first`` against ``second`` after removing ``amount``, each by its family's criterion

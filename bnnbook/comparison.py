@@ -1,64 +1,58 @@
 """A fair comparison: results across seeds and the arms beyond the study, as tables and figures.
 
-Used by the chapter ``book/fair_comparison``.  Loading never trains in ``paper`` mode: a
-chapter built from committed results shows the seeds and arms that were run (and says which);
-``compute=True`` (quick mode, or a reader with time) runs what is missing through
-:func:`bnntut.experiment.run`, :func:`bnntut.criteria.run` and :func:`bnntut.finetune.run`.
-
-Intervals over seeds (:func:`interval`): with fewer than :data:`T_INTERVAL_MIN_N` seeds the
-range (min–max) is shown, from that many on a 95 % Student-t interval of the mean.
+Used by the chapter ``book/fair_comparison``.  Results are loaded through
+:func:`bnntut.collect.grid`, which never trains unless asked (``compute=True``: quick mode, or
+a reader with time); the statistics are :mod:`bnnbook.stats`', the colours
+:mod:`bnnbook.style`'s, and the choice of Blundell et al.'s grid point is the library's
+(:func:`bnntut.selection.choose`).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bnntut import criteria, experiment, finetune
+from bnntut import collect, criteria, selection
 from bnntut.methods import REGISTRY
+from bnntut.methods import get as get_method
 from bnntut.presets import (
     ABLATION_LABELS,
+    BLUNDELL,
     BLUNDELL_TABLE2_ERROR,
     METHOD_LABELS,
-    get_preset,
-    method_config,
+    Preset,
 )
 
 from . import plots
-from .plots import DATASET_LABELS, METHOD_COLORS
 from .report import accuracy_at, frame, number, percent
+from .stats import histogram_median, interval, near_zero, paired_gaps, seed_intervals
+
+# Read from here by :mod:`bnnbook.prunability`.
+from .stats import histogram_share as histogram_share
+from .style import (
+    BIAS_STYLES,
+    CRITERION_COLORS,
+    DATASET_LABELS,
+    KL_COLORS,
+    KL_LABELS,
+    KL_METHODS,
+    LEGEND_GREY,
+    METHOD_COLORS,
+    METHOD_MARKERS,
+    REFERENCE_COLOR,
+)
 
 #: Seeds of the comparison (the preset's own seed, 0, and two more).
 SEEDS = (0, 1, 2)
 
-#: From this many seeds on, :func:`interval` gives a 95 % t-interval instead of min–max.
-T_INTERVAL_MIN_N = 5
-
-#: Two-sided 95 % quantiles of Student's t by degrees of freedom (df > 30: normal, 1.96).
-T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-         9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
-
-#: The complexity weightings of the KL ablation and the method trained with each.
-KL_METHODS = {"paper": "bbb", "blundell": "bbb-kl-blundell", "uniform": "bbb-kl-uniform"}
-#: Colour of each weighting: that of the method trained with it (:data:`METHOD_COLORS`).
-KL_COLORS = {weighting: METHOD_COLORS[method] for weighting, method in KL_METHODS.items()}
-#: Weight of minibatch i of M under each weighting, as text for tables and legends.
-KL_FORMULAS = {"paper": "2¹⁻ⁱ", "blundell": "2ᴹ⁻ⁱ/(2ᴹ−1)", "uniform": "1/M"}
-#: Legend labels of the weightings.
-KL_LABELS = {weighting: f"{weighting}, {formula}" for weighting, formula in KL_FORMULAS.items()}
-
-#: Line style of each bias mode of the criteria comparison.
-BIAS_STYLES = {"with_bias": "-", "weights_only": "--"}
+#: The bias modes of the criteria comparison, in the order of :data:`BIAS_MODE_LABELS`.
 BIAS_MODES_ORDER = tuple(BIAS_STYLES)
 #: Column labels of :func:`criteria_table`, in the order of :data:`BIAS_MODES_ORDER`.
 BIAS_MODE_LABELS = ("biases ranked too", "weights only")
-CRITERION_COLORS = {"snr": "#D55E00", "l1": "#0072B2", "l1-layer": "#009E73",
-                    "random": "#999999"}
 
 
 #: The study's "SGD" net is trained with Adam and carries dropout 0.01: its labels say so.
@@ -73,154 +67,23 @@ def label(method: str) -> str:
     return name.replace(*SGD_LABEL)
 
 
-def _t_quantile(df: int) -> float:
-    if df > 30:
-        return 1.96
-    return T_975[max(k for k in T_975 if k <= df)]   # conservative between table entries
-
-
-def interval_kind(n: int) -> str:
-    """What :func:`interval` gives for ``n`` values: ``single``, ``min-max`` or ``95% t``."""
-    if n < 1:
-        raise ValueError(f"need at least one value, got {n}")
-    return "single" if n == 1 else "min-max" if n < T_INTERVAL_MIN_N else "95% t"
-
-
-def interval(values: Sequence[float]) -> dict:
-    """Mean of ``values`` and an interval around it.
-
-    Returns
-    -------
-    dict
-        ``mean``, ``low``, ``high``, ``n`` and ``kind``: ``"95% t"`` (mean ± t·s/√n) when
-        ``n >= T_INTERVAL_MIN_N``, ``"min-max"`` when 2 <= n < that, ``"single"`` for one.
-
-    Raises
-    ------
-    ValueError
-        For no values.
-    """
-    values = [float(v) for v in values]
-    if not values:
-        raise ValueError("interval needs at least one value")
-    n, mean = len(values), statistics.fmean(values)
-    kind = interval_kind(n)
-    if kind == "single":
-        return {"mean": mean, "low": mean, "high": mean, "n": 1, "kind": kind}
-    if kind == "min-max":
-        return {"mean": mean, "low": min(values), "high": max(values), "n": n, "kind": kind}
-    half = _t_quantile(n - 1) * statistics.stdev(values) / math.sqrt(n)
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n, "kind": "95% t"}
-
-
-def prediction_interval(values: Sequence[float]) -> dict:
-    """Mean of ``values`` and the 95 % Student-t *prediction* interval for one more value,
-    mean ± t·s·√(1 + 1/n), next to the confidence interval of the mean, mean ± t·s/√n.
-
-    Returns
-    -------
-    dict
-        ``mean``, ``n``, ``confidence`` and ``prediction`` (half-widths; their ratio is
-        √(n + 1), 2 at n = 3).
-
-    Raises
-    ------
-    ValueError
-        For fewer than two values (no standard deviation).
-    """
-    values = [float(v) for v in values]
-    if len(values) < 2:
-        raise ValueError(f"need at least two values, got {len(values)}")
-    n, s = len(values), statistics.stdev(values)
-    t = _t_quantile(n - 1)
-    return {"mean": statistics.fmean(values), "n": n, "confidence": t * s / math.sqrt(n),
-            "prediction": t * s * math.sqrt(1 + 1 / n)}
-
-
-# ------------------------------------------------------------------- stored histograms
-
 #: What a glued value reads where its result is not part of this run (quick mode's slice).
 MISSING = "n/a (quick mode)"
-
-
-def histogram_share(hist: dict, low: float = -math.inf, high: float = math.inf) -> float:
-    """Share of a stored histogram's values in ``[low, high]``, each bin counted in proportion
-    to its overlap with the interval (values spread evenly within a bin); the values below or
-    above the histogram's range count only for an interval open on that side."""
-    edges = [float(e) for e in hist["edges"]]
-    inside = sum(count * max(0.0, min(hi, high) - max(lo, low)) / (hi - lo)
-                 for count, lo, hi in zip(hist["counts"], edges[:-1], edges[1:]))
-    inside += hist["below"] * (low == -math.inf) + hist["above"] * (high == math.inf)
-    return inside / hist["n"]
-
-
-def near_zero(result: dict, width: float = 0.006) -> float:
-    """Share of a BBB result's μ with |μ| < ``width`` (the stored histogram's bins are 0.006
-    wide, so the default is exact)."""
-    return histogram_share(result["weights"]["mu"], -width, width)
 
 
 # ----------------------------------------------------------------------------- loading
 
 
-def _stored(config: dict, results) -> dict | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", experiment.StaleResultWarning)
-        return experiment.Run(config, results).load()
-
-
-def seed_results(preset: str, datasets: Sequence[str], methods: Sequence[str],
+def seed_results(preset: Preset | str, datasets: Sequence[str], methods: Sequence[str],
                  seeds: Sequence[int] = SEEDS, compute: bool = False,
                  results=None) -> dict[str, dict[str, dict[int, dict]]]:
-    """``{dataset: {method: {seed: result}}}`` of the training results.
-
-    ``compute=False`` keeps only current stored results (missing seeds are left out);
-    ``compute=True`` runs the missing ones.
-    """
-    out: dict = {}
-    for dataset in datasets:
-        out[dataset] = {}
-        for method in methods:
-            found = {}
-            for seed in seeds:
-                if compute:
-                    found[seed] = experiment.run(dataset, method, preset, seed=seed,
-                                                 results=results, progress=False)
-                else:
-                    stored = _stored(method_config(preset, dataset, method, seed=seed), results)
-                    if stored is not None:
-                        found[seed] = stored
-            out[dataset][method] = found
-    return out
-
-
-def derived_results(kind: str, preset: str, datasets: Sequence[str], methods: Sequence[str],
-                    seed: int = 0, compute: bool = False, results=None) -> dict:
-    """``{dataset: {method: result}}`` of ``kind`` (``"criteria"`` or ``"finetune"``) for one
-    seed; without ``compute``, only stored results (those whose training result is current)."""
-    module = {"criteria": criteria, "finetune": finetune}[kind]
-    out: dict = {}
-    for dataset in datasets:
-        out[dataset] = {}
-        for method in methods:
-            config = method_config(preset, dataset, method, seed=seed)
-            path = experiment.Run(config, results).path(f".{kind}.json")
-            if compute or (path.exists() and _stored(config, results) is not None):
-                kwargs = {"progress": False} if kind == "finetune" else {}
-                out[dataset][method] = module.run(dataset, method, preset, seed=seed,
-                                                  results=results, **kwargs)
-    return out
+    """:func:`bnntut.collect.grid` of the training results over ``seeds`` (default
+    :data:`SEEDS`), the name :mod:`bnnbook.budget_views` and :mod:`bnnbook.prunability`
+    read: ``{dataset: {method: {seed: result}}}``."""
+    return collect.grid(preset, datasets, methods, seeds, compute=compute, results=results)
 
 
 # ------------------------------------------------------------------------------- seeds
-
-
-def seed_intervals(by_seed: dict[int, dict], amounts: Sequence[float],
-                   ensemble: bool = False) -> dict[float, dict]:
-    """Per pruned fraction, the :func:`interval` of the accuracy over the seeds of one model
-    (BBB: SNR pruning; ``ensemble`` picks the Monte Carlo accuracy)."""
-    return {a: interval([accuracy_at(r, a, ensemble=ensemble) for r in by_seed.values()])
-            for a in amounts}
 
 
 def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]
@@ -241,7 +104,7 @@ def seed_table(by_method: dict[str, dict[int, dict]], amounts: Sequence[float]
     for method, by_seed in by_method.items():
         if not by_seed:
             continue
-        bayesian = "snr" in next(iter(by_seed.values()))["prune"]
+        bayesian = get_method(method).bayesian
         for ensemble in ((False, True) if bayesian else (False,)):
             stats = seed_intervals(by_seed, amounts, ensemble)
             name = label(method) + ((", ensemble" if ensemble else ", posterior mean")
@@ -295,7 +158,7 @@ def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
             stats = seed_intervals(by_seed, amounts)
             mean = [stats[a]["mean"] for a in amounts]
             color = METHOD_COLORS.get(method)
-            ax.plot(amounts, mean, "-", marker=plots.METHOD_MARKERS.get(method, "o"), ms=3.5,
+            ax.plot(amounts, mean, "-", marker=METHOD_MARKERS.get(method, "o"), ms=3.5,
                     color=color, lw=1.8, label=f"{label(method)} (n={len(by_seed)})")
             ax.fill_between(amounts, [stats[a]["low"] for a in amounts],
                             [stats[a]["high"] for a in amounts], color=color, alpha=0.2, lw=0)
@@ -306,15 +169,6 @@ def seed_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
         ax.tick_params(labelbottom=True)
     plots.legend_below(fig, ncol=2)
     return fig
-
-
-def paired_gaps(by_method: dict[str, dict[int, dict]], first: str, second: str,
-                amount: float) -> dict[int, float]:
-    """Per seed trained for both, accuracy of ``first`` minus ``second`` after removing
-    ``amount`` (each by its own criterion; posterior mean for BBB)."""
-    common = sorted(set(by_method.get(first, {})) & set(by_method.get(second, {})))
-    return {s: accuracy_at(by_method[first][s], amount)
-            - accuracy_at(by_method[second][s], amount) for s in common}
 
 
 def paired_table(by_dataset: dict[str, dict[str, dict[int, dict]]], amounts: Sequence[float],
@@ -369,7 +223,7 @@ def criteria_figure(by_method: dict[str, dict], dataset: str):
     handles = [Patch(color=CRITERION_COLORS[c]) for c in CRITERION_COLORS if c in names_of]
     labels = [" / ".join(names_of[c]) for c in CRITERION_COLORS if c in names_of]
     for mode, text in zip(BIAS_MODES_ORDER, BIAS_MODE_LABELS):
-        handles.append(plt.Line2D([], [], color="#333333", ls=BIAS_STYLES[mode], lw=1.6))
+        handles.append(plt.Line2D([], [], color=LEGEND_GREY, ls=BIAS_STYLES[mode], lw=1.6))
         labels.append(text)
     spare = list(axes.flat)[len(methods):]
     for ax in spare:
@@ -450,9 +304,8 @@ def finetune_figure(by_dataset: dict[str, dict[str, dict]], ensemble: bool = Fal
     for ax, (dataset, by_method) in zip(axes[:, 0], by_dataset.items()):
         for method, result in by_method.items():
             amounts = [lv["amount"] for lv in result["by_amount"]]
-            key = "accuracy_mc" if ensemble and "accuracy_mc" in result["by_amount"][0]["after"] \
-                else "accuracy"
-            color, marker = METHOD_COLORS.get(method), plots.METHOD_MARKERS.get(method, "o")
+            key = "accuracy_mc" if ensemble and get_method(method).bayesian else "accuracy"
+            color, marker = METHOD_COLORS.get(method), METHOD_MARKERS.get(method, "o")
             ax.plot(amounts, [lv["before"][key] for lv in result["by_amount"]], "--", marker=marker,
                     ms=4.5, mfc="white", color=color, lw=1.2)
             ax.plot(amounts, [lv["after"][key] for lv in result["by_amount"]], "-", marker=marker,
@@ -463,8 +316,8 @@ def finetune_figure(by_dataset: dict[str, dict[str, dict]], ensemble: bool = Fal
         ax.set_ylim(0, 1)
         ax.tick_params(labelbottom=True)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    handles += [plt.Line2D([], [], color=plots.REFERENCE_COLOR, ls="-", marker="o", lw=2),
-                plt.Line2D([], [], color=plots.REFERENCE_COLOR, ls="--", marker="o", mfc="white",
+    handles += [plt.Line2D([], [], color=REFERENCE_COLOR, ls="-", marker="o", lw=2),
+                plt.Line2D([], [], color=REFERENCE_COLOR, ls="--", marker="o", mfc="white",
                            lw=1.2)]
     labels += ["fine-tuned, mask fixed", "pruned only"]
     plots.legend_below(fig, handles, labels, ncol=2)
@@ -486,7 +339,7 @@ def finetune_table(by_method: dict[str, dict]) -> pd.DataFrame:
     rows: dict = {}
     for method, result in by_method.items():
         keys = [("accuracy", "")]
-        if "accuracy_mc" in result["by_amount"][0]["after"]:
+        if get_method(method).bayesian:
             keys.append(("accuracy_mc", "ensemble, "))
         for key, prefix in keys:
             for stage, name in (("before", "pruned only"), ("after", "fine-tuned")):
@@ -498,11 +351,12 @@ def finetune_table(by_method: dict[str, dict]) -> pd.DataFrame:
 # ------------------------------------------------------------------------- KL ablation
 
 
-def kl_results(preset: str, datasets: Sequence[str], seeds: Sequence[int] = SEEDS,
+def kl_results(preset: Preset | str, datasets: Sequence[str], seeds: Sequence[int] = SEEDS,
                compute: bool = False, results=None) -> dict[str, dict[str, dict[int, dict]]]:
     """``{dataset: {weighting: {seed: result}}}`` of BBB trained with each complexity
     weighting (stored only, unless ``compute``; weightings with no stored seed left out)."""
-    found = seed_results(preset, datasets, list(KL_METHODS.values()), seeds, compute, results)
+    found = collect.grid(preset, datasets, list(KL_METHODS.values()), seeds, compute=compute,
+                         results=results)
     return {d: {w: found[d][m] for w, m in KL_METHODS.items() if found[d][m]} for d in datasets}
 
 
@@ -531,7 +385,7 @@ def kl_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
             amounts = next(iter(by_seed.values()))["prune"]["snr"]["amounts"]
             stats = seed_intervals(by_seed, amounts)
             row[1].plot(amounts, [stats[a]["mean"] for a in amounts], "-",
-                        marker=plots.METHOD_MARKERS.get(KL_METHODS[weighting], "o"), ms=3.5,
+                        marker=METHOD_MARKERS.get(KL_METHODS[weighting], "o"), ms=3.5,
                         color=color, lw=1.8)
             row[1].fill_between(amounts, [stats[a]["low"] for a in amounts],
                                 [stats[a]["high"] for a in amounts], color=color, alpha=0.2,
@@ -547,7 +401,7 @@ def kl_figure(by_dataset: dict[str, dict[str, dict[int, dict]]]):
         row[1].set_ylabel("test accuracy")
         row[1].set_ylim(0, 1)
     handles = [plt.Line2D([], [], color=KL_COLORS[w], lw=2, ms=4,
-                          marker=plots.METHOD_MARKERS.get(KL_METHODS[w], "o")) for w in labels]
+                          marker=METHOD_MARKERS.get(KL_METHODS[w], "o")) for w in labels]
     texts = [f"{KL_LABELS.get(w, w)} ({'/'.join(map(str, sorted(n)))} seeds)"
              for w, n in labels.items()]
     plots.legend_below(fig, handles, texts, ncol=2, title="KL weighting of minibatch i of M")
@@ -609,36 +463,23 @@ def kl_findings(by_weighting: dict[str, dict[int, dict]], amounts: Sequence[floa
     return lines
 
 
-def histogram_median(h: dict) -> float:
-    """The median of a stored histogram (linear within its bin; under/overflow counted)."""
-    target = h["n"] / 2
-    running = h["below"]
-    if running >= target:
-        return h["edges"][0]
-    for count, lo, hi in zip(h["counts"], h["edges"][:-1], h["edges"][1:]):
-        if running + count >= target:
-            return lo + (hi - lo) * (target - running) / count
-        running += count
-    return h["edges"][-1]
+def _blundell_stored(methods: Sequence[str], preset: Preset | str = BLUNDELL,
+                     results=None) -> dict[str, dict]:
+    """The stored, current MNIST results of ``methods`` of a Blundell preset, by method."""
+    return collect.grid(preset, ["mnist"], methods, results=results)["mnist"]
 
 
 def blundell_grid(results=None) -> dict[str, dict]:
     """The stored, current results of the ``blundell`` preset's learning-rate grid, by method
     (grid points not trained yet are left out)."""
-    among = get_preset("blundell").selection["among"]
-    stored = {m: _stored(method_config("blundell", "mnist", m), results) for m in among}
-    return {m: r for m, r in stored.items() if r is not None}
+    return _blundell_stored(selection.grid(BLUNDELL), results=results)
 
 
 def blundell_choice(grid: dict[str, dict]) -> str:
-    """The grid point Blundell et al.'s protocol keeps: the highest accuracy on the held-out
-    validation images at the end of training (ties: the first in grid order)."""
-    by = get_preset("blundell").selection["by"]
-    if not grid:
-        raise ValueError("no grid point of the blundell preset is stored; train them with "
-                         "`BNNTUT_CUDA_GRAPHS=1 python -m bnntut reproduce --preset blundell "
-                         "--device cuda`")
-    return max(grid, key=lambda m: grid[m]["history"][-1][by])
+    """The grid point Blundell et al.'s protocol keeps (:func:`bnntut.selection.choose` with
+    the ``blundell`` preset's rule, among the stored points): the highest accuracy on the
+    held-out validation images at the end of training, the first in grid order on a tie."""
+    return selection.choose(grid, BLUNDELL, complete=False)
 
 
 def blundell_result(results=None) -> tuple[str, dict] | None:
@@ -648,7 +489,7 @@ def blundell_result(results=None) -> tuple[str, dict] | None:
     grid = blundell_grid(results)
     if grid:
         return "blundell", grid[blundell_choice(grid)]
-    stored = _stored(method_config("blundell-cpu", "mnist", "bbb"), results)
+    stored = _blundell_stored(["bbb"], "blundell-cpu", results).get("bbb")
     return None if stored is None else ("blundell-cpu", stored)
 
 
@@ -664,7 +505,7 @@ def blundell_prediction(results=None) -> dict | None:
     It is an ablation of the ``blundell`` preset, never one of the grid points that
     :func:`blundell_choice` chooses among (it is not part of the paper's protocol).
     """
-    return _stored(method_config("blundell", "mnist", BLUNDELL_PREDICTION), results)
+    return _blundell_stored([BLUNDELL_PREDICTION], results=results).get(BLUNDELL_PREDICTION)
 
 
 def snr_error(result: dict, amount: float, ensemble: bool = False) -> float:
@@ -759,9 +600,9 @@ BLUNDELL_FIGURE4_SNR_DB = (-7.5, 0.0)
 #: names as open: the averaged-gradient grid and the deterministic calibration runs.
 BLUNDELL_OPEN_RUNS = {
     "averaged-gradient BBB over their learning-rate grid":
-        [m for m in get_preset("blundell").ablations if m.endswith("-mean")],
+        [m for m in BLUNDELL.ablations if m.endswith("-mean")],
     "calibration: the 2 × 1200 MLP, plain SGD, without and with dropout 0.5":
-        [m for m in get_preset("blundell").ablations
+        [m for m in BLUNDELL.ablations
          if m.startswith(("plain-sgd", "dropout50-sgd"))],
 }
 
@@ -769,8 +610,9 @@ BLUNDELL_OPEN_RUNS = {
 def blundell_open_runs(results=None) -> dict[str, list[str]]:
     """:data:`BLUNDELL_OPEN_RUNS` without the runs that are stored by now (groups left empty
     are dropped)."""
-    still = {group: [m for m in methods
-                     if _stored(method_config("blundell", "mnist", m), results) is None]
+    stored = _blundell_stored([m for methods in BLUNDELL_OPEN_RUNS.values() for m in methods],
+                              results=results)
+    still = {group: [m for m in methods if m not in stored]
              for group, methods in BLUNDELL_OPEN_RUNS.items()}
     return {group: methods for group, methods in still.items() if methods}
 
@@ -885,8 +727,8 @@ def fair_values(seeds: dict, crit: dict, ft: dict, kl: dict) -> dict[str, str]:
     Parameters
     ----------
     seeds, crit, ft, kl : dict
-        ``{dataset: …}`` of :func:`seed_results`, :func:`derived_results` (criteria and
-        fine-tuning, seed 0) and :func:`kl_results`.
+        ``{dataset: …}`` of :func:`bnntut.collect.grid`: the training results over seeds,
+        the criteria and fine-tuning results (seed 0), and :func:`kl_results`.
     """
     values = {}
     for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):

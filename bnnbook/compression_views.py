@@ -9,16 +9,9 @@ from bnntut.methods import get as get_method
 from bnntut.presets import METHOD_LABELS
 
 from . import plots
-from .plots import (
-    DATASET_LABELS,
-    METHOD_COLORS,
-    METHOD_MARKERS,
-    REFERENCE_COLOR,
-    figure,
-    legend_below,
-    plain_log_ticks,
-)
+from .plots import figure, legend_below, plain_log_ticks
 from .report import frame, number, percent
+from .style import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, REFERENCE_COLOR
 
 
 def highlights(result: dict, dataset: str = "mnist") -> dict:

@@ -15,19 +15,18 @@ Used by the chapter ``book/evaluation``.
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from bnntut import experiment, store
+from bnntut import collect, experiment, store
 from bnntut.presets import METHOD_LABELS
 
 from . import comparison
-from .plots import DATASET_LABELS
 from .report import accuracy_at, frame, number, percent
+from .stats import difference_of_means
+from .style import DATASET_LABELS
 
 #: Folder under the results store that holds the GPU-executed runs (``results/gpu/paper/…``).
 GPU_FOLDER = "gpu"
@@ -69,14 +68,12 @@ def agreement(cpu: Sequence[float], gpu: Sequence[float]) -> dict:
         raise ValueError(f"agreement needs at least two seeds per device, got {len(cpu)} on "
                          f"the CPU and {len(gpu)} on the GPU; run more seeds "
                          "(reproduce --seeds 0 1 2)")
-    mean = {k: statistics.fmean(v) for k, v in (("cpu", cpu), ("gpu", gpu))}
-    sd = {k: statistics.stdev(v) for k, v in (("cpu", cpu), ("gpu", gpu))}
-    se = math.sqrt(sd["cpu"] ** 2 / len(cpu) + sd["gpu"] ** 2 / len(gpu))
-    difference = mean["gpu"] - mean["cpu"]
-    margin = AGREEMENT_SE * se
-    return {"cpu_mean": mean["cpu"], "cpu_sd": sd["cpu"], "gpu_mean": mean["gpu"],
-            "gpu_sd": sd["gpu"], "difference": difference, "se": se, "margin": margin,
-            "detected": abs(difference) > margin}
+    both = difference_of_means(cpu, gpu)
+    margin = AGREEMENT_SE * both["se"]
+    return {"cpu_mean": both["first_mean"], "cpu_sd": both["first_sd"],
+            "gpu_mean": both["second_mean"], "gpu_sd": both["second_sd"],
+            "difference": both["difference"], "se": both["se"], "margin": margin,
+            "detected": abs(both["difference"]) > margin}
 
 
 def compare(cpu: Mapping[str, Mapping[str, Mapping[int, dict]]],
@@ -86,7 +83,7 @@ def compare(cpu: Mapping[str, Mapping[str, Mapping[int, dict]]],
     criterion: SNR for BBB, L1 otherwise), for every (dataset, method) stored on both devices
     with at least two seeds each.
 
-    ``cpu`` and ``gpu`` are :func:`bnnbook.comparison.seed_results` dictionaries
+    ``cpu`` and ``gpu`` are :func:`bnntut.collect.grid` dictionaries
     (``{dataset: {method: {seed: result}}}``); returns ``{(dataset, method): {amount:
     agreement}}``.
     """
@@ -126,7 +123,7 @@ def table(compared: dict) -> pd.DataFrame:
 
 
 def every_run(seed_results: Mapping[str, Mapping[str, Mapping[int, dict]]]) -> Iterator[dict]:
-    """Every result of a :func:`bnnbook.comparison.seed_results` dictionary, flattened."""
+    """Every result of a :func:`bnntut.collect.grid` dictionary, flattened."""
     for methods in seed_results.values():
         for runs in methods.values():
             yield from runs.values()
@@ -175,7 +172,7 @@ def epoch_seconds(results: str | Path | None = None) -> dict | None:
 
 def load(preset: str, datasets: Sequence[str], methods: Sequence[str],
          results: str | Path | None = None) -> tuple[dict, dict]:
-    """``(cpu, gpu)`` stored seed results of ``preset`` (never trains anything)."""
-    cpu = comparison.seed_results(preset, datasets, methods, results=results)
-    gpu = comparison.seed_results(preset, datasets, methods, results=gpu_results_dir(results))
-    return cpu, gpu
+    """``(cpu, gpu)`` stored results of ``preset`` over :data:`bnnbook.comparison.SEEDS`
+    (:func:`bnntut.collect.grid`; never trains anything)."""
+    return tuple(collect.grid(preset, datasets, methods, comparison.SEEDS, results=where)
+                 for where in (results, gpu_results_dir(results)))

@@ -15,28 +15,26 @@ import torch
 from matplotlib.ticker import NullLocator
 
 from bnntut import bayes
-from bnntut.methods import REGISTRY
 from bnntut.methods import get as get_method
+from bnntut.models import is_bayesian
 from bnntut.presets import METHOD_LABELS
 
 from .report import e_to, superscript
+from .style import (
+    DATASET_LABELS,
+    KEPT_COLORS,
+    KL_COLORS,
+    METHOD_COLORS,
+    METHOD_MARKERS,
+    PRIOR_STYLES,
+    REFERENCE_COLOR,
+)
 
 #: Width (inches) of a figure that spans the text column.  At a 1280-px window the built
 #: book's column shows images at most 676 px wide; at the style's 110 dpi a 6.1-in figure
 #: saved as notebooks do (tight, 0.1-in pad) is about 690 px, so its 10-pt text is displayed
 #: at about 9.8 pt.  Wider figures are scaled down, text and all.
 PAGE_WIDTH = 6.1
-
-#: One colour per method, used in every figure (Okabe–Ito, colour-blind-safe; chosen in
-#: :data:`bnntut.methods.REGISTRY`).
-METHOD_COLORS = {name: method.color for name, method in REGISTRY.items()}
-#: One marker per method, for figures whose curves coincide or cross.
-METHOD_MARKERS = {name: method.marker for name, method in REGISTRY.items()}
-#: Neutral colour of reference lines (chance, dense size, break-even).
-REFERENCE_COLOR = "#777777"
-DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-#: Line style per dataset where one method is shown on both.
-DATASET_STYLES = {"mnist": "-", "fashion-mnist": "--"}
 
 
 def use_style() -> None:
@@ -136,12 +134,6 @@ def prior_density(w: np.ndarray, pi: float, sigma1: float, sigma2: float) -> dic
     return {"first": pi * g1, "second": (1 - pi) * g2, "mixture": pi * g1 + (1 - pi) * g2}
 
 
-#: How the prior's curves are drawn: colour, line style, width, opacity.  The mixture goes
-#: first, wide and light, so that both components stay visible on top of it.
-PRIOR_STYLES = {"mixture": ("#999999", "-", 5.0, 0.6), "first": ("#0072B2", "--", 1.8, 1.0),
-                "second": ("#D55E00", ":", 2.4, 1.0)}
-
-
 def _prior_lines(ax, w: np.ndarray, dens: dict, labels: dict | None = None) -> None:
     for key, (color, ls, lw, alpha) in PRIOR_STYLES.items():
         ax.plot(w, dens[key], color=color, ls=ls, lw=lw, alpha=alpha,
@@ -206,9 +198,7 @@ def prior_grid_figure(sigma1: float = 1.0, pis=(0.25, 0.5, 0.75), log_sigma2s=(-
 
 def kl_weights_figure(n_batches: int = 600):
     """The three minibatch weightings of the complexity cost (log scale), each in the colour
-    of the BBB variant trained with it (:data:`bnnbook.comparison.KL_COLORS`)."""
-    from .comparison import KL_COLORS
-
+    of the BBB variant trained with it (:data:`bnnbook.style.KL_COLORS`)."""
     fig, axes = figure(1, 1, height=3.4)
     ax = axes[0, 0]
     i = np.arange(n_batches)
@@ -365,7 +355,7 @@ def prune_curves(results: dict[str, dict], ax=None, title: str | None = None,
         label = METHOD_LABELS.get(method, method)
         sweeps = result["prune"]
         marker = METHOD_MARKERS.get(method, "o")
-        if "snr" in sweeps:
+        if is_bayesian(result["config"]["model"]):
             s = sweeps["snr"]
             ax.plot(kept(s["amounts"]), s["accuracy"], "-", marker=marker, ms=3.5,
                     color=color, lw=1.8, label=f"{label}: SNR |μ|/σ")
@@ -525,14 +515,6 @@ def surviving_figure(results: dict[str, dict[str, dict]], amounts=(0.5, 0.75, 0.
             ax.tick_params(labelbottom=True)
     legend_below(fig, ncol=3)
     return fig
-
-
-#: Colours of the four groups of two prunings compared (:func:`kept_scatter`), from the
-#: package's Okabe–Ito palette; the parameters both remove are light grey.
-#: Grey means removed, on every page that shows what a pruning keeps.
-REMOVED_COLOR = "#BBBBBB"
-KEPT_COLORS = {"both": METHOD_COLORS["bbb"], "a": METHOD_COLORS["sgd"],
-               "b": METHOD_COLORS["bbb-kl-uniform"], "neither": REMOVED_COLOR}
 
 
 def kept_scatter(magnitude: torch.Tensor, sigma: torch.Tensor, removed_a: torch.Tensor,

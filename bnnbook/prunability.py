@@ -25,12 +25,12 @@ import pandas as pd
 
 from bnntut.evaluate import TABLE_AMOUNTS
 from bnntut.methods import get as get_method
-from bnntut.presets import get_preset, lr_label
+from bnntut.models import is_bayesian
+from bnntut.presets import Preset, lr_label, resolve
 
 from . import report
 from .claims import AHEAD, BEHIND, WITHIN_NOISE, compare
 from .comparison import (
-    KL_FORMULAS,
     MISSING,
     accuracy_at,
     blundell_choice,
@@ -40,39 +40,20 @@ from .comparison import (
     near_zero,
 )
 
-#: BBB rows: ``method -> (factor, setting)``; the first is the study's protocol.
-BBB_ROWS = {
-    "bbb": ("the study's protocol", f"Adam 1e-4, weighting {KL_FORMULAS['paper']}, "
-                                    "ρ ~ U(−5, −4), π = 1/2, σ1 = e⁰, σ2 = e⁻⁶, 2 samples, "
-                                    "50 epochs"),
-    "bbb-kl-blundell": ("complexity weighting", f"Blundell's {KL_FORMULAS['blundell']}"),
-    "bbb-kl-uniform": ("complexity weighting", f"uniform {KL_FORMULAS['uniform']}"),
-    "bbb-lr1e-3": ("optimiser", "Adam, learning rate 1e-3"),
-    "bbb-opt-sgd": ("optimiser", "plain SGD, learning rate 1e-3"),
-    "bbb-rho-fixed": ("posterior initialisation", "ρ = −5 for every weight"),
-    "bbb-prior-wide": ("prior", "π = 1/4, σ1 = e⁻¹, σ2 = e⁻⁷"),
-    "bbb-150ep": ("epochs", "150"),
-    "bbb-samples1": ("weight samples per step", "1"),
-    "bbb-samples5": ("weight samples per step", "5"),
-    "bbb-kl-uniform-lr1e-3": ("combination", "uniform weighting and Adam 1e-3"),
-    "bbb-opt-sgd-sigma1-e-2": ("combination", "plain SGD 1e-3 and σ1 = e⁻²"),
-    "bbb-opt-sgd-kl-uniform-sigma1-e-2": ("combination",
-                                          "plain SGD 1e-3, σ1 = e⁻² and uniform weighting"),
-}
+#: BBB rows, in the table's order; the first is the study's protocol.  Each row's factor and
+#: setting are in its registry entry (:attr:`bnntut.methods.Method.factor`, ``setting``).
+BBB_ROWS = ["bbb", "bbb-kl-blundell", "bbb-kl-uniform", "bbb-lr1e-3", "bbb-opt-sgd",
+            "bbb-rho-fixed", "bbb-prior-wide", "bbb-150ep", "bbb-samples1", "bbb-samples5",
+            "bbb-kl-uniform-lr1e-3", "bbb-opt-sgd-sigma1-e-2",
+            "bbb-opt-sgd-kl-uniform-sigma1-e-2"]
 
 #: The BBB rows that change exactly one factor of the study's protocol.
-SINGLE_FACTOR_ROWS = [m for m, (factor, _) in BBB_ROWS.items()
-                      if factor not in ("the study's protocol", "combination")]
+SINGLE_FACTOR_ROWS = [m for m in BBB_ROWS
+                      if get_method(m).factor not in ("the study's protocol", "combination")]
 
 #: Deterministic rows, pruned by their best criterion (global magnitude), same budget.
-DETERMINISTIC_ROWS = {
-    "sgd": ("the study's protocol", "Adam 1e-4"),
-    "sgd-lr1e-3": ("optimiser", "Adam 1e-3"),
-    "dropout50": ("the study's protocol", "Adam 1e-4"),
-    "dropout50-lr1e-3": ("optimiser", "Adam 1e-3"),
-    "sgd-l1-1e-5-lr1e-3": ("penalty (complexity cost)", "Adam 1e-3, L1 1e-5 × Σ|w|"),
-    "sgd-l1-1e-4-lr1e-3": ("penalty (complexity cost)", "Adam 1e-3, L1 1e-4 × Σ|w|"),
-}
+DETERMINISTIC_ROWS = ["sgd", "sgd-lr1e-3", "dropout50", "dropout50-lr1e-3",
+                      "sgd-l1-1e-5-lr1e-3", "sgd-l1-1e-4-lr1e-3"]
 
 #: Fractions removed that the table reports: the book's table grid without 0.
 AMOUNTS = TABLE_AMOUNTS[1:]
@@ -101,11 +82,11 @@ def median_snr_db(result: dict) -> float:
     raise ValueError("the median lies outside the histogram's range")
 
 
-def scope(preset: str) -> tuple[list[str], list[str], list[int]]:
+def scope(preset: Preset | str) -> tuple[list[str], list[str], list[int]]:
     """``(datasets, methods, seeds)`` of the prunability rows for ``preset``: every row, all
     of the preset's datasets and seeds 0–2, unless the preset narrows them with a
     ``prunability_scope`` (``quick`` does, to keep CI fast)."""
-    spec = get_preset(preset)
+    spec = resolve(preset)
     narrowed = spec.prunability_scope or {}
     return (list(narrowed.get("datasets", spec.datasets)),
             list(narrowed.get("methods", [*BBB_ROWS, *DETERMINISTIC_ROWS])),
@@ -118,7 +99,8 @@ def row(by_seed: dict[int, dict]) -> dict:
     Returns
     -------
     dict
-        ``seeds`` (list), ``unpruned``, ``snr`` and ``l1`` (``{amount: accuracy}``; ``snr``
+        ``seeds`` (list), ``bayesian`` (:func:`bnntut.models.is_bayesian` of its model),
+        ``unpruned``, ``snr`` and ``l1`` (``{amount: accuracy}``; ``snr``
         empty for deterministic nets), ``median_snr_db`` and ``mean_sigma`` (``None`` for
         deterministic nets), ``train_minutes`` (mean over seeds of the median epoch's wall time
         times the number of epochs: robust to epochs slowed by other work on the machine).
@@ -126,9 +108,9 @@ def row(by_seed: dict[int, dict]) -> dict:
     if not by_seed:
         raise ValueError("no stored result for this method")
     results = [by_seed[s] for s in sorted(by_seed)]
-    bayesian = "snr" in results[0]["prune"]
+    bayesian = is_bayesian(results[0]["config"]["model"])
     mean, accuracy = statistics.fmean, report.accuracy_at
-    return {"seeds": sorted(by_seed),
+    return {"seeds": sorted(by_seed), "bayesian": bayesian,
             "unpruned": mean(accuracy(r, 0.0, "l1") for r in results),
             "l1": {a: mean(accuracy(r, a, "l1") for r in results) for a in AMOUNTS},
             "snr": ({a: mean(accuracy(r, a, "snr") for r in results) for a in AMOUNTS}
@@ -147,7 +129,7 @@ def rows(collected: dict[str, dict[int, dict]]) -> dict[str, dict]:
 
 def own_sweep(summary: dict) -> dict[float, float]:
     """``{amount: accuracy}`` under the row's own criterion: SNR for BBB, magnitude else."""
-    return summary["snr"] or summary["l1"]
+    return summary["snr"] if summary["bayesian"] else summary["l1"]
 
 
 def meets_targets(summary: dict, dataset: str) -> dict[float, bool]:
@@ -182,7 +164,7 @@ TABLE_COLUMNS = {"mnist": (("unpruned", "own", 0.0), ("90 %", "own", 0.9), ("95 
 def _cell(summary: dict | None, criterion: str, amount: float) -> float | None:
     """A row's accuracy with ``amount`` removed by ``criterion`` (``None`` where not stored;
     ``"l1"`` for BBB rows only)."""
-    if summary is None or (criterion == "l1" and not summary["snr"]):
+    if summary is None or (criterion == "l1" and not summary["bayesian"]):
         return None
     if amount == 0:
         return summary["unpruned"]

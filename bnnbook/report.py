@@ -10,8 +10,12 @@ from collections.abc import Hashable, Mapping, Sequence
 import pandas as pd
 
 from bnntut.evaluate import TABLE_AMOUNTS
+from bnntut.models import is_bayesian
 from bnntut.presets import METHOD_LABELS
+from bnntut.prune import criterion_for
 from bnntut.study import STUDY_AMOUNTS, STUDY_TABLES
+
+from .style import DATASET_LABELS
 
 #: pandas display options of the book's tables: every cell, row and column whole.  pandas'
 #: defaults cut a text cell at 50 characters ("the reading that the prunability chapter
@@ -48,11 +52,11 @@ def accuracy_at(result: dict, amount: float, criterion: str | None = None,
                 ensemble: bool = False) -> float:
     """Test accuracy of a stored result after pruning ``amount``.
 
-    ``criterion`` defaults to ``snr`` for BBB and ``l1`` otherwise; ``ensemble`` picks the
+    ``criterion`` defaults to the model's own (:func:`bnntut.prune.criterion_for`: ``snr``
+    for BBB, ``l1`` otherwise); ``ensemble`` picks the
     Monte Carlo ensemble accuracy (BBB) instead of the posterior mean.
     """
-    sweeps = result["prune"]
-    sweep = sweeps[criterion or ("snr" if "snr" in sweeps else "l1")]
+    sweep = result["prune"][criterion or criterion_for(result["config"]["model"])]
     column = "accuracy_mc" if ensemble else "accuracy"
     return sweep[column][sweep["amounts"].index(amount)]
 
@@ -202,7 +206,7 @@ def comparison_table(results: dict[str, dict], dataset: str,
     rows: dict = {}
     for method, result in results.items():
         variants = [(False, "")]
-        if "snr" in result["prune"]:
+        if is_bayesian(result["config"]["model"]):
             variants = [(False, ", posterior mean"), (True, ", ensemble")]
         for ensemble, suffix in variants:
             name = METHOD_LABELS[method] + suffix
@@ -227,8 +231,6 @@ def study_table(datasets: Sequence[str] = ("mnist", "fashion-mnist")) -> pd.Data
         ``(table, removed)``, e.g. ``("Table 1 — MNIST", "90 %")``; cells the published
         accuracies as text with four decimals.
     """
-    from .plots import DATASET_LABELS
-
     titles = {d: f"Table {i} — {DATASET_LABELS.get(d, d)}" for i, d in enumerate(datasets, 1)}
     columns = [(titles[d], percent(a)) for d in datasets for a in STUDY_AMOUNTS]
     methods = dict.fromkeys(m for d in datasets for m in STUDY_TABLES[d])

@@ -29,6 +29,8 @@ from bnntut.devices import single_thread
 from bnntut.models import BayesianMLP
 from bnntut.noise import NoiseSource
 
+from .style import CRITERION_COLORS, EXACT_COLOR, METHOD_COLORS, REFERENCE_COLOR, REMOVED_COLOR
+
 #: Intervals of the training inputs: two clusters with a gap between them.
 TRAIN_INTERVALS = ((-3.5, -1.0), (1.0, 3.5))
 #: Range of x on which the figures show predictions.
@@ -39,9 +41,6 @@ NOISE_SD = 0.2
 WIDTHS = (1, 50, 50, 1)
 #: Pruning criteria of the toy and their titles.
 CRITERIA = {"snr": "SNR |μ|/σ", "l1": "|μ|"}
-#: Colour of the exact posterior of the linear model (Okabe–Ito reddish purple); its
-#: mean-field fit is a BBB fit and takes BBB's colour.
-EXACT_COLOR = "#CC79A7"
 
 
 def true_function(x: torch.Tensor) -> torch.Tensor:
@@ -306,12 +305,8 @@ def active_units(model: nn.Module, x: torch.Tensor) -> list[int]:
     list of int
         One count per hidden layer.
     """
-    if models.is_bayesian(model):
-        layers = [(layer.weight_sampler.mu, layer.bias_sampler.mu) for layer in model.layers]
-    else:
-        layers = [(m.weight, m.bias) for m in model.modules() if isinstance(m, nn.Linear)]
     counts, h = [], x
-    for weight, bias in layers[:-1]:
+    for weight, bias in models.posterior_means(model)[:-1]:
         h = torch.relu(h @ weight.T + bias)
         counts.append(int((h > 0).any(0).sum()))
     return counts
@@ -337,7 +332,6 @@ def region_rmse(mean: torch.Tensor, x: torch.Tensor, intervals) -> dict[str, flo
 
 def draw_data(ax, data: ToyData, grid: torch.Tensor) -> None:
     """Shade where there are no training inputs, and draw the data and the true function."""
-    from .plots import REFERENCE_COLOR
 
     masks = regions(grid, data.intervals)
     x = grid[:, 0].numpy()
@@ -419,8 +413,7 @@ def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float =
         the boundary of the removed set: a line of constant |μ|/σ (a diagonal) or of constant
         |μ| (vertical).
     """
-    from .comparison import CRITERION_COLORS
-    from .plots import REFERENCE_COLOR, REMOVED_COLOR, figure, legend_below
+    from .plots import figure, legend_below
 
     panels = [{"title": CRITERIA[c], "removed": mask, "color": CRITERION_COLORS[c],
                "criterion": c} for c, mask in removed.items()]
@@ -429,7 +422,7 @@ def kept_removed_figure(model, removed: dict[str, torch.Tensor], height: float =
     fig, axes = figure(1, len(panels), height=height, sharex=True, sharey=True)
     for ax, spec in zip(axes[0], panels):
         removed = spec["removed"].numpy()
-        # grey means removed on every page (plots.KEPT_COLORS); kept takes the criterion's
+        # grey means removed on every page (style.KEPT_COLORS); kept takes the criterion's
         ax.scatter(size[0][removed], size[1][removed], s=3, color=REMOVED_COLOR, lw=0,
                    label="removed", rasterized=True)
         ax.scatter(size[0][~removed], size[1][~removed], s=3, color=spec["color"], lw=0,
@@ -496,7 +489,7 @@ def covariance_figure(mean: torch.Tensor, cov: torch.Tensor, mf_mean: torch.Tens
     names : (str, str), optional
         Their axis labels; default ``$w_i$`` and ``$w_j$``.
     """
-    from .plots import METHOD_COLORS, REFERENCE_COLOR, figure, legend_below, plain_log_ticks
+    from .plots import figure, legend_below, plain_log_ticks
 
     i, j = pair or most_correlated(cov)
     names = names or (f"$w_{{{i}}}$", f"$w_{{{j}}}$")

@@ -8,26 +8,34 @@ from collections.abc import Sequence
 
 from bnntut.methods import get as get_method
 from bnntut.models import N_CLASSES
-from bnntut.uncertainty import MC_SAMPLES, MODES, confidence_gap, record_at, series
+from bnntut.uncertainty import MODES, confidence_gap, record_at, series
 
-from .plots import DATASET_LABELS, METHOD_COLORS, METHOD_MARKERS, PAGE_WIDTH, legend_below
+from .plots import PAGE_WIDTH, legend_below
 from .report import frame, highlight, number, percent
+from .style import DATASET_LABELS, DIAGNOSTIC_COLORS, METHOD_COLORS, METHOD_MARKERS
 
 
-def mode_label(method: str, mode: str) -> str:
-    """``"posterior mean"``, ``"10-sample predictive"``, ``"eval mode"``, ``"MC dropout"``."""
+def mc_samples(result: dict) -> int:
+    """Monte Carlo forwards of a stored uncertainty result's "mc" mode (its preset's
+    ``uncertainty["mc_samples"]``; 0 for a method without that mode)."""
+    return result["config"]["modes"].get("mc", 0)
+
+
+def mode_label(method: str, mode: str, samples: int) -> str:
+    """``"posterior mean"``, ``"10-sample predictive"``, ``"eval mode"``, ``"MC dropout (10)"``
+    (``samples``: the Monte Carlo forwards of the "mc" mode, :func:`mc_samples`)."""
     bayesian = get_method(method).bayesian
     if mode == "deterministic":
         return "posterior mean" if bayesian else "eval mode"
-    return f"{MC_SAMPLES}-sample predictive" if bayesian else f"MC dropout ({MC_SAMPLES})"
+    return f"{samples}-sample predictive" if bayesian else f"MC dropout ({samples})"
 
 
-def describe(method: str, mode: str) -> str:
+def describe(method: str, mode: str, samples: int) -> str:
     """A phrase for prose, e.g. "Bayes by Backprop (10-sample predictive)" or
-    "Dropout (p=0.5) with MC dropout"."""
+    "Dropout (p=0.5) with MC dropout" (``samples`` as for :func:`mode_label`)."""
     label = get_method(method).label
     if get_method(method).bayesian:
-        return f"{label} ({mode_label(method, mode)})"
+        return f"{label} ({mode_label(method, mode, samples)})"
     return f"{label} {'in eval mode' if mode == 'deterministic' else 'with MC dropout'}"
 
 
@@ -56,7 +64,7 @@ def table(results: dict[str, dict], amounts: Sequence[float] = (0.0, 0.5, 0.9, 0
     rows = {}
     for m, r in results.items():
         for mode in r["modes"]:
-            rows[get_method(m).label, mode_label(m, mode)] = {
+            rows[get_method(m).label, mode_label(m, mode, mc_samples(r))] = {
                 (label, percent(f)): round(record_at(r, f, mode)[key], 3)
                 for key, label in TABLE_METRICS.items() for f in amounts}
     columns = [(label, percent(f)) for label in TABLE_METRICS.values() for f in amounts]
@@ -133,7 +141,8 @@ def highlights(results: dict[str, dict[str, dict]],
                         out[f"{method}_{mode}_{key}_{tag}_{pct}"] = record[key]
             for key in ("ece", "auroc", "accuracy"):
                 method, mode, value = best(by_method, key, f)
-                out[f"best_{key}_{tag}_{pct}"] = describe(method, mode)
+                out[f"best_{key}_{tag}_{pct}"] = describe(
+                    method, mode, mc_samples(by_method[method]))
                 out[f"best_{key}_value_{tag}_{pct}"] = value
                 out[f"best_{key}_accuracy_{tag}_{pct}"] = record_at(
                     by_method[method], f, mode)["accuracy"]
@@ -145,7 +154,8 @@ def highlights(results: dict[str, dict[str, dict]],
                     for mode in r["modes"]}
             longest = max(kept.values())
             out[f"longest_{key}_{tag}"] = " and ".join(
-                describe(m, mode) for (m, mode), k in kept.items() if k == longest)
+                describe(m, mode, mc_samples(by_method[m]))
+                for (m, mode), k in kept.items() if k == longest)
             out[f"longest_{key}_value_{tag}"] = longest
     out["tolerance"] = TOLERANCE
     out["below_chance"] = below_chance_sentence(results)
@@ -194,7 +204,8 @@ def robustness_table(results: dict[str, dict[str, dict]]):
         for method, result in by_method.items():
             for mode in result["modes"]:
                 below = below_chance_from(result, mode)
-                rows.setdefault((get_method(method).label, mode_label(method, mode)), {}).update({
+                row = (get_method(method).label, mode_label(method, mode, mc_samples(result)))
+                rows.setdefault(row, {}).update({
                     (name, "ECE kept up to"): percent(kept_up_to(result, "ece", mode)),
                     (name, "AUROC kept up to"): percent(kept_up_to(result, "auroc", mode)),
                     (name, "AUROC < 0.5 from"): "never" if below is None else percent(below)})
@@ -291,9 +302,14 @@ def mc_dropout_sentence(results: dict[str, dict[str, dict]]) -> str:
 #: Axis labels of the keys of :func:`degradation_figure`.
 KEY_LABELS = {"ece": "ECE (15 bins)", "auroc": "OOD AUROC (entropy)",
               "accuracy": "test accuracy", "nll": "test NLL (nats)"}
-#: Column titles of :func:`degradation_figure`, per prediction mode.
-MODE_TITLES = {"deterministic": "deterministic (eval mode / μ)",
-               "mc": f"Monte Carlo ({MC_SAMPLES} samples)"}
+
+
+def mode_title(mode: str, samples: int) -> str:
+    """Column title of :func:`degradation_figure` for a prediction mode (``samples``: the
+    Monte Carlo forwards of the "mc" mode)."""
+    if mode == "deterministic":
+        return "deterministic (eval mode / μ)"
+    return f"Monte Carlo ({samples} samples)" if mode == "mc" else mode
 
 
 def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] = ("ece", "auroc")):
@@ -306,7 +322,7 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
     Parameters
     ----------
     results : dict
-        ``{dataset: {method: result}}`` as returned by :func:`bnntut.uncertainty.run_all`.
+        ``{dataset: {method: result}}`` of :func:`bnntut.collect.grid` (``kind="uncertainty"``).
     keys : sequence of str
         One row of panels per key (``ece``, ``auroc``, ``accuracy``, ``nll``).
 
@@ -341,7 +357,8 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
                 ax.set_ylabel(KEY_LABELS.get(key, key))
                 ax.tick_params(labelleft=True, labelbottom=True)
                 ax.set_xlabel("fraction removed")
-            axes[0, col].set_title(MODE_TITLES.get(mode, mode))
+            samples = max(mc_samples(r) for r in by_method.values())
+            axes[0, col].set_title(mode_title(mode, samples))
         ood = next(iter(by_method.values()))["config"]["ood_dataset"]
         sub.suptitle(f"Trained on {DATASET_LABELS.get(dataset, dataset)}, "
                      f"OOD: {DATASET_LABELS.get(ood, ood)}")
@@ -349,9 +366,6 @@ def degradation_figure(results: dict[str, dict[str, dict]], keys: Sequence[str] 
     return fig
 
 
-#: Neutral colours of the diagnostic panels (method colours stay with the methods).
-DIAGNOSTIC_COLORS = {"bars": "#BBBBBB", "gap": "#444444", "share": "#000000",
-                     "in": "#BBBBBB", "ood": "#333333"}
 
 
 #: Opacity of a method's colour where it fills an area (bars, histograms), so that the hatched
@@ -455,7 +469,7 @@ def diagnostic_figure(record: dict, title: str | None = None, ood_label: str = "
     legend : bool, optional
         One legend below the figure; by default only when the figure is made here.
     color : str, optional
-        The method's colour (:data:`bnnbook.plots.METHOD_COLORS`) for the bars and the
+        The method's colour (:data:`bnnbook.style.METHOD_COLORS`) for the bars and the
         in-distribution histogram; neutral grey by default.
 
     Returns
@@ -496,7 +510,7 @@ def diagnostic_grid(cases: Sequence[tuple[str, dict]], ood_label: str = "OOD",
     ood_label : str
         Legend label of the out-of-distribution set.
     color : str, optional
-        The colour of the method shown (:data:`bnnbook.plots.METHOD_COLORS`).
+        The colour of the method shown (:data:`bnnbook.style.METHOD_COLORS`).
 
     Returns
     -------
@@ -527,9 +541,9 @@ def live_diagnostic(preset: str):
     import matplotlib.pyplot as plt
 
     from bnntut import data, experiment, prune, uncertainty
-    from bnntut.presets import get_preset
+    from bnntut.presets import resolve
 
-    subset = get_preset(preset).subset
+    subset = resolve(preset).subset
     models: dict = {}
     loaded: dict = {}
 
@@ -542,14 +556,15 @@ def live_diagnostic(preset: str):
             if name not in loaded:
                 loaded[name] = data.load(name, subset=subset)
         ds, ood = loaded[dataset], loaded[ood_name]
-        modes = uncertainty.modes_for(method)
+        modes = uncertainty.modes_for(method, preset)
         mode = mode if mode in modes else "deterministic"
-        criterion = prune.get_criterion(uncertainty.criterion_for(method))
+        criterion = prune.get_criterion(get_method(method).criterion)
         record = uncertainty.diagnose(criterion(models[dataset, method], amount), ds.x_test,
                                       ds.y_test, ood.x_test, modes[mode])
         fig = diagnostic_figure(
             record, ood_label=f"OOD: {DATASET_LABELS.get(ood.name, ood.name)} test",
-            title=f"{get_method(method).label} ({mode_label(method, mode)}), "
+            title=f"{get_method(method).label} "
+                  f"({mode_label(method, mode, modes.get('mc', 0))}), "
                   f"{amount:.0%} removed")
         plt.show()
         return fig

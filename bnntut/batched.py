@@ -1,15 +1,19 @@
 """Many models of one architecture trained as one computation.
 
 K networks of the same kind and widths are stacked along a leading model axis: every weight
-tensor becomes ``(K, *shape)`` and every layer one batched matrix product, so one step of
-:func:`fit_many` updates all K.  Each model keeps what makes it itself — its seed, its data
-order, its weight noise, its dropout masks, its optimiser state and its configuration values
-(learning rate, prior, complexity weighting, dropout rate, penalty) — drawn from its own
-generators in the order :func:`bnntut.train.fit` draws them alone, so each model ends with
-the parameters it would have reached alone (to float rounding; ``tests/test_batched.py``).
+tensor becomes ``(K, *shape)``, and one step of :func:`fit_many` updates all K. On CUDA every
+layer is one batched matrix product and each step is replayed as a CUDA graph (unless
+``$BNNTUT_CUDA_GRAPHS=0``); on the CPU each model's products run on its own slices, the kernels
+its training alone runs (:func:`stacked_products`; measured: ``benchmarks/README.md``). Each
+model keeps what makes it itself — its seed, its data order, its weight noise, its dropout
+masks, its optimiser state and its configuration values (learning rate, prior, complexity
+weighting, dropout rate, penalty) — drawn from its own generators in the order
+:func:`bnntut.train.fit` draws them alone, so each model ends with the parameters it would have
+reached alone (bit for bit on the CPU, to float rounding with batched products;
+``tests/test_batched.py``).
 
-What must be shared: the model kind and widths, the dataset, epochs, batch size, optimiser
-kind and, for BBB, the number of weight samples.  Fine-tuning masks are not supported here;
+What must be shared: the model kind and widths, the dataset, epochs, batch size, optimiser kind
+and, for BBB, the number of weight samples. Fine-tuning masks are not supported here;
 :func:`bnntut.train.fit` stays the plain path.
 """
 
@@ -26,6 +30,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import bayes, evaluate, store
+from .cudagraphs import GraphedCalls, graphs_wanted
 from .data import Dataset
 from .fastmath import Reparameterise
 from .models import is_bayesian
@@ -76,15 +81,28 @@ def _check(members: Sequence[Member], optimizer: str, epochs: int, batch_size: i
         bayes.kl_weight(m.kl_weighting, 0, 1)
 
 
+def stacked_products(device: torch.device) -> bool:
+    """Whether a step runs each layer as one batched product over the K models (on CUDA:
+    fewer, larger kernels) rather than K products, each on one model's slices (on the CPU,
+    where the per-model products are the ones :func:`bnntut.train.fit` runs and were measured
+    faster than the batched ones: ``benchmarks/README.md``)."""
+    return device.type == "cuda"
+
+
 class _Stack:
-    """The K models' trainable tensors stacked as leaves ``(K, *shape)``, in the order the
-    plain path samples them (W1, b1, W2, b2, … ; for BBB each as a (μ, ρ) pair)."""
+    """The K models' trainable tensors stacked ``(K, *shape)`` (``tensors``), in the order the
+    plain path samples them (W1, b1, W2, b2, … ; for BBB each as a (μ, ρ) pair), and each
+    model's slices of them as leaf tensors of its own (``views[k]``, same memory), which its
+    optimiser updates in place."""
 
     def __init__(self, members: Sequence[Member], device):
         self.bayesian = is_bayesian(members[0].model)
         per_model = [self._tensors(m.model) for m in members]
         self.tensors = [torch.stack([t[i].detach() for t in per_model]).to(device)
                         .requires_grad_() for i in range(len(per_model[0]))]
+        self.views = [[t.detach()[k].requires_grad_() for t in self.tensors]
+                      for k in range(len(members))]
+        self.flat_views = [v for views in self.views for v in views]   # model by model
 
     def _tensors(self, model) -> list[torch.Tensor]:
         if self.bayesian:
@@ -99,26 +117,35 @@ class _Stack:
                 mine.copy_(stacked[k])
 
 
-def _batched_adam(params, grads, state, lr: torch.Tensor, step: int) -> None:
-    """Adam (β = 0.9, 0.999, ε = 1e-8) on stacked tensors with one learning rate per model,
-    ``lr`` ``(K,)``, written as torch's Adam writes it."""
-    b1, b2 = ADAM_BETAS
-    c1, c2 = 1 - b1**step, 1 - b2**step
-    for p, g, (m, v) in zip(params, grads, state):
-        m.lerp_(g, 1 - b1)
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        scale = (lr / c1).view(-1, *[1] * (p.ndim - 1))
-        p.sub_(scale * m / (v.sqrt() / math.sqrt(c2) + ADAM_EPS))
+def _optimizers(stack: _Stack, members: Sequence[Member], kind: str, capturable: bool):
+    """One optimiser per model over its slices, as :func:`bnntut.train.fit` builds it alone
+    (fused Adam or plain SGD at the model's learning rate), and Adam's moments stacked
+    ``(K, *shape)`` (each optimiser's state holds its slices: one tensor to checkpoint)."""
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in stack.tensors]
+    optimizers = []
+    for k, (views, member) in enumerate(zip(stack.views, members)):
+        if kind == "sgd":
+            optimizers.append(torch.optim.SGD(views, lr=member.lr, fused=True))
+            continue
+        adam = torch.optim.Adam(views, lr=member.lr, betas=ADAM_BETAS, eps=ADAM_EPS,
+                                fused=True, capturable=capturable)
+        for view, (m, v) in zip(views, moments):
+            adam.state[view] = {"step": torch.zeros((), device=view.device),
+                                "exp_avg": m[k], "exp_avg_sq": v[k]}
+        optimizers.append(adam)
+    return optimizers, moments
 
 
-def _sum_per_model(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1).sum(1)
+def _set_steps(optimizers, steps: int) -> None:
+    """Set every Adam state's step count (after resuming)."""
+    for optimizer in optimizers:
+        for state in optimizer.state.values():
+            state["step"].fill_(steps)
 
 
 def _dropout_masks(members, states, shapes, device):
     """Each model's dropout masks for one forward, from its own global-RNG state (the
-    stream ``nn.Dropout`` reads when the model trains alone): per layer ``(K, batch, width)``,
-    ``None`` where every p is 0."""
+    stream ``nn.Dropout`` reads when the model trains alone): per layer ``(K, batch, width)``."""
     saved, masks = torch.get_rng_state(), [[] for _ in shapes]
     for k, member in enumerate(members):
         torch.set_rng_state(states[k])
@@ -130,10 +157,78 @@ def _dropout_masks(members, states, shapes, device):
     return [torch.stack(m).to(device) for m in masks]
 
 
+class _Trainer:
+    """One step of the K models: :meth:`inputs` prepares a minibatch's inputs on the host
+    side (indices, complexity weights, dropout masks), :meth:`step` does the tensor work
+    (gather, noise, objective, gradients, each model's optimiser, the epoch's sums) reading
+    only those inputs, so that a CUDA graph can replay it (:class:`GraphedCalls`)."""
+
+    def __init__(self, members, data, stack, optimizers, n_samples: int, n_batches: int,
+                 noises: list[NoiseSource], dropout_states: list[torch.Tensor]):
+        self.members, self.data, self.stack, self.optimizers = members, data, stack, optimizers
+        self.n_samples, self.n_train = n_samples, len(data.x_train)
+        self.noises, self.dropout_states = noises, dropout_states
+        device = data.x_train.device
+        self.stacked = stacked_products(device)
+        values = torch.tensor([[bayes.kl_weight(m.kl_weighting, i, n_batches) for m in members]
+                               for i in range(n_batches)], dtype=torch.float64)
+        self.kappas = values.to(device)
+        # As the plain path: the cost is skipped where its weight rounds to 0 in float32.
+        self.with_cost = [tuple(row) for row in (values.to(torch.float32) != 0).tolist()]
+        self.mean_reduction = torch.tensor([m.loss_reduction == "mean" for m in members],
+                                           device=device)
+        self.l1 = torch.tensor([m.l1_penalty for m in members], device=device)
+        self.totals = torch.zeros(len(members), 3, device=device)   # float32, as fit sums
+
+    def inputs(self, idx: torch.Tensor, i: int) -> tuple[dict, tuple]:
+        """The inputs ``{"idx": (K, B), "kappa": (K,), "mask<j>": (K, B, width)}`` of
+        minibatch ``i`` and its variant (which models pay their complexity cost)."""
+        inputs = {"idx": idx, "kappa": self.kappas[i]}
+        if not self.stack.bayesian:
+            shapes = _mask_shapes(self.members, idx.shape[1])
+            masks = _dropout_masks(self.members, self.dropout_states, shapes, idx.device)
+            inputs.update({f"mask{j}": m for j, m in enumerate(masks)})
+        return inputs, self.with_cost[i] if self.stack.bayesian else ()
+
+    def step(self, inputs: dict, with_cost: tuple) -> None:
+        """One training step of all K models on ``inputs`` (see :meth:`inputs`)."""
+        idx, stack = inputs["idx"], self.stack
+        flat = idx.reshape(-1)
+        xb = self.data.x_train.index_select(0, flat).view(*idx.shape, -1)   # (K, B, 784)
+        yb = self.data.y_train.index_select(0, flat).view(idx.shape)        # (K, B)
+        leaves = stack.tensors if self.stacked else stack.flat_views
+        mine = (list(zip(*(p.unbind(0) for p in stack.tensors))) if self.stacked
+                else stack.views)                                        # per model
+        if stack.bayesian:
+            eps = _draw_noise(self.noises, stack.tensors, self.n_samples)
+            loss, nll, weighted = _bbb_objective(self.members, mine, eps, xb, yb,
+                                                 inputs["kappa"], with_cost,
+                                                 self.mean_reduction, self.stacked)
+        else:
+            masks = [inputs[f"mask{j}"] for j in range(len(inputs)) if f"mask{j}" in inputs]
+            loss, nll, weighted = _mlp_objective(self.members, stack.tensors, mine, masks, xb,
+                                                 yb, self.l1, self.n_train, self.stacked)
+        grads = torch.autograd.grad(loss.sum(), leaves)
+        if self.stacked:
+            grads = [g for k in range(len(self.members)) for g in (t[k] for t in grads)]
+        for view, grad in zip(stack.flat_views, grads):
+            # Fused optimisers read a gradient in memory order: a batched product's may be
+            # transposed (torch 2.14 CPU updated the wrong entries), so it is made contiguous.
+            view.grad = grad.contiguous()
+        for optimizer in self.optimizers:
+            optimizer.step()
+        for view in stack.flat_views:
+            view.grad = None
+        self.totals += torch.stack((loss.detach(), nll.detach(), weighted.detach()), 1)
+
+
 def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_size: int = 100,
              optimizer: str = "adam", n_samples: int = 2, progress: bool = True,
              checkpoint_path=None, checkpoint_key: str = "", label: str = "") -> list[list[dict]]:
     """Train the models of ``members`` side by side as one stacked computation, in place.
+
+    On CUDA each full minibatch's step is replayed as a CUDA graph
+    (:func:`bnntut.cudagraphs.graphs_wanted`: unless ``$BNNTUT_CUDA_GRAPHS=0``).
 
     Parameters
     ----------
@@ -156,58 +251,40 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
     """
     _check(members, optimizer, epochs, batch_size, n_samples)
     device = data.x_train.device
-    K, n_train = len(members), len(data.x_train)
+    n_train = len(data.x_train)
     n_batches = math.ceil(n_train / batch_size)
+    graphed = graphs_wanted(device)
     stack = _Stack(members, device)
-    params = stack.tensors
-    lr = torch.tensor([m.lr for m in members], device=device)
+    optimizers, adam = _optimizers(stack, members, optimizer, capturable=graphed)
     orders = [torch.Generator().manual_seed(m.seed) for m in members]
     noises = [NoiseSource(m.seed + 1, device) for m in members] if stack.bayesian else []
     dropout_states = [torch.Generator().manual_seed(m.seed).get_state() for m in members]
-    adam = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-    kappas = torch.tensor([[bayes.kl_weight(m.kl_weighting, i, n_batches) for m in members]
-                           for i in range(n_batches)], device=device, dtype=torch.float64)
-    mean_reduction = torch.tensor([m.loss_reduction == "mean" for m in members], device=device)
-    l1 = torch.tensor([m.l1_penalty for m in members], device=device)
     histories, steps = [[] for _ in members], 0
     if checkpoint_path is not None:
-        histories, steps = _restore(checkpoint_path, checkpoint_key, params, adam, orders,
-                                    noises, dropout_states, histories, device)
+        histories, steps = _restore(checkpoint_path, checkpoint_key, stack.tensors, adam,
+                                    orders, noises, dropout_states, histories, device)
+        _set_steps(optimizers, steps)
+    trainer = _Trainer(members, data, stack, optimizers, n_samples, n_batches, noises,
+                       dropout_states)
+    run_step = (GraphedCalls(trainer.step, [n.generator for n in noises]) if graphed
+                else trainer.step)
     bar = tqdm(total=epochs * n_batches, initial=len(histories[0]) * n_batches, desc=label,
                unit="batch", disable=not progress, leave=False, mininterval=0.5)
     for epoch in range(len(histories[0]), epochs):
         start = time.perf_counter()
-        totals = torch.zeros(K, 3, device=device)   # float32, as the plain loop sums them
+        trainer.totals.zero_()
         perms = torch.stack([torch.randperm(n_train, generator=g) for g in orders]).to(device)
         for i in range(n_batches):
-            idx = perms[:, i * batch_size:(i + 1) * batch_size]          # (K, B)
-            xb, yb = data.x_train[idx], data.y_train[idx]                  # (K, B, 784), (K, B)
-            if stack.bayesian:
-                eps = _draw_noise(noises, params, n_samples)
-                loss, nll, weighted = _bbb_objective(members, params, eps, xb, yb, kappas[i],
-                                                     mean_reduction)
-            else:
-                masks = _dropout_masks(members, dropout_states, _mask_shapes(members, xb),
-                                       device)
-                loss, nll, weighted = _mlp_objective(members, params, masks, xb, yb,
-                                                     l1, n_train)
-            grads = torch.autograd.grad(loss.sum(), params)
+            run_step(*trainer.inputs(perms[:, i * batch_size:(i + 1) * batch_size], i))
             steps += 1
-            with torch.no_grad():
-                if optimizer == "sgd":
-                    for p, g in zip(params, grads):
-                        p.sub_(lr.view(-1, *[1] * (p.ndim - 1)) * g)
-                else:
-                    _batched_adam(params, grads, adam, lr, steps)
-            totals += torch.stack((loss.detach(), nll.detach(), weighted.detach()), 1)
             bar.update()
         stack.write_back(members)
         seconds = time.perf_counter() - start
         for k, member in enumerate(members):
-            histories[k].append(_record(epoch, totals[k], n_batches, n_train, member.model,
-                                        data, seconds))
+            histories[k].append(_record(epoch, trainer.totals[k], n_batches, n_train,
+                                        member.model, data, seconds))
         if checkpoint_path is not None:
-            _save(checkpoint_path, checkpoint_key, params, adam, orders, noises,
+            _save(checkpoint_path, checkpoint_key, stack.tensors, adam, orders, noises,
                   dropout_states, histories, steps)
     bar.close()
     stack.write_back(members)
@@ -216,77 +293,107 @@ def fit_many(members: Sequence[Member], data: Dataset, *, epochs: int, batch_siz
     return histories
 
 
-def _mask_shapes(members, xb) -> list[tuple[int, int]]:
-    model, batch = members[0].model, xb.shape[1]
+def _mask_shapes(members, batch: int) -> list[tuple[int, int]]:
+    model = members[0].model
     widths = [m.weight.shape[1] for m in model.linears]     # inputs of every layer
     return [(batch, w) for j, w in enumerate(widths) if j > 0 or model.spec["input_dropout"]]
 
 
-def _mlp_objective(members, params, masks, xb, yb, l1_penalty, n_train):
-    """Per-model ``(loss, summed NLL, penalty)`` ``(K,)`` of the deterministic nets;
-    ``l1_penalty`` ``(K,)`` holds each model's λ."""
-    model = members[0].model
+def _mlp_logits(params, mine, masks, xb, input_dropout: bool, stacked: bool) -> torch.Tensor:
+    """Logits ``(K, B, 10)`` of the K deterministic nets with each model's dropout ``masks``
+    (per masked layer ``(K, B, width)``): one batched product per layer (``stacked``, from
+    ``params`` ``(K, *shape)``) or one per model and layer (from ``mine``, each model's
+    tensors, as ``nn.Linear`` computes it)."""
+    if not stacked:
+        return torch.stack([_one_mlp(tensors, [m[k] for m in masks], xb[k], input_dropout)
+                            for k, tensors in enumerate(mine)])
     masks = list(masks)
-    h = xb * masks.pop(0) if model.spec["input_dropout"] else xb
+    h = xb * masks.pop(0) if input_dropout else xb
     n_layers = len(params) // 2
     for j in range(n_layers):
         w, b = params[2 * j], params[2 * j + 1]
         h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
         if j < n_layers - 1:
             h = torch.relu(h) * masks.pop(0)
+    return h
+
+
+def _one_mlp(tensors, masks, x, input_dropout: bool) -> torch.Tensor:
+    """Logits ``(B, 10)`` of one deterministic net from its ``tensors`` (W1, b1, …) and its
+    dropout ``masks`` ``(B, width)``."""
+    masks = list(masks)
+    h = x * masks.pop(0) if input_dropout else x
+    n_layers = len(tensors) // 2
+    for j in range(n_layers):
+        h = F.linear(h, tensors[2 * j], tensors[2 * j + 1])
+        if j < n_layers - 1:
+            h = torch.relu(h) * masks.pop(0)
+    return h
+
+
+def _mlp_objective(members, params, mine, masks, xb, yb, l1_penalty, n_train, stacked):
+    """Per-model ``(loss, summed NLL, penalty)`` ``(K,)`` of the deterministic nets;
+    ``l1_penalty`` ``(K,)`` holds each model's λ, ``mine`` each model's tensors."""
+    h = _mlp_logits(params, mine, masks, xb, members[0].model.spec["input_dropout"], stacked)
     K, B = yb.shape
     # one mean cross-entropy per model, reduced as the plain step reduces it
     loss = torch.stack([F.cross_entropy(h[k], yb[k]) for k in range(K)])
-    weights = params[0::2]
-    l1 = sum(_sum_per_model(w.abs()) for w in weights)
-    # Each model's prior term by the function its own training calls, so that the step is
-    # the one it takes alone (a prior's steep spike amplifies any rounding difference).
+    zero = torch.zeros((), device=xb.device)
+    # Each model's penalty by the function its own training calls, so that the step is the
+    # one it takes alone (a prior's steep spike amplifies any rounding difference); none is
+    # computed where no model has one.
+    l1 = (torch.stack([sum(w.abs().sum() for w in tensors[0::2]) for tensors in mine])
+          if any(m.l1_penalty for m in members) else zero)
     neg_log_prior = torch.stack([
-        -sum(bayes.log_prior(w[k], m.map_prior) for w in weights) / n_train
-        if m.map_prior is not None else torch.zeros((), device=xb.device)
-        for k, m in enumerate(members)])
+        -sum(bayes.log_prior(w, m.map_prior) for w in tensors[0::2]) / n_train
+        if m.map_prior is not None else zero for tensors, m in zip(mine, members)])
     penalty = l1_penalty * l1 + neg_log_prior
     # the summed NLL as the plain step records it: the mean times the batch size
     return loss + penalty, loss.detach() * B, penalty
 
 
-def _draw_noise(noises, params, n_samples) -> list[torch.Tensor]:
+def _draw_noise(noises, params, n_samples) -> list[list[torch.Tensor]]:
     """Each model's noise from its own source, one request per model as
-    :func:`bnntut.bayes.draw_noise` makes it: per variational tensor ``(K, S, *shape)``."""
+    :func:`bnntut.bayes.draw_noise` makes it: per model, per variational tensor
+    ``(S, *shape)``."""
     shapes = [p.shape[1:] for p in params[0::2]]
     sizes = [n_samples * math.prod(s) for s in shapes]
-    per_model = [source.normal(sum(sizes), params[0].dtype).split(sizes) for source in noises]
-    return [torch.stack([chunks[j] for chunks in per_model]).view(len(noises), n_samples, *s)
-            for j, s in enumerate(shapes)]
+    return [[chunk.view(n_samples, *s)
+             for chunk, s in zip(source.normal(sum(sizes), params[0].dtype).split(sizes), shapes)]
+            for source in noises]
 
 
-def _bbb_objective(members, params, eps, xb, yb, kappa, mean_reduction):
+def _bbb_objective(members, mine, eps, xb, yb, kappa, with_cost, mean_reduction, stacked):
     """Per-model ``(loss, summed NLL, weighted complexity)`` ``(K,)`` of the BBB nets: the
     objective of :func:`bnntut.bayes.study_objective` for every model at once.  The samples
-    and the complexity cost are each model's own (:class:`bnntut.fastmath.Reparameterise`,
-    :func:`bnntut.bayes.complexity_cost`); the forward pass is one batched product."""
-    pairs = list(zip(params[0::2], params[1::2]))
-    per_model = [[Reparameterise.apply(mu[k], rho[k], e[k]) for (mu, rho), e in zip(pairs, eps)]
-                 for k in range(len(members))]
-    weights = [torch.stack([sample[j][0] for sample in per_model]) for j in range(len(pairs))]
-    h = xb.unsqueeze(1)                                                    # (K, 1, B, in)
-    n_layers = len(weights) // 2
-    for j in range(n_layers):
-        w, b = weights[2 * j], weights[2 * j + 1]                          # (K, S, out, in)
-        h = torch.matmul(h, w.transpose(-1, -2)) + b.unsqueeze(2)
-        if j < n_layers - 1:
-            h = torch.relu(h)
+    and the complexity cost (where ``with_cost[k]``) are each model's own
+    (:class:`bnntut.fastmath.Reparameterise`, :func:`bnntut.bayes.complexity_cost`), from
+    ``mine`` (each model's μ, ρ, …) and ``eps`` (each model's noise); the forward pass is one
+    batched product per layer (``stacked``) or :func:`bnntut.bayes.forward_with` per model."""
+    per_model = [[Reparameterise.apply(mu, rho, e)
+                  for mu, rho, e in zip(tensors[0::2], tensors[1::2], noise)]
+                 for tensors, noise in zip(mine, eps)]
+    if stacked:
+        h = xb.unsqueeze(1)                                                # (K, 1, B, in)
+        weights = [torch.stack([sample[j][0] for sample in per_model])   # (K, S, out, in)
+                   for j in range(len(per_model[0]))]
+        n_layers = len(weights) // 2
+        for j in range(n_layers):
+            w, b = weights[2 * j], weights[2 * j + 1]
+            h = torch.matmul(h, w.transpose(-1, -2)) + b.unsqueeze(2)
+            if j < n_layers - 1:
+                h = torch.relu(h)
+    else:
+        h = torch.stack([bayes.forward_with([w for w, _ in sample], xb[k])
+                         for k, sample in enumerate(per_model)])          # (K, S, B, C)
     log_probs = F.log_softmax(h, dim=-1).mean(1)                           # (K, B, C)
     nll = -log_probs.gather(-1, yb.unsqueeze(-1)).squeeze(-1).sum(1)
-    costs = []
-    for k, member in enumerate(members):
-        if float(kappa[k].to(nll.dtype)) == 0:   # as the plain path: skipped when it rounds to 0
-            costs.append(torch.zeros((), dtype=nll.dtype, device=nll.device))
-            continue
-        costs.append(bayes.complexity_cost(member.model, [w for w, _ in per_model[k]],
-                                           [e[k] for e in eps],
-                                           [sd for _, sd in per_model[k]]))
-    weighted = kappa.to(nll.dtype) * torch.stack(costs)
+    zero = torch.zeros((), dtype=nll.dtype, device=nll.device)
+    costs = torch.stack([
+        bayes.complexity_cost(member.model, [w for w, _ in sample], noise,
+                              [sd for _, sd in sample]) if paid else zero
+        for member, sample, noise, paid in zip(members, per_model, eps, with_cost)])
+    weighted = kappa.to(nll.dtype) * costs
     loss = nll + weighted
     size = yb.shape[1]
     loss = torch.where(mean_reduction, loss / size, loss)

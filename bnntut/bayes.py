@@ -10,7 +10,8 @@ blitz traps (``tests/test_prune.py``, ``tests/test_models.py``): ``layer.weight_
 ``layer.weight_sampler.mu`` are distinct ``nn.Parameter`` objects over one storage, sampled
 forwards read the sampler's (so ``torch.nn.utils.prune`` on ``weight_mu`` changes nothing), and
 ``copy.deepcopy`` unties them (use :func:`bnntut.models.clone`).  So this module reads, and
-pruning changes, the sampler's tensors (:func:`variational_tensors`)."""
+pruning changes, the sampler's tensors (:func:`bnntut.models.variational_tensors`, where all
+knowledge of blitz's internals lives)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .fastmath import MixtureLogPrior, Reparameterise
+from .models import variational_tensors
 from .noise import NoiseSource
 
 KL_WEIGHTINGS = ("paper", "blundell", "uniform")  #: complexity-cost weightings of :func:`kl_weight`
@@ -46,13 +48,6 @@ def kl_weight(weighting: str, index: int, n_batches: int) -> float:
         # 2^(M-1-i) / (2^M - 1) = 2^(-1-i) / (1 - 2^-M), which never overflows.
         return 2.0 ** (-1 - index) / (1.0 - 2.0 ** (-n_batches))
     return 1.0 / n_batches
-
-
-def variational_tensors(layer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(weight_mu, weight_rho, bias_mu, bias_rho)`` that a blitz layer's sampled forward reads,
-    shapes ``(out, in)``, ``(out, in)``, ``(out,)``, ``(out,)``."""
-    return (layer.weight_sampler.mu, layer.weight_sampler.rho,
-            layer.bias_sampler.mu, layer.bias_sampler.rho)
 
 
 def variational_pairs(model, include_bias: bool = True) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -136,7 +131,7 @@ def draw_noise(model, n_samples: int, source: NoiseSource) -> list[torch.Tensor]
     view into that buffer per variational tensor, shapes ``(S, out, in)`` and ``(S, out)``."""
     shapes = tensor_shapes(model)
     sizes = [n_samples * math.prod(s) for s in shapes]
-    flat = source.normal(sum(sizes), model.layers[0].weight_sampler.mu.dtype)
+    flat = source.normal(sum(sizes), variational_tensors(model.layers[0])[0].dtype)
     return [chunk.view(n_samples, *s) for chunk, s in zip(flat.split(sizes), shapes)]
 
 

@@ -11,45 +11,28 @@ from __future__ import annotations
 import os
 import time
 
-from . import experiment
-from .methods import get as get_method
-from .presets import get_preset
+from . import experiment, selection
+from .presets import Preset, resolve
 
 PRESET = "budget"
 
-
-def validation_accuracy_at(result: dict, amount: float) -> float:
-    """Validation accuracy of a stored ``budget`` result after removing ``amount`` of its
-    weights by its family's criterion (posterior mean / eval mode)."""
-    if "prune_validation" not in result:
-        raise ValueError(f"result {result['config']['method']!r} has no validation sweep; "
-                         "it was not trained with held-out images")
-    criterion = get_method(result["config"]["method"]).criterion
-    sweep = result["prune_validation"][criterion]
-    amounts = [round(a, 6) for a in sweep["amounts"]]
-    if round(amount, 6) not in amounts:
-        raise ValueError(f"removed fraction {amount} is not on the sweep grid; "
-                         f"allowed: {', '.join(map(str, sweep['amounts']))}")
-    return sweep["accuracy"][amounts.index(round(amount, 6))]
+#: The rule's score (:func:`bnntut.selection.validation_accuracy_at`), under the name
+#: :mod:`bnnbook.budget_views` reads.
+validation_accuracy_at = selection.validation_accuracy_at
 
 
-def choose(results: dict[str, dict], family: str) -> str:
-    """The grid point of ``family`` that the rule picks among ``results`` (method → its
-    seed-0 result): the highest validation accuracy at the preset's ``at_removed``, the first
-    in grid order on a tie.  ``ValueError`` names the grid points still missing."""
-    rule = get_preset(PRESET).selection
-    grid = list(rule["families"][family])
-    missing = [m for m in grid if m not in results]
-    if missing:
-        raise ValueError(f"family {family!r} is missing the grid points {', '.join(missing)}; "
-                         f"train them first: python -m bnntut budget --families {family}")
-    scores = [validation_accuracy_at(results[m], rule["at_removed"]) for m in grid]
-    return grid[scores.index(max(scores))]
+def choose(results: dict[str, dict], family: str, preset: Preset | str = PRESET) -> str:
+    """The grid point of ``family`` that the preset's rule picks among ``results`` (method →
+    its seed-0 result; :func:`bnntut.selection.choose`): the highest validation accuracy at
+    the preset's ``at_removed``, the first in grid order on a tie (``preset``: the ``budget``
+    preset, or a :class:`Preset` with its ``selection``).  ``ValueError`` names the grid
+    points still missing."""
+    return selection.choose(results, preset, family)
 
 
 def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
         device="auto", results: str | os.PathLike | None = None, progress: bool = True,
-        on_result=None) -> dict:
+        on_result=None, preset: Preset | str = PRESET) -> dict:
     """Train what the comparison needs and return its choices.
 
     For each dataset and family: every grid point at the preset's seed, the choice
@@ -64,13 +47,15 @@ def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
         As for :func:`bnntut.experiment.run`.
     on_result : callable, optional
         Called as ``on_result(result, seconds)`` after each run.
+    preset : Preset or str
+        The comparison's preset (default ``budget``).
 
     Returns
     -------
     dict
         ``{dataset: {family: chosen method}}``.
     """
-    preset = get_preset(PRESET)
+    preset = resolve(preset)
     rule = preset.selection
     families = families or list(rule["families"])
     unknown = [f for f in families if f not in rule["families"]]
@@ -80,7 +65,7 @@ def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
 
     def one(dataset, method, seed=None):
         start = time.perf_counter()
-        result = experiment.run(dataset, method, PRESET, seed=seed, device=device,
+        result = experiment.run(dataset, method, preset, seed=seed, device=device,
                                 results=results, progress=progress)
         if on_result is not None:
             on_result(result, time.perf_counter() - start)
@@ -90,7 +75,7 @@ def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
     for dataset in datasets or preset.datasets:
         for family in families:
             grid = {m: one(dataset, m) for m in rule["families"][family]}
-            best = choose(grid, family)
+            best = choose(grid, family, preset)
             for seed in rule["seeds"]:
                 one(dataset, best, seed)
             chosen.setdefault(dataset, {})[family] = best

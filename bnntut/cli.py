@@ -6,10 +6,10 @@ import argparse
 import sys
 import time
 
-from . import budget, compression, criteria, experiment, finetune, jobs, metadata, uncertainty
+from . import budget, compression, criteria, experiment, finetune, metadata, uncertainty
 from .data import DATASETS
 from .devices import DEVICES, resolve
-from .presets import PRESETS, get_preset
+from .presets import PRESETS, SEARCH_SPACES, get_preset, search_points
 
 QUICK_NOTE = ("QUICK MODE: models trained on a 2000/1000 subset for 2 epochs (compression: "
               "0.05 s of timing per number) — a smoke test, not a result.")
@@ -52,10 +52,17 @@ def _add_selection(parser: argparse.ArgumentParser, methods: list[str], preset_h
     group.add_argument("--seeds", type=seed, nargs="+", default=None,
                        help="run every model once per seed (results of seed k != the preset's "
                             "are stored as <method>-seed<k>)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="models run side by side in worker processes, each with an equal "
-                             "share of the CPU cores as threads (default 1; on 2 CPU cores, 2 "
-                             "jobs train ~1.5x faster overall but not bit-identically to 1)")
+
+
+def positive(text: str) -> int:
+    """argparse type of a count: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
 
 
 def _tasks(args, preset) -> list[dict]:
@@ -77,8 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True)
-    # Every method of every preset, in order; method_config checks the pair.
-    trainable = list(dict.fromkeys(m for name in PRESETS
+    # Every method of every preset, in order; method_config checks the pair.  A search
+    # space's grid is chosen by its factors (the grid command), not by name.
+    grids = {search["grid"] for search in SEARCH_SPACES.values()}
+    trainable = list(dict.fromkeys(m for name in PRESETS if name not in grids
                                    for m in get_preset(name).all_methods))
 
     rep = commands.add_parser(
@@ -117,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--recompute", action="store_true",
                          help="recompute even when a current result exists")
 
+    _add_grid(commands)
+
     tr = commands.add_parser("train", help="train (or load) one model and print its summary",
                              description="Trains one (dataset, method) of a preset.")
     tr.add_argument("--dataset", choices=list(DATASETS), required=True, help="which dataset")
@@ -147,6 +158,46 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--remeasure", action="store_true",
                       help="measure again even when a current result exists")
     return parser
+
+
+def _add_grid(commands) -> None:
+    """The ``grid`` command: a slice of a preset's search space as Ray tasks."""
+    grid = commands.add_parser(
+        "grid", help="train a preset's search space (Blundell et al.'s 324 settings) on Ray",
+        description="Trains every setting of a preset's search space, or the slice chosen by "
+                    "the factor options and --limit, as one Ray task per model (a local Ray, "
+                    "or the cluster named by --address / $RAY_ADDRESS). Results are stored "
+                    "under the grid's own preset (blundell-grid); current ones are skipped.")
+    grid.add_argument("--preset", choices=list(SEARCH_SPACES), default="blundell",
+                      help="whose search space (default: blundell)")
+    factors: dict[str, list] = {}
+    for search in SEARCH_SPACES.values():
+        for factor, values in search["space"].items():
+            factors.setdefault(factor, []).extend(v for v in values
+                                                  if v not in factors.get(factor, []))
+    for factor, values in factors.items():
+        grid.add_argument(f"--{factor.replace('_', '-')}", dest=factor, nargs="+",
+                          type=type(values[0]), choices=values, default=None,
+                          metavar=factor.upper(),
+                          help=f"only these values of {factor} (of "
+                               f"{', '.join(map(str, values))}; default: all)")
+    grid.add_argument("--limit", type=positive, default=None,
+                      help="only the first N settings (grid order; default: all)")
+    grid.add_argument("--seeds", type=seed, nargs="+", default=None,
+                      help="train every setting once per seed (default: the preset's)")
+    grid.add_argument("--epochs", type=positive, default=None,
+                      help="override the preset's epochs (results stored as "
+                           "<method>-epochs<n>)")
+    grid.add_argument("--device", choices=list(DEVICES), default="auto",
+                      help="'auto' picks CUDA when available, on each worker (default: auto)")
+    grid.add_argument("--out", default=None,
+                      help="results folder (default: $BNNTUT_RESULTS or the project's results/)")
+    grid.add_argument("--address", default=None,
+                      help="a running Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
+    grid.add_argument("--cpus-per-task", type=positive, default=1,
+                      help="CPU cores (PyTorch threads) of one Ray task (default 1)")
+    grid.add_argument("--gpus-per-task", type=float, default=None,
+                      help="GPU fraction of one Ray task (default: 0.25 on CUDA, else 0)")
 
 
 def _summary(result: dict) -> str:
@@ -201,8 +252,6 @@ def main(argv: list[str] | None = None) -> int:
     stderr; the traceback with ``--debug``), 2 bad usage (argparse's message)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "jobs", 1) < 1:
-        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     metadata.git_commit()   # describe the code as imported, before anything can edit it
     try:
         return _dispatch(args)
@@ -218,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args) -> int:
     if args.command == "budget":
         return _run_budget(args)
+    if args.command == "grid":
+        return _run_grid(args)
     if args.command == "train":
         result = experiment.run(args.dataset, args.method, args.preset, seed=args.seed,
                                 epochs=args.epochs, device=args.device, results=args.out,
@@ -231,8 +282,7 @@ def _dispatch(args) -> int:
     {"uncertainty": _run_uncertainty, "compression": _run_compression,
      "finetune": _run_derived, "criteria": _run_derived,
      "reproduce": _run_reproduce}[args.command](args, preset)
-    jobs_note = f" ({args.jobs} job{'s' * (args.jobs > 1)})" if hasattr(args, "jobs") else ""
-    print(f"total wall time {time.perf_counter() - start:.1f}s{jobs_note}")
+    print(f"total wall time {time.perf_counter() - start:.1f}s")
     return 0
 
 
@@ -244,19 +294,18 @@ def _check_log(preset: str, args) -> None:
 
 def _run_reproduce(args, preset) -> None:
     _check_log(args.preset, args)
-    if args.ray or args.batched == "on" or (args.batched == "auto" and args.jobs == 1
+    if args.ray or args.batched == "on" or (args.batched == "auto"
                                             and resolve(args.device).type == "cuda"):
         return _run_reproduce_together(args, preset)
     runs = []
-    common = {"preset": args.preset, "device": args.device, "results": args.out,
-              "retrain": args.retrain, "progress": args.jobs == 1}
     start = time.perf_counter()
-    for _, (result, seconds) in jobs.run_tasks(
-            _timed_run, [{**t, **common} for t in _tasks(args, preset)], args.jobs):
+    for task in _tasks(args, preset):
+        result, seconds = _timed_run(**task, preset=args.preset, device=args.device,
+                                     results=args.out, retrain=args.retrain)
         runs.append(_run_record(result, seconds))
         print(f"{_summary(result)}  [{seconds:.1f}s this call]", flush=True)
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
-                                    device=args.device, results=args.out, jobs=args.jobs,
+                                    device=args.device, results=args.out, runner="in-process",
                                     tag=_selection_tag(args))
 
 
@@ -270,9 +319,6 @@ def _run_record(result: dict, seconds: float) -> dict:
 
 def _run_reproduce_together(args, preset) -> None:
     """``reproduce`` as one batch per network shape, or as Ray tasks."""
-    if args.jobs != 1:
-        raise ValueError("--jobs runs models in worker processes; with --ray or --batched "
-                         "leave it at 1")
     tasks, start = _tasks(args, preset), time.perf_counter()
     if args.ray:
         from . import cluster
@@ -291,7 +337,7 @@ def _run_reproduce_together(args, preset) -> None:
         print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
     how = "ray" if args.ray else "batched"
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
-                                    device=args.device, results=args.out,
+                                    device=args.device, results=args.out, runner=how,
                                     tag="_".join(t for t in (_selection_tag(args), how) if t))
 
 
@@ -333,10 +379,8 @@ def _run_derived(args, preset) -> None:
     module = {"finetune": finetune, "criteria": criteria}[args.command]
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "recompute": args.recompute}
-    if args.command == "finetune":
-        common["progress"] = args.jobs == 1
-    for task, result in jobs.run_tasks(module.run, [{**t, **common} for t in _tasks(args, preset)],
-                                       args.jobs):
+    for task in _tasks(args, preset):
+        result = module.run(**task, **common)
         seconds = sum(result["metadata"]["seconds"].values())
         seed = result["config"]["training"]["train"]["seed"]
         print(f"{task['dataset']:>13} {task['method']:<16} seed={seed}  "
@@ -350,3 +394,34 @@ def _derived_summary(result: dict) -> str:
     at_90 = {name: dict(zip(s["amounts"], s["accuracy"])).get(0.9, float("nan"))
              for name, s in result["sweeps"]["with_bias"].items()}
     return "  ".join(f"{name}@90%: {acc:.4f}" for name, acc in at_90.items())
+
+
+def _run_grid(args) -> int:
+    from . import cluster
+
+    space = SEARCH_SPACES[args.preset]["space"]
+    only = {f: getattr(args, f) for f in space if getattr(args, f) is not None}
+    grid, tasks = cluster.search_tasks(args.preset, only=only, limit=args.limit,
+                                       seeds=args.seeds, epochs=args.epochs)
+    _check_log(grid, args)
+    settings = len({t["method"] for t in tasks})
+    print(f"{grid}: {settings} of {len(search_points(space))} settings x "
+          f"{len(args.seeds or [None])} seed(s) on Ray", flush=True)
+    start = time.perf_counter()
+    results = cluster.run_grid(tasks, preset=grid, device=args.device, results=args.out,
+                               address=args.address, cpus_per_task=args.cpus_per_task,
+                               gpus_per_task=args.gpus_per_task)
+    runs = []
+    for result in results:
+        seconds = sum(result["metadata"]["seconds"].values())
+        runs.append(_run_record(result, seconds))
+        print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
+    tag = "_".join(["grid", *(f"{f}-{'-'.join(map(str, v))}" for f, v in only.items()),
+                    *([f"limit-{args.limit}"] if args.limit else []),
+                    *([f"seeds-{'-'.join(map(str, args.seeds))}"] if args.seeds else []),
+                    *([f"epochs-{args.epochs}"] if args.epochs else [])])
+    experiment.record_reproduce_run(grid, runs, time.perf_counter() - start,
+                                    device=args.device, results=args.out, runner="ray",
+                                    tag=tag)
+    print(f"total wall time {time.perf_counter() - start:.1f}s")
+    return 0

@@ -9,19 +9,21 @@ shared ``$BNNTUT_CHECKPOINTS``), resumes from its last epoch.
 
 Ray is an optional extra (``pip install ".[cluster]"``); this module imports it only when a
 grid runs.  ``address`` (else ``$RAY_ADDRESS``) names a running cluster; without one a local
-Ray starts with this machine's cores and stops at the end.
+Ray starts with this machine's cores and stops at the end.  :func:`search_tasks` turns a
+slice of a preset's search space (:data:`bnntut.presets.SEARCH_SPACES`, e.g. Blundell et
+al.'s 324 settings) into such tasks, stored under the grid's own preset.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import experiment, store
+from . import experiment, presets, store
 from .switches import env_value
 
 ADDRESS_ENV = "RAY_ADDRESS"
@@ -77,7 +79,8 @@ def run_grid(tasks: Sequence[dict], *, preset: str, device="auto", results=None,
     Parameters
     ----------
     tasks : sequence of dict
-        ``{"dataset", "method", "seed"}`` each (``seed`` None: the preset's).
+        ``{"dataset", "method", "seed"}`` each (``seed`` None: the preset's), optionally
+        ``"epochs"`` (other than the preset's: stored as ``<method>-epochs<n>``).
     preset, device, results
         As for :func:`bnntut.experiment.run`; ``device`` is resolved on each worker.
     address : str, optional
@@ -99,15 +102,17 @@ def run_grid(tasks: Sequence[dict], *, preset: str, device="auto", results=None,
     if cpus_per_task < 1 or retries < 0:
         raise ValueError("cpus_per_task must be >= 1 and retries >= 0")
     runs = [experiment.Run.of(t["dataset"], t["method"], preset, seed=t.get("seed"),
-                              results=results) for t in tasks]
+                              epochs=t.get("epochs"), results=results) for t in tasks]
     todo = [r for r in runs if r.load() is None]
     if todo:
-        _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, progress,
-                  worker)
+        with tqdm(total=len(runs), initial=len(runs) - len(todo), unit="model",
+                  disable=not progress, desc="grid on Ray") as bar:
+            _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, bar,
+                      worker)
     return [r.load() for r in runs]
 
 
-def _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, progress, worker):
+def _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, bar, worker):
     ray = _ray()
     address = address or env_value(ADDRESS_ENV)
     started_here = not ray.is_initialized()
@@ -122,14 +127,56 @@ def _dispatch(todo, device, address, cpus_per_task, gpus_per_task, retries, prog
                                           max_retries=retries, retry_exceptions=False)
         pending = {task.remote(r.config, str(r.checkpoint.parent.parent.parent),
                                cpus_per_task, str(device)): r for r in todo}
-        with tqdm(total=len(pending), unit="model", disable=not progress,
-                  desc="grid on Ray") as bar:
-            while pending:
-                (ready,), _ = ray.wait(list(pending), num_returns=1)
-                run_ = pending.pop(ready)
-                store_result(run_, *ray.get(ready))
-                bar.update()
+        while pending:
+            (ready,), _ = ray.wait(list(pending), num_returns=1)
+            run_ = pending.pop(ready)
+            store_result(run_, *ray.get(ready))
+            bar.update()
     finally:
         if started_here:
             ray.shutdown()
 
+
+
+def search_tasks(preset: str, *, only: Mapping[str, Sequence] | None = None,
+                 limit: int | None = None, seeds: Sequence[int] | None = None,
+                 epochs: int | None = None) -> tuple[str, list[dict]]:
+    """The tasks of a slice of ``preset``'s search space, for :func:`run_grid`.
+
+    Parameters
+    ----------
+    preset : str
+        A preset with a search space (:data:`bnntut.presets.SEARCH_SPACES`: ``"blundell"``).
+    only : mapping, optional
+        ``{factor: values}``: keep only these values of a factor (e.g. ``{"lr": [1e-3]}``).
+    limit : int, optional
+        Keep the first ``limit`` settings (``>= 1``; grid order, first factor slowest).
+    seeds : sequence of int, optional
+        Train every setting once per seed (default: the preset's seed).
+    epochs : int, optional
+        Train for this many epochs instead of the preset's (stored under its own name).
+
+    Returns
+    -------
+    (str, list of dict)
+        The grid's preset (where its results are stored) and its tasks, setting by setting,
+        each ``{"dataset", "method", "seed", "epochs"}``.
+
+    Raises
+    ------
+    ValueError
+        A preset without a search space, an unknown factor or value, or ``limit < 1``; the
+        message names what is allowed.
+    """
+    if preset not in presets.SEARCH_SPACES:
+        raise ValueError(f"preset {preset!r} has no search space; allowed: "
+                         f"{', '.join(presets.SEARCH_SPACES)}")
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1 (settings to run), got {limit}")
+    search = presets.SEARCH_SPACES[preset]
+    points = presets.search_points(search["space"], **(only or {}))[:limit]
+    grid = presets.get_preset(search["grid"])
+    return grid.name, [{"dataset": dataset, "method": search["method"](point), "seed": seed,
+                        "epochs": epochs}
+                       for point in points for seed in (seeds or [None])
+                       for dataset in grid.datasets]

@@ -27,15 +27,13 @@ import torch.nn.functional as F
 
 from . import devices, experiment, metadata, prune, store
 from .methods import get as get_method
-from .models import N_INPUTS, is_bayesian
-from .presets import get_preset
+from .models import N_INPUTS, is_bayesian, posterior_means
+from .presets import Preset, resolve
 
 #: Pruned fractions of the byte counts and of the latency sweep.
 AMOUNTS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
 BATCH_SIZES = (1, 100)
 VALUE_BYTES, INDEX_BYTES = 4, 4     # bytes of a float32 value and of an int32 index
-#: Seconds of repeated calls behind each latency number, per preset (others: ``quick``'s).
-MIN_TIME = {"paper": 1.0, "quick": 0.05}
 ROUNDS = 5                          # rounds of a latency sweep (:func:`latency_sweep`)
 LATENCY_MODEL = {"dataset": "mnist", "method": "bbb"}  # whose pruned versions :func:`run` times
 WIDTHS = (N_INPUTS, 500, 500, 10)                      # layer widths of the study's network
@@ -74,10 +72,7 @@ def csr_break_even_sparsity(shapes: Sequence[tuple[int, int]]) -> float:
 def inference_layers(model) -> list[Layer]:
     """The layers (:data:`Layer`) that inference multiplies: the weights of an MLP in eval mode,
     the posterior means μ of a Bayesian MLP."""
-    if is_bayesian(model):
-        return [(layer.weight_sampler.mu.detach(), layer.bias_sampler.mu.detach())
-                for layer in model.layers]
-    return [(lin.weight.detach(), lin.bias.detach()) for lin in model.linears]
+    return [(w.detach(), b.detach()) for w, b in posterior_means(model)]
 
 
 def model_bytes(model) -> dict:
@@ -267,43 +262,47 @@ def pays_from(amounts: Sequence[float], speedups: Sequence[float]) -> float | No
     return start
 
 
-def config_for(preset: str = "paper") -> dict:
-    """The configuration of :func:`run` (what its hash covers)."""
-    spec = get_preset(preset)
-    return {"preset": preset, "datasets": list(spec.datasets), "methods": list(spec.methods),
+def config_for(preset: Preset | str = "paper") -> dict:
+    """The configuration of :func:`run` (what its hash covers) for a
+    :class:`~bnntut.presets.Preset` or its name; the latency's ``min_time`` (seconds of
+    repeated calls behind each number) is the preset's ``compression["min_time"]``."""
+    spec = resolve(preset)
+    return {"preset": spec.name, "datasets": list(spec.datasets), "methods": list(spec.methods),
             "criteria": {m: get_method(m).criterion for m in spec.methods}, "include_bias": True,
             "amounts": list(AMOUNTS), "value_bytes": VALUE_BYTES, "index_bytes": INDEX_BYTES,
             "latency": {**LATENCY_MODEL, "criterion": get_method(LATENCY_MODEL["method"]).criterion,
                         "amounts": list(AMOUNTS), "batch_sizes": list(BATCH_SIZES),
-                        "min_time": MIN_TIME.get(preset, MIN_TIME["quick"]), "seed": 0,
+                        "min_time": spec.compression["min_time"], "seed": 0,
                         "statistic": "fastest of alternating blocks (medians stored too)",
                         "rounds": ROUNDS, "dense": "torch.nn.functional.linear",
                         "sparse": "torch.addmm(bias, W.to_sparse_csr() [int32 indices], h)"}}
 
 
-def result_path(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None):
+def result_path(preset: Preset | str = "paper", device="cpu",
+                results: str | os.PathLike | None = None):
     """``<results>/<preset>/compression-<device type>.json``."""
     device = devices.resolve(device)
-    return experiment.results_dir(results) / preset / f"compression-{device.type}.json"
+    return (experiment.results_dir(results) / resolve(preset).name
+            / f"compression-{device.type}.json")
 
 
-def _inputs(config: dict, results) -> dict:
+def _inputs(config: dict, spec: Preset, results) -> dict:
     """:meth:`bnntut.experiment.Run.model_inputs` of every model measured, keyed
     ``"<dataset>/<method>/<name>"``."""
     return {f"{d}/{m}/{name}": value
             for d in config["datasets"] for m in config["methods"]
-            for name, value in experiment.Run.of(d, m, config["preset"], results=results)
+            for name, value in experiment.Run.of(d, m, spec, results=results)
             .model_inputs().items()}
 
 
-def compute(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,
+def compute(preset: Preset | str = "paper", device="cpu", results: str | os.PathLike | None = None,
             progress: bool = True) -> dict:
     """Count bytes of every pruned model and time the pruned MNIST BBB model; write the result
     without looking for a stored one."""
     return run(preset, device, results, remeasure=True, progress=progress)
 
 
-def _measure_all(preset: str, device, results, progress: bool) -> dict:
+def _measure_all(preset: Preset, device, results, progress: bool) -> dict:
     """The body of a result (:func:`run`): trains the models first if missing."""
     start = time.perf_counter()
     config = config_for(preset)
@@ -337,16 +336,18 @@ def _measure_all(preset: str, device, results, progress: bool) -> dict:
             "latency": timing, "metadata": meta}
 
 
-def load(preset: str = "paper", device="cpu",
+def load(preset: Preset | str = "paper", device="cpu",
          results: str | os.PathLike | None = None) -> dict | None:
     """The stored result if current (:func:`bnntut.store.load`: configuration hash and every
     measured model's weights unchanged), else ``None``; a stale one with a warning."""
-    config = config_for(preset)
-    return store.load(result_path(preset, device, results), store.config_hash(config),
-                      _inputs(config, results))
+    spec = resolve(preset)
+    config = config_for(spec)
+    return store.load(result_path(spec, device, results), store.config_hash(config),
+                      _inputs(config, spec, results))
 
 
-def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None = None,
+def run(preset: Preset | str = "paper", device="cpu",
+        results: str | os.PathLike | None = None,
         remeasure: bool = False, progress: bool = True) -> dict:
     """Bytes and latency of a preset's pruned models: loaded when current, else measured.
 
@@ -356,8 +357,9 @@ def run(preset: str = "paper", device="cpu", results: str | os.PathLike | None =
     ``weights_file_bytes`` and ``by_amount``: :func:`model_bytes` per amount),
     ``break_even_sparsity``, ``latency`` (:func:`latency_sweep`) and ``metadata``; through
     :func:`bnntut.store.cached`."""
-    config = config_for(preset)
-    return store.cached(result_path(preset, device, results), store.config_hash(config),
-                        lambda: _inputs(config, results),
-                        lambda: _measure_all(preset, device, results, progress),
+    spec = resolve(preset)
+    config = config_for(spec)
+    return store.cached(result_path(spec, device, results), store.config_hash(config),
+                        lambda: _inputs(config, spec, results),
+                        lambda: _measure_all(spec, device, results, progress),
                         recompute=remeasure)

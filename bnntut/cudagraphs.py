@@ -1,12 +1,14 @@
-"""Replaying a training step as a CUDA graph: an opt-in speed-up of training on a GPU.
+"""Replaying a training step as a CUDA graph: the default way to train on a GPU.
 
 The study's networks are so small that a GPU training step is dominated by launching its ~100
 kernels from Python, not by their arithmetic.  A CUDA graph
 replays the kernels of one step, on the same memory, with a single launch; every generator the
 step draws from is registered with the graph, so a replay draws the noise and dropout masks of
-the eager step it stands for.  Off unless ``$BNNTUT_CUDA_GRAPHS=1`` (the design keeps
-speed-ups opt-in beside the plain loop); ``tests/test_cuda.py`` (skipped without a GPU) checks
-it against eager training (timings: ``benchmarks/README.md``).
+the eager step it stands for.  On by default on CUDA, because ``tests/test_cuda.py`` (skipped
+without a GPU) checks it against eager training; ``$BNNTUT_CUDA_GRAPHS=0`` runs the plain
+eager loop (timings: ``benchmarks/README.md``).  :class:`GraphedMinibatches` serves the
+per-model loop (:func:`bnntut.train.fit`), :class:`GraphedCalls` the batched step
+(:func:`bnntut.batched.fit_many`).
 Fine-tuning is never graphed (:func:`bnntut.train.fit`): its gradient and pruning hooks failed
 capture.
 """
@@ -20,7 +22,7 @@ import torch
 
 from .switches import env_switch
 
-#: Set to ``1`` to train with CUDA graphs on a GPU, ``0`` (the default) for the eager loop.
+#: ``1`` (the default) trains with CUDA graphs on a GPU, ``0`` with the eager loop.
 CUDA_GRAPHS_ENV = "BNNTUT_CUDA_GRAPHS"
 
 
@@ -110,3 +112,32 @@ class GraphedMinibatches:
         if with_complexity:
             self.kappa.fill_(kappa)
         self.graphed(with_complexity)
+
+
+class GraphedCalls:
+    """``step(inputs, variant)`` replayed as CUDA graphs, ``inputs`` copied into fixed memory.
+
+    ``inputs`` maps names to tensors (a minibatch's indices, its complexity weights, dropout
+    masks); ``step`` reads them only from there and draws only from ``generators`` (and
+    PyTorch's default generator).  The first call fixes each input's shape; a call whose
+    shapes differ (a short last minibatch) runs eagerly on its own tensors.  ``variant`` names
+    the graph as for :class:`GraphedStep`.
+    """
+
+    def __init__(self, step: Callable[[dict, Hashable], None],
+                 generators: Sequence[torch.Generator] = (), warmup: int = 2):
+        self.step = step
+        self.fixed: dict[str, torch.Tensor] | None = None
+        self.graphed = GraphedStep(lambda variant: step(self.fixed, variant), generators,
+                                   warmup)
+
+    def __call__(self, inputs: dict, variant: Hashable) -> None:
+        """One step on ``inputs`` (a graph replay when their shapes are the fixed ones)."""
+        if self.fixed is None:
+            self.fixed = {name: torch.empty_like(t) for name, t in inputs.items()}
+        if any(self.fixed[name].shape != t.shape for name, t in inputs.items()):
+            self.step(inputs, variant)
+            return
+        for name, t in inputs.items():
+            self.fixed[name].copy_(t)
+        self.graphed(variant)

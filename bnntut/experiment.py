@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import torch
 from . import batched, devices, metadata, models, prune, store
 from . import data as data_module
 from .evaluate import prune_sweep, weight_summary
-from .presets import get_preset, method_config
+from .presets import Preset, method_config, resolve
 from .switches import env_value
 from .train import fit
 
@@ -60,19 +60,28 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
 @dataclass(frozen=True)
 class Run:
     """One training run, resolved once: its ``config`` (what the result's hash covers,
-    :func:`bnntut.presets.method_config`; not to be changed) and its ``results`` folder."""
+    :func:`bnntut.presets.method_config`; not to be changed), its ``results`` folder and the
+    :class:`~bnntut.presets.Preset` it belongs to (``None``: the registered preset that
+    ``config`` names)."""
 
     config: dict
     results: Path | None = None
+    preset: Preset | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "results", results_dir(self.results))
+        if self.preset is not None and self.preset.name != self.config["preset"]:
+            raise ValueError(f"preset {self.preset.name!r} does not match the configuration's "
+                             f"{self.config['preset']!r}")
 
     @classmethod
-    def of(cls, dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
-           epochs: int | None = None, results: str | os.PathLike | None = None) -> Run:
-        """The run of a preset's (dataset, method), with the seed or epochs overridden."""
-        return cls(method_config(preset, dataset, method, seed=seed, epochs=epochs), results)
+    def of(cls, dataset: str, method: str, preset: Preset | str = "paper", *,
+           seed: int | None = None, epochs: int | None = None,
+           results: str | os.PathLike | None = None) -> Run:
+        """The run of a preset's (dataset, method), with the seed or epochs overridden;
+        ``preset`` is a :class:`~bnntut.presets.Preset` or its name."""
+        spec = resolve(preset)
+        return cls(method_config(spec, dataset, method, seed=seed, epochs=epochs), results, spec)
 
     @cached_property
     def key(self) -> str:
@@ -90,7 +99,8 @@ class Run:
     def _overrides(self) -> dict:
         """``{"seed": k, "epochs": n}``, each only where it differs from the preset's."""
         train = self.config["train"]
-        default = get_preset(self.config["preset"]).protocol(self.config["method"])
+        spec = self.preset or resolve(self.config["preset"])
+        default = spec.protocol(self.config["method"])
         return {k: train[k] for k in ("seed", "epochs") if train[k] != default[k]}
 
     @property
@@ -210,7 +220,7 @@ def _evaluate(run_: Run, model, dataset: data_module.Dataset, history: list[dict
     config, train = run_.config, run_.config["train"]
     timings["train_epochs"] = sum(h["seconds"] for h in history)
     start = time.perf_counter()
-    criteria = ["l1", "snr"] if models.is_bayesian(model) else ["l1"]
+    criteria = prune.swept_criteria(model)
     evaluation = config["evaluation"]
     # Monte Carlo ensemble accuracy for BBB's SNR sweep (the table rows); the |μ| ranking is a
     # comparison curve and gets the posterior mean only.
@@ -296,7 +306,7 @@ def train_and_evaluate_batch(runs: list[Run], device="auto", progress: bool = Tr
     return results
 
 
-def run_many(tasks: list[dict], preset: str = "paper", *, device="auto",
+def run_many(tasks: list[dict], preset: Preset | str = "paper", *, device="auto",
              results: str | os.PathLike | None = None, batched_training: bool | None = None,
              retrain: bool = False, progress: bool = True) -> list[dict]:
     """The results of many runs (``{"dataset", "method", "seed"}`` each), in task order.
@@ -321,15 +331,18 @@ def run_many(tasks: list[dict], preset: str = "paper", *, device="auto",
     return [r.load() for r in runs]
 
 
-def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
-        epochs: int | None = None, device="auto", results: str | os.PathLike | None = None,
-        retrain: bool = False, progress: bool = True) -> dict:
+def run(dataset: str, method: str, preset: Preset | str = "paper", *,
+        seed: int | None = None, epochs: int | None = None, device="auto",
+        results: str | os.PathLike | None = None, retrain: bool = False,
+        progress: bool = True) -> dict:
     """The result of one experiment: loaded when current, else computed and stored.
 
     Parameters
     ----------
-    dataset, method, preset : str
-        Which run (:meth:`Run.of`); ``seed`` and ``epochs`` override the preset's.
+    dataset, method : str
+    preset : Preset or str
+        Which run (:meth:`Run.of`): a :class:`~bnntut.presets.Preset` or its name; ``seed``
+        and ``epochs`` override the preset's.
     device : {"auto", "cpu", "cuda"}
     results : path-like, optional
         Results folder (see :func:`results_dir`).
@@ -349,8 +362,9 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     return _stored(run_, lambda: _train(run_, device, progress, None, retrain), recompute=retrain)
 
 
-def trained_model(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
-                  device="auto", results: str | os.PathLike | None = None):
+def trained_model(dataset: str, method: str, preset: Preset | str = "paper", *,
+                  seed: int | None = None, device="auto",
+                  results: str | os.PathLike | None = None):
     """The trained model of an experiment (runs it first when its result is missing)."""
     run_ = Run.of(dataset, method, preset, seed=seed, results=results)
     path = run_.path(".weights.pt")
@@ -378,23 +392,33 @@ def reproduce_log(preset: str, device_type: str = "cpu",
     return store.read_log(reproduce_log_path(preset, device_type, results))
 
 
+#: How a command ran its models, as its timing record names it: one after another in its own
+#: process, as stacked batches (:mod:`bnntut.batched`), or as Ray tasks (:mod:`bnntut.cluster`).
+#: Records written before the runner was named hold ``jobs`` (worker processes) instead.
+RUNNERS = ("in-process", "batched", "ray")
+
+
 def record_reproduce_run(preset: str, runs: list[dict], total_seconds: float, device="auto",
-                         results: str | os.PathLike | None = None, jobs: int = 1,
-                         tag: str = "") -> Path:
+                         results: str | os.PathLike | None = None,
+                         runner: str = "in-process", tag: str = "") -> Path:
     """Append the record of one ``reproduce`` command to the preset's timing log
     (:func:`reproduce_log_path`) and return the log's path.
 
     The record holds the wall time of each call (``runs``; near 0 for results that were
-    already current), ``total_seconds``, the number of worker processes ``jobs``, the
-    ``tag`` naming a run of part of the preset (``""``: all of it) and the machine's metadata.
+    already current), ``total_seconds``, the ``runner`` of :data:`RUNNERS` that trained the
+    models, the ``tag`` naming a run of part of the preset (``""``: all of it) and the
+    machine's metadata.
     """
+    if runner not in RUNNERS:
+        raise ValueError(f"unknown runner {runner!r}; allowed: {', '.join(RUNNERS)}")
     device = devices.resolve(device)
     record = {**metadata.collect(device), "preset": preset, "tag": tag, "runs": runs,
-              "jobs": jobs, "total_seconds": total_seconds, "finished": metadata.now()}
+              "runner": runner, "total_seconds": total_seconds, "finished": metadata.now()}
     return store.append_log(reproduce_log_path(preset, device.type, results), record)
 
 
-def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, compute, *,
+def derived(kind: str, dataset: str, method: str, preset: Preset | str, settings: dict,
+            compute, *,
             seed: int | None = None, device="auto",
             results: str | os.PathLike | None = None, recompute: bool = False) -> dict:
     """A result derived from one trained model (fine-tuning, pruning criteria), cached.
@@ -409,7 +433,7 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
     the other arguments are as for :func:`run`.
     """
     run_ = Run.of(dataset, method, preset, seed=seed, results=results)
-    identity = {"training_config_hash": run_.key, kind: settings}
+    identity = _derived_identity(run_, kind, settings)
 
     def body() -> dict:
         resolved = devices.resolve(device)
@@ -425,3 +449,20 @@ def derived(kind: str, dataset: str, method: str, preset: str, settings: dict, c
 
     return store.cached(run_.path(f".{kind}.json"), store.config_hash(identity),
                         run_.model_inputs, body, recompute=recompute)
+
+
+def _derived_identity(run_: Run, kind: str, settings: dict) -> dict:
+    """What the hash of a derived result covers: its training configuration's hash and its
+    ``settings``."""
+    return {"training_config_hash": run_.key, kind: settings}
+
+
+def load_derived(kind: str, dataset: str, method: str, preset: Preset | str, settings: dict, *,
+                 seed: int | None = None,
+                 results: str | os.PathLike | None = None) -> dict | None:
+    """The result that :func:`derived` stores for these arguments if it is current, else
+    ``None`` (a stale one with a warning); nothing is computed."""
+    run_ = Run.of(dataset, method, preset, seed=seed, results=results)
+    return store.load(run_.path(f".{kind}.json"),
+                      store.config_hash(_derived_identity(run_, kind, settings)),
+                      run_.model_inputs())

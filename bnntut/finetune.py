@@ -24,13 +24,8 @@ from . import evaluate, experiment, prune, store
 from .bayes import sigma, variational_pairs
 from .data import Dataset
 from .models import clone, is_bayesian
-from .presets import get_preset, thaw
+from .presets import Preset, resolve, thaw
 from .train import fit
-
-
-def criterion_for(model) -> str:
-    """The main sweep's criterion: ``snr`` for Bayesian nets, ``l1`` otherwise."""
-    return "snr" if is_bayesian(model) else "l1"
 
 
 @torch.no_grad()
@@ -103,7 +98,7 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
         ``criterion`` and ``by_amount``: per amount ``sparsity`` (equal before and after),
         ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``), ``history``.
     """
-    criterion = criterion_for(model)
+    criterion = prune.criterion_for(model)
     key = store.config_hash({"training": training, "settings": settings,
                              "mc_samples": mc_samples, "inputs": inputs})
     done: list[dict] = []
@@ -130,7 +125,7 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
     return {"criterion": criterion, "by_amount": done}
 
 
-def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = None,
+def run(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int | None = None,
         device="auto", results: str | os.PathLike | None = None, recompute: bool = False,
         progress: bool = True) -> dict:
     """The fine-tuning arm of one trained model: loaded when current, else computed.
@@ -140,10 +135,11 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
     training configuration, its hash and the settings), ``config_hash``, ``criterion``,
     ``by_amount`` (see :func:`arm`) and ``metadata``.
     """
-    settings = thaw(get_preset(preset).finetune)
+    spec = resolve(preset)
+    settings = thaw(spec.finetune)
 
     def compute(model, data, config, inputs):
-        partial = experiment.Run(config, results).path(".finetune.partial")
+        partial = experiment.Run(config, results, spec).path(".finetune.partial")
         start = time.perf_counter()
         body = arm(model, data, config["train"], settings,
                    mc_samples=config["evaluation"]["mc_samples"], progress=progress,
@@ -151,5 +147,14 @@ def run(dataset: str, method: str, preset: str = "paper", *, seed: int | None = 
         partial.unlink(missing_ok=True)
         return body, {"fine_tune": time.perf_counter() - start}
 
-    return experiment.derived("finetune", dataset, method, preset, settings, compute,
+    return experiment.derived("finetune", dataset, method, spec, settings, compute,
                               seed=seed, device=device, results=results, recompute=recompute)
+
+
+def load(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int | None = None,
+         results: str | os.PathLike | None = None) -> dict | None:
+    """The stored fine-tuning arm of one trained model if current, else ``None``
+    (:func:`bnntut.experiment.load_derived`; nothing is computed)."""
+    spec = resolve(preset)
+    return experiment.load_derived("finetune", dataset, method, spec, thaw(spec.finetune),
+                                   seed=seed, results=results)

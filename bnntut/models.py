@@ -5,6 +5,7 @@ without ``copy.deepcopy`` (which silently unties blitz's parameters; see :mod:`b
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from itertools import pairwise
 
 import torch
@@ -52,19 +53,39 @@ class BayesianMLP(nn.Module):
         """Draw μ ~ U(mu_init) and ρ ~ U(rho_init) in place: ``weight_mu`` and
         ``weight_sampler.mu`` are two Parameters over one storage, re-binding would untie them."""
         for layer in self.layers:
-            for sampler in (layer.weight_sampler, layer.bias_sampler):
-                sampler.mu.uniform_(*self.spec["mu_init"])
-                sampler.rho.uniform_(*self.spec["rho_init"])
+            weight_mu, weight_rho, bias_mu, bias_rho = variational_tensors(layer)
+            for mu, rho in ((weight_mu, weight_rho), (bias_mu, bias_rho)):
+                mu.uniform_(*self.spec["mu_init"])
+                rho.uniform_(*self.spec["rho_init"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, 10)``: one blitz sample per layer when training, else the posterior
         mean from the sampler's tensors (``forward_frozen`` would read ``weight_mu``, the alias)."""
+        means = posterior_means(self)
         for i, layer in enumerate(self.layers):
-            x = (layer(x) if self.training
-                 else F.linear(x, layer.weight_sampler.mu, layer.bias_sampler.mu))
+            x = layer(x) if self.training else F.linear(x, *means[i])
             if i < len(self.layers) - 1:
                 x = torch.relu(x)
         return x
+
+
+def variational_tensors(layer: BayesianLinear) -> tuple[torch.Tensor, torch.Tensor,
+                                                         torch.Tensor, torch.Tensor]:
+    """``(weight_mu, weight_rho, bias_mu, bias_rho)`` of a blitz layer, shapes ``(out, in)``,
+    ``(out, in)``, ``(out,)``, ``(out,)``: the sampler's tensors, which its sampled forward
+    reads and which carry the gradients (``layer.weight_mu`` is a second ``Parameter`` over
+    the same storage).  Every read or in-place change of a posterior goes through here."""
+    return (layer.weight_sampler.mu, layer.weight_sampler.rho,
+            layer.bias_sampler.mu, layer.bias_sampler.rho)
+
+
+def posterior_means(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``(weight, bias)`` per layer, input to output, that inference multiplies: the posterior
+    means μ ``(out, in)`` and ``(out,)`` of a Bayesian MLP (:func:`variational_tensors`), the
+    weights and biases of a deterministic net's ``nn.Linear`` layers."""
+    if is_bayesian(model):
+        return [variational_tensors(layer)[0::2] for layer in model.layers]
+    return [(m.weight, m.bias) for m in model.modules() if isinstance(m, nn.Linear)]
 
 
 def mlp(hidden: tuple[int, ...] = (500, 500), dropout: float = 0.0,
@@ -101,9 +122,21 @@ def build(spec: dict) -> nn.Module:
     return BUILDERS[spec["kind"]](spec)
 
 
-def is_bayesian(model: nn.Module) -> bool:
-    """True for a :class:`BayesianMLP`."""
-    return isinstance(model, BayesianMLP)
+def kind_of(x: nn.Module | Mapping | str) -> str:
+    """The model kind (a key of :data:`BUILDERS`) of a model (from its ``spec``; a module
+    without one is a deterministic ``"mlp"``), a model spec (its ``"kind"``) or a kind."""
+    if isinstance(x, nn.Module):
+        x = getattr(x, "spec", {"kind": "mlp"})
+    kind = x.get("kind") if isinstance(x, Mapping) else x
+    if kind not in BUILDERS:
+        raise ValueError(f"unknown model kind {kind!r}; allowed: {', '.join(BUILDERS)}")
+    return kind
+
+
+def is_bayesian(x: nn.Module | Mapping | str) -> bool:
+    """Whether a model, a model spec (``{"kind": …}``) or a model kind is of the Bayesian kind
+    (Bayes by Backprop): the one test of a model's family."""
+    return kind_of(x) == "bayesian"
 
 
 def clone(model: nn.Module) -> nn.Module:

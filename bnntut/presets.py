@@ -12,103 +12,57 @@ experiment as this book completes their protocol (see its ``description``);
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from types import MappingProxyType
 
 from .evaluate import SWEEP_AMOUNTS
-from .methods import BUDGET_FAMILIES, BUDGET_SIGMA1, REGISTRY, budget_grid
+from .methods import (
+    BLUNDELL_NET,
+    BUDGET_FAMILIES,
+    REGISTRY,
+    budget_grid,
+    configs,
+    freeze,
+    number_label,
+    thaw,
+)
+
+#: The study's methods, then the ablations of the ``paper`` preset, by name (their entries are
+#: in the registry, :data:`bnntut.methods.REGISTRY`).  The rows of chapter *What makes a
+#: network prunable* change one factor of the study's protocol at a time; each is run only
+#: when named: ``reproduce --preset paper --methods bbb-lr1e-3``.
+PAPER_METHODS = ("sgd", "dropout50", "dropout75", "dropout90", "bbb")
+PAPER_ABLATIONS = ("bbb-kl-blundell", "bbb-kl-uniform", "bbb-lr1e-3", "bbb-opt-sgd",
+                   "bbb-rho-fixed", "bbb-prior-wide", "bbb-150ep", "bbb-samples1",
+                   "bbb-samples5", "bbb-kl-uniform-lr1e-3", "bbb-opt-sgd-sigma1-e-2",
+                   "bbb-opt-sgd-kl-uniform-sigma1-e-2", "sgd-lr1e-3", "dropout50-lr1e-3",
+                   "sgd-l1-1e-4-lr1e-3", "sgd-l1-1e-5-lr1e-3")
 
 
-def _mlp(p: float) -> dict:
-    return {"model": {"kind": "mlp", "hidden": [500, 500], "dropout": p, "input_dropout": True}}
-
-
-_BBB = {"model": {"kind": "bayesian", "hidden": [500, 500], "prior_pi": 0.5,
-                  "prior_sigma1": math.exp(0), "prior_sigma2": math.exp(-6),
-                  "mu_init": [-0.2, 0.2], "rho_init": [-5.0, -4.0]},
-        "n_samples": 2, "kl_weighting": "paper"}
-
-
-def _variant(base: dict, *, model: dict | None = None, train: dict | None = None,
-             **options) -> dict:
-    """``base`` with model-spec keys, protocol keys (its ``train`` entry) or options changed."""
-    entry = copy.deepcopy(base)
-    entry["model"].update(model or {})
-    if train:
-        entry["train"] = {**entry.get("train", {}), **train}
-    entry.update(options)
-    return entry
-
-
-#: The study's protocol with one factor changed at a time, for the question "what makes a BBB
-#: network prunable?" (chapter *What makes a network prunable*).  Each is an ablation of the
-#: paper preset, run only when named: ``reproduce --preset paper --methods bbb-lr1e-3``.
-PRUNABILITY_ABLATIONS = {
-    "bbb-lr1e-3": _variant(_BBB, train={"lr": 1e-3}),
-    "bbb-opt-sgd": _variant(_BBB, train={"optimizer": "sgd", "lr": 1e-3}),
-    "bbb-rho-fixed": _variant(_BBB, model={"rho_init": [-5.0, -5.0]}),
-    "bbb-prior-wide": _variant(_BBB, model={"prior_pi": 0.25, "prior_sigma1": math.exp(-1),
-                                            "prior_sigma2": math.exp(-7)}),
-    "bbb-150ep": _variant(_BBB, train={"epochs": 150}),
-    "bbb-samples1": _variant(_BBB, n_samples=1),
-    "bbb-samples5": _variant(_BBB, n_samples=5),
-    "bbb-kl-uniform-lr1e-3": _variant(_BBB, train={"lr": 1e-3}, kl_weighting="uniform"),
-    # Plain SGD with the narrowest σ1 of Blundell et al.'s prior grid: its pull shrinks the μ
-    # the data do not hold, but under the study's weighting a step on the prior's narrow
-    # spike overshoots it (chapter "What makes a network prunable", section 6).
-    "bbb-opt-sgd-sigma1-e-2": _variant(_BBB, model={"prior_sigma1": math.exp(-2)},
-                                       train={"optimizer": "sgd", "lr": 1e-3}),
-    # The same with the complexity cost spread over every step, so that each step on the
-    # prior's narrow spike is small enough to settle there.
-    "bbb-opt-sgd-kl-uniform-sigma1-e-2": _variant(
-        _BBB, model={"prior_sigma1": math.exp(-2)}, train={"optimizer": "sgd", "lr": 1e-3},
-        kl_weighting="uniform"),
-    "sgd-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3}),
-    "dropout50-lr1e-3": _variant(_mlp(0.5), train={"lr": 1e-3}),
-    # The deterministic counterpart of the complexity cost: an L1 penalty λ·Σ|w| on the mean
-    # cross-entropy, i.e. MAP under a Laplace prior of scale 1/(Nλ) (N = 60 000): 0.17 and 1.7.
-    "sgd-l1-1e-4-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3, "l1_penalty": 1e-4}),
-    "sgd-l1-1e-5-lr1e-3": _variant(_mlp(0.01), train={"lr": 1e-3, "l1_penalty": 1e-5}),
-}
-
-
-def _freeze(value):
-    """A read-only copy: mappings become ``MappingProxyType``, lists and tuples tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def thaw(value):
-    """A plain, mutable, JSON-ready copy of a frozen value (mappings to dicts, tuples to lists):
-    what configurations and model specs are made of, so that their hashes stay those of the
-    dicts the presets were first written as."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [thaw(v) for v in value]
-    return value
+#: The uncertainty sweep of a preset: the pruned fractions, the Monte Carlo forwards of its
+#: "mc" mode (BBB weight samples, or MC-dropout passes) and the seed of those draws.
+UNCERTAINTY = {"amounts": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98),
+               "mc_samples": 10, "seed": 0}
 
 
 @dataclass(frozen=True)
 class Preset:
     """One experiment preset, resolved once and read-only.
 
-    ``methods`` and ``ablations`` map a method to its entry: ``model`` (the model spec),
-    BBB's ``n_samples`` and ``kl_weighting``, optionally ``train`` (keys overriding the shared
-    protocol ``train``: ``epochs``, ``batch_size``, ``lr``, ``seed``).  ``evaluation`` holds
+    ``methods`` and ``ablations`` map a method to its entry, the registry's configuration
+    (:attr:`bnntut.methods.Method.config`): ``model`` (the model spec), BBB's ``n_samples``
+    and ``kl_weighting``, optionally ``train`` (keys overriding the shared protocol ``train``:
+    ``epochs``, ``batch_size``, ``lr``, ``seed``).  ``evaluation`` holds
     the sweep's ``amounts`` and ``mc_samples``; ``finetune`` the fine-tuning arm's settings;
     ``subset`` stratified (train, test) sizes (``None``: all); ``validation`` holds the other
     training images out; ``preprocessing`` a ``pixel_divisor`` other than 255; ``selection``
     which network stands for the preset (``among`` methods, ``by`` an epoch-record key);
     ``compile`` the fused kernels; ``chapter_scope``/``prunability_scope`` what chapters
-    compute in quick mode; ``uncertainty_amounts`` a coarser uncertainty sweep.
+    compute in quick mode; ``uncertainty`` the calibration and OOD sweep
+    (:mod:`bnntut.uncertainty`: ``amounts``, ``mc_samples`` of its "mc" mode, ``seed`` of the
+    Monte Carlo draws); ``compression`` the sparse-latency measurement
+    (:mod:`bnntut.compression`: ``min_time``, seconds of repeated calls behind each number).
     """
 
     name: str
@@ -125,12 +79,13 @@ class Preset:
     selection: Mapping | None = None
     compile: bool = True
     chapter_scope: Mapping | None = None
-    uncertainty_amounts: tuple[float, ...] | None = None
     prunability_scope: Mapping | None = None
+    uncertainty: Mapping = dataclasses.field(default_factory=lambda: UNCERTAINTY)
+    compression: Mapping = dataclasses.field(default_factory=lambda: {"min_time": 0.05})
 
     def __post_init__(self):
         for f in fields(self):
-            object.__setattr__(self, f.name, _freeze(getattr(self, f.name)))
+            object.__setattr__(self, f.name, freeze(getattr(self, f.name)))
 
     def replace(self, **changes) -> Preset:
         """A copy with ``changes`` (frozen again)."""
@@ -165,13 +120,12 @@ PAPER = Preset(
     name="paper",
     description="The study's protocol: 784-500-500-10, Adam lr 1e-4, batch 100, 50 epochs.",
     datasets=("mnist", "fashion-mnist"),
-    methods={"sgd": _mlp(0.01), "dropout50": _mlp(0.5), "dropout75": _mlp(0.75),
-             "dropout90": _mlp(0.9), "bbb": _BBB},
-    ablations={"bbb-kl-blundell": _variant(_BBB, kl_weighting="blundell"),
-               "bbb-kl-uniform": _variant(_BBB, kl_weighting="uniform"), **PRUNABILITY_ABLATIONS},
+    methods=configs(PAPER_METHODS),
+    ablations=configs(PAPER_ABLATIONS),
     train={"epochs": 50, "batch_size": 100, "lr": 1e-4, "seed": 0},
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
     finetune={"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
+    compression={"min_time": 1.0},
 )
 
 QUICK = PAPER.replace(
@@ -190,16 +144,13 @@ QUICK = PAPER.replace(
     # slice of each arm beyond the study, so that every chapter runs in about a minute on two
     # CPU cores.  The CLI still runs any arm in full: `--seeds 0 1 2`, all methods.
     chapter_scope={"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
-    uncertainty_amounts=(0.0, 0.5, 0.9, 0.98),
+    uncertainty={**PAPER.uncertainty, "amounts": (0.0, 0.5, 0.9, 0.98)},
+    compression={"min_time": 0.05},
     # The rows of "What makes a network prunable" computed in quick mode (MNIST, seed 0).
     prunability_scope={"datasets": ["mnist"], "seeds": [0],
                        "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",
                                    "bbb-kl-uniform-lr1e-3", "sgd"]},
 )
-
-#: Blundell et al.'s (2015) network: the study's BBB with their 2 × 1200 hidden units and
-#: their minibatch weighting of the complexity cost.
-_BLUNDELL_NET = _variant(_BBB, model={"hidden": [1200, 1200]}, kl_weighting="blundell")
 
 #: Their learning-rate grid for plain SGD (section 5.1).
 BLUNDELL_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
@@ -210,9 +161,8 @@ BLUNDELL_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
 CALIBRATION_LEARNING_RATES = (1e-1, 1e-2, 1e-3)
 
 
-def lr_label(lr: float) -> str:
-    """A learning rate as names and tables spell it: ``1e-3`` for 0.001."""
-    return f"{lr:.0e}".replace("e-0", "e-")
+#: A learning rate as names and tables spell it: ``1e-3`` for 0.001.
+lr_label = number_label
 
 
 def blundell_method(lr: float) -> str:
@@ -238,32 +188,16 @@ BLUNDELL = Preset(
         "`bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2` tests the reading of Table 2 that the book "
         "predicts (the uniform weighting $1/M$ and $\\sigma_1 = e^{-2}$)."),
     datasets=("mnist",),
-    methods={blundell_method(lr): _variant(_BLUNDELL_NET, train={"optimizer": "sgd", "lr": lr})
-                for lr in BLUNDELL_LEARNING_RATES},
-    ablations={"bbb": _BLUNDELL_NET,
-               # What "What makes a network prunable" (section 6) predicts reaches Table 2:
-               # plain SGD with the equal split 1/M of their section 3.4 and σ1 = e^-2
-               # from their prior grid.
-               "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2": _variant(
-                   _BLUNDELL_NET, model={"prior_sigma1": math.exp(-2)},
-                   train={"optimizer": "sgd", "lr": 1e-3}, kl_weighting="uniform"),
-               # Their section 3.4, "Each gradient is averaged over all elements in one of
-               # these minibatches": the objective divided by the minibatch's size (the
-               # complexity cost with it), their grid and weighting.
-               **{f"{blundell_method(lr)}-mean": _variant(
-                   _BLUNDELL_NET, train={"optimizer": "sgd", "lr": lr,
-                                         "loss_reduction": "mean"})
-                  for lr in BLUNDELL_LEARNING_RATES},
-               # Calibration of the pipeline at their scale against their Table 1 (1200
-               # units: plain SGD 1.88 %, SGD with dropout 1.36 %): the deterministic net
-               # with plain SGD on the mean cross-entropy, without and with dropout 0.5 on
-               # the hidden units, over a grid of learning rates suited to a mean loss.
-               **{f"{name}-sgd-lr{lr_label(lr)}": _variant(
-                   {"model": {"kind": "mlp", "hidden": [1200, 1200], "dropout": p,
-                              "input_dropout": False}},
-                   train={"optimizer": "sgd", "lr": lr})
-                  for name, p in (("plain", 0.0), ("dropout50", 0.5))
-                  for lr in CALIBRATION_LEARNING_RATES}},
+    methods=configs(blundell_method(lr) for lr in BLUNDELL_LEARNING_RATES),
+    # ``bbb`` is the registry's study net at their scale (:data:`bnntut.methods.BLUNDELL_NET`):
+    # their network trained with the study's Adam.  The others: the prediction of "What makes
+    # a network prunable" (section 6), their grid with the gradient averaged over the
+    # minibatch, and the deterministic calibration runs (see the registry).
+    ablations={"bbb": BLUNDELL_NET, **configs([
+        "bbb-sgd-lr1e-3-kl-uniform-sigma1-e-2",
+        *(f"{blundell_method(lr)}-mean" for lr in BLUNDELL_LEARNING_RATES),
+        *(f"{name}-sgd-lr{lr_label(lr)}" for name in ("plain", "dropout50")
+          for lr in CALIBRATION_LEARNING_RATES)])},
     train={"epochs": 600, "batch_size": 128, "lr": 1e-4, "seed": 0},
     subset=(50000, 10000), validation=True, preprocessing={"pixel_divisor": 126.0},
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
@@ -286,25 +220,10 @@ BLUNDELL_CPU = BLUNDELL.replace(
         f"fits on two CPU cores — the `bbb` ablation of the `blundell` preset on a quarter of "
         f"its schedule. Not Blundell et al.'s protocol: that is "
         f"`python -m bnntut reproduce --preset blundell`."),
-    methods={"bbb": _BLUNDELL_NET}, ablations={},
+    methods={"bbb": BLUNDELL_NET}, ablations={},
     train={**BLUNDELL.train, "epochs": BLUNDELL_CPU_EPOCHS},
     validation=False, selection=None,    # trains no grid: nothing to choose
 )
-
-_MAP_NET = {"model": {"kind": "mlp", "hidden": [500, 500], "dropout": 0.0,
-                      "input_dropout": False}}
-
-
-def _budget_entry(family: str, lr: float, strength) -> dict:
-    """One grid point of the equal-budget comparison (see ``BUDGET``)."""
-    if family == "map-laplace":
-        return _variant(_MAP_NET, train={"lr": lr, "l1_penalty": strength})
-    prior = {"prior_pi": 0.5, "prior_sigma1": BUDGET_SIGMA1[strength],
-             "prior_sigma2": math.exp(-6)}
-    if family == "map-mixture":
-        return _variant(_MAP_NET, train={"lr": lr, "map_prior": prior})
-    return _variant(_BBB, model=prior, train={"lr": lr}, kl_weighting="uniform")
-
 
 #: Rows of the equal-budget comparison by family, seed 0 (the grid the choice is made on).
 BUDGET_GRID = {family: [name for name, _, _ in budget_grid(family)]
@@ -324,11 +243,11 @@ BUDGET = PAPER.replace(
         "ranked without biases (BBB by |μ|/σ, MAP by |w|). Each family's setting with the "
         "highest validation accuracy at 95 % removed is then trained with seeds 1 and 2; the "
         "test images only report."),
-    methods={name: _budget_entry(family, lr, strength)
-             for family in BUDGET_FAMILIES for name, lr, strength in budget_grid(family)},
+    methods=configs(name for family in BUDGET_FAMILIES for name, _, _ in budget_grid(family)),
     ablations={},
     subset=(50000, 10000), validation=True,
     evaluation={**PAPER.evaluation, "include_bias": False},
+    compression={"min_time": 0.05},      # the default of a preset, not paper's
     selection={"families": BUDGET_GRID, "at_removed": 0.95, "by": "validation_accuracy",
                "seeds": [1, 2]},
 )
@@ -345,11 +264,12 @@ METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER.methods}
 ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER.ablations}
 
 
-def chapter_scope(name: str, seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
-    """``(datasets, methods, seeds)`` that a chapter shows for preset ``name``: all of the
-    preset's datasets and methods and ``seeds``, unless the preset narrows them with a
-    ``chapter_scope`` (``quick`` does, to keep CI fast)."""
-    spec = get_preset(name)
+def chapter_scope(preset: Preset | str,
+                  seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
+    """``(datasets, methods, seeds)`` that a chapter shows for ``preset`` (a :class:`Preset`
+    or its name): all of the preset's datasets and methods and ``seeds``, unless the preset
+    narrows them with a ``chapter_scope`` (``quick`` does, to keep CI fast)."""
+    spec = resolve(preset)
     scope = spec.chapter_scope or {}
     return (list(scope.get("datasets", spec.datasets)),
             list(scope.get("methods", spec.methods)), list(scope.get("seeds", seeds)))
@@ -362,16 +282,23 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def method_config(preset: str, dataset: str, method: str, seed: int | None = None,
+def resolve(preset: Preset | str) -> Preset:
+    """``preset`` itself if a :class:`Preset`, else the registered preset of that name
+    (:func:`get_preset`): how every function that takes a preset accepts either."""
+    return preset if isinstance(preset, Preset) else get_preset(preset)
+
+
+def method_config(preset: Preset | str, dataset: str, method: str, seed: int | None = None,
                   epochs: int | None = None) -> dict:
     """The complete configuration of one training run (what the results hash covers).
 
-    ``seed`` and ``epochs`` override the preset's.  Returns plain JSON-ready dicts: ``preset``,
-    ``dataset``, ``method``, ``model``, ``train`` (protocol, ``n_samples``, ``kl_weighting``),
-    ``subset``, ``evaluation`` and, only where the preset has them (so that other hashes stay
-    as they were), ``preprocessing`` and ``validation``.
+    ``preset`` is a :class:`Preset` or its name; ``seed`` and ``epochs`` override its own.
+    Returns plain JSON-ready dicts: ``preset`` (its name), ``dataset``, ``method``, ``model``,
+    ``train`` (protocol, ``n_samples``, ``kl_weighting``), ``subset``, ``evaluation`` and,
+    only where the preset has them (so that other hashes stay as they were),
+    ``preprocessing`` and ``validation``.
     """
-    spec = get_preset(preset)
+    spec = resolve(preset)
     if dataset not in spec.datasets:
         raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(spec.datasets)}")
     entry = spec.entry(method)
@@ -382,7 +309,7 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         train["epochs"] = int(epochs)
-    config = {"preset": preset, "dataset": dataset, "method": method, "model": entry["model"],
+    config = {"preset": spec.name, "dataset": dataset, "method": method, "model": entry["model"],
               "train": {**train, "n_samples": entry.get("n_samples", 1),
                         "kl_weighting": entry.get("kl_weighting", "paper")},
               "subset": thaw(spec.subset), "evaluation": thaw(spec.evaluation)}
@@ -391,3 +318,88 @@ def method_config(preset: str, dataset: str, method: str, seed: int | None = Non
     if spec.validation:
         config["validation"] = True
     return config
+
+
+# Blundell et al.'s search space as data, and the grid preset that stores its runs apart.
+
+#: Blundell et al.'s (2015, section 5.1) search space for their MNIST BBB network: learning
+#: rate, the prior's π, −log σ1 and −log σ2, and weight samples per minibatch; every
+#: combination is one setting (3 × 3 × 3 × 3 × 4 = 324).  The other choices are the
+#: ``blundell`` preset's (plain SGD, their weighting, 600 epochs, 50 000 / 10 000 images).
+BLUNDELL_SEARCH_SPACE = {
+    "lr": (1e-3, 1e-4, 1e-5),
+    "prior_pi": (0.25, 0.5, 0.75),
+    "neg_log_sigma1": (0, 1, 2),
+    "neg_log_sigma2": (6, 7, 8),
+    "n_samples": (1, 2, 5, 10),
+}
+
+
+def search_points(space: Mapping[str, tuple], **only) -> list[dict]:
+    """Every point ``{factor: value}`` of ``space``, the first factor varying slowest, each
+    factor restricted to the values in ``only[factor]`` (an iterable of the space's values).
+
+    Raises
+    ------
+    ValueError
+        A factor not in ``space``, or a value not among its factor's; the message names what
+        is allowed.
+    """
+    for factor, values in only.items():
+        if factor not in space:
+            raise ValueError(f"unknown factor {factor!r}; allowed: {', '.join(space)}")
+        unknown = [v for v in values if v not in space[factor]]
+        if unknown:
+            raise ValueError(f"{factor} {unknown[0]!r} is not in the search space; allowed: "
+                             f"{', '.join(map(str, space[factor]))}")
+    points = [{}]
+    for factor, values in space.items():
+        kept = [v for v in values if v in only.get(factor, values)]
+        points = [{**point, factor: v} for point in points for v in kept]
+    return points
+
+
+def blundell_grid_method(point: Mapping) -> str:
+    """The name of one point of :data:`BLUNDELL_SEARCH_SPACE`, e.g.
+    ``bbb-sgd-lr1e-3-pi0.5-sigma1-e0-sigma2-e-6-samples2``."""
+    return (f"{blundell_method(point['lr'])}-pi{point['prior_pi']:g}"
+            f"-sigma1-e{-point['neg_log_sigma1']}-sigma2-e{-point['neg_log_sigma2']}"
+            f"-samples{point['n_samples']}")
+
+
+def blundell_grid_entry(point: Mapping) -> dict:
+    """The method entry of one point: the ``blundell`` preset's SGD grid point with this
+    learning rate, prior (π, σ1 = e^−a, σ2 = e^−b) and number of weight samples."""
+    import math
+
+    entry = thaw(BLUNDELL.methods[blundell_method(BLUNDELL_LEARNING_RATES[0])])
+    entry["model"].update(prior_pi=point["prior_pi"],
+                          prior_sigma1=math.exp(-point["neg_log_sigma1"]),
+                          prior_sigma2=math.exp(-point["neg_log_sigma2"]))
+    entry["train"] = {**entry["train"], "lr": point["lr"]}
+    entry["n_samples"] = point["n_samples"]
+    return entry
+
+
+#: Search spaces by preset: the factors' values (``space``), a point's method name
+#: (``method``) and entry (``entry``), and the preset that stores the grid's runs (``grid``),
+#: apart from the base preset's results.
+SEARCH_SPACES = {"blundell": {"space": BLUNDELL_SEARCH_SPACE, "method": blundell_grid_method,
+                              "entry": blundell_grid_entry, "grid": "blundell-grid"}}
+
+BLUNDELL_GRID = BLUNDELL.replace(
+    name="blundell-grid",
+    description=(
+        "Blundell et al. (2015), section 5.1: their whole search space for the `blundell` "
+        "preset's network, 3 learning rates × 3 π × 3 σ1 × 3 σ2 × 4 weight-sample counts = "
+        "324 settings, each otherwise trained as `blundell` trains its grid points (plain "
+        "SGD, their weighting, 600 epochs, 50 000 / 10 000 images); stored apart from "
+        "`blundell`'s results. A grid's work: `python -m bnntut grid --preset blundell` on "
+        "Ray."),
+    methods={blundell_grid_method(p): blundell_grid_entry(p)
+             for p in search_points(BLUNDELL_SEARCH_SPACE)},
+    ablations={},
+    selection={"among": [blundell_grid_method(p) for p in search_points(BLUNDELL_SEARCH_SPACE)],
+               "by": "validation_accuracy"},
+)
+PRESETS[BLUNDELL_GRID.name] = BLUNDELL_GRID

@@ -136,6 +136,19 @@ def random(model, amount: float, include_bias: bool = True, seed: int = 0):
 CRITERIA = {"l1": l1, "snr": snr, "l1-layer": l1_per_layer, "random": random}
 
 
+def criterion_for(x) -> str:
+    """The study's pruning criterion of a model, a model spec or a model kind
+    (:func:`bnntut.models.is_bayesian`): ``"snr"`` (|μ|/σ) for a Bayesian one, ``"l1"``
+    (global magnitude) else."""
+    return "snr" if is_bayesian(x) else "l1"
+
+
+def swept_criteria(x) -> list[str]:
+    """The criteria a trained model's sweeps rank by: global magnitude (``"l1"``, |μ| for
+    BBB), then the family's own criterion where it differs (:func:`criterion_for`)."""
+    return list(dict.fromkeys(("l1", criterion_for(x))))
+
+
 def get_criterion(name: str):
     """The pruning function called ``name``; ``ValueError`` lists the allowed names."""
     if name not in CRITERIA:

@@ -1,7 +1,8 @@
 """Calibration and out-of-distribution detection of pruned networks.
 
-For a trained (dataset, method) model, at every pruned fraction of :data:`AMOUNTS` (BBB by
-SNR, the baselines by global L1, no fine-tuning) and in every mode (:func:`modes_for`):
+For a trained (dataset, method) model, at every pruned fraction of its preset's
+``uncertainty["amounts"]`` (BBB by SNR, the baselines by global L1, no fine-tuning) and in
+every mode (:func:`modes_for`):
 
 * calibration: the expected calibration error (ECE) over 15 equal-width bins (i/15, (i+1)/15]
   of the confidence, the largest class probability, and their reliability diagram (Guo et al.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
 
 import torch
 
@@ -27,25 +27,19 @@ from . import devices, experiment, metadata, prune, store
 from .evaluate import predict_proba
 from .methods import get as get_method
 from .models import N_CLASSES
-from .presets import get_preset, method_config, thaw
+from .presets import Preset, method_config, resolve, thaw
 
-#: Pruned fractions of a sweep (a preset may set coarser ``uncertainty_amounts``).
-AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 #: Equal-width confidence bins (i/15, (i+1)/15] of the ECE and the reliability diagram.
 ECE_BINS = 15
 #: Fixed bins of the entropy histograms, on [0, log 10] nats.
 ENTROPY_BINS = 30
-#: Monte Carlo forwards of the "mc" mode (BBB weight samples, or MC-dropout passes).
-MC_SAMPLES = 10
-#: Seed of the Monte Carlo draws.
-SEED = 0
 #: The out-of-distribution test set of each training set.
 OOD_DATASETS = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
 #: Prediction modes: name -> description.
 MODES = {
     "deterministic": "one deterministic forward in eval mode (BBB: posterior mean μ)",
-    "mc": f"Monte Carlo predictive, {MC_SAMPLES} stochastic forwards (BBB: weight samples; "
-          "dropout nets: MC dropout)",
+    "mc": "Monte Carlo predictive, the preset's uncertainty[\"mc_samples\"] stochastic "
+          "forwards (BBB: weight samples; dropout nets: MC dropout)",
 }
 
 #: Kept as a name for callers; every store warning is :class:`bnntut.store.StaleResultWarning`.
@@ -196,7 +190,7 @@ def analyse(probs_in: torch.Tensor, labels_in: torch.Tensor, probs_ood: torch.Te
 
 
 def diagnose(model, x_in: torch.Tensor, y_in: torch.Tensor, x_ood: torch.Tensor,
-             samples: int = 0, seed: int = SEED, ece_bins: int = ECE_BINS,
+             samples: int = 0, seed: int = 0, ece_bins: int = ECE_BINS,
              entropy_bins: int = ENTROPY_BINS) -> dict:
     """:func:`analyse` the predictions of ``model`` (see :func:`bnntut.evaluate.predict_proba`)
     on in-distribution inputs ``x_in`` ``(n_in, 784)`` with labels ``y_in`` ``(n_in,)`` and on
@@ -208,44 +202,42 @@ def diagnose(model, x_in: torch.Tensor, y_in: torch.Tensor, x_ood: torch.Tensor,
                    predict_proba(model, x_ood, samples, seed), ece_bins, entropy_bins)
 
 
-def criterion_for(method: str) -> str:
-    """Pruning criterion of a method (registry): ``snr`` for Bayesian nets, ``l1`` else."""
-    return get_method(method).criterion
-
-
-def modes_for(method: str) -> dict[str, int]:
+def modes_for(method: str, preset: Preset | str = "paper") -> dict[str, int]:
     """``{mode: Monte Carlo samples}`` of a method: ``deterministic`` (0) for every method,
-    ``mc`` (:data:`MC_SAMPLES`) where the registry has one (BBB, dropout nets; not "SGD")."""
-    return {"deterministic": 0, **({"mc": MC_SAMPLES} if get_method(method).mc else {})}
+    ``mc`` (the preset's ``uncertainty["mc_samples"]``) where the registry has one (BBB,
+    dropout nets; not "SGD")."""
+    samples = resolve(preset).uncertainty["mc_samples"]
+    return {"deterministic": 0, **({"mc": samples} if get_method(method).mc else {})}
 
 
-def config_for(dataset: str, method: str, preset: str = "paper") -> dict:
-    """The configuration of one uncertainty sweep (what its hash covers); ValueError for an
-    unknown preset, dataset or method."""
-    spec = get_preset(preset)
-    method_config(preset, dataset, method)              # checks the names
+def config_for(dataset: str, method: str, preset: Preset | str = "paper") -> dict:
+    """The configuration of one uncertainty sweep (what its hash covers) of a
+    :class:`~bnntut.presets.Preset` or its name; ValueError for an unknown preset, dataset
+    or method."""
+    spec = resolve(preset)
+    method_config(spec, dataset, method)              # checks the names
     if dataset not in OOD_DATASETS:
         raise ValueError(f"no out-of-distribution set for {dataset!r}; allowed: "
                          f"{', '.join(OOD_DATASETS)}")
     return {
-        "preset": preset, "dataset": dataset, "method": method,
+        "preset": spec.name, "dataset": dataset, "method": method,
         "ood_dataset": OOD_DATASETS[dataset], "subset": thaw(spec.subset),
-        "criterion": criterion_for(method), "include_bias": True,
-        "amounts": list(spec.uncertainty_amounts or AMOUNTS),
-        "modes": modes_for(method), "seed": SEED,
+        "criterion": get_method(method).criterion, "include_bias": True,
+        "amounts": list(spec.uncertainty["amounts"]),
+        "modes": modes_for(method, spec), "seed": spec.uncertainty["seed"],
         "ece_bins": ECE_BINS, "ece_binning": "equal-width confidence bins (i/M, (i+1)/M]",
         "entropy_bins": ENTROPY_BINS, "entropy_range": [0.0, math.log(N_CLASSES)],
         "ood_score": "predictive entropy", "ood_positives": "out-of-distribution test set",
     }
 
 
-def result_path(dataset: str, method: str, preset: str = "paper",
+def result_path(dataset: str, method: str, preset: Preset | str = "paper",
                 results: str | os.PathLike | None = None):
     """``<results>/<preset>/<dataset>/<method>.uncertainty.json``."""
     return experiment.Run.of(dataset, method, preset, results=results).path(".uncertainty.json")
 
 
-def inputs_of(dataset: str, method: str, preset: str = "paper",
+def inputs_of(dataset: str, method: str, preset: Preset | str = "paper",
               results: str | os.PathLike | None = None) -> dict:
     """What a sweep is computed from: the trained model (:meth:`bnntut.experiment.Run.
     model_inputs`) and the IDX files of both datasets (:func:`bnntut.store.data_inputs`)."""
@@ -253,7 +245,7 @@ def inputs_of(dataset: str, method: str, preset: str = "paper",
             **store.data_inputs(dataset), **store.data_inputs(OOD_DATASETS[dataset])}
 
 
-def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
+def compute(dataset: str, method: str, preset: Preset | str = "paper", *, device="cpu",
             results: str | os.PathLike | None = None, datasets: dict | None = None,
             progress: bool = True) -> dict:
     """Sweep one trained model over its amounts and write the result, without looking for a
@@ -262,7 +254,7 @@ def compute(dataset: str, method: str, preset: str = "paper", *, device="cpu",
                datasets=datasets, progress=progress)
 
 
-def _sweep(dataset: str, method: str, preset: str, device, results, datasets: dict | None,
+def _sweep(dataset: str, method: str, preset: Preset | str, device, results, datasets: dict | None,
            progress: bool) -> dict:
     """The body of a result (:func:`run`): trains the model first if missing."""
     from tqdm.auto import tqdm
@@ -296,7 +288,7 @@ def _sweep(dataset: str, method: str, preset: str, device, results, datasets: di
             "n_ood": len(x_ood), "modes": records, "metadata": meta}
 
 
-def load(dataset: str, method: str, preset: str = "paper",
+def load(dataset: str, method: str, preset: Preset | str = "paper",
          results: str | os.PathLike | None = None) -> dict | None:
     """The stored result if current (:func:`bnntut.store.load`: hash of :func:`config_for`,
     :func:`inputs_of` unchanged), else ``None``; a stale one with a warning."""
@@ -305,7 +297,7 @@ def load(dataset: str, method: str, preset: str = "paper",
                       inputs_of(dataset, method, preset, results))
 
 
-def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
+def run(dataset: str, method: str, preset: Preset | str = "paper", *, device="cpu",
         results: str | os.PathLike | None = None, recompute: bool = False,
         datasets: dict | None = None, progress: bool = True) -> dict:
     """The uncertainty sweep of one trained model: loaded when current, else computed
@@ -313,7 +305,8 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
 
     Parameters
     ----------
-    dataset, method, preset : str
+    dataset, method : str
+    preset : Preset or str
         Which trained model, as for :func:`bnntut.experiment.run` (trained first if missing).
     device : {"cpu", "cuda", "auto"}
         Where a recomputation (``recompute=True``, or no current result) runs.
@@ -334,16 +327,6 @@ def run(dataset: str, method: str, preset: str = "paper", *, device="cpu",
         lambda: inputs_of(dataset, method, preset, results),
         lambda: _sweep(dataset, method, preset, device, results, datasets, progress),
         recompute=recompute)
-
-
-def run_all(preset: str = "paper", datasets: Sequence[str] | None = None,
-            methods: Sequence[str] | None = None, **kwargs) -> dict:
-    """``{dataset: {method: result}}`` via :func:`run`; datasets are loaded at most once."""
-    spec = get_preset(preset)
-    loaded: dict = {}
-    return {dataset: {method: run(dataset, method, preset, datasets=loaded, **kwargs)
-                      for method in methods or list(spec.methods)}
-            for dataset in datasets or spec.datasets}
 
 
 def _records(result: dict, mode: str) -> list[dict]:

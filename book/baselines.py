@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from bnnbook import book, plots, report
-from bnntut import data, evaluate, experiment, models
+from bnntut import collect, data, evaluate, experiment, models
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
@@ -64,7 +64,7 @@ train = preset.train
 rows = {}
 for method in preset.methods:
     spec = preset.model_spec(method)
-    if spec["kind"] == "mlp":
+    if not models.is_bayesian(spec):
         rows[METHOD_LABELS[method]] = {
             "dropout p": f"{spec['dropout']:g}",
             "on the inputs": "yes" if spec["input_dropout"] else "no"}
@@ -149,7 +149,7 @@ fig.tight_layout()
 
 # %%
 baselines = ["sgd", "dropout50", "dropout75", "dropout90"]
-results = book.load_results(PRESET, methods=baselines)
+results = collect.grid(PRESET, methods=baselines, compute=PRESET != "paper")
 keys = (("train_nll", True), ("test_accuracy", False))   # (key, log scale)
 fig = plots.curves_figure(results, keys=keys)
 

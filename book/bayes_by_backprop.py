@@ -56,7 +56,7 @@ PRIOR = (SPEC["prior_pi"], SPEC["prior_sigma1"], SPEC["prior_sigma2"])
 
 # %% tags=["remove-cell"]
 from bnnbook import report
-from bnntut import bayes, evaluate, fastmath, models, prune
+from bnntut import bayes, collect, evaluate, fastmath, models, prune
 from bnntut.noise import NoiseSource
 
 widths = [784, *SPEC["hidden"], 10]
@@ -470,7 +470,8 @@ _ = layers.load_state_dict(trained)
 # while the test accuracy levels off ({doc}`evaluation`).
 
 # %%
-fig = plots.curves_figure(book.load_results(PRESET, methods=["bbb"]))
+bbb_runs = collect.grid(PRESET, methods=["bbb"], compute=PRESET != "paper")
+fig = plots.curves_figure(bbb_runs)
 
 # %% [markdown]
 # ## Key takeaways

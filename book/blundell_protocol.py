@@ -37,15 +37,16 @@ import torch
 from IPython.display import display
 
 from bnnbook import book, comparison, prunability
-from bnntut import bayes
+from bnntut import bayes, collect, selection
 
 PRESET = book.start()
 QUICK = PRESET != "paper"  # quick mode shortens the toy; runs are committed
 grid = comparison.blundell_grid()            # their learning-rate grid
-chosen = comparison.blundell_choice(grid) if grid else None
+chosen = (selection.choose(grid, "blundell", complete=False) if grid
+          else None)
 prediction = comparison.blundell_prediction()  # the even split, σ1 = e⁻²
-probe_runs = comparison.seed_results("paper", ["mnist"],
-                                     prunability.PROBE_ROWS, [0, 1, 2])
+probe_runs = collect.grid("paper", ["mnist"], prunability.PROBE_ROWS,
+                          [0, 1, 2])
 probe = {"mnist": prunability.rows(probe_runs["mnist"])}
 
 # %% tags=["remove-cell"]
@@ -85,7 +86,7 @@ assert comparison.blundell_open_runs() == comparison.BLUNDELL_OPEN_RUNS
 #   at each of their "learning rates of $10^{-3}$, $10^{-4}$ and $10^{-5}$".
 # * **Schedule and data.** 600 epochs, minibatches of 128, pixels divided by 126, 50 000
 #   training images and 10 000 held out "to pick the best hyperparameters": the preset keeps
-#   the grid point with the highest held-out accuracy (`comparison.blundell_choice`).
+#   the grid point with the highest held-out accuracy (`bnntut.selection.choose`).
 # * **Table 2.** "A network from the end of training", its weights of lowest SNR removed.
 #
 # ## 2. The grid at full length

@@ -49,18 +49,19 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 
 # %%
 from bnnbook import book, comparison
+from bnntut import collect
 from bnntut.presets import chapter_scope
 
 PRESET = book.start()
 # In quick mode (CI) a labelled slice.
 DATASETS, _, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
-seeds = comparison.seed_results(PRESET, DATASETS, ["bbb", "sgd"], SEEDS,
-                                compute=PRESET != "paper")
+seeds = collect.grid(PRESET, DATASETS, ["bbb", "sgd"], SEEDS,
+                     compute=PRESET != "paper")
 
 # %% tags=["remove-cell"]
 import statistics
 
-from bnnbook import claims, plots, report
+from bnnbook import claims, plots, report, stats, style
 from bnntut import study
 
 at90 = {m: [report.accuracy_at(r, 0.9) for r in seeds["mnist"][m].values()]
@@ -97,7 +98,7 @@ if PRESET == "paper":  # the decisions of section 3, as the prose states them
 
 # %%
 for d in DATASETS:
-    gaps = comparison.paired_gaps(seeds[d], "bbb", "sgd", 0.9)
+    gaps = stats.paired_gaps(seeds[d], "bbb", "sgd", 0.9)
     one_side = len({g > 0 for g in gaps.values()}) == 1
     print(d, {s: round(g, 4) for s, g in gaps.items()},
           "p =", 2.0 ** (1 - len(gaps)) if one_side else "-")
@@ -106,14 +107,14 @@ for d in DATASETS:
 fig, axes = plots.figure(1, len(DATASETS), height=2.9, sharey=True)
 for ax, d in zip(axes[0], DATASETS):
     amounts = next(iter(seeds[d]["bbb"].values()))["prune"]["snr"]["amounts"]
-    gaps = [comparison.paired_gaps(seeds[d], "bbb", "sgd", a) for a in amounts]
+    gaps = [stats.paired_gaps(seeds[d], "bbb", "sgd", a) for a in amounts]
     for s, marker in zip(sorted(gaps[0]), "os^Dv"):
         ax.plot(amounts, [g[s] for g in gaps], lw=1, ms=3, marker=marker,
-                color=plots.REFERENCE_COLOR, label=f"seed {s}")
+                color=style.REFERENCE_COLOR, label=f"seed {s}")
     ax.plot(amounts, [statistics.fmean(g.values()) for g in gaps], lw=2.2,
-            color=plots.METHOD_COLORS["bbb"], label="mean over seeds")
-    ax.axhline(0, color=plots.REFERENCE_COLOR, lw=1, ls="--")
-    ax.set(title=plots.DATASET_LABELS[d], xlabel="fraction of parameters removed",
+            color=style.METHOD_COLORS["bbb"], label="mean over seeds")
+    ax.axhline(0, color=style.REFERENCE_COLOR, lw=1, ls="--")
+    ax.set(title=style.DATASET_LABELS[d], xlabel="fraction of parameters removed",
            ylabel='Δ accuracy, BBB − "SGD"')
     ax.tick_params(labelleft=True)
 plots.legend_below(fig, ncol=4);
@@ -197,9 +198,11 @@ print(f"{n} seeds, all on one side: p = {2.0 ** (1 - n):.4f}")
 #    MNIST. Is it the same for every seed?
 
 # %% tags=["hide-cell"]
+from bnntut import methods
+
 for method in ("bbb", "sgd"):
     for s, r in sorted(seeds["mnist"][method].items()):
-        sweep = r["prune"]["snr" if method == "bbb" else "l1"]
+        sweep = r["prune"][methods.get(method).criterion]
         base, kept = sweep["accuracy"][0], 0.0
         for a, acc in zip(sweep["amounts"], sweep["accuracy"]):
             # The first fraction costing over a point.

@@ -42,8 +42,8 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 import torch
 import torch.nn.functional as F
 
-from bnnbook import book, claims, plots, report
-from bnntut import bayes, data, experiment, prune, study
+from bnnbook import book, claims, plots, report, style
+from bnntut import bayes, collect, data, experiment, prune, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
@@ -58,7 +58,7 @@ if RERUN:
     book.rerun(PRESET)   # reproduce, then $BNNTUT_RESULTS points there
 
 # %%
-results = book.load_results(PRESET)
+results = collect.grid(PRESET, compute=PRESET != "paper")
 
 # %% [markdown]
 # ## Accuracy, two ways
@@ -200,7 +200,7 @@ ratios = {d: r["bbb"]["metadata"]["seconds"]["train_epochs"]
 study_ratio = study.STUDY_TRAINING_MINUTES["bbb"] / study.STUDY_TRAINING_MINUTES["baseline"]
 book.glue("ratio_mnist", ratios["mnist"])
 book.glue("study_ratio", study_ratio)
-report.frame({plots.DATASET_LABELS[d]: {
+report.frame({style.DATASET_LABELS[d]: {
     "ours": report.number(ratio, 1, unit="×"),
     "the study's": report.number(study_ratio, 0, unit="×"),
     "our device": results[d]["bbb"]["metadata"]["device_name"]} for d, ratio in ratios.items()},
@@ -219,11 +219,10 @@ report.frame({plots.DATASET_LABELS[d]: {
 # final test accuracy (`claims.epochs_to_fit`), smallest–largest over the committed seeds:
 
 # %% tags=["remove-input"]
-from bnnbook import comparison
 from bnntut.presets import METHOD_LABELS, chapter_scope
 
 datasets, methods, seeds = chapter_scope(PRESET)
-runs = comparison.seed_results(PRESET, datasets, methods, seeds, compute=True)
+runs = collect.grid(PRESET, datasets, methods, seeds, compute=PRESET != "paper")
 fits = {(d, m): [claims.epochs_to_fit(r) for r in runs[d][m].values()]
         for d in datasets for m in runs[d]}
 
@@ -243,7 +242,7 @@ for d, tag in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
     book.glue(f"bbb_fit_seed0_{tag}", span(bbb_fits[:1]))
     book.glue(f"sgd_fit_seed0_{tag}", span(sgd_fits[:1]))
 book.glue("n_seeds", len(seeds))
-report.frame({METHOD_LABELS[m]: {plots.DATASET_LABELS[d]: span(fits.get((d, m)))
+report.frame({METHOD_LABELS[m]: {style.DATASET_LABELS[d]: span(fits.get((d, m)))
                                  for d in datasets} for m in methods},
              "Model", columns_name="epochs to fit")
 

@@ -46,7 +46,9 @@ import statistics
 
 from IPython.display import display
 
-from bnnbook import book, claims, comparison, plots, prunability, report
+from bnnbook import book, claims, comparison, prunability, report, stats
+from bnnbook.style import DATASET_LABELS
+from bnntut import collect
 from bnntut.presets import chapter_scope, get_preset
 
 PRESET = book.start()
@@ -73,12 +75,10 @@ DATASETS, METHODS, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
 # 0, 1 and 2 (`python -m bnntut reproduce --preset paper --seeds 0 1 2`).
 
 # %%
-seeds = comparison.seed_results(PRESET, DATASETS, METHODS, SEEDS,
-                                compute=QUICK)
-crit = comparison.derived_results("criteria", PRESET, DATASETS, METHODS,
-                                  compute=QUICK)
-ft = comparison.derived_results("finetune", PRESET, DATASETS, METHODS,
-                                compute=QUICK)
+seeds = collect.grid(PRESET, DATASETS, METHODS, SEEDS, compute=QUICK)
+crit = collect.grid(PRESET, DATASETS, METHODS, kind="criteria",
+                    compute=QUICK)
+ft = collect.grid(PRESET, DATASETS, METHODS, kind="finetune", compute=QUICK)
 kl = comparison.kl_results(PRESET, DATASETS, SEEDS, compute=QUICK)
 
 # %% tags=["remove-cell"]
@@ -117,13 +117,13 @@ A = [report.accuracy_at(r, 0.9) for r in by_seed.values()]  # one per seed
 n, mean = len(A), sum(A) / len(A)
 print(f"{n} seeds: mean {mean:.4f}, range {min(A):.4f} to {max(A):.4f}")
 if n > 1:
-    t = comparison.T_975[n - 1]                  # 4.303 for n = 3
+    t = stats.T_975[n - 1]                       # 4.303 for n = 3
     s = statistics.stdev(A)
     confidence = t * s / math.sqrt(n)            # for the mean
     prediction = t * s * math.sqrt(1 + 1 / n)    # for one more seed
     print(f"confidence interval of the mean: ±{confidence:.4f}")
     print(f"prediction interval for a new seed: ±{prediction:.4f}")
-    both = comparison.prediction_interval(A)
+    both = stats.prediction_interval(A)
     assert math.isclose(both["confidence"], confidence)
     assert math.isclose(both["prediction"], prediction)
 
@@ -193,7 +193,7 @@ if any(ft.values()):
 for dataset in DATASETS:
     pair = {m: ft[dataset][m] for m in ("sgd", "bbb") if m in ft[dataset]}
     if pair:
-        display(book.markdown(f"**{plots.DATASET_LABELS[dataset]}**, seed 0:"),
+        display(book.markdown(f"**{DATASET_LABELS[dataset]}**, seed 0:"),
                 comparison.finetune_table(pair))
 
 # %% [markdown]
@@ -220,7 +220,7 @@ if any(len(v) > 1 for v in kl.values()):
 for dataset in DATASETS:
     if kl[dataset]:
         display(book.markdown(
-            f"**{plots.DATASET_LABELS[dataset]}** — mean over seeds and range: mean σ, "
+            f"**{DATASET_LABELS[dataset]}** — mean over seeds and range: mean σ, "
             "median SNR, accuracy with 90 % removed by SNR:"),
             comparison.kl_table(kl[dataset], (0.9,)))
 
@@ -265,7 +265,7 @@ comparison.cost_table(seeds, crit, ft, kl)
 # %% tags=["hide-cell"]
 A = [report.accuracy_at(r, 0.9) for r in seeds["mnist"]["bbb"].values()]
 if len(A) > 1:
-    both = comparison.prediction_interval(A)
+    both = stats.prediction_interval(A)
     print(f"confidence width {2 * both['confidence']:.4f}, "
           f"prediction width {2 * both['prediction']:.4f}, "
           f"range width {max(A) - min(A):.4f}")

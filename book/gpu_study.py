@@ -46,7 +46,7 @@ PRESET = book.start()
 # Every other chapter reads models trained on this project's two CPU cores. The ten models of the
 # `paper` preset, three seeds each, were trained a second time on a GPU
 # ({glue:text}`gpu_name`), each training step replayed as a CUDA graph
-# (`BNNTUT_CUDA_GRAPHS=1`) and several models side by side (`reproduce --jobs`). Those
+# (`BNNTUT_CUDA_GRAPHS=1`) and several models side by side in worker processes. Those
 # runs are stored apart, in `results/gpu/paper/`, and serve only this section. A GPU run of
 # seed $k$ is not the CPU run of seed $k$ redone: its noise and dropout masks come from the
 # GPU's random generator, and its kernels add in another order. So the two devices give two

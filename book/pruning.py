@@ -41,14 +41,14 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 # %%
 import torch
 
-from bnnbook import book, claims, interactive, plots, report
-from bnntut import bayes, data, evaluate, experiment, prune
+from bnnbook import book, claims, interactive, plots, report, style
+from bnntut import bayes, collect, data, evaluate, experiment, prune
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
 PRESET = book.start()
 subset = get_preset(PRESET).subset
-results = book.load_results(PRESET)
+results = collect.grid(PRESET, compute=PRESET != "paper")
 
 # %% [markdown]
 # ## The global pruning mask
@@ -202,12 +202,12 @@ ax = plots.kept_scatter(mu, sigma, by_snr, by_mu, ax=axes[0, 0])
 ax.set(xlim=(1e-4, 1.5 * mu.max()),
        ylim=(0.9 * sigma.min(), 1.1 * sigma.max()))
 for edge in bayes.sigma(torch.tensor(rho_init)).tolist():
-    ax.axhline(edge, color=plots.REFERENCE_COLOR, ls=":", lw=1.8)
+    ax.axhline(edge, color=style.REFERENCE_COLOR, ls=":", lw=1.8)
 ax.lines[0].set_label("initial range of σ")
-ax.axvline(t_mu, color=plots.KEPT_COLORS["b"], ls="--", lw=1.2,
+ax.axvline(t_mu, color=style.KEPT_COLORS["b"], ls="--", lw=1.2,
            label="|μ| threshold")
 y = torch.logspace(*torch.tensor(ax.get_ylim()).log10().tolist(), 50)
-ax.plot(t_snr * y, y, color=plots.KEPT_COLORS["a"], ls="--", lw=1.2,
+ax.plot(t_snr * y, y, color=style.KEPT_COLORS["a"], ls="--", lw=1.2,
         label="SNR threshold")                       # |μ| / σ = t
 plots.plain_log_ticks(ax, axis="y", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 plots.legend_below(fig, ncol=2, markerscale=3);
@@ -260,7 +260,7 @@ def _show(dataset="mnist", method="bbb", amount=0.9):
     acc = evaluate.accuracy(prune.get_criterion(criterion)(model, amount), d.x_test, d.y_test)
     state = interactive.pruned_state(model, criterion, amount)
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    ax.stairs(state["density"], state["edges"], color=plots.METHOD_COLORS[method], lw=1.8)
+    ax.stairs(state["density"], state["edges"], color=style.METHOD_COLORS[method], lw=1.8)
     ax.set(yscale="log", xlabel="surviving parameter value (BBB: μ)", ylabel="density",
            title=f"{METHOD_LABELS[method]}, {amount:.0%} removed: test accuracy {acc:.4f}")
     plt.show()

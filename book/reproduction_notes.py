@@ -46,8 +46,8 @@ import math
 
 import torch
 
-from bnnbook import book, comparison, plots, report
-from bnntut import bayes, data, evaluate, experiment, prune, study
+from bnnbook import book, comparison, report, style
+from bnntut import bayes, collect, data, evaluate, experiment, prune, study
 from bnntut.noise import NoiseSource
 from bnntut.presets import get_preset
 
@@ -229,7 +229,7 @@ print("copy.deepcopy keeps weight_mu and weight_sampler.mu tied?",
 # Both datasets, seed 0, as in the study ({doc}`fair_comparison` adds seeds).
 
 # %% tags=["remove-cell"]
-results = book.load_results(PRESET)
+results = collect.grid(PRESET, compute=PRESET != "paper")
 gap = max(abs(report.accuracy_at(results[d][m], 0.0) - study.STUDY_TABLES[d][m][0])
           for d in results for m in results[d])
 at90 = study.STUDY_AMOUNTS.index(0.9)
@@ -255,7 +255,7 @@ book.glue("bbb_mnist_90", ours90["mnist"]["bbb"])
 # of it from the code. With 90 % removed, study and ours side by side:
 
 # %% tags=["remove-input"]
-name = plots.DATASET_LABELS
+name = style.DATASET_LABELS
 report.frame({comparison.label(m): {
     (name[d], column): report.number(value)
     for d in results

@@ -43,8 +43,7 @@ import math
 import torch
 
 from bnnbook import book, report, toy
-from bnnbook.comparison import CRITERION_COLORS
-from bnnbook.plots import METHOD_COLORS
+from bnnbook.style import CRITERION_COLORS, METHOD_COLORS
 from bnntut import bayes, exact, fastmath, prune
 from bnntut.noise import NoiseSource
 

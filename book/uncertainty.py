@@ -44,14 +44,15 @@ import math
 
 import torch
 
-from bnnbook import book, plots, uncertainty_views
-from bnntut import data, experiment, prune, uncertainty
+from bnnbook import book, style, uncertainty_views
+from bnntut import collect, data, experiment, prune, uncertainty
 from bnntut.evaluate import predict_proba
 from bnntut.presets import METHOD_LABELS, get_preset
 
 PRESET = book.start()
 subset = get_preset(PRESET).subset
-results = uncertainty.run_all(PRESET, progress=False)
+results = collect.grid(PRESET, kind="uncertainty",
+                       compute=PRESET != "paper")
 
 # %% [markdown]
 # The study scored its pruned networks by accuracy alone. Yet a posterior over weights should
@@ -278,12 +279,13 @@ book.live_widget(uncertainty_views.live_diagnostic(PRESET), uncertainty_views.li
 # %%
 label = uncertainty_views.mode_label
 for method, mode in (("bbb", "mc"), ("sgd", "deterministic")):
-    name = f"{METHOD_LABELS[method]}, {label(method, mode)}"
+    samples = uncertainty_views.mc_samples(results["mnist"][method])
+    name = f"{METHOD_LABELS[method]}, {label(method, mode, samples)}"
     cases = [(f"{name}, {amount:.0%} removed",
               uncertainty.record_at(results["mnist"][method], amount, mode))
              for amount in (0.0, 0.9)]
     fig = uncertainty_views.diagnostic_grid(
-        cases, "OOD: Fashion-MNIST test", color=plots.METHOD_COLORS[method])
+        cases, "OOD: Fashion-MNIST test", color=style.METHOD_COLORS[method])
 
 # %% [markdown]
 # ## What this does and does not show

@@ -43,12 +43,12 @@ import math
 
 import torch
 
-from bnnbook import book, plots
-from bnntut import bayes, data, evaluate, experiment, models
+from bnnbook import book, plots, style
+from bnntut import bayes, collect, data, evaluate, experiment, models
 from bnntut.presets import get_preset
 
 PRESET = book.start()
-results = book.load_results(PRESET)
+results = collect.grid(PRESET, compute=PRESET != "paper")
 DATASETS = tuple(results)
 
 # %% [markdown]
@@ -119,7 +119,7 @@ book.glue("mu_std", mu.std().item())
 # %%
 for dataset in DATASETS:
     plots.bbb_distributions(results[dataset]["bbb"],
-                            title=plots.DATASET_LABELS[dataset])
+                            title=style.DATASET_LABELS[dataset])
 
 # %% [markdown]
 # ## σ barely moved
@@ -136,7 +136,7 @@ sigmas = {d: bayes.sigma(posterior(experiment.trained_model(
 print(f"initial band: σ in [{low:.4f}, {high:.4f}]")
 for d, s in sigmas.items():
     inside = ((s >= low) & (s <= high)).float().mean()
-    print(f"{plots.DATASET_LABELS[d]}: {inside:.1%} of σ inside")
+    print(f"{style.DATASET_LABELS[d]}: {inside:.1%} of σ inside")
 
 # %% tags=["remove-cell"]
 # The trained σ are those the stored results summarise.
@@ -161,14 +161,14 @@ fig, axes = plots.figure(height=3.0)
 ax = axes[0, 0]
 edges = torch.logspace(math.log10(0.9 * min(s.min() for s in sigmas.values())),
                        math.log10(1.1 * max(s.max() for s in sigmas.values())), 80)
-ax.axvspan(low, high, color=plots.REFERENCE_COLOR, alpha=0.2, lw=0, label="initial range")
-style = {"bins": edges.numpy(), "histtype": "step", "density": True}
-ax.hist(fresh_sigma.numpy(), lw=1.5, ls=":", color=plots.REFERENCE_COLOR,
-        label="at initialisation", **style)
+ax.axvspan(low, high, color=style.REFERENCE_COLOR, alpha=0.2, lw=0, label="initial range")
+steps = {"bins": edges.numpy(), "histtype": "step", "density": True}
+ax.hist(fresh_sigma.numpy(), lw=1.5, ls=":", color=style.REFERENCE_COLOR,
+        label="at initialisation", **steps)
 for dataset, s in sigmas.items():
-    ax.hist(s.numpy(), lw=1.8, ls=plots.DATASET_STYLES[dataset],
-            color=plots.METHOD_COLORS["bbb"],
-            label=f"trained, {plots.DATASET_LABELS[dataset]}", **style)
+    ax.hist(s.numpy(), lw=1.8, ls=style.DATASET_STYLES[dataset],
+            color=style.METHOD_COLORS["bbb"],
+            label=f"trained, {style.DATASET_LABELS[dataset]}", **steps)
 ax.set(xscale="log", yscale="log", xlabel="posterior std. dev. σ (log scale)",
        ylabel="density")
 plots.plain_log_ticks(ax, axis="x", subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))

@@ -43,11 +43,12 @@ class TinyPreset:
         small = {name: {**presets.thaw(entry),
                         "model": {**presets.thaw(entry["model"]), "hidden": [32, 16]}}
                  for name, entry in {**quick.methods, **quick.ablations}.items()}
-        # The uncertainty tests set the sweep through ``uncertainty.AMOUNTS``, not quick's grid.
         tiny = quick.replace(
             name="tiny", methods={m: small[m] for m in quick.methods},
             ablations={m: small[m] for m in quick.ablations}, subset=None,
-            evaluation={"amounts": [0.0, 0.5, 0.9], "mc_samples": 2}, uncertainty_amounts=None)
+            evaluation={"amounts": [0.0, 0.5, 0.9], "mc_samples": 2},
+            uncertainty={**quick.uncertainty, "amounts": [0.0, 0.5, 0.9]},
+            compression={"min_time": 0.001})
         self._monkeypatch = monkeypatch
         monkeypatch.setitem(presets.PRESETS, "tiny", tiny)
 

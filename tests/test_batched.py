@@ -128,3 +128,78 @@ def test_runs_of_different_shapes_are_not_one_batch(tiny_preset, tmp_path):
     runs = [experiment.Run.of("mnist", m, "tiny", results=tmp_path) for m in ("sgd", "bbb")]
     with pytest.raises(ValueError, match="must share"):
         experiment.train_and_evaluate_batch(runs, device="cpu", progress=False)
+
+
+_MIXED = {"mlp": [({"dropout": 0.0}, {"lr": 1e-3, "seed": 0}),
+                  ({"dropout": 0.5}, {"lr": 3e-4, "seed": 1, "l1_penalty": 1e-4}),
+                  ({"dropout": 0.1}, {"lr": 1e-3, "seed": 2, "map_prior": {
+                      "prior_pi": 0.5, "prior_sigma1": math.exp(-1),
+                      "prior_sigma2": math.exp(-6)}})],
+          "bayesian": [({}, {"lr": 1e-3, "seed": 0, "kl_weighting": "paper"}),
+                       ({"prior_sigma1": math.exp(-2)}, {"lr": 3e-4, "seed": 4,
+                                                         "kl_weighting": "uniform"}),
+                       ({"prior_pi": 0.25}, {"lr": 1e-3, "seed": 7, "kl_weighting": "blundell",
+                                             "loss_reduction": "mean"})]}
+
+
+@pytest.mark.parametrize("kind", ["mlp", "bayesian"])
+def test_on_the_cpu_each_model_takes_its_own_steps_bit_for_bit(kind, dataset):
+    """On the CPU the batched step runs each model's products on its slices with its own
+    fused optimiser: the arithmetic of ``train.fit``, so the parameters are equal exactly."""
+    alone, together, _ = _alone_and_together(kind, _MIXED[kind], dataset)
+    for a, b in zip(alone, together):
+        assert all(torch.equal(x, y) for x, y in zip(_pairs(a), _pairs(b)))
+
+
+@pytest.mark.parametrize(("kind", "optimizer"), [("mlp", "adam"), ("bayesian", "adam"),
+                                                 ("bayesian", "sgd")])
+def test_batched_products_match_the_per_model_path(kind, optimizer, dataset, monkeypatch):
+    """The CUDA formulation (one batched product per layer), run on the CPU."""
+    monkeypatch.setattr(batched, "stacked_products", lambda device: True)
+    epochs = 1 if optimizer == "sgd" else 2
+    alone, together, _ = _alone_and_together(kind, _MIXED[kind], dataset, optimizer=optimizer,
+                                             epochs=epochs)
+    _assert_same(alone, together, atol=1e-6)
+
+
+class _EagerGraph:
+    """Stands in for :class:`bnntut.cudagraphs.GraphedStep` on the CPU: runs the step and
+    records the variants it was asked to replay."""
+
+    calls: list = []
+
+    def __init__(self, step, generators=(), warmup=2):
+        self.step = step
+
+    def __call__(self, variant):
+        _EagerGraph.calls.append(variant)
+        self.step(variant)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "bayesian"])
+def test_the_graphed_steps_read_their_inputs_from_fixed_memory(kind, dataset, monkeypatch):
+    """The graph path's inputs logic, on the CPU: every full minibatch runs from the fixed
+    buffers (with the right variant: which models pay their complexity cost), a short last
+    one runs on its own tensors, and the models end exactly where the eager path ends."""
+    from bnntut import cudagraphs
+
+    def fit(graphed):
+        monkeypatch.setattr(batched, "graphs_wanted", lambda device: graphed)
+        members = [batched.Member(_build(kind, fit_args["seed"], **spec), **fit_args)
+                   for spec, fit_args in _MIXED[kind]]
+        histories = batched.fit_many(members, dataset, epochs=2, batch_size=64,
+                                     progress=False)
+        return [m.model for m in members], histories
+
+    monkeypatch.setattr(cudagraphs, "GraphedStep", _EagerGraph)
+    _EagerGraph.calls = []
+    eager, eager_histories = fit(False)
+    graphed, graphed_histories = fit(True)
+    # 200 images in minibatches of 64: three full ones per epoch, then one of 8 (eager)
+    assert len(_EagerGraph.calls) == 2 * 3
+    if kind == "bayesian":   # the paper weighting 2^(1-i) never underflows in 4 minibatches
+        assert set(_EagerGraph.calls) == {(True, True, True)}
+    for a, b in zip(eager, graphed):
+        assert all(torch.equal(x, y) for x, y in zip(_pairs(a), _pairs(b)))
+    assert [[h["loss"] for h in hs] for hs in eager_histories] == \
+        [[h["loss"] for h in hs] for hs in graphed_histories]

@@ -182,11 +182,11 @@ def test_rerun_retrains_the_preset_and_points_the_chapter_at_it(monkeypatch, tmp
     monkeypatch.delenv(CUDA_GRAPHS_ENV, raising=False)
     monkeypatch.setenv(experiment.RESULTS_ENV, str(tmp_path / "committed"))
     calls = []
-    folder = book.rerun("quick", tmp_path / "rerun", jobs=3,
+    folder = book.rerun("quick", tmp_path / "rerun",
                         runner=lambda command, **kw: calls.append((command, kw)))
     (command, kwargs), = calls
     assert command[1:] == ["-m", "bnntut", "reproduce", "--preset", "quick",
-                           "--out", str(tmp_path / "rerun"), "--jobs", "3"]
+                           "--out", str(tmp_path / "rerun"), "--batched", "auto"]
     assert kwargs["check"] and kwargs["env"][CUDA_GRAPHS_ENV] == "1"   # graphed on a GPU
     assert folder == tmp_path / "rerun"
     assert experiment.results_dir() == tmp_path / "rerun"              # later cells read it

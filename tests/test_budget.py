@@ -123,26 +123,27 @@ def test_budget_protocol_end_to_end_on_tiny_data(tmp_path, monkeypatch):
                            "hidden": [16]},
                  "train": {**presets.thaw(presets.BUDGET.methods[m]["train"]), "epochs": 1}}
              for m in grid}
-    tiny = presets.BUDGET.replace(methods=small, subset=None,
+    # An unregistered preset, passed as the object: nothing may look it up by its name.
+    tiny = presets.BUDGET.replace(name="budget-tiny", methods=small, subset=None,
                                   evaluation={"amounts": [0.0, 0.5, 0.95], "mc_samples": 0,
                                               "include_bias": False})
-    monkeypatch.setitem(presets.PRESETS, "budget", tiny)
     monkeypatch.setattr(experiment.Run, "load_data", lambda self, device="cpu": data)
     calls = []
     chosen = budget.run(["mnist"], [family], device="cpu", results=tmp_path, progress=False,
                         on_result=lambda r, s: calls.append((r["config"]["method"],
-                                                             r["config"]["train"]["seed"])))
-    stored = {m: experiment.run("mnist", m, "budget", results=tmp_path, progress=False)
+                                                             r["config"]["train"]["seed"])),
+                        preset=tiny)
+    stored = {m: experiment.run("mnist", m, tiny, results=tmp_path, progress=False)
               for m in grid}
     best = chosen["mnist"][family]
-    assert best == budget.choose(stored, family)
+    assert best == budget.choose(stored, family, tiny)
     assert calls == [(m, 0) for m in grid] + [(best, 1), (best, 2)]
     for seed in (1, 2):
-        assert (tmp_path / "budget" / "mnist" / f"{best}-seed{seed}.json").exists()
+        assert (tmp_path / tiny.name / "mnist" / f"{best}-seed{seed}.json").exists()
     assert all(set(r["prune_validation"]) == {"l1"} for r in stored.values())
     # a second call reuses everything: no training at all
     monkeypatch.setattr(experiment, "fit", lambda *a, **k: pytest.fail("retrained"))
     assert budget.run(["mnist"], [family], device="cpu", results=tmp_path,
-                      progress=False) == chosen
+                      progress=False, preset=tiny) == chosen
     with pytest.raises(ValueError, match="unknown family"):
-        budget.run(["mnist"], ["dropout"], results=tmp_path)
+        budget.run(["mnist"], ["dropout"], results=tmp_path, preset=tiny)

@@ -108,3 +108,11 @@ def test_stored_verdicts_are_open_until_every_family_is_complete():
     for pair, verdict in bv.verdicts(collected, "mnist").items():
         first, second = pair.split("_vs_")
         assert (verdict == bv.OPEN) == (not (complete[first] and complete[second]))
+
+
+def test_chapter_values_name_progress_and_verdicts_per_dataset():
+    collected = {"mnist": {}, "fashion-mnist": {}}
+    values = bv.chapter_values(collected, "fashion-mnist")
+    assert values == {"budget_stored_fmnist": "0", "budget_needed_fmnist": "24",
+                      "budget_bbb_vs_mixture_fmnist": bv.OPEN,
+                      "budget_bbb_vs_laplace_fmnist": bv.OPEN}

@@ -1,42 +1,12 @@
-"""bnnbook.claims: the noise rule, and every decision the prose of *Evaluation* and
+"""bnnbook.claims: every decision the prose of *Evaluation* and
 *Conclusions* rests on, pinned on the committed full results (``results/paper``)."""
 
-import math
 
 import pytest
 
-from bnnbook import claims, comparison, prunability
+from bnnbook import claims, comparison, prunability, stats
+from bnntut import collect
 from bnntut.presets import BLUNDELL_TABLE2_ERROR
-
-# ------------------------------------------------------------------------- the noise rule
-
-
-def test_standard_error_of_an_accuracy():
-    assert claims.standard_error(0.5, 10_000) == pytest.approx(0.005)
-    assert claims.standard_error(1.0) == 0.0
-    assert claims.standard_error(0.98, 10_000) == pytest.approx(math.sqrt(0.98 * 0.02) / 100)
-    with pytest.raises(ValueError):
-        claims.standard_error(1.2)
-    with pytest.raises(ValueError):
-        claims.standard_error(0.5, 0)
-
-
-def test_compare_gives_no_verdict_within_two_standard_errors():
-    se = math.hypot(claims.standard_error(0.80), claims.standard_error(0.79))
-    inside = claims.compare(0.80, 0.79)                   # 0.01 < 2 × 0.0058
-    assert inside["verdict"] == claims.WITHIN_NOISE
-    assert inside["se"] == pytest.approx(se) and inside["margin"] == pytest.approx(2 * se)
-    assert claims.compare(0.80, 0.78)["verdict"] == claims.AHEAD       # 0.02 > 0.0116
-    assert claims.compare(0.78, 0.80)["verdict"] == claims.BEHIND
-    assert claims.compare(0.5, 0.5)["verdict"] == claims.WITHIN_NOISE
-
-
-def test_compare_with_a_fixed_reference_counts_our_error_only():
-    ref = claims.compare(0.98, 0.9871, n_second=None)    # Table 2's 1.29 % error
-    assert ref["se"] == pytest.approx(claims.standard_error(0.98))
-    assert ref["verdict"] == claims.BEHIND                # 0.0071 > 2 × 0.0014
-    assert claims.compare(0.986, 0.9871, n_second=None)["verdict"] == claims.WITHIN_NOISE
-    assert claims.compare(0.8, 0.79, 1000, 1000)["verdict"] == claims.WITHIN_NOISE
 
 
 def test_basis_labels_one_seed_or_a_mean():
@@ -103,16 +73,16 @@ def test_the_sgd_net_loses_almost_all_its_biases_at_90_percent():
 
 
 def test_paired_seeds_with_biases_ranked_put_bbb_ahead_on_mnist_and_behind_on_fashion():
-    seeds = comparison.seed_results("paper", ["mnist", "fashion-mnist"], ["bbb", "sgd"])
+    seeds = collect.grid("paper", ["mnist", "fashion-mnist"], ["bbb", "sgd"], comparison.SEEDS)
     for dataset, sign in (("mnist", True), ("fashion-mnist", False)):
-        gaps = comparison.paired_gaps(seeds[dataset], "bbb", "sgd", 0.9)
+        gaps = stats.paired_gaps(seeds[dataset], "bbb", "sgd", 0.9)
         assert sorted(gaps) == [0, 1, 2]
         assert {g > 0 for g in gaps.values()} == {sign}
 
 
 def _finetuned(dataset, method):
-    ft = comparison.derived_results("finetune", "paper", [dataset], [method])[dataset][method]
-    seeds = comparison.seed_results("paper", [dataset], [method], [0])[dataset][method]
+    ft = collect.grid("paper", [dataset], [method], kind="finetune")[dataset][method]
+    seeds = collect.grid("paper", [dataset], [method], [0])[dataset][method]
     from bnnbook.report import accuracy_at
 
     return ft, accuracy_at(seeds[0], 0.0)
@@ -137,8 +107,8 @@ def test_after_finetuning_at_95_bbb_leads_on_both_datasets_beyond_noise():
 
 
 def _prunability_rows(dataset):
-    found = comparison.seed_results("paper", [dataset], [*prunability.BBB_ROWS,
-                                                         *prunability.DETERMINISTIC_ROWS])
+    found = collect.grid("paper", [dataset], [*prunability.BBB_ROWS,
+                                             *prunability.DETERMINISTIC_ROWS], comparison.SEEDS)
     return prunability.rows(found[dataset])
 
 
@@ -179,7 +149,7 @@ def test_over_three_seeds_bbb_fits_in_no_fewer_epochs_than_the_sgd_net():
     needs fewer epochs than every dropout net on MNIST only."""
     datasets = ["mnist", "fashion-mnist"]
     methods = ["sgd", "dropout50", "dropout75", "dropout90", "bbb"]
-    runs = comparison.seed_results("paper", datasets, methods)
+    runs = collect.grid("paper", datasets, methods, comparison.SEEDS)
     for dataset in datasets:
         fit = {m: [claims.epochs_to_fit(r) for r in runs[dataset][m].values()]
                for m in methods}
@@ -194,7 +164,7 @@ def test_ranking_by_mu_loses_less_than_snr_at_90_on_both_datasets():
     from bnnbook.report import accuracy_at
 
     for dataset in ("mnist", "fashion-mnist"):
-        result = comparison.seed_results("paper", [dataset], ["bbb"], [0])[dataset]["bbb"][0]
+        result = collect.grid("paper", [dataset], ["bbb"], [0])[dataset]["bbb"][0]
         n = claims.n_test_images(result)
         by_mu, by_snr = (accuracy_at(result, 0.9, c) for c in ("l1", "snr"))
         assert claims.compare(by_mu, by_snr, n, n)["verdict"] == claims.AHEAD
@@ -237,8 +207,8 @@ def test_the_kl_weighting_moves_bbb_more_than_the_model_choice_on_mnist():
     at90 = {w: [accuracy_at(r, 0.9) for r in by_seed.values()] for w, by_seed in kl.items()}
     assert all(len(v) == 3 for v in at90.values())
     mean = {w: sum(v) / 3 for w, v in at90.items()}
-    seeds = comparison.seed_results("paper", ["mnist"], ["bbb", "sgd"])["mnist"]
-    gap = sum(comparison.paired_gaps(seeds, "bbb", "sgd", 0.9).values()) / 3
+    seeds = collect.grid("paper", ["mnist"], ["bbb", "sgd"], comparison.SEEDS)["mnist"]
+    gap = sum(stats.paired_gaps(seeds, "bbb", "sgd", 0.9).values()) / 3
     assert claims.compare(mean["uniform"], mean["paper"])["verdict"] == claims.AHEAD
     assert mean["uniform"] - mean["paper"] > 2 * abs(gap)
 
@@ -272,7 +242,7 @@ def test_every_unpruned_model_matches_the_study_within_noise():
     from bnntut import study
 
     for dataset, table in study.STUDY_TABLES.items():
-        runs = comparison.seed_results("paper", [dataset], list(table), [0])[dataset]
+        runs = collect.grid("paper", [dataset], list(table), [0])[dataset]
         for method, by_seed in runs.items():
             ours = accuracy_at(by_seed[0], 0.0)
             verdict = claims.compare(ours, table[method][0])["verdict"]

@@ -1,34 +1,10 @@
-import math
-
 import matplotlib
 import pytest
 
-from bnnbook import comparison
+from bnnbook import comparison, stats
+from bnntut import collect
 
 matplotlib.use("Agg")
-
-
-def test_interval_kinds():
-    assert comparison.interval([0.5]) == {"mean": 0.5, "low": 0.5, "high": 0.5, "n": 1,
-                                          "kind": "single"}
-    small = comparison.interval([0.1, 0.3, 0.2])
-    assert small["kind"] == "min-max" and (small["low"], small["high"]) == (0.1, 0.3)
-    assert small["mean"] == pytest.approx(0.2)
-    values = [0.1, 0.2, 0.3, 0.4, 0.5]
-    big = comparison.interval(values)
-    half = 2.776 * math.sqrt(0.025) / math.sqrt(5)      # t(0.975, 4) · s / √n
-    assert big["kind"] == "95% t"
-    assert (big["low"], big["high"]) == pytest.approx((0.3 - half, 0.3 + half))
-    with pytest.raises(ValueError):
-        comparison.interval([])
-    assert comparison.interval_kind(comparison.T_INTERVAL_MIN_N) == "95% t"
-
-
-def test_histogram_median():
-    h = {"edges": [0.0, 1.0, 2.0, 3.0], "counts": [1, 2, 1], "below": 0, "above": 0, "n": 4}
-    assert comparison.histogram_median(h) == pytest.approx(1.5)
-    h_below = {**h, "below": 10, "n": 14}
-    assert comparison.histogram_median(h_below) == 0.0
 
 
 def _result(accuracies, seed=0, bayesian=False):
@@ -37,7 +13,8 @@ def _result(accuracies, seed=0, bayesian=False):
     prune = {"l1": dict(sweep)}
     if bayesian:
         prune["snr"] = {**sweep, "accuracy_mc": [a - 0.01 for a in accuracies]}
-    return {"prune": prune, "config": {"train": {"seed": seed}}}
+    kind = "bayesian" if bayesian else "mlp"
+    return {"prune": prune, "config": {"train": {"seed": seed}, "model": {"kind": kind}}}
 
 
 def test_seed_table_and_figure():
@@ -56,28 +33,28 @@ def test_seed_table_and_figure():
 
 
 def test_seed_results_without_compute_loads_only(tiny_preset, tmp_path):
-    found = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1), results=tmp_path)
+    found = collect.grid("tiny", ["mnist"], ["sgd"], (0, 1), results=tmp_path)
     assert found == {"mnist": {"sgd": {}}}
-    computed = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1), compute=True,
-                                       results=tmp_path)
+    computed = collect.grid("tiny", ["mnist"], ["sgd"], (0, 1), compute=True, results=tmp_path)
     assert sorted(computed["mnist"]["sgd"]) == [0, 1]
-    again = comparison.seed_results("tiny", ["mnist"], ["sgd"], (0, 1, 2), results=tmp_path)
+    again = collect.grid("tiny", ["mnist"], ["sgd"], (0, 1, 2), results=tmp_path)
     assert sorted(again["mnist"]["sgd"]) == [0, 1]
+    # the name the lead's modules still read is the same loader over the chapter's seeds
+    assert comparison.seed_results("tiny", ["mnist"], ["sgd"], results=tmp_path) == again
 
 
 def test_derived_tables(tiny_preset, tmp_path):
-    crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
-                                      results=tmp_path)
+    crit = collect.grid("tiny", ["mnist"], ["sgd", "bbb"], kind="criteria", results=tmp_path)
     assert crit == {"mnist": {}}     # nothing stored, nothing computed
-    crit = comparison.derived_results("criteria", "tiny", ["mnist"], ["sgd", "bbb"],
-                                      compute=True, results=tmp_path)
+    crit = collect.grid("tiny", ["mnist"], ["sgd", "bbb"], kind="criteria", compute=True,
+                        results=tmp_path)
     table = comparison.criteria_table(crit["mnist"], 0.9)
     assert (comparison.label("sgd"), "per-layer L1") in table.index
     assert (comparison.label("bbb"), "SNR |μ|/σ") in table.index      # | kept in the label
     assert list(table.columns) == ["biases ranked too", "weights only"]
     comparison.criteria_figure(crit["mnist"], "mnist")
-    ft = comparison.derived_results("finetune", "tiny", ["mnist"], ["sgd", "bbb"],
-                                    compute=True, results=tmp_path)
+    ft = collect.grid("tiny", ["mnist"], ["sgd", "bbb"], kind="finetune", compute=True,
+                      results=tmp_path)
     table = comparison.finetune_table(ft["mnist"])                  # pruned only → fine-tuned
     for method, result in ft["mnist"].items():
         for stage, row in (("before", "pruned only"), ("after", "fine-tuned")):
@@ -97,7 +74,7 @@ def test_paired_gaps_and_kl_findings():
     by_method = {"bbb": {0: _result([0.9, 0.8, 0.7], bayesian=True),
                          1: _result([0.9, 0.8, 0.4], 1, bayesian=True)},
                  "sgd": {0: _result([0.9, 0.8, 0.5]), 2: _result([0.9, 0.8, 0.5], 2)}}
-    assert comparison.paired_gaps(by_method, "bbb", "sgd", 0.9) == {0: pytest.approx(0.2)}
+    assert stats.paired_gaps(by_method, "bbb", "sgd", 0.9) == {0: pytest.approx(0.2)}
     result = _result([0.9, 0.8, 0.7], bayesian=True)
     result["weights"] = {"mean_sigma": 0.01, "snr_db": {"edges": [0.0, 10.0], "counts": [4],
                                                           "below": 0, "above": 0, "n": 4}}
@@ -168,14 +145,6 @@ def test_blundell_prediction_is_read_apart_from_the_grid(tmp_path):
         "Table 2: pruning costs it more than it cost theirs.")
 
 
-def test_prediction_interval_is_twice_the_confidence_interval_at_three_seeds():
-    both = comparison.prediction_interval([0.1, 0.2, 0.3])
-    assert both["confidence"] == pytest.approx(4.303 * 0.1 / math.sqrt(3))
-    assert both["prediction"] / both["confidence"] == pytest.approx(2.0)
-    with pytest.raises(ValueError):
-        comparison.prediction_interval([0.5])
-
-
 def test_labels_name_the_sgd_net_for_what_it_is():
     assert comparison.label("sgd") == '"SGD" (Adam, dropout 0.01)'
     assert comparison.label("sgd-l1-1e-4-lr1e-3").startswith('"SGD" (Adam, dropout 0.01)')
@@ -226,11 +195,11 @@ def test_fair_comparison_decisions_hold_on_the_committed_results():
     from bnntut.presets import chapter_scope
 
     datasets, methods, seeds = chapter_scope("paper", comparison.SEEDS)
-    by_seed = comparison.seed_results("paper", datasets, methods, seeds)
+    by_seed = collect.grid("paper", datasets, methods, seeds)
     if not by_seed["mnist"]["bbb"]:
         pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
-    crit = comparison.derived_results("criteria", "paper", datasets, methods)
-    ft = comparison.derived_results("finetune", "paper", datasets, methods)
+    crit = collect.grid("paper", datasets, methods, kind="criteria")
+    ft = collect.grid("paper", datasets, methods, kind="finetune")
     kl = comparison.kl_results("paper", datasets, seeds)
     claims = prunability.fair_claims(by_seed, crit, ft, kl)
     assert all(claims.values()), claims

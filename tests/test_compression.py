@@ -99,7 +99,6 @@ def test_bad_inputs_raise_and_name_what_is_allowed():
 def results(tmp_path, tiny_preset, monkeypatch):
     tiny_preset.change(datasets=["mnist"],
                        methods={m: tiny_preset.spec.methods[m] for m in ("sgd", "bbb")})
-    monkeypatch.setitem(compression.MIN_TIME, "tiny", 0.001)
     monkeypatch.setattr(compression, "AMOUNTS", (0.0, 0.9))
     return tmp_path / "results"
 

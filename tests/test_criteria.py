@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from bnntut import criteria, jobs, prune
+from bnntut import criteria, prune
 
 
 @pytest.mark.parametrize("amount", [0.0, 0.3, 0.9])
@@ -71,33 +71,3 @@ def test_run_writes_a_derived_result(tiny_preset, tmp_path):
     assert (tmp_path / "tiny" / "mnist" / "bbb.criteria.json").exists()
     assert result["config"]["training"]["method"] == "bbb"
     assert criteria.run("mnist", "bbb", "tiny", device="cpu", results=tmp_path) == result
-
-
-def _square(x):
-    return x * x
-
-
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_run_tasks(n_jobs):
-    out = dict((t["x"], r) for t, r in jobs.run_tasks(_square, [{"x": i} for i in range(4)],
-                                                         n_jobs))
-    assert out == {0: 0, 1: 1, 2: 4, 3: 9}
-
-
-def _threads():
-    import torch
-
-    return torch.get_num_threads()
-
-
-def test_workers_share_the_cores():
-    assert jobs.threads_per_worker(2, cores=2) == 1
-    assert jobs.threads_per_worker(3, cores=16) == 5
-    assert jobs.threads_per_worker(4, cores=2) == 1
-    ((_, threads),) = list(jobs.run_tasks(_threads, [{}, {}], 2))[:1]
-    assert threads == jobs.threads_per_worker(2)
-
-
-def test_run_tasks_rejects_zero_jobs():
-    with pytest.raises(ValueError, match="jobs"):
-        list(jobs.run_tasks(_square, [{"x": 1}], 0))

@@ -1,4 +1,5 @@
-"""GPU checks: CUDA-graph training equals eager training, resume on CUDA, masks on CUDA.
+"""GPU checks: CUDA-graph training equals eager training (one model, and K models as one
+batch), resume on CUDA, masks on CUDA.
 
 Skipped without a GPU (CI has none); run on a GPU machine with ``pytest tests/test_cuda.py``.
 """
@@ -8,7 +9,7 @@ import torch
 from conftest import make_dataset
 from test_train import Interrupt, _params
 
-from bnntut import finetune, models, prune, train
+from bnntut import batched, finetune, models, prune, train
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -98,3 +99,47 @@ def test_fine_tuning_on_cuda_keeps_the_mask(kind, monkeypatch):
     assert torch.equal(prune.removed_mask(tuned), prune.removed_mask(pruned))
     removed = prune.removed_mask(tuned)
     assert int(removed.sum()) == round(0.8 * removed.numel())
+
+
+#: Three members of one batch with their own settings (learning rate, prior, weighting,
+#: dropout rate, penalty).  BBB trains in minibatches of 4 (153 per epoch, the last of 2), so
+#: that the "blundell" weighting underflows from minibatch 149 and the "paper" one from 151:
+#: three graph variants (which models pay their complexity cost) are captured and replayed.
+_MEMBERS = {"net": [({"dropout": 0.0}, {"lr": 1e-3, "seed": 0}),
+                    ({"dropout": 0.5}, {"lr": 3e-4, "seed": 1, "l1_penalty": 1e-4}),
+                    ({"dropout": 0.1}, {"lr": 1e-3, "seed": 2})],
+            "bnn": [({}, {"lr": 1e-3, "seed": 0, "kl_weighting": "paper"}),
+                    ({"prior_sigma1": 0.135}, {"lr": 3e-4, "seed": 4,
+                                               "kl_weighting": "uniform"}),
+                    ({"prior_pi": 0.25}, {"lr": 1e-3, "seed": 7, "kl_weighting": "blundell",
+                                          "loss_reduction": "mean"})]}
+
+
+def _train_batch(kind, graphs, monkeypatch, optimizer="adam"):
+    monkeypatch.setenv(CUDA_GRAPHS_ENV, "1" if graphs else "0")
+    data = make_dataset(N_TRAIN, 200).to("cuda")
+    members = []
+    for spec, fit_args in _MEMBERS[kind]:
+        torch.manual_seed(fit_args["seed"])
+        model = (models.mlp(hidden=(64, 32), **spec) if kind == "net"
+                 else models.bayesian_mlp(hidden=(64, 32), **spec)).to("cuda")
+        members.append(batched.Member(model, **fit_args))
+    histories = batched.fit_many(members, data, epochs=3, batch_size=50 if kind == "net" else 4,
+                                 optimizer=optimizer, progress=False)
+    return [m.model for m in members], histories
+
+
+@pytest.mark.parametrize(("kind", "optimizer"), [("net", "adam"), ("bnn", "adam"),
+                                                 ("bnn", "sgd")])
+def test_graphed_batched_training_matches_eager_batched(kind, optimizer, monkeypatch):
+    """K = 3 models as one batch: the step replayed as CUDA graphs (full minibatches; the
+    short last one eager) ends where the eager batched step ends."""
+    eager, eager_histories = _train_batch(kind, False, monkeypatch, optimizer)
+    graphed, graphed_histories = _train_batch(kind, True, monkeypatch, optimizer)
+    for model_eager, model_graphed in zip(eager, graphed):
+        for a, b in zip(_params(model_eager), _params(model_graphed)):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    for history_eager, history_graphed in zip(eager_histories, graphed_histories):
+        for a, b in zip(history_eager, history_graphed):
+            assert a["loss"] == pytest.approx(b["loss"], rel=1e-4)
+            assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-3)

@@ -9,7 +9,9 @@ from bnntut.presets import get_preset
 
 
 def _result(accuracies, criterion="l1"):
-    return {"prune": {criterion: {"amounts": [0.0, 0.9], "accuracy": list(accuracies)}}}
+    kind = "bayesian" if criterion == "snr" else "mlp"
+    return {"config": {"model": {"kind": kind}},
+            "prune": {criterion: {"amounts": [0.0, 0.9], "accuracy": list(accuracies)}}}
 
 
 def test_a_difference_is_detected_beyond_two_standard_errors_only():

@@ -220,19 +220,19 @@ def test_blundell_cpu_preset_is_blundell_on_a_shorter_schedule():
     assert presets.get_preset("blundell-cpu").description.startswith("SHORTER CPU SCHEDULE")
 
 
-def test_cli_seeds_and_jobs(results, capsys):
+def test_cli_seeds_and_runner(results, capsys):
     assert cli.main(["reproduce", "--preset", "tiny", "--datasets", "mnist", "--methods",
                      "sgd", "--seeds", "0", "3", "--out", str(results)]) == 0
     folder = results / "tiny" / "mnist"
     assert (folder / "sgd.json").exists() and (folder / "sgd-seed3.json").exists()
     (record,) = experiment.reproduce_log("tiny", "cpu", results)
     assert record["tag"] == "seeds-0-3_mnist_sgd"
-    assert [r["seed"] for r in record["runs"]] == [0, 3] and record["jobs"] == 1
+    assert [r["seed"] for r in record["runs"]] == [0, 3] and record["runner"] == "in-process"
     assert cli.main(["criteria", "--preset", "tiny", "--datasets", "mnist", "--methods",
                      "sgd", "--seeds", "3", "--out", str(results)]) == 0
     assert (folder / "sgd-seed3.criteria.json").exists()
     with pytest.raises(SystemExit):
-        cli.main(["reproduce", "--preset", "tiny", "--jobs", "0", "--out", str(results)])
+        cli.main(["reproduce", "--preset", "tiny", "--jobs", "2", "--out", str(results)])
 
 
 def test_checkpoint_every(tmp_path, dataset):
@@ -320,10 +320,13 @@ def test_cli_runtime_error_is_one_line_unless_debug(results, capsys, monkeypatch
         cli.main(["--debug", *argv])
 
 
-def test_cli_bad_jobs_is_a_usage_error(capsys):
+@pytest.mark.parametrize("command", ["reproduce", "finetune", "criteria"])
+def test_jobs_is_gone_and_a_usage_error(command, capsys):
+    """Side-by-side runs are ``--ray`` or ``--batched``; ``--jobs`` is argparse's error."""
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["reproduce", "--preset", "quick", "--jobs", "0"])
-    assert exit_.value.code == 2 and "--jobs must be >= 1" in capsys.readouterr().err
+        cli.main([command, "--preset", "quick", "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "unrecognized arguments: --jobs 2" in err
 
 
 def test_reproduce_records_append_to_one_log_per_preset_and_device(tmp_path):
@@ -337,7 +340,11 @@ def test_reproduce_records_append_to_one_log_per_preset_and_device(tmp_path):
     log = experiment.reproduce_log("tiny", "cpu", tmp_path)
     assert [(r["tag"], r["total_seconds"], r["runs"]) for r in log] == [
         ("", 1.0, [{"seconds": 1.0}]), ("seeds-1", 2.0, [{"seconds": 2.0}])]
-    assert {"git_commit", "device_name", "finished", "jobs", "preset"} <= set(log[0])
+    assert {"git_commit", "device_name", "finished", "runner", "preset"} <= set(log[0])
+    assert log[0]["runner"] == "in-process"
+    with pytest.raises(ValueError, match="unknown runner 'pool'; allowed: in-process, batched"):
+        experiment.record_reproduce_run("tiny", [], 0.0, device="cpu", results=tmp_path,
+                                        runner="pool")
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["reproduce-cpu.json"]
     assert experiment.reproduce_log("other", "cpu", tmp_path) == []
 

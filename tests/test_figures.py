@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from bnnbook import comparison, compression_views, plots, uncertainty_views  # noqa: E402
+from bnnbook import comparison, compression_views, plots, style, uncertainty_views  # noqa: E402
 from bnntut import uncertainty  # noqa: E402
 
 PAPER = Path(__file__).resolve().parents[1] / "results" / "paper"
@@ -43,11 +43,11 @@ def test_method_colours_are_distinct():
     from bnntut import methods, presets
 
     grid = {m for pts in presets.BUDGET.selection["families"].values() for m in pts}
-    colours = [c.lower() for m, c in plots.METHOD_COLORS.items() if m not in grid]
+    colours = [c.lower() for m, c in style.METHOD_COLORS.items() if m not in grid]
     colours += [c.lower() for _, c in methods.BUDGET_FAMILIES.values()]
     assert len(set(colours)) == len(colours)
-    assert set(comparison.KL_METHODS.values()) <= set(plots.METHOD_COLORS)
-    assert comparison.KL_COLORS["paper"] == plots.METHOD_COLORS["bbb"]
+    assert set(style.KL_METHODS.values()) <= set(style.METHOD_COLORS)
+    assert style.KL_COLORS["paper"] == style.METHOD_COLORS["bbb"]
 
 
 def test_prior_figures():
@@ -102,15 +102,15 @@ def test_uncertainty_figures_one_per_dataset_and_method():
         assert len(fig.axes) == 4 and fig.get_figheight() <= 6.0
         drawn = {line.get_label(): line.get_color() for ax in fig.axes for line in ax.lines
                  if not line.get_label().startswith("_")}
-        assert drawn == {plots.get_method(m).label: plots.METHOD_COLORS[m] for m in by_method}
+        assert drawn == {plots.get_method(m).label: style.METHOD_COLORS[m] for m in by_method}
     for method in ("bbb", "sgd"):
         mode = "mc" if method == "bbb" else "deterministic"
         cases = [(f"{a:.0%} removed", uncertainty.record_at(results["mnist"][method], a, mode))
                  for a in (0.0, 0.9)]
-        fig = uncertainty_views.diagnostic_grid(cases, "OOD", color=plots.METHOD_COLORS[method])
+        fig = uncertainty_views.diagnostic_grid(cases, "OOD", color=style.METHOD_COLORS[method])
         _legible(fig)
         reliability = [ax for ax in fig.axes if ax.get_xlabel() == "confidence"]
         assert len(reliability) == 2
         bars = [p for p in reliability[0].patches if isinstance(p, Rectangle)]
         assert to_rgba(bars[0].get_facecolor()) == pytest.approx(
-            uncertainty_views.tint(plots.METHOD_COLORS[method]))
+            uncertainty_views.tint(style.METHOD_COLORS[method]))

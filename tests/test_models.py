@@ -62,6 +62,24 @@ def test_blitz_trap_deepcopy_unties_and_fails_after_forward(bnn):
         copy.deepcopy(bnn)
 
 
+def test_blitz_internals_are_read_through_the_models_accessors(bnn, net):
+    """``models.variational_tensors`` names the sampler's tensors (what a sampled forward reads
+    and pruning changes), ``models.posterior_means`` what inference multiplies."""
+    for layer, (w, b) in zip(bnn.layers, models.posterior_means(bnn)):
+        mu, rho, b_mu, b_rho = models.variational_tensors(layer)
+        assert (mu, rho) == (layer.weight_sampler.mu, layer.weight_sampler.rho)
+        assert (b_mu, b_rho) == (layer.bias_sampler.mu, layer.bias_sampler.rho)
+        assert w is mu and b is b_mu
+    assert bayes.variational_tensors is models.variational_tensors
+    x = torch.rand(3, 784)
+    h = x
+    for k, (w, b) in enumerate(models.posterior_means(bnn)):
+        h = torch.nn.functional.linear(h, w, b)
+        h = torch.relu(h) if k < len(bnn.layers) - 1 else h
+    assert torch.equal(bnn.eval()(x), h)
+    assert [w for w, _ in models.posterior_means(net)] == [m.weight for m in net.linears]
+
+
 def test_compact_state_dict_round_trip(bnn):
     state = models.compact_state_dict(bnn)
     assert not any("_sampler." in k for k in state)
@@ -99,7 +117,7 @@ def test_every_bbb_variant_is_bayesian_everywhere():
         assert name in methods.REGISTRY
     for name in ("bbb", "bbb-kl-blundell", "bbb-kl-uniform"):
         assert uncertainty.config_for("mnist", name)["criterion"] == "snr"
-        assert uncertainty_views.mode_label(name, "mc") == "10-sample predictive"
+        assert uncertainty_views.mode_label(name, "mc", 10) == "10-sample predictive"
         assert uncertainty.modes_for(name) == {"deterministic": 0, "mc": 10}
     assert uncertainty.modes_for("sgd") == {"deterministic": 0}
     # one colour per method; the grid points of an equal-budget family share the family's

@@ -107,12 +107,13 @@ def test_every_pruning_grid_is_part_of_the_one_sweep():
     """The fractions each table, figure and arm reads are points of the one stored sweep
     (``evaluate.SWEEP_AMOUNTS``), so none is computed by a separate, inconsistent grid."""
     from bnnbook import interactive
-    from bnntut import compression, evaluate, study, uncertainty
+    from bnntut import compression, evaluate, study
 
     sweep = set(evaluate.SWEEP_AMOUNTS)
     for name, grid in {"table": evaluate.TABLE_AMOUNTS, "study": study.STUDY_AMOUNTS,
                        "fine-tuning": presets.FINETUNE_AMOUNTS,
-                       "uncertainty": uncertainty.AMOUNTS,
+                       "uncertainty": presets.PAPER.uncertainty["amounts"],
+                       "quick uncertainty": presets.QUICK.uncertainty["amounts"],
                        "compression": compression.AMOUNTS,
                        "explorer": interactive.EXPLORER_AMOUNTS,
                        "prunability": prunability.AMOUNTS,

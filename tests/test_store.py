@@ -127,7 +127,7 @@ def _load_committed(path: Path, stored: dict) -> dict | None:
         assert run.path() == path                           # its names lead to this file
         return run.load()
     module = {"finetune": finetune, "criteria": criteria}[kind]
-    return module.run(dataset, config["method"], preset, seed=seed, results=root)
+    return module.load(dataset, config["method"], preset, seed=seed, results=root)
 
 
 def test_every_committed_result_loads_as_current_through_its_public_loader(monkeypatch):

@@ -8,7 +8,7 @@ import matplotlib.pyplot
 import pytest
 import torch
 
-from bnnbook import toy
+from bnnbook import style, toy
 from bnntut import bayes, models, prune
 from bnntut.noise import NoiseSource
 
@@ -187,7 +187,7 @@ def test_covariance_figure_draws_both_posteriors_legibly(book_style):
     assert mf[:, 1].max() + 1.0 == pytest.approx(0.8, rel=1e-3)
     assert exact[:, 0].max() - 0.5 == pytest.approx(2.0, rel=1e-3)
     assert len(right.collections[0].get_offsets()) == 3
-    assert toy.EXACT_COLOR not in {plots.METHOD_COLORS[m] for m in ("sgd", "dropout50", "bbb")}
+    assert toy.EXACT_COLOR not in {style.METHOD_COLORS[m] for m in ("sgd", "dropout50", "bbb")}
     assert plots.smallest_display_font(fig) >= 9
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bnnbook import uncertainty_views
-from bnntut import cli, methods, uncertainty
+from bnntut import cli, collect, methods, presets, uncertainty
 
 
 def _two_class(confidences, predicted_correct):
@@ -126,15 +126,15 @@ def test_modes_and_criteria_per_method():
     assert uncertainty.modes_for("sgd") == {"deterministic": 0}
     for method in ("dropout50", "dropout75", "dropout90", "bbb"):
         assert uncertainty.modes_for(method) == {"deterministic": 0, "mc": 10}
-    assert uncertainty.criterion_for("bbb") == "snr" and uncertainty.criterion_for("sgd") == "l1"
+    assert uncertainty.config_for("mnist", "bbb")["criterion"] == "snr"
+    assert uncertainty.config_for("mnist", "sgd")["criterion"] == "l1"
 
 
 # ---------------------------------------------------------------- stored sweeps (tiny preset)
 
 
 @pytest.fixture
-def results(tmp_path, tiny_preset, monkeypatch):
-    monkeypatch.setattr(uncertainty, "AMOUNTS", (0.0, 0.5, 0.9))
+def results(tmp_path, tiny_preset):
     return tmp_path / "results"
 
 
@@ -162,12 +162,12 @@ def test_run_writes_a_complete_result(results):
 
 
 def test_a_preset_can_set_coarser_fractions(results, tiny_preset):
-    tiny_preset.change(uncertainty_amounts=[0.0, 0.9])
+    tiny_preset.change(uncertainty={**tiny_preset.spec.uncertainty, "amounts": [0.0, 0.9]})
     assert uncertainty.config_for("mnist", "sgd", "tiny")["amounts"] == [0.0, 0.9]
     result = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert [r["amount"] for r in result["modes"]["deterministic"]] == [0.0, 0.9]
     assert uncertainty.config_for("mnist", "sgd", "paper")["amounts"] == list(
-        uncertainty.AMOUNTS)
+        presets.PAPER.uncertainty["amounts"])
 
 
 def test_current_result_is_reused(results, monkeypatch):
@@ -185,7 +185,7 @@ def test_stale_result_is_recomputed(results, monkeypatch, tiny_preset, retrain_i
     assert second["inputs"]["weights_sha256"] != first["inputs"]["weights_sha256"]
     assert second["inputs"]["training"] == first["inputs"]["training"]
     # another uncertainty configuration
-    monkeypatch.setattr(uncertainty, "AMOUNTS", (0.0, 0.9))
+    tiny_preset.change(uncertainty={**tiny_preset.spec.uncertainty, "amounts": [0.0, 0.9]})
     with pytest.warns(uncertainty.StaleUncertaintyWarning, match="another configuration"):
         third = uncertainty.run("mnist", "sgd", "tiny", results=results, progress=False)
     assert [r["amount"] for r in third["modes"]["deterministic"]] == [0.0, 0.9]
@@ -203,7 +203,7 @@ def test_cli_and_figures(results, capsys):
     assert cli.main(["uncertainty", "--preset", "tiny", "--datasets", "mnist", "--methods",
                      "sgd", "bbb", "--out", str(results)]) == 0
     assert "ECE" in capsys.readouterr().out
-    both = uncertainty.run_all("tiny", ["mnist"], ["sgd", "bbb"], results=results)
+    both = collect.grid("tiny", ["mnist"], ["sgd", "bbb"], kind="uncertainty", results=results)
     fig = uncertainty_views.degradation_figure(both)
     assert len(fig.axes) == 4       # ECE and AUROC of the one dataset, deterministic and MC
     assert max(len(ax.lines) for ax in fig.axes) <= 3   # one line per method (+ chance)
@@ -226,11 +226,13 @@ def _record(amount, auroc, ece=0.05, gap=0.0):
             "reliability": {"count": [10], "accuracy": [0.8], "confidence": [0.8 + gap]}}
 
 
-def _result(det, mc=None):
+def _result(det, mc=None, samples=10):
+    """A stored result's parts the views read: its modes' records and their configuration."""
     modes = {"deterministic": det}
     if mc is not None:
         modes["mc"] = mc
-    return {"modes": modes}
+    return {"config": {"modes": {"deterministic": 0, **({"mc": samples} if mc else {})}},
+            "modes": modes}
 
 
 def test_below_chance_from_is_the_first_fraction_under_one_half():
@@ -316,3 +318,10 @@ def test_live_view_recomputes_a_pruned_model_and_falls_back_to_eval_mode(
     fig = show("mnist", "sgd", 0.5, "mc")                  # "SGD" has no Monte Carlo mode
     assert "eval mode" in fig._suptitle.get_text()
     assert set(uncertainty_views.live_controls()) == {"dataset", "method", "amount", "mode"}
+
+
+def test_labels_name_the_sample_count_the_result_was_computed_with():
+    records = [_record(0.0, 0.9), _record(0.9, 0.6)]
+    table = uncertainty_views.table({"bbb": _result(records, records, samples=4)}, (0.0,))
+    assert ("Bayes by Backprop", "4-sample predictive") in table.index
+    assert uncertainty_views.mode_title("mc", 4) == "Monte Carlo (4 samples)"
