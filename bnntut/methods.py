@@ -306,6 +306,76 @@ def _budget_entries() -> list[Method]:
 REGISTRY.update({m.name: m for m in _budget_entries()})
 
 
+#: Blundell et al.'s (2015, section 5.1) search space for their MNIST BBB network: learning
+#: rate, the prior's π, −log σ1 and −log σ2, and weight samples per minibatch; every
+#: combination is one setting (3 × 3 × 3 × 3 × 4 = 324), otherwise trained as the
+#: ``blundell`` preset trains its grid points (plain SGD, their weighting, 600 epochs).
+BLUNDELL_SEARCH_SPACE = {
+    "lr": (1e-3, 1e-4, 1e-5),
+    "prior_pi": (0.25, 0.5, 0.75),
+    "neg_log_sigma1": (0, 1, 2),
+    "neg_log_sigma2": (6, 7, 8),
+    "n_samples": (1, 2, 5, 10),
+}
+#: Every point of the search space is drawn in this colour (one family, like a budget grid).
+BLUNDELL_GRID_COLOR = "#6F4E7C"
+
+
+def search_points(space: Mapping[str, tuple], **only) -> list[dict]:
+    """Every point ``{factor: value}`` of ``space``, the first factor varying slowest, each
+    factor restricted to the values in ``only[factor]`` (an iterable of the space's values).
+
+    Raises
+    ------
+    ValueError
+        A factor not in ``space``, or a value not among its factor's; the message names what
+        is allowed.
+    """
+    for factor, values in only.items():
+        if factor not in space:
+            raise ValueError(f"unknown factor {factor!r}; allowed: {', '.join(space)}")
+        unknown = [v for v in values if v not in space[factor]]
+        if unknown:
+            raise ValueError(f"{factor} {unknown[0]!r} is not in the search space; allowed: "
+                             f"{', '.join(map(str, space[factor]))}")
+    points = [{}]
+    for factor, values in space.items():
+        kept = [v for v in values if v in only.get(factor, values)]
+        points = [{**point, factor: v} for point in points for v in kept]
+    return points
+
+
+def blundell_grid_method(point: Mapping) -> str:
+    """The name of one point of :data:`BLUNDELL_SEARCH_SPACE`, e.g.
+    ``bbb-sgd-lr1e-3-pi0.5-sigma1-e0-sigma2-e-6-samples2``."""
+    return (f"bbb-sgd-lr{number_label(point['lr'])}-pi{point['prior_pi']:g}"
+            f"-sigma1-e{-point['neg_log_sigma1']}-sigma2-e{-point['neg_log_sigma2']}"
+            f"-samples{point['n_samples']}")
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _blundell_grid_entry(point: Mapping) -> Method:
+    """The registry entry of one point: their network, plain SGD at the point's learning
+    rate, its prior (π, σ1 = e^−a, σ2 = e^−b) and number of weight samples."""
+    config = variant(BLUNDELL_NET, model={"prior_pi": point["prior_pi"],
+                                          "prior_sigma1": math.exp(-point["neg_log_sigma1"]),
+                                          "prior_sigma2": math.exp(-point["neg_log_sigma2"])},
+                     train={"optimizer": "sgd", "lr": point["lr"]},
+                     n_samples=point["n_samples"])
+    s1, s2 = (str(-point[k]).translate(_SUPERSCRIPT)
+              for k in ("neg_log_sigma1", "neg_log_sigma2"))
+    label = (f"BBB 2×1200, SGD lr {number_label(point['lr'])}, π = {point['prior_pi']:g}, "
+             f"σ1 = e{s1}, σ2 = e{s2}, {point['n_samples']} samples")
+    return Method(blundell_grid_method(point), config, label, BLUNDELL_GRID_COLOR, ".",
+                  mc=True)
+
+
+REGISTRY.update({m.name: m for m in map(_blundell_grid_entry,
+                                        search_points(BLUNDELL_SEARCH_SPACE))})
+
+
 def get(name: str) -> Method:
     """The registry entry of ``name``; ``ValueError`` lists the known methods."""
     try:

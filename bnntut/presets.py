@@ -19,12 +19,15 @@ from dataclasses import dataclass, fields
 from .evaluate import SWEEP_AMOUNTS
 from .methods import (
     BLUNDELL_NET,
+    BLUNDELL_SEARCH_SPACE,
     BUDGET_FAMILIES,
     REGISTRY,
+    blundell_grid_method,
     budget_grid,
     configs,
     freeze,
     number_label,
+    search_points,
     thaw,
 )
 
@@ -320,72 +323,15 @@ def method_config(preset: Preset | str, dataset: str, method: str, seed: int | N
     return config
 
 
-# Blundell et al.'s search space as data, and the grid preset that stores its runs apart.
-
-#: Blundell et al.'s (2015, section 5.1) search space for their MNIST BBB network: learning
-#: rate, the prior's π, −log σ1 and −log σ2, and weight samples per minibatch; every
-#: combination is one setting (3 × 3 × 3 × 3 × 4 = 324).  The other choices are the
-#: ``blundell`` preset's (plain SGD, their weighting, 600 epochs, 50 000 / 10 000 images).
-BLUNDELL_SEARCH_SPACE = {
-    "lr": (1e-3, 1e-4, 1e-5),
-    "prior_pi": (0.25, 0.5, 0.75),
-    "neg_log_sigma1": (0, 1, 2),
-    "neg_log_sigma2": (6, 7, 8),
-    "n_samples": (1, 2, 5, 10),
-}
-
-
-def search_points(space: Mapping[str, tuple], **only) -> list[dict]:
-    """Every point ``{factor: value}`` of ``space``, the first factor varying slowest, each
-    factor restricted to the values in ``only[factor]`` (an iterable of the space's values).
-
-    Raises
-    ------
-    ValueError
-        A factor not in ``space``, or a value not among its factor's; the message names what
-        is allowed.
-    """
-    for factor, values in only.items():
-        if factor not in space:
-            raise ValueError(f"unknown factor {factor!r}; allowed: {', '.join(space)}")
-        unknown = [v for v in values if v not in space[factor]]
-        if unknown:
-            raise ValueError(f"{factor} {unknown[0]!r} is not in the search space; allowed: "
-                             f"{', '.join(map(str, space[factor]))}")
-    points = [{}]
-    for factor, values in space.items():
-        kept = [v for v in values if v in only.get(factor, values)]
-        points = [{**point, factor: v} for point in points for v in kept]
-    return points
-
-
-def blundell_grid_method(point: Mapping) -> str:
-    """The name of one point of :data:`BLUNDELL_SEARCH_SPACE`, e.g.
-    ``bbb-sgd-lr1e-3-pi0.5-sigma1-e0-sigma2-e-6-samples2``."""
-    return (f"{blundell_method(point['lr'])}-pi{point['prior_pi']:g}"
-            f"-sigma1-e{-point['neg_log_sigma1']}-sigma2-e{-point['neg_log_sigma2']}"
-            f"-samples{point['n_samples']}")
-
-
-def blundell_grid_entry(point: Mapping) -> dict:
-    """The method entry of one point: the ``blundell`` preset's SGD grid point with this
-    learning rate, prior (π, σ1 = e^−a, σ2 = e^−b) and number of weight samples."""
-    import math
-
-    entry = thaw(BLUNDELL.methods[blundell_method(BLUNDELL_LEARNING_RATES[0])])
-    entry["model"].update(prior_pi=point["prior_pi"],
-                          prior_sigma1=math.exp(-point["neg_log_sigma1"]),
-                          prior_sigma2=math.exp(-point["neg_log_sigma2"]))
-    entry["train"] = {**entry["train"], "lr": point["lr"]}
-    entry["n_samples"] = point["n_samples"]
-    return entry
+# Blundell et al.'s search space (its entries are in the method registry) and the grid
+# preset that stores its runs apart.
 
 
 #: Search spaces by preset: the factors' values (``space``), a point's method name
-#: (``method``) and entry (``entry``), and the preset that stores the grid's runs (``grid``),
-#: apart from the base preset's results.
+#: (``method``; its registry entry holds the configuration), and the preset that stores the
+#: grid's runs (``grid``), apart from the base preset's results.
 SEARCH_SPACES = {"blundell": {"space": BLUNDELL_SEARCH_SPACE, "method": blundell_grid_method,
-                              "entry": blundell_grid_entry, "grid": "blundell-grid"}}
+                              "grid": "blundell-grid"}}
 
 BLUNDELL_GRID = BLUNDELL.replace(
     name="blundell-grid",
@@ -396,8 +342,7 @@ BLUNDELL_GRID = BLUNDELL.replace(
         "SGD, their weighting, 600 epochs, 50 000 / 10 000 images); stored apart from "
         "`blundell`'s results. A grid's work: `python -m bnntut grid --preset blundell` on "
         "Ray."),
-    methods={blundell_grid_method(p): blundell_grid_entry(p)
-             for p in search_points(BLUNDELL_SEARCH_SPACE)},
+    methods=configs(blundell_grid_method(p) for p in search_points(BLUNDELL_SEARCH_SPACE)),
     ablations={},
     selection={"among": [blundell_grid_method(p) for p in search_points(BLUNDELL_SEARCH_SPACE)],
                "by": "validation_accuracy"},

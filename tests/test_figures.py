@@ -39,12 +39,15 @@ def _legible(fig, column_px: float = 676.0):
 
 
 def test_method_colours_are_distinct():
-    # one colour per method; the grid points of an equal-budget family share the family's
+    # one colour per method; the grid points of an equal-budget family share the family's,
+    # the points of Blundell et al.'s search space one colour of their own
     from bnntut import methods, presets
 
     grid = {m for pts in presets.BUDGET.selection["families"].values() for m in pts}
+    grid |= set(presets.BLUNDELL_GRID.methods)                  # Blundell's search space
     colours = [c.lower() for m, c in style.METHOD_COLORS.items() if m not in grid]
     colours += [c.lower() for _, c in methods.BUDGET_FAMILIES.values()]
+    colours.append(methods.BLUNDELL_GRID_COLOR.lower())
     assert len(set(colours)) == len(colours)
     assert set(style.KL_METHODS.values()) <= set(style.METHOD_COLORS)
     assert style.KL_COLORS["paper"] == style.METHOD_COLORS["bbb"]
