@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bnntut import experiment
 from bnntut.cudagraphs import CUDA_GRAPHS_ENV
-from bnntut.presets import PRESETS, get_preset
+from bnntut.presets import PRESETS, Preset, get_preset, resolve
 from bnntut.switches import env_switch, env_value
 
 PRESET_ENV = "BNNTUT_PRESET"
@@ -25,6 +25,28 @@ BOOK_BUILD_ENV = "BNNTUT_BOOK_BUILD"
 RERUN_ENV = "BNNTUT_RERUN"
 #: Where :func:`rerun` writes, relative to the chapter's working directory.
 RERUN_FOLDER = "results-rerun"
+
+
+#: What the chapters show of a preset that they compute on the spot (nothing is committed for
+#: ``quick``): a slice of each arm beyond the study, so that every chapter runs in about a
+#: minute on two CPU cores.  The CLI still runs any arm in full.  A preset not named here is
+#: shown whole.
+CHAPTER_SCOPES = {"quick": {"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]}}
+#: The rows of chapter *What makes a network prunable* computed in quick mode (MNIST, seed 0).
+PRUNABILITY_SCOPES = {"quick": {"datasets": ["mnist"], "seeds": [0],
+                                "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",
+                                            "bbb-kl-uniform-lr1e-3", "sgd"]}}
+
+
+def chapter_scope(preset: Preset | str,
+                  seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
+    """``(datasets, methods, seeds)`` that a chapter shows for ``preset`` (a :class:`Preset`
+    or its name): all of the preset's datasets and methods and ``seeds``, unless
+    :data:`CHAPTER_SCOPES` narrows them (``quick``, to keep CI fast)."""
+    spec = resolve(preset)
+    scope = CHAPTER_SCOPES.get(spec.name, {})
+    return (list(scope.get("datasets", spec.datasets)),
+            list(scope.get("methods", spec.methods)), list(scope.get("seeds", seeds)))
 
 
 def current_preset() -> str:

@@ -2,7 +2,7 @@
 
 Three families of the study's 784-500-500-10 network — BBB with the scale-mixture prior, MAP
 under the same prior, MAP under a Laplace prior (L1) — each searched over the same 2 × 3 grid,
-each family's setting chosen on held-out images (:func:`bnntut.budget.choose`), the chosen
+each family's setting chosen on held-out images (:func:`bnntut.selection.choose`), the chosen
 setting then trained with more seeds.  This module reads what is stored (it never trains),
 lays out the grid, summarises each family's chosen setting over its seeds and decides, with
 the book's noise rule, whether one family is ahead of another.  A comparison whose runs are
@@ -12,18 +12,18 @@ the evidence.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from bnntut import budget
+from bnntut import selection
+from bnntut.collect import grid as load_grid
 from bnntut.methods import BUDGET_FAMILIES
 from bnntut.methods import get as get_method
 from bnntut.presets import BUDGET, BUDGET_GRID
 
-from . import claims, comparison
+from . import claims, stats
 
 PRESET = BUDGET.name
 #: The fraction removed at which each family's setting is chosen (validation accuracy).
@@ -43,8 +43,8 @@ def collect(datasets: Sequence[str] | None = None, results=None) -> dict:
     """``{dataset: {method: {seed: result}}}`` of every stored, current ``budget`` run (grid
     points at seed 0 and the chosen settings' other seeds); missing runs are left out."""
     methods = [m for grid in BUDGET_GRID.values() for m in grid]
-    return comparison.seed_results(PRESET, list(datasets or BUDGET.datasets), methods,
-                                   seeds=SEEDS, results=results)
+    return load_grid(PRESET, list(datasets or BUDGET.datasets), methods, SEEDS,
+                     results=results)
 
 
 def test_accuracy_at(result: Mapping, amount: float) -> float:
@@ -66,7 +66,7 @@ def choice(collected: Mapping, dataset: str, family: str) -> str | None:
               if SEEDS[0] in collected[dataset].get(m, {})}
     if len(stored) < len(grid):
         return None
-    return budget.choose(stored, family)
+    return selection.choose(stored, BUDGET, family)
 
 
 def progress(collected: Mapping, dataset: str) -> dict[str, int]:
@@ -106,7 +106,7 @@ def grid_table(collected: Mapping, dataset: str) -> pd.DataFrame:
             rows.append({
                 "family": BUDGET_FAMILIES[family][0], "setting": setting_text(method),
                 f"validation @ {AT_REMOVED:.0%}": (
-                    f"{budget.validation_accuracy_at(result, AT_REMOVED):.4f}" if result
+                    f"{selection.validation_accuracy_at(result, AT_REMOVED):.4f}" if result
                     else "—"),
                 f"test @ {AT_REMOVED:.0%}": (f"{test_accuracy_at(result, AT_REMOVED):.4f}"
                                              if result else "—"),
@@ -163,8 +163,8 @@ def compare_families(first: dict | None, second: dict | None, amount: float) -> 
     out["test_margin"] = by_test["margin"]
     if len(first["seeds"]) < len(SEEDS) or len(second["seeds"]) < len(SEEDS):
         return {**out, "verdict": OPEN}
-    seed_se = math.sqrt(sum(s["sd"][amount] ** 2 / len(s["seeds"]) for s in (first, second)))
-    out["seed_margin"] = claims.NOISE_SE * seed_se
+    spread = stats.difference_of_means(first["values"][amount], second["values"][amount])
+    out["seed_margin"] = claims.NOISE_SE * spread["se"]
     beyond = abs(out["difference"]) > max(out["test_margin"], out["seed_margin"])
     verdict = (claims.WITHIN_NOISE if not beyond
                else claims.AHEAD if out["difference"] > 0 else claims.BEHIND)

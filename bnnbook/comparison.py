@@ -30,9 +30,6 @@ from bnntut.presets import (
 from . import plots
 from .report import accuracy_at, frame, number, percent
 from .stats import histogram_median, interval, near_zero, paired_gaps, seed_intervals
-
-# Read from here by :mod:`bnnbook.prunability`.
-from .stats import histogram_share as histogram_share
 from .style import (
     BIAS_STYLES,
     CRITERION_COLORS,
@@ -72,15 +69,6 @@ MISSING = "n/a (quick mode)"
 
 
 # ----------------------------------------------------------------------------- loading
-
-
-def seed_results(preset: Preset | str, datasets: Sequence[str], methods: Sequence[str],
-                 seeds: Sequence[int] = SEEDS, compute: bool = False,
-                 results=None) -> dict[str, dict[str, dict[int, dict]]]:
-    """:func:`bnntut.collect.grid` of the training results over ``seeds`` (default
-    :data:`SEEDS`), the name :mod:`bnnbook.budget_views` and :mod:`bnnbook.prunability`
-    read: ``{dataset: {method: {seed: result}}}``."""
-    return collect.grid(preset, datasets, methods, seeds, compute=compute, results=results)
 
 
 # ------------------------------------------------------------------------------- seeds

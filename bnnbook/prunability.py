@@ -29,16 +29,16 @@ from bnntut.models import is_bayesian
 from bnntut.presets import Preset, lr_label, resolve
 
 from . import report
+from .book import PRUNABILITY_SCOPES
 from .claims import AHEAD, BEHIND, WITHIN_NOISE, compare
 from .comparison import (
     MISSING,
     accuracy_at,
     blundell_choice,
     blundell_pruning_cost,
-    histogram_share,
     label,
-    near_zero,
 )
+from .stats import histogram_share, near_zero
 
 #: BBB rows, in the table's order; the first is the study's protocol.  Each row's factor and
 #: setting are in its registry entry (:attr:`bnntut.methods.Method.factor`, ``setting``).
@@ -84,10 +84,10 @@ def median_snr_db(result: dict) -> float:
 
 def scope(preset: Preset | str) -> tuple[list[str], list[str], list[int]]:
     """``(datasets, methods, seeds)`` of the prunability rows for ``preset``: every row, all
-    of the preset's datasets and seeds 0–2, unless the preset narrows them with a
-    ``prunability_scope`` (``quick`` does, to keep CI fast)."""
+    of the preset's datasets and seeds 0–2, unless narrowed by its
+    :data:`bnnbook.book.PRUNABILITY_SCOPES` entry (``quick`` has one, to keep CI fast)."""
     spec = resolve(preset)
-    narrowed = spec.prunability_scope or {}
+    narrowed = PRUNABILITY_SCOPES.get(spec.name, {})
     return (list(narrowed.get("datasets", spec.datasets)),
             list(narrowed.get("methods", [*BBB_ROWS, *DETERMINISTIC_ROWS])),
             list(narrowed.get("seeds", [0, 1, 2])))

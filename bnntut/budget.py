@@ -16,28 +16,15 @@ from .presets import Preset, resolve
 
 PRESET = "budget"
 
-#: The rule's score (:func:`bnntut.selection.validation_accuracy_at`), under the name
-#: :mod:`bnnbook.budget_views` reads.
-validation_accuracy_at = selection.validation_accuracy_at
-
-
-def choose(results: dict[str, dict], family: str, preset: Preset | str = PRESET) -> str:
-    """The grid point of ``family`` that the preset's rule picks among ``results`` (method →
-    its seed-0 result; :func:`bnntut.selection.choose`): the highest validation accuracy at
-    the preset's ``at_removed``, the first in grid order on a tie (``preset``: the ``budget``
-    preset, or a :class:`Preset` with its ``selection``).  ``ValueError`` names the grid
-    points still missing."""
-    return selection.choose(results, preset, family)
-
-
 def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
         device="auto", results: str | os.PathLike | None = None, progress: bool = True,
         on_result=None, preset: Preset | str = PRESET) -> dict:
     """Train what the comparison needs and return its choices.
 
     For each dataset and family: every grid point at the preset's seed, the choice
-    (:func:`choose`), then the chosen setting with each of the rule's ``seeds``.  Stored
-    results are reused and interrupted runs resume (:func:`bnntut.experiment.run`).
+    (:func:`bnntut.selection.choose`), then the chosen setting with each of the rule's
+    ``seeds``.  Stored results are reused and interrupted runs resume
+    (:func:`bnntut.experiment.run`).
 
     Parameters
     ----------
@@ -75,7 +62,7 @@ def run(datasets: list[str] | None = None, families: list[str] | None = None, *,
     for dataset in datasets or preset.datasets:
         for family in families:
             grid = {m: one(dataset, m) for m in rule["families"][family]}
-            best = choose(grid, family, preset)
+            best = selection.choose(grid, preset, family)
             for seed in rule["seeds"]:
                 one(dataset, best, seed)
             chosen.setdefault(dataset, {})[family] = best

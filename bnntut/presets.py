@@ -61,8 +61,7 @@ class Preset:
     ``subset`` stratified (train, test) sizes (``None``: all); ``validation`` holds the other
     training images out; ``preprocessing`` a ``pixel_divisor`` other than 255; ``selection``
     which network stands for the preset (``among`` methods, ``by`` an epoch-record key);
-    ``compile`` the fused kernels; ``chapter_scope``/``prunability_scope`` what chapters
-    compute in quick mode; ``uncertainty`` the calibration and OOD sweep
+    ``compile`` the fused kernels; ``uncertainty`` the calibration and OOD sweep
     (:mod:`bnntut.uncertainty`: ``amounts``, ``mc_samples`` of its "mc" mode, ``seed`` of the
     Monte Carlo draws); ``compression`` the sparse-latency measurement
     (:mod:`bnntut.compression`: ``min_time``, seconds of repeated calls behind each number).
@@ -81,8 +80,6 @@ class Preset:
     preprocessing: Mapping | None = None
     selection: Mapping | None = None
     compile: bool = True
-    chapter_scope: Mapping | None = None
-    prunability_scope: Mapping | None = None
     uncertainty: Mapping = dataclasses.field(default_factory=lambda: UNCERTAINTY)
     compression: Mapping = dataclasses.field(default_factory=lambda: {"min_time": 0.05})
 
@@ -143,16 +140,8 @@ QUICK = PAPER.replace(
     evaluation={**PAPER.evaluation, "amounts": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98]},
     # 40 minibatches per model: compiling the fused kernels costs more than it saves.
     compile=False,
-    # What the chapters compute on the spot in quick mode (nothing is committed for it): a
-    # slice of each arm beyond the study, so that every chapter runs in about a minute on two
-    # CPU cores.  The CLI still runs any arm in full: `--seeds 0 1 2`, all methods.
-    chapter_scope={"datasets": ["mnist"], "methods": ["sgd", "bbb"], "seeds": [0, 1]},
     uncertainty={**PAPER.uncertainty, "amounts": (0.0, 0.5, 0.9, 0.98)},
     compression={"min_time": 0.05},
-    # The rows of "What makes a network prunable" computed in quick mode (MNIST, seed 0).
-    prunability_scope={"datasets": ["mnist"], "seeds": [0],
-                       "methods": ["bbb", "bbb-kl-uniform", "bbb-lr1e-3",
-                                   "bbb-kl-uniform-lr1e-3", "sgd"]},
 )
 
 #: Their learning-rate grid for plain SGD (section 5.1).
@@ -265,17 +254,6 @@ BLUNDELL_TABLE2_ERROR = {0.0: 1.24, 0.5: 1.24, 0.75: 1.24, 0.95: 1.29, 0.98: 1.3
 #: Labels of the study's methods and of the ablations, as tables name them (from the registry).
 METHOD_LABELS = {name: REGISTRY[name].label for name in PAPER.methods}
 ABLATION_LABELS = {name: REGISTRY[name].label for name in PAPER.ablations}
-
-
-def chapter_scope(preset: Preset | str,
-                  seeds=(0, 1, 2)) -> tuple[list[str], list[str], list[int]]:
-    """``(datasets, methods, seeds)`` that a chapter shows for ``preset`` (a :class:`Preset`
-    or its name): all of the preset's datasets and methods and ``seeds``, unless the preset
-    narrows them with a ``chapter_scope`` (``quick`` does, to keep CI fast)."""
-    spec = resolve(preset)
-    scope = spec.chapter_scope or {}
-    return (list(scope.get("datasets", spec.datasets)),
-            list(scope.get("methods", spec.methods)), list(scope.get("seeds", seeds)))
 
 
 def get_preset(name: str) -> Preset:

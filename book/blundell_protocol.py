@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from bnnbook import book, comparison, prunability
+from bnnbook import book, comparison, prunability, stats
 from bnntut import bayes, collect, selection
 
 PRESET = book.start()
@@ -153,7 +153,7 @@ if chosen:
     growth = np.exp(cfg["lr"] * cfg["epochs"])
     ceiling = softplus(torch.tensor(-4.0)).item() * growth
     hist = grid[chosen]["weights"]["log10_sigma"]        # stored histogram
-    above = prunability.histogram_share(hist, low=np.log10(ceiling))
+    above = stats.histogram_share(hist, low=np.log10(ceiling))
     print(f"share of sigma above the ceiling {ceiling:.4f}: {above:.4f}")
 
 # %% [markdown]

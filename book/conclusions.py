@@ -50,11 +50,10 @@ if "google.colab" in sys.modules and importlib.util.find_spec("bnntut") is None:
 # %%
 from bnnbook import book, comparison
 from bnntut import collect
-from bnntut.presets import chapter_scope
 
 PRESET = book.start()
 # In quick mode (CI) a labelled slice.
-DATASETS, _, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
+DATASETS, _, SEEDS = book.chapter_scope(PRESET, comparison.SEEDS)
 seeds = collect.grid(PRESET, DATASETS, ["bbb", "sgd"], SEEDS,
                      compute=PRESET != "paper")
 

@@ -219,9 +219,9 @@ report.frame({style.DATASET_LABELS[d]: {
 # final test accuracy (`claims.epochs_to_fit`), smallest–largest over the committed seeds:
 
 # %% tags=["remove-input"]
-from bnntut.presets import METHOD_LABELS, chapter_scope
+from bnntut.presets import METHOD_LABELS
 
-datasets, methods, seeds = chapter_scope(PRESET)
+datasets, methods, seeds = book.chapter_scope(PRESET)
 runs = collect.grid(PRESET, datasets, methods, seeds, compute=PRESET != "paper")
 fits = {(d, m): [claims.epochs_to_fit(r) for r in runs[d][m].values()]
         for d in datasets for m in runs[d]}

@@ -49,7 +49,7 @@ from IPython.display import display
 from bnnbook import book, claims, comparison, prunability, report, stats
 from bnnbook.style import DATASET_LABELS
 from bnntut import collect
-from bnntut.presets import chapter_scope, get_preset
+from bnntut.presets import get_preset
 
 PRESET = book.start()
 # Quick mode computes what is missing; the book only loads.
@@ -57,7 +57,8 @@ QUICK = PRESET != "paper"
 spec = get_preset(PRESET)
 # What this page shows: everything for `paper`;
 # a labelled slice in quick mode (CI).
-DATASETS, METHODS, SEEDS = chapter_scope(PRESET, comparison.SEEDS)
+DATASETS, METHODS, SEEDS = book.chapter_scope(PRESET,
+                                              comparison.SEEDS)
 
 # %% [markdown]
 # The study promised "a fair comparison" of Bayes by Backprop and its baselines, but trained

@@ -38,13 +38,12 @@ from IPython.display import display
 
 from bnnbook import book, comparison, plots, prunability, report
 from bnnbook import budget_views as equal_budget
-from bnntut import bayes
+from bnntut import bayes, collect
 
 PRESET = book.start()
 QUICK = PRESET != "paper"  # quick mode (CI) trains a labelled slice of rows
 DATASETS, ROWS, SEEDS = prunability.scope(PRESET)
-collected = comparison.seed_results(PRESET, DATASETS, ROWS, SEEDS,
-                                    compute=QUICK)
+collected = collect.grid(PRESET, DATASETS, ROWS, SEEDS, compute=QUICK)
 summaries = {d: prunability.rows(collected[d]) for d in DATASETS}
 
 # %% tags=["remove-cell"]

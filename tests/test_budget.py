@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from bnntut import bayes, budget, experiment, methods, models, presets, train
+from bnntut import bayes, budget, experiment, methods, models, presets, selection, train
 
 
 def test_every_family_searches_the_same_number_of_settings():
@@ -96,15 +96,15 @@ def test_choice_reads_validation_at_95_percent_and_breaks_ties_by_grid_order():
     grid = presets.BUDGET.selection["families"]["map-laplace"]
     scores = [0.5, 0.8, 0.8, 0.1, 0.2, 0.3]
     results = {m: _fake_result(m, [s]) for m, s in zip(grid, scores)}
-    assert budget.choose(results, "map-laplace") == grid[1]
+    assert selection.choose(results, "budget", "map-laplace") == grid[1]
     # a better test accuracy elsewhere does not matter: there is none in the result
     del results[grid[0]]
     with pytest.raises(ValueError, match="missing the grid points"):
-        budget.choose(results, "map-laplace")
+        selection.choose(results, "budget", "map-laplace")
     with pytest.raises(ValueError, match="no validation sweep"):
-        budget.validation_accuracy_at({"config": {"method": grid[0]}}, 0.95)
+        selection.validation_accuracy_at({"config": {"method": grid[0]}}, 0.95)
     with pytest.raises(ValueError, match="not on the sweep grid"):
-        budget.validation_accuracy_at(_fake_result(grid[0], [0.5]), 0.93)
+        selection.validation_accuracy_at(_fake_result(grid[0], [0.5]), 0.93)
 
 
 def test_budget_protocol_end_to_end_on_tiny_data(tmp_path, monkeypatch):
@@ -136,7 +136,7 @@ def test_budget_protocol_end_to_end_on_tiny_data(tmp_path, monkeypatch):
     stored = {m: experiment.run("mnist", m, tiny, results=tmp_path, progress=False)
               for m in grid}
     best = chosen["mnist"][family]
-    assert best == budget.choose(stored, family, tiny)
+    assert best == selection.choose(stored, tiny, family)
     assert calls == [(m, 0) for m in grid] + [(best, 1), (best, 2)]
     for seed in (1, 2):
         assert (tmp_path / tiny.name / "mnist" / f"{best}-seed{seed}.json").exists()

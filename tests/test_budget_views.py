@@ -56,7 +56,8 @@ def _summary(values: list[float]) -> dict:
     import statistics
 
     return {"seeds": list(range(len(values))), "n": 10000, "mean": {0.95: statistics.fmean(values)},
-            "sd": {0.95: statistics.stdev(values) if len(values) > 1 else None}}
+            "sd": {0.95: statistics.stdev(values) if len(values) > 1 else None},
+            "values": {0.95: values}}
 
 
 def test_a_verdict_needs_every_seed_of_both():

@@ -174,7 +174,8 @@ def test_quick_mode_runs_the_kernels_eagerly(monkeypatch):
 
 
 def test_chapter_scope():
-    from bnntut.presets import chapter_scope, get_preset
+    from bnnbook.book import chapter_scope
+    from bnntut.presets import get_preset
 
     paper = get_preset("paper")
     assert chapter_scope("paper") == (list(paper.datasets), list(paper.methods), [0, 1, 2])

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from bnnbook import comparison, prunability
-from bnntut import presets
+from bnnbook import comparison, prunability, stats
+from bnnbook.book import PRUNABILITY_SCOPES
+from bnntut import collect, presets
 from bnntut.methods import REGISTRY
 
 
@@ -77,8 +78,8 @@ def test_rows_table_targets_and_figure(tiny_preset, tmp_path, monkeypatch):
     monkeypatch.setattr(prunability, "AMOUNTS", (0.5, 0.9))
     monkeypatch.setitem(prunability.TARGETS, "mnist", {0.9: 0.0})
     methods = ["bbb", "bbb-lr1e-3", "sgd"]
-    collected = comparison.seed_results("tiny", ["mnist"], methods, seeds=[0, 1],
-                                        compute=True, results=tmp_path)["mnist"]
+    collected = collect.grid("tiny", ["mnist"], methods, [0, 1], compute=True,
+                             results=tmp_path)["mnist"]
     summaries = prunability.rows(collected)
     assert set(summaries) == set(methods)
     bbb = summaries["bbb"]
@@ -125,7 +126,7 @@ def test_scope_is_every_row_for_paper_and_a_slice_for_quick():
     datasets, methods, seeds = prunability.scope("paper")
     assert datasets == ["mnist", "fashion-mnist"] and seeds == [0, 1, 2]
     assert methods == [*prunability.BBB_ROWS, *prunability.DETERMINISTIC_ROWS]
-    quick = presets.QUICK.prunability_scope
+    quick = PRUNABILITY_SCOPES["quick"]
     expected = tuple(list(quick[key]) for key in ("datasets", "methods", "seeds"))
     assert prunability.scope("quick") == expected
 
@@ -152,7 +153,7 @@ def test_blundell_grid_table_reads_the_committed_gpu_runs():
 
 def test_histogram_share_counts_bins_by_their_overlap():
     hist = {"edges": [0.0, 1.0, 2.0, 3.0], "counts": [2, 4, 2], "below": 1, "above": 1, "n": 10}
-    share = comparison.histogram_share
+    share = stats.histogram_share
     assert share(hist, 1.0, 2.0) == pytest.approx(0.4)
     assert share(hist, 0.5, 1.5) == pytest.approx((1 + 2) / 10)
     assert share(hist, high=1.0) == pytest.approx(0.3)    # the values below count
@@ -179,7 +180,7 @@ def test_verdicts_need_more_than_twice_the_standard_error():
 
 def _stored_rows():
     datasets, methods, seeds = prunability.scope("paper")
-    collected = comparison.seed_results("paper", datasets, methods, seeds)
+    collected = collect.grid("paper", datasets, methods, seeds)
     if not collected["mnist"].get("bbb"):
         pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
     return collected, {d: prunability.rows(collected[d]) for d in datasets}
@@ -227,7 +228,7 @@ def test_chapter_values_fill_every_key_in_a_slice():
 
 def test_probe_rows_bear_out_the_blundell_chapter():
     datasets = ["mnist", "fashion-mnist"]
-    collected = comparison.seed_results("paper", datasets, prunability.PROBE_ROWS, [0, 1, 2])
+    collected = collect.grid("paper", datasets, prunability.PROBE_ROWS, [0, 1, 2])
     if not collected["mnist"][prunability.PROBE_ROWS[2]]:
         pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
     summaries = {d: prunability.rows(collected[d]) for d in datasets}

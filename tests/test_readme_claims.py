@@ -9,6 +9,7 @@ import pytest
 
 from bnnbook import budget_views, claims, comparison, prunability
 from bnnbook.report import accuracy_at
+from bnntut import collect
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -19,8 +20,8 @@ def readme() -> str:
 
 
 def _rows(dataset):
-    found = comparison.seed_results("paper", [dataset], [*prunability.BBB_ROWS,
-                                                         *prunability.DETERMINISTIC_ROWS])
+    found = collect.grid("paper", [dataset], [*prunability.BBB_ROWS,
+                                                 *prunability.DETERMINISTIC_ROWS], comparison.SEEDS)
     return prunability.rows(found[dataset])
 
 
