@@ -309,6 +309,17 @@ def _run_reproduce(args, preset) -> None:
                                     tag=_selection_tag(args))
 
 
+def _report_recorded(results: list[dict]) -> list[dict]:
+    """Print one line per result trained elsewhere (batched or on Ray), with the seconds its
+    metadata records, and return their timing-log entries (:func:`_run_record`)."""
+    runs = []
+    for result in results:
+        seconds = sum(result["metadata"]["seconds"].values())
+        runs.append(_run_record(result, seconds))
+        print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
+    return runs
+
+
 def _run_record(result: dict, seconds: float) -> dict:
     """One run of a command as its timing log records it."""
     config = result["config"]
@@ -330,11 +341,7 @@ def _run_reproduce_together(args, preset) -> None:
         results = experiment.run_many(tasks, args.preset, device=args.device,
                                       results=args.out, batched_training=True,
                                       retrain=args.retrain)
-    runs = []
-    for result in results:
-        seconds = sum(result["metadata"]["seconds"].values())
-        runs.append(_run_record(result, seconds))
-        print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
+    runs = _report_recorded(results)
     how = "ray" if args.ray else "batched"
     experiment.record_reproduce_run(args.preset, runs, time.perf_counter() - start,
                                     device=args.device, results=args.out, runner=how,
@@ -411,11 +418,7 @@ def _run_grid(args) -> int:
     results = cluster.run_grid(tasks, preset=grid, device=args.device, results=args.out,
                                address=args.address, cpus_per_task=args.cpus_per_task,
                                gpus_per_task=args.gpus_per_task)
-    runs = []
-    for result in results:
-        seconds = sum(result["metadata"]["seconds"].values())
-        runs.append(_run_record(result, seconds))
-        print(f"{_summary(result)}  [{seconds:.1f}s recorded]", flush=True)
+    runs = _report_recorded(results)
     tag = "_".join(["grid", *(f"{f}-{'-'.join(map(str, v))}" for f, v in only.items()),
                     *([f"limit-{args.limit}"] if args.limit else []),
                     *([f"seeds-{'-'.join(map(str, args.seeds))}"] if args.seeds else []),
