@@ -206,11 +206,13 @@ DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
 def chapter_values(collected: Mapping, dataset: str) -> dict[str, str]:
     """What the chapter glues for ``dataset``, as text: ``budget_stored_<tag>`` and
     ``budget_needed_<tag>`` (:func:`progress`), ``budget_bbb_vs_mixture_<tag>`` and
-    ``budget_bbb_vs_laplace_<tag>`` (:func:`verdicts` at :data:`AT_REMOVED`)."""
+    ``budget_bbb_vs_laplace_<tag>``, ``budget_mixture_vs_laplace_<tag>`` (:func:`verdicts`
+    at :data:`AT_REMOVED`)."""
     tag = DATASET_TAGS[dataset]
     done = progress(collected, dataset)
     found = verdicts(collected, dataset)
     return {f"budget_stored_{tag}": str(done["stored"]),
             f"budget_needed_{tag}": str(done["needed"]),
             f"budget_bbb_vs_mixture_{tag}": found["bbb_vs_map-mixture"],
-            f"budget_bbb_vs_laplace_{tag}": found["bbb_vs_map-laplace"]}
+            f"budget_bbb_vs_laplace_{tag}": found["bbb_vs_map-laplace"],
+            f"budget_mixture_vs_laplace_{tag}": found["map-mixture_vs_map-laplace"]}

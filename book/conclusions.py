@@ -162,7 +162,7 @@ plots.legend_below(fig, ncol=4);
 #
 # * **Being Bayesian under an equal search**: BBB, MAP under the same prior and MAP under a
 #   Laplace prior, each over one grid, chosen on held-out images (`python -m bnntut budget`,
-#   still running).
+#   still running; {doc}`prunability` section 4 shows what is in).
 # * **Blundell et al.'s scale**: the grid with the gradient averaged over the minibatch and
 #   the 2 × 1200 calibration runs (commands in {doc}`blundell_protocol`).
 # * **Fine-tuning as in the literature** {cite}`han2015learning`, long enough to recover,

@@ -299,7 +299,8 @@ equal_budget.summary_table(budget_runs, "mnist")
 # and {glue:text}`budget_stored_fmnist` of {glue:text}`budget_needed_fmnist` for
 # Fashion-MNIST. At 95 % removed on MNIST, BBB against MAP under the same prior:
 # **{glue:text}`budget_bbb_vs_mixture_mnist`**; BBB against MAP under a Laplace prior:
-# **{glue:text}`budget_bbb_vs_laplace_mnist`**. A verdict needs all three seeds of both
+# **{glue:text}`budget_bbb_vs_laplace_mnist`**; the two MAP families against each other:
+# **{glue:text}`budget_mixture_vs_laplace_mnist`**. A verdict needs all three seeds of both
 # families and a difference beyond two standard errors of the test set and of the seeds
 # (`bnnbook.budget_views.compare_families`); "open" means runs are missing, and
 # `python -m bnntut budget` trains them, resuming where it stopped.

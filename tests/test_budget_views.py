@@ -116,4 +116,5 @@ def test_chapter_values_name_progress_and_verdicts_per_dataset():
     values = bv.chapter_values(collected, "fashion-mnist")
     assert values == {"budget_stored_fmnist": "0", "budget_needed_fmnist": "24",
                       "budget_bbb_vs_mixture_fmnist": bv.OPEN,
-                      "budget_bbb_vs_laplace_fmnist": bv.OPEN}
+                      "budget_bbb_vs_laplace_fmnist": bv.OPEN,
+                      "budget_mixture_vs_laplace_fmnist": bv.OPEN}
