@@ -32,7 +32,6 @@ from tqdm.auto import tqdm
 from . import bayes, evaluate, store
 from .cudagraphs import GraphedCalls, graphs_wanted
 from .data import Dataset
-from .fastmath import Reparameterise
 from .models import is_bayesian
 from .noise import NoiseSource
 
@@ -367,10 +366,10 @@ def _bbb_objective(members, mine, eps, xb, yb, kappa, with_cost, mean_reduction,
     """Per-model ``(loss, summed NLL, weighted complexity)`` ``(K,)`` of the BBB nets: the
     objective of :func:`bnntut.bayes.study_objective` for every model at once.  The samples
     and the complexity cost (where ``with_cost[k]``) are each model's own
-    (:class:`bnntut.fastmath.Reparameterise`, :func:`bnntut.bayes.complexity_cost`), from
+    (:func:`bnntut.bayes.reparameterise`, :func:`bnntut.bayes.complexity_cost`), from
     ``mine`` (each model's μ, ρ, …) and ``eps`` (each model's noise); the forward pass is one
     batched product per layer (``stacked``) or :func:`bnntut.bayes.forward_with` per model."""
-    per_model = [[Reparameterise.apply(mu, rho, e)
+    per_model = [[bayes.reparameterise(mu, rho, e)
                   for mu, rho, e in zip(tensors[0::2], tensors[1::2], noise)]
                  for tensors, noise in zip(mine, eps)]
     if stacked:

@@ -135,10 +135,20 @@ def draw_noise(model, n_samples: int, source: NoiseSource) -> list[torch.Tensor]
     return [chunk.view(n_samples, *s) for chunk, s in zip(flat.split(sizes), shapes)]
 
 
+def reparameterise(mu: torch.Tensor, rho: torch.Tensor,
+                   eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(w, σ) = (μ + softplus(ρ) ε, softplus(ρ))``: μ, ρ ``shape``, ε and w ``(S, *shape)``.
+
+    The one place the training paths take their sampling kernel from: the fused
+    :class:`bnntut.fastmath.Reparameterise` (tested equal to this formula written out, as in
+    :func:`study_objective_reference`)."""
+    return Reparameterise.apply(mu, rho, eps)
+
+
 def sample_weights(model, noises: list[torch.Tensor]):
     """Samples w = μ + σ ε for ``noises`` from :func:`draw_noise`: per variational tensor,
     ``weights`` ``(S, *shape)`` (differentiable in μ and ρ) and ``sigmas`` ``shape``."""
-    pairs = [Reparameterise.apply(mu, rho, eps)
+    pairs = [reparameterise(mu, rho, eps)
              for (mu, rho), eps in zip(variational_pairs(model), noises)]
     return [w for w, _ in pairs], [sd for _, sd in pairs]
 

@@ -137,6 +137,30 @@ def test_fused_softplus_and_prior_match_plain_autograd():
     torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("compile_", [False, True])
+def test_the_training_paths_sampling_kernel_is_the_formula(compile_):
+    """bayes.reparameterise (what train.fit and batched.fit_many sample with) against
+    w = μ + softplus(ρ) ε written out, values and gradients, compiled and eager."""
+    fastmath.set_compile(compile_)
+    try:
+        torch.manual_seed(0)
+        mu = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+        rho = (torch.randn(7, 5, dtype=torch.float64) - 4).requires_grad_()
+        eps = torch.randn(3, 7, 5, dtype=torch.float64)
+        w, sd = bayes.reparameterise(mu, rho, eps)
+        grads = torch.autograd.grad((w.sin().sum() + sd.square().sum()), (mu, rho))
+        plain_sd = torch.nn.functional.softplus(rho)
+        plain = mu + plain_sd * eps
+        plain_grads = torch.autograd.grad((plain.sin().sum() + plain_sd.square().sum()),
+                                          (mu, rho))
+        torch.testing.assert_close(w, plain, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(sd, plain_sd, rtol=1e-12, atol=1e-12)
+        for a, b in zip(grads, plain_grads):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    finally:
+        fastmath.set_compile(None)
+
+
 def test_single_gaussian_prior_path(bnn):
     spec = dict(bnn.spec, prior_pi=1.0)
     w = torch.randn(10)
