@@ -120,11 +120,15 @@ def test_every_bbb_variant_is_bayesian_everywhere():
         assert uncertainty_views.mode_label(name, "mc", 10) == "10-sample predictive"
         assert uncertainty.modes_for(name) == {"deterministic": 0, "mc": 10}
     assert uncertainty.modes_for("sgd") == {"deterministic": 0}
-    # one colour per method; the grid points of an equal-budget family share the family's
+    # one colour per method; the grid points of an equal-budget family share the family's,
+    # the points of Blundell et al.'s search space one colour of their own
     grid = {m for points in presets.BUDGET.selection["families"].values() for m in points}
-    colors = [m.color for m in methods.REGISTRY.values() if m.name not in grid]
+    search = set(presets.BLUNDELL_GRID.methods)
+    colors = [m.color for m in methods.REGISTRY.values() if m.name not in grid | search]
     colors += [color for _, color in methods.BUDGET_FAMILIES.values()]
+    colors.append(methods.BLUNDELL_GRID_COLOR)
     assert len(set(colors)) == len(colors)
+    assert {methods.get(m).color for m in search} == {methods.BLUNDELL_GRID_COLOR}
     for family, (_, color) in methods.BUDGET_FAMILIES.items():
         assert {methods.get(m).color for m in presets.BUDGET.selection["families"][family]} \
             == {color}
