@@ -95,9 +95,10 @@ def setting_text(method: str) -> str:
 
 
 def grid_table(collected: Mapping, dataset: str) -> pd.DataFrame:
-    """One row per grid point of ``dataset`` (seed 0): the family, its setting, validation
-    accuracy at :data:`AT_REMOVED` removed (what chooses), test accuracy there (what only
-    reports), and ``chosen`` (✓ on each family's pick).  Points not yet stored show "—"."""
+    """One row per grid point of ``dataset`` (seed 0), indexed by family and setting:
+    validation accuracy at :data:`AT_REMOVED` removed (what chooses), test accuracy there
+    (what only reports), and ``chosen`` (✓ on each family's pick).  Points not yet stored
+    show "—"."""
     rows = []
     for family, grid in BUDGET_GRID.items():
         picked = choice(collected, dataset, family)
@@ -111,7 +112,7 @@ def grid_table(collected: Mapping, dataset: str) -> pd.DataFrame:
                 f"test @ {AT_REMOVED:.0%}": (f"{test_accuracy_at(result, AT_REMOVED):.4f}"
                                              if result else "—"),
                 "chosen": "✓" if method == picked else ""})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["family", "setting"])
 
 
 def family_summary(collected: Mapping, dataset: str, family: str,
@@ -173,8 +174,9 @@ def compare_families(first: dict | None, second: dict | None, amount: float) -> 
 
 def summary_table(collected: Mapping, dataset: str,
                   amounts: Sequence[float] = AMOUNTS) -> pd.DataFrame:
-    """One row per family: its chosen setting, the seeds stored, and the mean test accuracy
-    (± the standard deviation over seeds) unpruned and at each of ``amounts`` removed."""
+    """One row per family (the index): its chosen setting, the seeds stored, and the mean test
+    accuracy (± the standard deviation over seeds) unpruned and at each of ``amounts``
+    removed."""
     rows = []
     for family, (label, _) in BUDGET_FAMILIES.items():
         summary = family_summary(collected, dataset, family, amounts)
@@ -188,7 +190,7 @@ def summary_table(collected: Mapping, dataset: str,
                 row[f"{a:.0%} removed"] = (f"{summary['mean'][a]:.4f}" + (
                     f" ± {sd:.4f}" if sd is not None else ""))
         rows.append(row)
-    return pd.DataFrame(rows).fillna("—")
+    return pd.DataFrame(rows).fillna("—").set_index("family")
 
 
 def verdicts(collected: Mapping, dataset: str, amount: float = AT_REMOVED) -> dict[str, str]:

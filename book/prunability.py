@@ -280,8 +280,8 @@ for d in DATASETS:
 #
 # Each family's setting with the highest accuracy on the 10 000 held-out images at 95 %
 # removed (weights only, each family by its own criterion) is then trained with seeds 1 and
-# 2; the test images only report. The whole grid on MNIST, seed 0, is in the cell below
-# ("—": not yet run); each family's choice follows it.
+# 2; the test images only report. The whole grid on MNIST, seed 0, is in the cell below (a
+# dash where a point is not yet run); each family's choice follows it.
 
 # %% tags=["hide-cell"]
 budget_runs = equal_budget.collect()
