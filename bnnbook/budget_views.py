@@ -24,6 +24,7 @@ from bnntut.methods import get as get_method
 from bnntut.presets import BUDGET, BUDGET_GRID
 
 from . import claims, stats
+from .report import accuracy_at
 
 PRESET = BUDGET.name
 #: The fraction removed at which each family's setting is chosen (validation accuracy).
@@ -45,17 +46,6 @@ def collect(datasets: Sequence[str] | None = None, results=None) -> dict:
     methods = [m for grid in BUDGET_GRID.values() for m in grid]
     return load_grid(PRESET, list(datasets or BUDGET.datasets), methods, SEEDS,
                      results=results)
-
-
-def test_accuracy_at(result: Mapping, amount: float) -> float:
-    """Test accuracy of a stored run after removing ``amount`` of its weights by its
-    family's criterion (posterior mean for BBB)."""
-    sweep = result["prune"][get_method(result["config"]["method"]).criterion]
-    amounts = [round(a, 6) for a in sweep["amounts"]]
-    if round(amount, 6) not in amounts:
-        raise ValueError(f"removed fraction {amount} is not on the sweep grid; "
-                         f"allowed: {', '.join(map(str, sweep['amounts']))}")
-    return sweep["accuracy"][amounts.index(round(amount, 6))]
 
 
 def choice(collected: Mapping, dataset: str, family: str) -> str | None:
@@ -109,7 +99,7 @@ def grid_table(collected: Mapping, dataset: str) -> pd.DataFrame:
                 f"validation @ {AT_REMOVED:.0%}": (
                     f"{selection.validation_accuracy_at(result, AT_REMOVED):.4f}" if result
                     else "—"),
-                f"test @ {AT_REMOVED:.0%}": (f"{test_accuracy_at(result, AT_REMOVED):.4f}"
+                f"test @ {AT_REMOVED:.0%}": (f"{accuracy_at(result, AT_REMOVED):.4f}"
                                              if result else "—"),
                 "chosen": "✓" if method == picked else ""})
     return pd.DataFrame(rows).set_index(["family", "setting"])
@@ -132,10 +122,10 @@ def family_summary(collected: Mapping, dataset: str, family: str,
         return None
     by_seed = collected[dataset][method]
     seeds = sorted(by_seed)
-    values = {a: [test_accuracy_at(by_seed[s], a) for s in seeds] for a in amounts}
+    values = {a: [accuracy_at(by_seed[s], a) for s in seeds] for a in amounts}
     return {"method": method, "seeds": seeds, "basis": claims.basis(seeds),
             "n": claims.n_test_images(by_seed[seeds[0]]),
-            "unpruned": statistics.fmean(test_accuracy_at(by_seed[s], 0.0) for s in seeds),
+            "unpruned": statistics.fmean(accuracy_at(by_seed[s], 0.0) for s in seeds),
             "mean": {a: statistics.fmean(v) for a, v in values.items()},
             "sd": {a: statistics.stdev(v) if len(v) > 1 else None for a, v in values.items()},
             "values": values}

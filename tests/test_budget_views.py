@@ -14,7 +14,8 @@ AMOUNTS = [0.0, 0.9, 0.95, 0.98]
 def _fake(method: str, test: float, validation: float, seed: int = 0) -> dict:
     criterion = get_method(method).criterion
     sweep = {"amounts": AMOUNTS, "accuracy": [0.99, test, test, test]}
-    return {"config": {"method": method, "subset": [50000, 10000], "train": {"seed": seed}},
+    return {"config": {"method": method, "model": dict(get_method(method).config["model"]),
+                       "subset": [50000, 10000], "train": {"seed": seed}},
             "prune": {criterion: sweep},
             "prune_validation": {criterion: {**sweep, "accuracy": [0.99] + [validation] * 3}}}
 
