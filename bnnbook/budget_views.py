@@ -135,10 +135,9 @@ def compare_families(first: dict | None, second: dict | None, amount: float) -> 
     """Whether ``first``'s chosen setting keeps more test accuracy than ``second``'s at
     ``amount`` removed, by the book's rule and over the seeds.
 
-    A verdict needs every seed of both (:data:`SEEDS`); otherwise it is :data:`OPEN`.  Then the
-    difference of the means must exceed both :data:`bnnbook.claims.NOISE_SE` test-set standard
-    errors (:func:`bnnbook.claims.compare`) and two standard errors of the difference over
-    seeds, :math:`\\sqrt{s_1^2/k_1 + s_2^2/k_2}`; else it is "within noise".
+    A verdict needs every seed of both (:data:`SEEDS`); otherwise it is :data:`OPEN`.  Then it
+    is :func:`bnnbook.stats.compare_over_seeds`: the difference of the means must exceed two
+    test-set standard errors and two standard errors of the difference over seeds.
 
     Returns
     -------
@@ -148,18 +147,12 @@ def compare_families(first: dict | None, second: dict | None, amount: float) -> 
     """
     if first is None or second is None:
         return {"verdict": OPEN}
-    out = {"difference": first["mean"][amount] - second["mean"][amount]}
-    by_test = claims.compare(first["mean"][amount], second["mean"][amount],
-                             first["n"], second["n"])
-    out["test_margin"] = by_test["margin"]
+    found = stats.compare_over_seeds(first["values"][amount], second["values"][amount],
+                                     first["n"], second["n"])
+    out = {"difference": found["difference"], "test_margin": found["test_margin"]}
     if len(first["seeds"]) < len(SEEDS) or len(second["seeds"]) < len(SEEDS):
         return {**out, "verdict": OPEN}
-    spread = stats.difference_of_means(first["values"][amount], second["values"][amount])
-    out["seed_margin"] = claims.NOISE_SE * spread["se"]
-    beyond = abs(out["difference"]) > max(out["test_margin"], out["seed_margin"])
-    verdict = (claims.WITHIN_NOISE if not beyond
-               else claims.AHEAD if out["difference"] > 0 else claims.BEHIND)
-    return {**out, "verdict": verdict}
+    return {**out, "seed_margin": found["seed_margin"], "verdict": found["verdict"]}
 
 
 def summary_table(collected: Mapping, dataset: str,

@@ -55,8 +55,21 @@ def accuracy_at(result: dict, amount: float, criterion: str | None = None,
     ``criterion`` defaults to the model's own (:func:`bnntut.prune.criterion_for`: ``snr``
     for BBB, ``l1`` otherwise); ``ensemble`` picks the
     Monte Carlo ensemble accuracy (BBB) instead of the posterior mean.
+
+    Raises
+    ------
+    ValueError
+        When the result has no such sweep or did not measure ``amount``; the message names
+        what it has.
     """
-    sweep = result["prune"][criterion or criterion_for(result["config"]["model"])]
+    criterion = criterion or criterion_for(result["config"]["model"])
+    if criterion not in result["prune"]:
+        raise ValueError(f"no {criterion!r} sweep in this result; it has: "
+                         f"{', '.join(result['prune'])}")
+    sweep = result["prune"][criterion]
+    if amount not in sweep["amounts"]:
+        raise ValueError(f"{amount} is not a fraction this sweep measured; allowed: "
+                         f"{', '.join(f'{a:g}' for a in sweep['amounts'])}")
     column = "accuracy_mc" if ensemble else "accuracy"
     return sweep[column][sweep["amounts"].index(amount)]
 

@@ -214,6 +214,44 @@ def compare(first: float, second: float, n_first: int = TEST_IMAGES,
     return {"difference": difference, "se": se, "margin": margin, "verdict": verdict}
 
 
+def compare_over_seeds(first: Sequence[float], second: Sequence[float],
+                       n_first: int = TEST_IMAGES, n_second: int = TEST_IMAGES) -> dict:
+    """Whether the mean of ``first`` (one test accuracy per seed) is ahead of the mean of
+    ``second``, behind it, or within noise, counting both sources of noise.
+
+    The difference of the means must exceed :data:`NOISE_SE` test-set standard errors
+    (:func:`compare` on the two means) *and* :data:`NOISE_SE` standard errors of the
+    difference over seeds (:func:`difference_of_means`); a side with one seed has no spread,
+    so its seeds decide nothing and the verdict rests on the test set alone.
+
+    Parameters
+    ----------
+    first, second : sequence of float
+        Test accuracies, one per seed; at least one each.
+    n_first, n_second : int
+        Test images behind each.
+
+    Returns
+    -------
+    dict
+        ``difference`` (mean of ``first`` − mean of ``second``), ``test_margin``,
+        ``seed_margin`` (``None`` when a side has one seed) and ``verdict``
+        (:data:`AHEAD`, :data:`BEHIND` or :data:`WITHIN_NOISE`).
+    """
+    if not first or not second:
+        raise ValueError("need at least one accuracy on each side")
+    means = statistics.fmean(first), statistics.fmean(second)
+    test_margin = compare(*means, n_first, n_second)["margin"]
+    seed_margin = None
+    if len(first) > 1 and len(second) > 1:
+        seed_margin = NOISE_SE * difference_of_means(second, first)["se"]
+    difference = means[0] - means[1]
+    beyond = abs(difference) > max(test_margin, seed_margin or 0.0)
+    verdict = WITHIN_NOISE if not beyond else AHEAD if difference > 0 else BEHIND
+    return {"difference": difference, "test_margin": test_margin,
+            "seed_margin": seed_margin, "verdict": verdict}
+
+
 # ------------------------------------------------------------------- stored histograms
 
 

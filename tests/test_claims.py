@@ -112,10 +112,10 @@ def _prunability_rows(dataset):
     return prunability.rows(found[dataset])
 
 
-def test_the_best_50_epoch_bbb_row_does_not_reach_table_2():
+def test_the_bbb_row_with_both_changes_does_not_reach_table_2():
     rows = _prunability_rows("mnist")
-    best = prunability.best_bbb(rows, "mnist")
-    assert best == "bbb-kl-uniform-lr1e-3" and rows[best]["seeds"] == [0, 1, 2]
+    best = prunability.COMBINED
+    assert rows[best]["seeds"] == [0, 1, 2]
     against = claims.table2_comparison(rows[best])
     assert {a: round(v["error"], 2) for a, v in against.items()} == {0.95: 1.99, 0.98: 2.49}
     assert {a: v["table2"] for a, v in against.items()} == {
@@ -182,21 +182,18 @@ def test_finetuning_at_90_recovers_most_and_leaves_the_models_within_noise():
         assert claims.compare(after["bbb"], after["sgd"])["verdict"] == claims.WITHIN_NOISE
 
 
-def test_the_penalised_deterministic_net_prunes_at_least_as_well_as_the_best_bbb_row():
-    """Conclusions, section 6: at each target fraction the best deterministic row (by
-    magnitude) is ahead of the best BBB row (by SNR) or within noise of it."""
+def test_the_stronger_penalty_prunes_at_least_as_well_as_the_bbb_row_with_both_changes():
+    """Conclusions, section 5: at 90, 95 and 98 % removed the L1 row with λ = 1e-4 (by
+    magnitude) is ahead of the BBB row with both changes (by SNR) or within noise of it, and
+    the weaker penalty falls behind at 98 %; neither row is picked on the test images."""
     for dataset in ("mnist", "fashion-mnist"):
-        rows = _prunability_rows(dataset)
-        bbb, det = prunability.best_bbb(rows, dataset), prunability.best_deterministic(
-            rows, dataset)
-        assert det.startswith("sgd-l1")
-        verdicts = {claims.compare(rows[det]["l1"][a], rows[bbb]["snr"][a])["verdict"]
-                    for a in prunability.TARGETS[dataset]}
-        assert verdicts <= {claims.AHEAD, claims.WITHIN_NOISE}
-        assert set(prunability.TARGETS[dataset]) == ({0.95, 0.98} if dataset == "mnist"
-                                                     else {0.9, 0.95})
-    beyond = claims.compare(rows[det]["l1"][0.98], rows[bbb]["snr"][0.98])   # Fashion, 98 %
-    assert beyond["verdict"] == claims.BEHIND
+        found = collect.grid("paper", [dataset], [prunability.COMBINED,
+                                                  *prunability.PENALTY_ROWS], comparison.SEEDS)
+        against = prunability.versus_penalties(found[dataset])
+        weak, strong = prunability.PENALTY_ROWS
+        assert {c["verdict"] for c in against[strong].values()} <= {claims.AHEAD,
+                                                                    claims.WITHIN_NOISE}
+        assert against[weak][0.98]["verdict"] == claims.BEHIND
 
 
 def test_the_kl_weighting_moves_bbb_more_than_the_model_choice_on_mnist():

@@ -54,3 +54,14 @@ def test_e_to_writes_the_exponent_as_superscript():
     assert report.superscript("-12.5") == "⁻¹²·⁵"
     with pytest.raises(ValueError, match="integer exponent"):
         report.e_to(-0.5)
+
+
+def test_accuracy_at_names_what_a_sweep_measured():
+    result = {"config": {"model": {"kind": "mlp"}},
+              "prune": {"l1": {"amounts": [0.0, 0.9], "accuracy": [0.98, 0.91],
+                               "accuracy_mc": [0.98, 0.91]}}}
+    assert report.accuracy_at(result, 0.9) == 0.91
+    with pytest.raises(ValueError, match=r"0.93 is not a fraction .* allowed: 0, 0.9$"):
+        report.accuracy_at(result, 0.93)
+    with pytest.raises(ValueError, match=r"no 'snr' sweep in this result; it has: l1$"):
+        report.accuracy_at(result, 0.9, "snr")

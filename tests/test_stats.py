@@ -119,3 +119,19 @@ def test_histogram_median_and_share():
     assert stats.histogram_share(h, 0.5, 1.5) == pytest.approx((0.5 + 1) / 4)
     assert stats.near_zero({"weights": {"mu": {**h, "edges": [-0.006, 0.0, 0.006, 1.0]}}}) \
         == pytest.approx(0.75)
+
+
+def test_compare_over_seeds_needs_both_margins():
+    # a 0.01 lead, 2 test-set SE ≈ 0.0054 at n = 10 000; seeds that agree: ahead
+    out = stats.compare_over_seeds([0.95, 0.951, 0.949], [0.94, 0.941, 0.939])
+    assert out["verdict"] == stats.AHEAD and out["difference"] == pytest.approx(0.01)
+    assert out["seed_margin"] == pytest.approx(2 * math.sqrt(2 * 0.001 ** 2 / 3))
+    # the same means with seeds spread wider than the lead: within noise
+    wide = stats.compare_over_seeds([0.93, 0.95, 0.97], [0.92, 0.94, 0.96])
+    assert wide["seed_margin"] > 0.01 and wide["verdict"] == stats.WITHIN_NOISE
+    # one seed on a side: the test set alone decides, and says so
+    single = stats.compare_over_seeds([0.95], [0.94, 0.941, 0.939])
+    assert single["seed_margin"] is None and single["verdict"] == stats.AHEAD
+    assert stats.compare_over_seeds([0.9400], [0.9401])["verdict"] == stats.WITHIN_NOISE
+    with pytest.raises(ValueError, match="at least one accuracy on each side"):
+        stats.compare_over_seeds([], [0.9])
