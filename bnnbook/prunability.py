@@ -534,21 +534,6 @@ def auroc_table(measured: dict[str, dict[str, dict]],
     return report.frame(body, index="data set", columns=columns) if body else None
 
 
-def auroc_leaders(measured: dict[str, dict[str, dict]],
-                  amount: float = AUROC_AMOUNT) -> dict[str, str]:
-    """Per dataset, which of :data:`COMBINED` and the :data:`PENALTY_ROWS` has the highest
-    AUROC with ``amount`` removed (seed 0), where all three were measured."""
-    from bnntut import uncertainty
-
-    leaders = {}
-    for dataset, by_method in measured.items():
-        rows_ = (COMBINED, *PENALTY_ROWS)
-        if all(m in by_method and amount in by_method[m]["config"]["amounts"] for m in rows_):
-            leaders[dataset] = max(
-                rows_, key=lambda m: uncertainty.record_at(by_method[m], amount)["auroc"])
-    return leaders
-
-
 # ------------------------------------------------- plain SGD at the study's scale (probe)
 
 #: Plain SGD at 1e-3 on the study's network: as is, with σ1 = e⁻², and with the even split

@@ -31,7 +31,8 @@ def describe(device: torch.device) -> str:
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as handle:
         cpu = next((line.split(":", 1)[1].strip() for line in handle
                     if line.startswith("model name")), cpu)
-    return f"{cpu} ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"{cpu} ({threads} thread{'s' if threads > 1 else ''})"
 
 
 @contextlib.contextmanager

@@ -149,3 +149,14 @@ def test_weight_l1_counts_weights_not_biases():
         torch.nn.init.constant_(layer.weight, -0.5)
         torch.nn.init.constant_(layer.bias, 7.0)
     assert float(train.weight_l1(net).detach()) == 0.5 * (784 * 4 + 4 * 10)
+
+
+def test_describe_names_the_cpu_and_its_threads(monkeypatch):
+    import torch
+
+    from bnntut import devices
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert devices.describe(torch.device("cpu")).endswith("(1 thread)")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert devices.describe(torch.device("cpu")).endswith("(2 threads)")
