@@ -20,13 +20,15 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
 from bnntut import collect
 from bnntut.methods import get as get_method
 from bnntut.presets import BLUNDELL_TABLE2_ERROR, Preset
 from bnntut.prune import criterion_for
 
 from . import comparison
-from .report import epochs_to_reach
+from .report import epochs_to_reach, frame, number, percent
 
 # The noise rule is :mod:`bnnbook.stats`'; the claims rest on it and name it as their own.
 from .stats import AHEAD as AHEAD
@@ -35,8 +37,10 @@ from .stats import NOISE_SE as NOISE_SE
 from .stats import TEST_IMAGES as TEST_IMAGES
 from .stats import WITHIN_NOISE as WITHIN_NOISE
 from .stats import compare as compare
+from .stats import compare_over_seeds
 from .stats import n_test_images as n_test_images
 from .stats import standard_error as standard_error
+from .style import DATASET_LABELS
 
 #: The two rankings of the criteria results (``bnntut.criteria.BIAS_MODES``): the study's,
 #: biases ranked and removed together with the weights, and weights only, every bias kept.
@@ -86,13 +90,16 @@ def ranking_comparison(preset: Preset | str, dataset: str, amount: float, first:
 
     Reads the criteria results of the seeds stored for both models (``None`` when there is
     none; ``compute`` computes the first seed's when missing, see :func:`criteria_by_seed`).
+    The verdict is :func:`bnnbook.stats.compare_over_seeds`: beyond two test-set standard
+    errors and, with more than one seed, two standard errors of the difference over seeds.
 
     Returns
     -------
     dict or None
         ``seeds`` (sorted list), ``basis`` (:func:`basis`), ``n`` (test images) and per mode
         of :data:`BIAS_MODES` a dict with ``first`` and ``second`` (accuracies, means over the
-        seeds) and the keys of :func:`compare`.
+        seeds), ``difference``, ``margin`` (the test set's), ``seed_margin`` (``None`` for
+        one seed) and ``verdict``.
     """
     a = criteria_by_seed(preset, dataset, first, seeds, results, compute)
     b = criteria_by_seed(preset, dataset, second, seeds, results, compute)
@@ -102,10 +109,42 @@ def ranking_comparison(preset: Preset | str, dataset: str, amount: float, first:
     n = n_test_images(a[common[0]])
     out: dict = {"seeds": common, "basis": basis(common), "n": n}
     for mode in BIAS_MODES:
-        ours = _mean(_criteria_accuracy(a[s], mode, amount) for s in common)
-        theirs = _mean(_criteria_accuracy(b[s], mode, amount) for s in common)
-        out[mode] = {"first": ours, "second": theirs, **compare(ours, theirs, n, n)}
+        ours = [_criteria_accuracy(a[s], mode, amount) for s in common]
+        theirs = [_criteria_accuracy(b[s], mode, amount) for s in common]
+        found = compare_over_seeds(ours, theirs, n, n)
+        out[mode] = {"first": _mean(ours), "second": _mean(theirs),
+                     "difference": found["difference"], "margin": found["test_margin"],
+                     "seed_margin": found["seed_margin"], "verdict": found["verdict"]}
     return out
+
+
+def ranking_table(preset: Preset | str, datasets: Sequence[str],
+                  amounts: Sequence[float] = (0.75, 0.9, 0.95), first: str = "bbb",
+                  second: str = "sgd") -> pd.DataFrame:
+    """:func:`ranking_comparison` at each of ``amounts`` on each dataset, as a table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(data set, removed)``; per ranking of :data:`BIAS_MODES` the two means
+        (``"BBB"``, ``'"SGD"'``) and the verdict for ``first``; a ``seeds`` column.  Rows
+        with no stored criteria result are left out.
+    """
+    names = {"with_bias": "biases ranked too", "weights_only": "weights only"}
+    body = {}
+    for dataset in datasets:
+        for amount in amounts:
+            found = ranking_comparison(preset, dataset, amount, first, second)
+            if found is None:
+                continue
+            cells = {("", "seeds"): ", ".join(map(str, found["seeds"]))}
+            for mode in BIAS_MODES:
+                r = found[mode]
+                cells[(names[mode], "BBB")] = number(r["first"])
+                cells[(names[mode], '"SGD"')] = number(r["second"])
+                cells[(names[mode], "BBB is")] = r["verdict"]
+            body[(DATASET_LABELS.get(dataset, dataset), percent(amount))] = cells
+    return frame(body, ["data set", "removed"])
 
 
 def ranking_decides(ranking: Mapping) -> bool:
@@ -152,14 +191,6 @@ def finetune_recovery(result: dict, amount: float, unpruned: float) -> dict:
     lost = unpruned - before
     recovered = (after - before) / lost if lost > 0 else 1.0
     return {"before": before, "after": after, "recovered": recovered, "most": recovered > 0.5}
-
-
-def finetune_schedule(result: dict) -> dict:
-    """``epochs`` and ``lr`` (absolute: the training learning rate times the factor) of a
-    stored fine-tuning result."""
-    settings = result["config"]["finetune"]
-    return {"epochs": settings["epochs"],
-            "lr": settings["lr_factor"] * result["config"]["training"]["train"]["lr"]}
 
 
 # ------------------------------------------------------------------- the prunability search

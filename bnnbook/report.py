@@ -63,10 +63,10 @@ def accuracy_at(result: dict, amount: float, criterion: str | None = None,
         what it has.
     """
     criterion = criterion or criterion_for(result["config"]["model"])
-    if criterion not in result["prune"]:
+    sweep = result["prune"].get(criterion)
+    if sweep is None:
         raise ValueError(f"no {criterion!r} sweep in this result; it has: "
                          f"{', '.join(result['prune'])}")
-    sweep = result["prune"][criterion]
     if amount not in sweep["amounts"]:
         raise ValueError(f"{amount} is not a fraction this sweep measured; allowed: "
                          f"{', '.join(f'{a:g}' for a in sweep['amounts'])}")

@@ -125,6 +125,8 @@ def _parser() -> argparse.ArgumentParser:
                        "cpu" if module is uncertainty else "auto", module is not uncertainty)
         sub.add_argument("--recompute", action="store_true",
                          help="recompute even when a current result exists")
+        if module is finetune:
+            _add_schedule(sub)
 
     _add_grid(commands)
 
@@ -158,6 +160,16 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--remeasure", action="store_true",
                       help="measure again even when a current result exists")
     return parser
+
+
+def _add_schedule(parser: argparse.ArgumentParser) -> None:
+    """The ``finetune`` command's choice of schedule (:data:`bnntut.finetune.SCHEDULES`)."""
+    parser.add_argument("--schedule", choices=list(finetune.SCHEDULES), default="study",
+                        help="'study': the study's short schedule (the preset's finetune "
+                             "settings, stored as .finetune.json); 'literature': retraining "
+                             "at the training learning rate as Han et al. (2015) do (the "
+                             "preset's retrain settings, stored as .retrain.json; default: "
+                             "study)")
 
 
 def _add_grid(commands) -> None:
@@ -386,6 +398,8 @@ def _run_derived(args, preset) -> None:
     module = {"finetune": finetune, "criteria": criteria}[args.command]
     common = {"preset": args.preset, "device": args.device, "results": args.out,
               "recompute": args.recompute}
+    if module is finetune:
+        common["schedule"] = args.schedule
     for task in _tasks(args, preset):
         result = module.run(**task, **common)
         seconds = sum(result["metadata"]["seconds"].values())

@@ -3,9 +3,10 @@ and module reads results through.
 
 :func:`grid` loads the stored, current results of one kind — the training runs
 (:mod:`bnntut.experiment`) or a result derived from each trained model (:mod:`bnntut.criteria`,
-:mod:`bnntut.finetune`, :mod:`bnntut.uncertainty`) — and leaves the missing ones out; with
-``compute=True`` it runs what is missing instead (training first where a model is missing),
-through each kind's own "load if current, else compute" (:func:`bnntut.store.cached`).
+:mod:`bnntut.finetune` under either of its schedules, :mod:`bnntut.uncertainty`) — and leaves
+the missing ones out; with ``compute=True`` it runs what is missing instead (training first
+where a model is missing), through each kind's own "load if current, else compute"
+(:func:`bnntut.store.cached`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from collections.abc import Callable, Sequence
 from . import criteria, experiment, finetune, store, uncertainty
 from .presets import Preset, resolve
 
-#: The kinds of result :func:`grid` loads: training runs, then the derived ones.
-KINDS = ("training", "criteria", "finetune", "uncertainty")
+#: The kinds of result :func:`grid` loads: training runs, then the derived ones
+#: (``finetune`` and ``retrain``: the study's and the literature's fine-tuning schedules).
+KINDS = ("training", "criteria", "finetune", "retrain", "uncertainty")
 
-#: The derived kinds stored per seed, by the module that computes them.
-_PER_SEED = {"criteria": criteria, "finetune": finetune}
+#: The derived kinds stored per seed: the module that computes them and the keywords that
+#: choose the kind among its results (a fine-tuning schedule).
+_PER_SEED = {"criteria": (criteria, {}),
+             **{kind: (finetune, {"schedule": schedule})
+                for schedule, (kind, _) in finetune.SCHEDULES.items()}}
 
 
 def grid(preset: Preset | str, datasets: Sequence[str] | None = None,
@@ -40,7 +45,9 @@ def grid(preset: Preset | str, datasets: Sequence[str] | None = None,
     seeds : sequence of int, optional
         ``None``: the preset's own seed, and no seed level in the answer; else these seeds
         (``uncertainty`` results exist for the preset's seed only).
-    kind : {"training", "criteria", "finetune", "uncertainty"}
+    kind : {"training", "criteria", "finetune", "retrain", "uncertainty"}
+        ``finetune``: the study's fine-tuning schedule, ``retrain``: the literature's
+        (:data:`bnntut.finetune.SCHEDULES`).
     compute : bool
         ``False``: only stored, current results (a stale one is left out without a warning; a
         derived result also needs its training result current).  ``True``: whatever is missing
@@ -103,8 +110,9 @@ def _loader(kind: str, spec: Preset, results) -> Callable[[str, str, int | None]
             return None
         if kind == "uncertainty":
             return _quietly(lambda: uncertainty.load(dataset, method, spec, results))
-        return _quietly(lambda: _PER_SEED[kind].load(dataset, method, spec, seed=seed,
-                                                     results=results))
+        module, choice = _PER_SEED[kind]
+        return _quietly(lambda: module.load(dataset, method, spec, seed=seed, results=results,
+                                            **choice))
 
     return training if kind == "training" else derived
 
@@ -122,8 +130,9 @@ def _computer(kind: str, spec: Preset, results, device: str | None,
         if kind == "uncertainty":
             return uncertainty.run(dataset, method, spec, results=results, datasets=loaded,
                                    progress=progress, **where)
-        extra = {"progress": progress} if kind == "finetune" else {}
-        return _PER_SEED[kind].run(dataset, method, spec, seed=seed, results=results,
-                                   **where, **extra)
+        module, choice = _PER_SEED[kind]
+        extra = {"progress": progress} if module is finetune else {}
+        return module.run(dataset, method, spec, seed=seed, results=results, **where,
+                          **choice, **extra)
 
     return one

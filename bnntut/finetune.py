@@ -1,15 +1,23 @@
 """The fine-tuning arm (Han et al. 2015): prune, then retrain the survivors with the mask fixed.
 
-Every trained model is pruned at the preset's ``finetune["amounts"]`` as in the main sweep and
-retrained for ``finetune["epochs"]`` epochs at ``finetune["lr_factor"]`` times its learning
-rate, the protocol otherwise unchanged.  The mask provably stays fixed
-(``tests/test_finetune.py``): deterministic nets multiply by it
+Every trained model is pruned at a schedule's ``amounts`` as in the main sweep and retrained
+for its ``epochs`` at ``lr_factor`` times the training learning rate, the protocol otherwise
+unchanged.  Two schedules (:data:`SCHEDULES`), each with its settings in the preset:
+
+* ``"study"`` (``Preset.finetune``): the study's short one; in ``paper``, 5 epochs at
+  0.1 × the learning rate, from half the weights removed to 98 %;
+* ``"literature"`` (``Preset.retrain``): as in the literature, the mask fixed and the
+  training learning rate; in ``paper``, 20 epochs at 90, 95 and 98 % removed.
+
+The mask provably stays fixed (``tests/test_finetune.py``): deterministic nets multiply by it
 (``torch.nn.utils.prune.custom_from_mask``); in BBB the pruned entries keep μ = 0 and ρ = −∞
 (σ = 0) through masked gradients, and leave the complexity cost, where a point mass at 0
 would contribute −log 0.
 
-:func:`run` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json``; an
-interrupted run resumes at the next amount.
+:func:`run` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json`` for the
+study's schedule and ``….retrain.json`` for the literature's; an interrupted run resumes at the
+next amount.  Each amount's ``history`` holds the fine-tuned net's ``test_accuracy`` after
+every epoch of fine-tuning (:func:`bnntut.train.fit`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,21 @@ from .data import Dataset
 from .models import clone, is_bayesian
 from .presets import Preset, resolve, thaw
 from .train import fit
+
+#: The fine-tuning schedules by name: the kind of result that stores each (its file suffix,
+#: :func:`bnntut.experiment.derived`) and the :class:`~bnntut.presets.Preset` attribute that
+#: holds its settings.
+SCHEDULES = {"study": ("finetune", "finetune"), "literature": ("retrain", "retrain")}
+
+
+def schedule_settings(schedule: str, preset: Preset) -> tuple[str, dict]:
+    """The stored kind of ``schedule`` and its settings in ``preset`` (a plain dict);
+    ``ValueError`` names the allowed schedules."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown fine-tuning schedule {schedule!r}; allowed: "
+                         f"{', '.join(SCHEDULES)}")
+    kind, attribute = SCHEDULES[schedule]
+    return kind, thaw(getattr(preset, attribute))
 
 
 @torch.no_grad()
@@ -96,7 +119,9 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
     -------
     dict
         ``criterion`` and ``by_amount``: per amount ``sparsity`` (equal before and after),
-        ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``), ``history``.
+        ``before`` and ``after`` scores (``accuracy``; BBB also ``accuracy_mc``) and
+        ``history``, one record per epoch of fine-tuning (:func:`bnntut.train.fit`), whose
+        ``test_accuracy`` is the fine-tuned net's after that epoch.
     """
     criterion = prune.criterion_for(model)
     key = store.config_hash({"training": training, "settings": settings,
@@ -127,19 +152,21 @@ def arm(model, data: Dataset, training: dict, settings: dict, *, mc_samples: int
 
 def run(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int | None = None,
         device="auto", results: str | os.PathLike | None = None, recompute: bool = False,
-        progress: bool = True) -> dict:
+        progress: bool = True, schedule: str = "study") -> dict:
     """The fine-tuning arm of one trained model: loaded when current, else computed.
 
     Arguments as for :func:`bnntut.experiment.run`, which trains the model first if missing;
-    ``recompute`` recomputes even when a current result exists.  Returns ``config`` (the
-    training configuration, its hash and the settings), ``config_hash``, ``criterion``,
-    ``by_amount`` (see :func:`arm`) and ``metadata``.
+    ``recompute`` recomputes even when a current result exists; ``schedule`` is one of
+    :data:`SCHEDULES` (``ValueError`` names them).  Returns ``config`` (the training
+    configuration, its hash and the schedule's settings under its stored kind, ``finetune``
+    or ``retrain``), ``config_hash``, ``criterion``, ``by_amount`` (see :func:`arm`) and
+    ``metadata``.
     """
     spec = resolve(preset)
-    settings = thaw(spec.finetune)
+    kind, settings = schedule_settings(schedule, spec)
 
     def compute(model, data, config, inputs):
-        partial = experiment.Run(config, results, spec).path(".finetune.partial")
+        partial = experiment.Run(config, results, spec).path(f".{kind}.partial")
         start = time.perf_counter()
         body = arm(model, data, config["train"], settings,
                    mc_samples=config["evaluation"]["mc_samples"], progress=progress,
@@ -147,14 +174,31 @@ def run(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int 
         partial.unlink(missing_ok=True)
         return body, {"fine_tune": time.perf_counter() - start}
 
-    return experiment.derived("finetune", dataset, method, spec, settings, compute,
+    return experiment.derived(kind, dataset, method, spec, settings, compute,
                               seed=seed, device=device, results=results, recompute=recompute)
 
 
 def load(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int | None = None,
-         results: str | os.PathLike | None = None) -> dict | None:
-    """The stored fine-tuning arm of one trained model if current, else ``None``
-    (:func:`bnntut.experiment.load_derived`; nothing is computed)."""
+         results: str | os.PathLike | None = None, schedule: str = "study") -> dict | None:
+    """The stored fine-tuning arm of one trained model under ``schedule`` if current, else
+    ``None`` (:func:`bnntut.experiment.load_derived`; nothing is computed)."""
     spec = resolve(preset)
-    return experiment.load_derived("finetune", dataset, method, spec, thaw(spec.finetune),
-                                   seed=seed, results=results)
+    kind, settings = schedule_settings(schedule, spec)
+    return experiment.load_derived(kind, dataset, method, spec, settings, seed=seed,
+                                   results=results)
+
+
+def schedule_of(result: dict) -> dict:
+    """How a stored fine-tuning result was fine-tuned: ``schedule`` (its name in
+    :data:`SCHEDULES`), ``amounts``, ``epochs`` and ``lr`` (absolute: the training learning
+    rate times the schedule's ``lr_factor``)."""
+    config = result["config"]
+    found = [(name, kind) for name, (kind, _) in SCHEDULES.items() if kind in config]
+    if not found:
+        raise ValueError(f"not a fine-tuning result: its configuration has none of "
+                         f"{', '.join(kind for kind, _ in SCHEDULES.values())}")
+    (name, kind), = found
+    settings = config[kind]
+    return {"schedule": name, "amounts": list(settings["amounts"]),
+            "epochs": settings["epochs"],
+            "lr": settings["lr_factor"] * config["training"]["train"]["lr"]}

@@ -48,6 +48,10 @@ PAPER_ABLATIONS = ("bbb-kl-blundell", "bbb-kl-uniform", "bbb-lr1e-3", "bbb-opt-s
 UNCERTAINTY = {"amounts": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98),
                "mc_samples": 10, "seed": 0}
 
+#: The fine-tuning schedule of the literature (Han et al. 2015), a preset's ``retrain``: the
+#: mask fixed, the survivors retrained for 20 epochs at the training learning rate.
+RETRAIN = {"amounts": [0.9, 0.95, 0.98], "epochs": 20, "lr_factor": 1.0}
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -57,7 +61,10 @@ class Preset:
     (:attr:`bnntut.methods.Method.config`): ``model`` (the model spec), BBB's ``n_samples``
     and ``kl_weighting``, optionally ``train`` (keys overriding the shared protocol ``train``:
     ``epochs``, ``batch_size``, ``lr``, ``seed``).  ``evaluation`` holds
-    the sweep's ``amounts`` and ``mc_samples``; ``finetune`` the fine-tuning arm's settings;
+    the sweep's ``amounts`` and ``mc_samples``; ``finetune`` the settings of the study's
+    fine-tuning schedule (:mod:`bnntut.finetune`: the ``amounts`` removed, ``epochs`` of
+    retraining at ``lr_factor`` times the training learning rate); ``retrain`` those of the
+    schedule of the literature (Han et al. 2015: more epochs at the training learning rate);
     ``subset`` stratified (train, test) sizes (``None``: all); ``validation`` holds the other
     training images out; ``preprocessing`` a ``pixel_divisor`` other than 255; ``selection``
     which network stands for the preset (``among`` methods, ``by`` an epoch-record key);
@@ -82,6 +89,7 @@ class Preset:
     compile: bool = True
     uncertainty: Mapping = dataclasses.field(default_factory=lambda: UNCERTAINTY)
     compression: Mapping = dataclasses.field(default_factory=lambda: {"min_time": 0.05})
+    retrain: Mapping = dataclasses.field(default_factory=lambda: RETRAIN)
 
     def __post_init__(self):
         for f in fields(self):
@@ -126,6 +134,7 @@ PAPER = Preset(
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
     finetune={"amounts": FINETUNE_AMOUNTS, "epochs": 5, "lr_factor": 0.1},
     compression={"min_time": 1.0},
+    retrain=RETRAIN,
 )
 
 QUICK = PAPER.replace(
@@ -136,6 +145,7 @@ QUICK = PAPER.replace(
     train={**PAPER.train, "epochs": 2},
     subset=(2000, 1000),
     finetune={**PAPER.finetune, "amounts": [0.5, 0.9], "epochs": 1},
+    retrain={**PAPER.retrain, "amounts": [0.9], "epochs": 2},
     # Every amount a chapter reads (tables, the study's amounts, the prune explorer).
     evaluation={**PAPER.evaluation, "amounts": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98]},
     # 40 minibatches per model: compiling the fused kernels costs more than it saves.
@@ -194,6 +204,7 @@ BLUNDELL = Preset(
     subset=(50000, 10000), validation=True, preprocessing={"pixel_divisor": 126.0},
     evaluation={"amounts": list(SWEEP_AMOUNTS), "mc_samples": 10},
     finetune=PAPER.finetune,
+    retrain=PAPER.retrain,
     # Which trained network stands for the preset: the grid point with the highest accuracy
     # on the held-out images at the end of training (Blundell et al. chose on validation).
     selection={"among": [blundell_method(lr) for lr in BLUNDELL_LEARNING_RATES],

@@ -160,16 +160,19 @@ book.glue("unpruned_noise", "all within noise" if within else "not all within no
 # Another $n$ test images would give a slightly different accuracy: an accuracy $p$ carries
 # the test set's **standard error** $\sqrt{p(1-p)/n}$. Two models differ only when their
 # difference exceeds $2\sqrt{\mathrm{SE}_1^2 + \mathrm{SE}_2^2}$; within that margin the book
-# gives no verdict. The rule is `claims.compare`, here on the study's headline, BBB against
-# the "SGD" net at 90 % removed on MNIST:
+# gives no verdict. Means over seeds must also clear twice the standard error of their
+# difference over the seeds, $2\sqrt{s_1^2/k_1 + s_2^2/k_2}$. The rule is
+# `stats.compare_over_seeds`, here on the study's headline, BBB against the "SGD" net at
+# 90 % removed on MNIST:
 
 # %%
 ranking = claims.ranking_comparison(PRESET, "mnist", 0.9,
                                     compute=PRESET != "paper")
 for mode in claims.BIAS_MODES:
     r = ranking[mode]
+    seeds = "" if r["seed_margin"] is None else f", seeds {r['seed_margin']:.4f}"
     print(f"{mode:13s} Δ = {r['difference']:+.4f}, "
-          f"2 SE = {r['margin']:.4f}: BBB {r['verdict']}")
+          f"2 SE: test set {r['margin']:.4f}{seeds}: BBB {r['verdict']}")
 
 # %% tags=["remove-cell"]
 book.glue("ranking_basis", ranking["basis"])

@@ -90,7 +90,10 @@ def _finetuned(dataset, method):
 
 def test_finetuning_is_five_epochs_at_a_tenth_of_the_rate_and_fails_the_sgd_net_at_98():
     ft, unpruned = _finetuned("mnist", "sgd")
-    assert claims.finetune_schedule(ft) == {"epochs": 5, "lr": pytest.approx(1e-5)}
+    from bnntut.finetune import schedule_of
+
+    assert schedule_of(ft) == {"schedule": "study", "amounts": [0.5, 0.75, 0.9, 0.95, 0.98],
+                               "epochs": 5, "lr": pytest.approx(1e-5)}
     at98 = claims.finetune_recovery(ft, 0.98, unpruned)
     assert not at98["most"] and at98["recovered"] < 0.15
     assert (round(at98["before"], 4), round(at98["after"], 4)) == (0.1825, 0.2563)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from test_prune import _record_linear
 
-from bnntut import bayes, finetune, prune, train
+from bnntut import bayes, cli, collect, finetune, presets, prune, train
 from bnntut.noise import NoiseSource
 
 
@@ -114,3 +114,112 @@ def test_run_writes_and_reuses(tiny_preset, tmp_path):
     mtime = path.stat().st_mtime_ns
     assert finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path) == result
     assert path.stat().st_mtime_ns == mtime
+
+
+# ------------------------------------------------------------ the schedule of the literature
+
+
+def test_the_literature_schedule_of_the_presets():
+    assert presets.PAPER.retrain == {"amounts": (0.9, 0.95, 0.98), "epochs": 20,
+                                     "lr_factor": 1.0}
+    assert presets.QUICK.retrain == {**presets.PAPER.retrain, "amounts": (0.9,), "epochs": 2}
+    for name in ("blundell", "blundell-cpu", "budget"):
+        assert presets.get_preset(name).retrain == presets.PAPER.retrain, name
+    assert presets.PAPER.finetune == {"amounts": tuple(presets.FINETUNE_AMOUNTS), "epochs": 5,
+                                      "lr_factor": 0.1}                  # the study's, as was
+
+
+def _spy(monkeypatch) -> dict:
+    """Records the learning rates and epochs of every fine-tuning, and each (pruned, tuned)
+    pair of models."""
+    seen: dict = {"fit": [], "models": []}
+    real_fit, real_tune = finetune.fit, finetune.fine_tune
+
+    def fit(model, data, **kw):
+        seen["fit"].append({"lr": kw["lr"], "epochs": kw["epochs"]})
+        return real_fit(model, data, **kw)
+
+    def fine_tune(pruned, data, **kw):
+        tuned, history = real_tune(pruned, data, **kw)
+        seen["models"].append((pruned, tuned))
+        return tuned, history
+
+    monkeypatch.setattr(finetune, "fit", fit)
+    monkeypatch.setattr(finetune, "fine_tune", fine_tune)
+    return seen
+
+
+@pytest.mark.parametrize("method", ["sgd", "bbb"])
+def test_literature_schedule_is_stored_apart_at_the_training_lr(tiny_preset, tmp_path,
+                                                                 monkeypatch, method):
+    study = finetune.run("mnist", method, "tiny", device="cpu", results=tmp_path,
+                         progress=False)
+    folder = tmp_path / "tiny" / "mnist"
+    study_file = folder / f"{method}.finetune.json"
+    study_bytes = study_file.read_bytes()
+    seen = _spy(monkeypatch)
+    result = finetune.run("mnist", method, "tiny", device="cpu", results=tmp_path,
+                          progress=False, schedule="literature")
+    settings = presets.thaw(tiny_preset.spec.retrain)
+    assert (folder / f"{method}.retrain.json").exists()
+    assert not (folder / f"{method}.retrain.partial").exists()
+    assert study_file.read_bytes() == study_bytes                       # untouched
+    assert finetune.load("mnist", method, "tiny", results=tmp_path) == study
+    training_lr = result["config"]["training"]["train"]["lr"]
+    assert result["config"]["retrain"] == settings and "finetune" not in result["config"]
+    assert finetune.schedule_of(result) == {
+        "schedule": "literature", "amounts": list(settings["amounts"]),
+        "epochs": settings["epochs"], "lr": training_lr}
+    assert finetune.schedule_of(study)["schedule"] == "study"
+    assert seen["fit"] == [{"lr": training_lr, "epochs": settings["epochs"]}] * len(
+        settings["amounts"])
+    assert [lv["amount"] for lv in result["by_amount"]] == list(settings["amounts"])
+    for level, (pruned, tuned) in zip(result["by_amount"], seen["models"]):
+        assert level["sparsity"] == pytest.approx(level["amount"], abs=1e-3)
+        assert torch.equal(prune.removed_mask(tuned), prune.removed_mask(pruned))
+        assert [h["epoch"] for h in level["history"]] == list(range(1, settings["epochs"] + 1))
+        assert all(0 <= h["test_accuracy"] <= 1 for h in level["history"])
+        assert level["history"][-1]["test_accuracy"] == level["after"]["accuracy"]
+
+
+def test_literature_schedule_loads_instead_of_recomputing(tiny_preset, tmp_path, monkeypatch):
+    first = finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path,
+                         progress=False, schedule="literature")
+    path = tmp_path / "tiny" / "mnist" / "sgd.retrain.json"
+    mtime = path.stat().st_mtime_ns
+    monkeypatch.setattr(finetune, "fine_tune",
+                        lambda *a, **k: pytest.fail("a current result was recomputed"))
+    assert finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path,
+                        schedule="literature") == first
+    assert finetune.load("mnist", "sgd", "tiny", results=tmp_path,
+                         schedule="literature") == first
+    assert path.stat().st_mtime_ns == mtime
+    assert collect.grid("tiny", ["mnist"], ["sgd"], kind="retrain",
+                        results=tmp_path) == {"mnist": {"sgd": first}}
+    assert collect.grid("tiny", ["mnist"], ["sgd"], [0], kind="retrain",
+                        results=tmp_path) == {"mnist": {"sgd": {0: first}}}
+    assert collect.grid("tiny", ["mnist"], ["sgd"], kind="finetune",
+                        results=tmp_path) == {"mnist": {}}               # the study's: none
+
+
+@pytest.mark.parametrize("call", [finetune.run, finetune.load])
+def test_an_unknown_schedule_names_the_allowed_ones(tiny_preset, tmp_path, call):
+    with pytest.raises(ValueError, match="unknown fine-tuning schedule 'nope'; allowed: "
+                                         "study, literature"):
+        call("mnist", "sgd", "tiny", results=tmp_path, schedule="nope")
+    assert not tmp_path.joinpath("tiny").exists()                       # nothing trained
+
+
+def test_cli_finetune_schedule(tiny_preset, tmp_path, capsys):
+    parse = cli._parser().parse_args
+    assert parse(["finetune"]).schedule == "study"
+    assert parse(["finetune", "--schedule", "literature"]).schedule == "literature"
+    with pytest.raises(SystemExit):
+        parse(["finetune", "--schedule", "nope"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    assert cli.main(["finetune", "--preset", "tiny", "--datasets", "mnist", "--methods", "sgd",
+                     "--schedule", "literature", "--device", "cpu", "--out",
+                     str(tmp_path)]) == 0
+    folder = tmp_path / "tiny" / "mnist"
+    assert (folder / "sgd.retrain.json").exists()
+    assert not (folder / "sgd.finetune.json").exists()

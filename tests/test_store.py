@@ -126,8 +126,12 @@ def _load_committed(path: Path, stored: dict) -> dict | None:
                                 epochs=config["train"]["epochs"], results=root)
         assert run.path() == path                           # its names lead to this file
         return run.load()
-    module = {"finetune": finetune, "criteria": criteria}[kind]
-    return module.load(dataset, config["method"], preset, seed=seed, results=root)
+    if kind == "criteria":
+        return criteria.load(dataset, config["method"], preset, seed=seed, results=root)
+    schedule = next(name for name, (stored_as, _) in finetune.SCHEDULES.items()
+                    if stored_as == kind)
+    return finetune.load(dataset, config["method"], preset, seed=seed, results=root,
+                         schedule=schedule)
 
 
 def test_every_committed_result_loads_as_current_through_its_public_loader(monkeypatch):
