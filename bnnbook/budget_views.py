@@ -176,28 +176,44 @@ def summary_table(collected: Mapping, dataset: str,
     return pd.DataFrame(rows).fillna("—").set_index("family")
 
 
-def verdicts(collected: Mapping, dataset: str, amount: float = AT_REMOVED) -> dict[str, str]:
-    """``{"bbb_vs_map-mixture": verdict, …}`` for every pair of :data:`PAIRS` at ``amount``."""
+def comparisons(collected: Mapping, dataset: str, amount: float = AT_REMOVED) -> dict[str, dict]:
+    """``{"bbb_vs_map-mixture": comparison, …}``: :func:`compare_families` for every pair of
+    :data:`PAIRS` at ``amount``."""
     summaries = {f: family_summary(collected, dataset, f) for f in BUDGET_FAMILIES}
-    return {f"{a}_vs_{b}": compare_families(summaries[a], summaries[b], amount)["verdict"]
+    return {f"{a}_vs_{b}": compare_families(summaries[a], summaries[b], amount)
             for a, b in PAIRS}
 
+
+def verdicts(collected: Mapping, dataset: str, amount: float = AT_REMOVED) -> dict[str, str]:
+    """``{"bbb_vs_map-mixture": verdict, …}`` for every pair of :data:`PAIRS` at ``amount``."""
+    return {pair: found["verdict"]
+            for pair, found in comparisons(collected, dataset, amount).items()}
 
 
 #: Short names of the datasets in glue keys.
 DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
 
+#: Short names of the pairs of :data:`PAIRS` in glue keys.
+PAIR_TAGS = {"bbb_vs_map-mixture": "bbb_vs_mixture", "bbb_vs_map-laplace": "bbb_vs_laplace",
+             "map-mixture_vs_map-laplace": "mixture_vs_laplace"}
+
 
 def chapter_values(collected: Mapping, dataset: str) -> dict[str, str]:
     """What the chapter glues for ``dataset``, as text: ``budget_stored_<tag>`` and
-    ``budget_needed_<tag>`` (:func:`progress`), ``budget_bbb_vs_mixture_<tag>`` and
-    ``budget_bbb_vs_laplace_<tag>``, ``budget_mixture_vs_laplace_<tag>`` (:func:`verdicts`
-    at :data:`AT_REMOVED`)."""
+    ``budget_needed_<tag>`` (:func:`progress`); per pair of :data:`PAIRS` at
+    :data:`AT_REMOVED`, ``budget_<pair>_<tag>`` (the verdict), ``budget_<pair>_diff_<tag>``
+    (the difference of the means, signed) and ``budget_<pair>_margin_<tag>`` (the larger of
+    the two margins it must clear), the last two "—" while the verdict is open."""
     tag = DATASET_TAGS[dataset]
     done = progress(collected, dataset)
-    found = verdicts(collected, dataset)
-    return {f"budget_stored_{tag}": str(done["stored"]),
-            f"budget_needed_{tag}": str(done["needed"]),
-            f"budget_bbb_vs_mixture_{tag}": found["bbb_vs_map-mixture"],
-            f"budget_bbb_vs_laplace_{tag}": found["bbb_vs_map-laplace"],
-            f"budget_mixture_vs_laplace_{tag}": found["map-mixture_vs_map-laplace"]}
+    values = {f"budget_stored_{tag}": str(done["stored"]),
+              f"budget_needed_{tag}": str(done["needed"])}
+    for pair, found in comparisons(collected, dataset).items():
+        name = f"budget_{PAIR_TAGS[pair]}"
+        decided = found["verdict"] != OPEN
+        values[f"{name}_{tag}"] = found["verdict"]
+        values[f"{name}_diff_{tag}"] = (
+            f"{found['difference']:+.4f}".replace("-", "−") if decided else "—")
+        values[f"{name}_margin_{tag}"] = (
+            f"{max(found['test_margin'], found['seed_margin']):.4f}" if decided else "—")
+    return values

@@ -116,6 +116,35 @@ def test_chapter_values_name_progress_and_verdicts_per_dataset():
     collected = {"mnist": {}, "fashion-mnist": {}}
     values = bv.chapter_values(collected, "fashion-mnist")
     assert values == {"budget_stored_fmnist": "0", "budget_needed_fmnist": "24",
-                      "budget_bbb_vs_mixture_fmnist": bv.OPEN,
-                      "budget_bbb_vs_laplace_fmnist": bv.OPEN,
-                      "budget_mixture_vs_laplace_fmnist": bv.OPEN}
+                      **{f"budget_{pair}{part}_fmnist": bv.OPEN if part == "" else "—"
+                         for pair in bv.PAIR_TAGS.values()
+                         for part in ("", "_diff", "_margin")}}
+
+
+def test_stored_mnist_verdicts_at_95_percent():
+    """Prunability, section 4 and the README: on MNIST, with every run in, BBB is within noise
+    of MAP under its own prior and behind MAP under a Laplace prior (by 0.0043 against a
+    margin of 0.0040); the two MAP families are within noise of each other."""
+    collected = bv.collect(["mnist"])
+    assert bv.progress(collected, "mnist") == {"stored": 24, "needed": 24}
+    assert bv.choice(collected, "mnist", "bbb") == "bbb-lr1e-3-sigma1-e0"
+    found = bv.comparisons(collected, "mnist")
+    assert {pair: c["verdict"] for pair, c in found.items()} == {
+        "bbb_vs_map-mixture": "within noise", "bbb_vs_map-laplace": "behind",
+        "map-mixture_vs_map-laplace": "within noise"}
+    laplace = found["bbb_vs_map-laplace"]
+    assert laplace["test_margin"] > laplace["seed_margin"]      # the test set is the noise
+    assert abs(laplace["difference"]) == pytest.approx(0.0043, abs=5e-5)
+    values = bv.chapter_values(collected, "mnist")
+    assert (values["budget_bbb_vs_laplace_diff_mnist"],
+            values["budget_bbb_vs_laplace_margin_mnist"]) == ("−0.0043", "0.0040")
+
+
+def test_stored_mnist_verdicts_at_90_and_98_percent():
+    """Prunability, section 4: all three within noise at 90 %; at 98 % MAP under the mixture
+    prior behind both others, L1 still ahead of BBB."""
+    collected = bv.collect(["mnist"])
+    assert set(bv.verdicts(collected, "mnist", 0.9).values()) == {"within noise"}
+    assert bv.verdicts(collected, "mnist", 0.98) == {
+        "bbb_vs_map-mixture": "ahead", "bbb_vs_map-laplace": "behind",
+        "map-mixture_vs_map-laplace": "behind"}
