@@ -203,9 +203,11 @@ for dataset in DATASETS:
 # With 95 % and 98 % removed BBB recovers more, on both (MNIST, 95 %:
 # {glue:text}`ft_bbb_mnist_95` against {glue:text}`ft_sgd_mnist_95`). This is the short
 # schedule only; {cite:t}`han2015learning` retrain far longer at the training rate. That
-# schedule (20 epochs at the training learning rate, 90–98 % removed, 3 seeds) is built in
-# but not yet run: `python -m bnntut finetune --preset paper --methods sgd bbb --seeds 0 1 2
-# --schedule literature`.
+# schedule is built in (`Preset.retrain`) but not yet run over three seeds:
+#
+# ```bash
+# python -m bnntut finetune --preset paper --methods sgd bbb --seeds 0 1 2 --schedule literature
+# ```
 #
 # ## 4. The KL schedule
 #

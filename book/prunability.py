@@ -236,11 +236,10 @@ assert torch.allclose(by_prior, lam * train.weight_l1(net).detach(),
 print(f"-log P(w)/N - const = lambda * sum|w| = {by_prior:.6f}")
 
 # %% [markdown]
-# The BBB row with both changes (SNR) against the two penalised rows (magnitude). No row is
-# picked by its test accuracy: section 1 names the BBB row, and both penalty strengths are
-# shown. Each accuracy carries the test set's standard error; "against BBB" names a leader
-# only where the difference of the means exceeds twice that error and twice its spread over
-# seeds (`bnnbook.stats.compare_over_seeds`):
+# The BBB row with both changes (SNR), named by section 1 rather than picked on the test
+# images, against both penalty strengths (magnitude). Accuracies carry the test set's
+# standard error; a leader is named only beyond twice that error and twice the spread over
+# seeds (`stats.compare_over_seeds`):
 
 # %% tags=["remove-input"]
 for d in DATASETS:
@@ -248,18 +247,16 @@ for d in DATASETS:
     display(prunability.penalty_table(collected[d]))
 
 # %% [markdown]
-# The stronger penalty, $\lambda = 10^{-4}$, is never behind the BBB row: ahead at 98 % on
-# both data sets, within noise or ahead elsewhere. The weaker one, $10^{-5}$, is behind at
-# 98 % on both. So a deterministic net with the right L1 penalty prunes at least as well:
-# being Bayesian is not necessary here. That is all these rows show. The strength that works
-# is read off the test images here, and the search was not even-handed:
-# {glue:text}`n_bbb_rows` BBB settings against {glue:text}`n_det_rows` for the "SGD" net,
-# different prior families. Nor is the BBB row the best of its kind everywhere: on
-# Fashion-MNIST the plain-SGD row with the even split keeps more at 95 % (section 2's
-# table). At scale,
+# The stronger penalty, $\lambda = 10^{-4}$, is never behind the BBB row and is ahead at
+# 98 % on both data sets, where the weaker one, $10^{-5}$, is behind. A deterministic net
+# with the right L1 penalty prunes at least as well: being Bayesian is not necessary here.
+# That is all these rows show. The working strength is read off the test images; the search
+# gave BBB {glue:text}`n_bbb_rows` settings against {glue:text}`n_det_rows` for the "SGD"
+# net, with another prior family; and on Fashion-MNIST the plain-SGD row with the even split
+# keeps more than the BBB row at 95 % (section 2's table). At scale,
 # {cite:t}`gale2019state` found magnitude pruning as good as sparse variational dropout and
-# $L_0$ regularisation {cite}`louizos2018learning`. Section 4 repeats the comparison on an
-# equal budget, chosen on held-out images.
+# $L_0$ regularisation {cite}`louizos2018learning`. Section 4 asks the question on an equal
+# budget.
 #
 # ## 4. An equal budget, chosen on held-out images
 #
@@ -299,14 +296,13 @@ if not QUICK:  # the decisions the next paragraphs state (MNIST, all 24 runs sto
 equal_budget.summary_table(budget_runs, "mnist")
 
 # %% [markdown]
-# The table above gives each family's chosen setting, mean test accuracy ± standard
-# deviation over its seeds. Of the runs this comparison needs,
-# {glue:text}`budget_stored_mnist` of {glue:text}`budget_needed_mnist` are stored for MNIST
-# and {glue:text}`budget_stored_fmnist` of {glue:text}`budget_needed_fmnist` for
-# Fashion-MNIST. A verdict needs all three seeds of both families and a difference of the
-# means beyond twice the standard error of the test set and of the seeds
-# (`bnnbook.budget_views.compare_families`); it is read at 95 % removed, the fraction the
-# choice was made at. On MNIST (difference of means, then the margin it must clear):
+# The table gives each family's chosen setting, mean test accuracy ± standard deviation over
+# its seeds; {glue:text}`budget_stored_mnist` of {glue:text}`budget_needed_mnist` runs are
+# stored for MNIST, {glue:text}`budget_stored_fmnist` of {glue:text}`budget_needed_fmnist`
+# for Fashion-MNIST. A verdict, read at 95 % removed where the choice was made, needs all
+# three seeds of both families and a difference of the means beyond twice the standard error
+# of the test set and of the seeds (`budget_views.compare_families`). On MNIST (difference,
+# margin):
 #
 # * BBB against MAP under the same prior: **{glue:text}`budget_bbb_vs_mixture_mnist`**
 #   ({glue:text}`budget_bbb_vs_mixture_diff_mnist`, {glue:text}`budget_bbb_vs_mixture_margin_mnist`);
@@ -315,14 +311,12 @@ equal_budget.summary_table(budget_runs, "mnist")
 # * the two MAP families: **{glue:text}`budget_mixture_vs_laplace_mnist`**
 #   ({glue:text}`budget_mixture_vs_laplace_diff_mnist`, {glue:text}`budget_mixture_vs_laplace_margin_mnist`).
 #
-# So on MNIST an equal search gives **no evidence that being Bayesian helps**: the clean
-# ablation, the same prior without the posterior, prunes as well, and the L1 penalty a
-# little better, by about one margin (some 40 test images). At 90 % removed all three are
-# within noise of one another. At 98 % MAP under the mixture prior falls behind both
-# others, so there BBB is ahead of its own ablation, while L1 stays ahead of BBB: which
-# family prunes best depends on how deep the cut, and this search chose at 95 %. Three
-# seeds and one grid of six settings decide this, on one data set; Fashion-MNIST is still
-# running (`python -m bnntut budget` trains what is missing, resuming where it stopped).
+# So on MNIST an equal search gives **no evidence that being Bayesian helps**: the same
+# prior without the posterior prunes as well, and L1 a little better (some 40 test images).
+# At 90 % removed all three are within noise; at 98 % MAP under the mixture prior falls
+# behind both, while L1 stays ahead of BBB. Three seeds and six settings per family decide
+# this, on one data set; Fashion-MNIST is still running (`python -m bnntut budget` resumes
+# it).
 #
 # ## 5. What it costs
 #

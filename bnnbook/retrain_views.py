@@ -1,0 +1,373 @@
+"""What retraining with the mask fixed recovers, over seeds (the literature's schedule).
+
+A trained model is pruned at the preset's ``retrain["amounts"]`` and its survivors are
+retrained, the mask fixed, for ``retrain["epochs"]`` at the training learning rate
+(:mod:`bnntut.finetune`, schedule ``"literature"``, Han et al. 2015).  This module reads the
+stored results (it never trains) and shows, per method and fraction removed, the test accuracy
+after every epoch of retraining (epoch 0: the pruned net before retraining) as a mean over
+seeds, what share of the accuracy pruning lost the retraining won back, and whether the
+accuracy had stopped rising when the retraining ended.
+
+Decisions follow the book's noise rule (:mod:`bnnbook.stats`):
+
+* the accuracy has *stopped rising* (:func:`plateau`) when the mean curve gained no more than
+  :data:`~bnnbook.stats.NOISE_SE` test-set standard errors of its final value over its last
+  epochs;
+* one method is *ahead* of another after retraining (:func:`compare_after`) only when the
+  difference of the means clears both :data:`~bnnbook.stats.NOISE_SE` test-set standard errors
+  and as many standard errors of the difference over seeds
+  (:func:`bnnbook.stats.compare_over_seeds`); otherwise it is *within noise*.
+
+The inputs are what :func:`bnntut.collect.grid` returns: ``{seed: result}`` per method (kind
+``"retrain"`` for the retrained models, ``"training"`` for the unpruned ones).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from bnntut.methods import get as get_method
+
+from . import claims, stats
+from .comparison import label
+from .report import accuracy_at, frame, number, percent
+from .style import DATASET_LABELS, REFERENCE_COLOR
+
+#: Line styles of the fractions removed in :func:`figure`, smallest fraction first.
+AMOUNT_STYLES = ("-", "--", ":", "-.")
+#: Epochs over whose gain :func:`plateau` (and the table) decides whether accuracy stopped
+#: rising.
+LAST_EPOCHS = 5
+#: What a table cell shows where there is nothing to decide (too few epochs).
+NOT_DECIDED = "—"
+
+
+def _seeds_text(seeds: Sequence[int]) -> str:
+    return ", ".join(map(str, seeds))
+
+
+def _amounts_text(amounts: Sequence[float]) -> str:
+    return ", ".join(f"{a:g}" for a in amounts)
+
+
+def curves(by_seed: Mapping[int, dict]) -> dict[float, dict]:
+    """The test accuracy over the epochs of retraining, per fraction removed, over seeds.
+
+    Parameters
+    ----------
+    by_seed : mapping
+        ``{seed: retraining result}`` of one method on one dataset (:mod:`bnntut.finetune`);
+        every seed pruned at the same amounts and retrained for the same number of epochs.
+
+    Returns
+    -------
+    dict
+        ``{amount: curve}`` in the results' order of amounts; each curve has ``epochs``
+        (``[0, 1, …, E]``, length E + 1; 0 is the pruned net before retraining), ``mean``
+        (length E + 1: the mean over seeds of the test accuracy — posterior mean for BBB —
+        at ``before`` and then after each epoch) and ``per_seed`` (``{seed: list of length
+        E + 1}``, seeds sorted).
+
+    Raises
+    ------
+    ValueError
+        For no seed, or seeds that disagree on the amounts or on the number of epochs.
+    """
+    if not by_seed:
+        raise ValueError("no seed: curves need at least one retraining result")
+    seeds = sorted(by_seed)
+    amounts = {s: [lv["amount"] for lv in by_seed[s]["by_amount"]] for s in seeds}
+    first = seeds[0]
+    for s in seeds[1:]:
+        if amounts[s] != amounts[first]:
+            raise ValueError(f"seeds disagree on the amounts removed: seed {first} has "
+                             f"{_amounts_text(amounts[first])}, seed {s} has "
+                             f"{_amounts_text(amounts[s])}")
+    out: dict[float, dict] = {}
+    for i, amount in enumerate(amounts[first]):
+        per_seed = {}
+        for s in seeds:
+            level = by_seed[s]["by_amount"][i]
+            per_seed[s] = [level["before"]["accuracy"],
+                           *(h["test_accuracy"] for h in level["history"])]
+        lengths = {s: len(v) - 1 for s, v in per_seed.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"seeds disagree on the epochs of retraining at {percent(amount)} "
+                             f"removed: " + ", ".join(f"seed {s} has {e}"
+                                                      for s, e in lengths.items()))
+        mean = [statistics.fmean(values) for values in zip(*per_seed.values())]
+        out[amount] = {"epochs": list(range(len(mean))), "mean": mean, "per_seed": per_seed}
+    return out
+
+
+def _curve(by_seed: Mapping[int, dict], amount: float) -> dict:
+    found = curves(by_seed)
+    if amount not in found:
+        raise ValueError(f"{amount} is not an amount these results removed; allowed: "
+                         f"{_amounts_text(list(found))}")
+    return found[amount]
+
+
+def plateau(by_seed: Mapping[int, dict], amount: float, last: int = LAST_EPOCHS) -> dict:
+    """Whether the mean test accuracy had stopped rising when retraining ended.
+
+    Parameters
+    ----------
+    by_seed : mapping
+        ``{seed: retraining result}`` of one method on one dataset.
+    amount : float
+        The fraction removed (one of the results' amounts).
+    last : int
+        Epochs at the end of the curve over which the gain is measured; the curve
+        (:func:`curves`, epochs 0..E) needs at least ``last + 1`` points.
+
+    Returns
+    -------
+    dict
+        ``amount``, ``last``, ``final`` (the mean accuracy after the last epoch), ``gain``
+        (``mean[-1] − mean[-1 − last]``), ``margin`` (:data:`~bnnbook.stats.NOISE_SE` test-set
+        standard errors of ``final``, on the results' test images) and ``stopped``
+        (``gain <= margin``).
+
+    Raises
+    ------
+    ValueError
+        For ``last < 1``, an amount the results did not remove, or too short a curve.
+    """
+    if last < 1:
+        raise ValueError(f"last must be a number of epochs >= 1, got {last}")
+    mean = _curve(by_seed, amount)["mean"]
+    if len(mean) < last + 1:
+        raise ValueError(f"the gain over the last {last} epochs needs at least {last + 1} "
+                         f"points (epochs 0..{last}); the curve at {percent(amount)} removed "
+                         f"has {len(mean)}")
+    final = mean[-1]
+    n = stats.n_test_images(by_seed[min(by_seed)])
+    gain = final - mean[-1 - last]
+    margin = stats.NOISE_SE * stats.standard_error(final, n)
+    return {"amount": amount, "last": last, "final": final, "gain": gain, "margin": margin,
+            "stopped": gain <= margin}
+
+
+def summary(training: Mapping[int, dict], retrained: Mapping[int, dict], amount: float) -> dict:
+    """One method's accuracy unpruned, pruned and retrained at ``amount``, over the seeds that
+    have both a training and a retraining result.
+
+    Parameters
+    ----------
+    training : mapping
+        ``{seed: training result}`` (its unpruned test accuracy).
+    retrained : mapping
+        ``{seed: retraining result}`` of the same method and dataset.
+    amount : float
+        The fraction removed.
+
+    Returns
+    -------
+    dict
+        ``amount``, ``seeds`` (sorted, k of them), ``basis`` (``"seed 0"`` or ``"mean of k
+        seeds"``), ``n`` (test images), the means over the seeds ``unpruned``, ``before``
+        (pruned, before retraining) and ``after`` (retrained), ``values_after`` (k
+        accuracies, in the order of ``seeds``), ``sd_after`` (their sample standard
+        deviation, ``None`` for one seed) and ``recovered``: the mean over seeds of
+        ``(after − before) / (unpruned − before)``, the share of what pruning lost that
+        retraining won back (1.0 for a seed where pruning lost nothing;
+        :func:`bnnbook.claims.finetune_recovery`).
+
+    Raises
+    ------
+    ValueError
+        When no seed has both results, or the results did not remove ``amount``.
+    """
+    seeds = sorted(set(training) & set(retrained))
+    if not seeds:
+        raise ValueError(f"no seed has both a training and a retraining result; training has "
+                         f"seeds {_seeds_text(sorted(training)) or 'none'}, retraining has "
+                         f"{_seeds_text(sorted(retrained)) or 'none'}")
+    for s in seeds:
+        removed = [lv["amount"] for lv in retrained[s]["by_amount"]]
+        if amount not in removed:
+            raise ValueError(f"{amount} is not an amount seed {s} removed; allowed: "
+                             f"{_amounts_text(removed)}")
+    found = [claims.finetune_recovery(retrained[s], amount, accuracy_at(training[s], 0.0))
+             for s in seeds]
+    after = [f["after"] for f in found]
+    return {"amount": amount, "seeds": seeds, "basis": claims.basis(seeds),
+            "n": stats.n_test_images(retrained[seeds[0]]),
+            "unpruned": statistics.fmean(accuracy_at(training[s], 0.0) for s in seeds),
+            "before": statistics.fmean(f["before"] for f in found),
+            "after": statistics.fmean(after), "values_after": after,
+            "sd_after": statistics.stdev(after) if len(after) > 1 else None,
+            "recovered": statistics.fmean(f["recovered"] for f in found)}
+
+
+def _of(by_method: Mapping[str, Mapping[int, dict]], method: str, what: str) -> Mapping:
+    if method not in by_method:
+        raise ValueError(f"no {what} results of {method!r}; allowed: "
+                         f"{', '.join(by_method) or 'none'}")
+    return by_method[method]
+
+
+def compare_after(training: Mapping[str, Mapping[int, dict]],
+                  retrained: Mapping[str, Mapping[int, dict]], first: str = "bbb",
+                  second: str = "sgd", *, amount: float) -> dict:
+    """Whether ``first`` is ahead of ``second`` after retraining at ``amount`` removed, by the
+    book's rule over seeds (:func:`bnnbook.stats.compare_over_seeds`).
+
+    Parameters
+    ----------
+    training, retrained : mapping
+        ``{method: {seed: result}}`` of one dataset (training and retraining results).
+    first, second : str
+        The methods compared.
+    amount : float
+        The fraction removed (keyword only).
+
+    Returns
+    -------
+    dict
+        What :func:`~bnnbook.stats.compare_over_seeds` returns on the two methods' retrained
+        accuracies per seed (``difference`` = mean of ``first`` − mean of ``second``,
+        ``test_margin``, ``seed_margin``, ``verdict``), and ``seeds``: ``{first: seeds,
+        second: seeds}`` (those of :func:`summary`).
+
+    Raises
+    ------
+    ValueError
+        For a method without results, or as :func:`summary`.
+    """
+    found = {m: summary(_of(training, m, "training"), _of(retrained, m, "retraining"), amount)
+             for m in (first, second)}
+    out = stats.compare_over_seeds(found[first]["values_after"], found[second]["values_after"],
+                                   found[first]["n"], found[second]["n"])
+    return {**out, "seeds": {m: found[m]["seeds"] for m in (first, second)}}
+
+
+def table(training_by_method: Mapping[str, Mapping[int, dict]],
+          retrained_by_method: Mapping[str, Mapping[int, dict]],
+          methods: Sequence[str] = ("sgd", "bbb"), last: int = LAST_EPOCHS) -> pd.DataFrame:
+    """What retraining recovered, per method and fraction removed, on one dataset.
+
+    Parameters
+    ----------
+    training_by_method, retrained_by_method : mapping
+        ``{method: {seed: result}}`` of one dataset (training and retraining results).
+    methods : sequence of str
+        The methods shown, in this order; a method without a seed that has both results is
+        left out.
+    last : int
+        Epochs over which :func:`plateau` decides ``stopped rising``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(Model, removed)`` (``"Bayes by Backprop"``, ``"90 %"``); columns ``seeds``
+        (``"0, 1, 2"``), ``unpruned``, ``pruned`` (before retraining), ``after fine-tuning``
+        (mean, ``"0.9712 ± 0.0011"`` with the standard deviation over seeds when more than
+        one), ``recovered`` (percent) and ``stopped rising`` (``"yes"``/``"no"`` from
+        :func:`plateau`, ``"—"`` when the curve is shorter than ``last + 1`` points).  Cells
+        are text, accuracies with four decimals (posterior mean for BBB).
+    """
+    rows: dict = {}
+    for method in methods:
+        get_method(method)                          # an unknown name: ValueError naming them
+        training = training_by_method.get(method, {})
+        retrained = retrained_by_method.get(method, {})
+        seeds = sorted(set(training) & set(retrained))
+        if not seeds:
+            continue
+        common = {s: retrained[s] for s in seeds}
+        for amount, curve in curves(common).items():
+            found = summary(training, common, amount)
+            after = number(found["after"])
+            if found["sd_after"] is not None:
+                after += f" ± {number(found['sd_after'])}"
+            stopped = (NOT_DECIDED if len(curve["mean"]) < last + 1
+                       else "yes" if plateau(common, amount, last)["stopped"] else "no")
+            rows[label(method), percent(amount)] = {
+                "seeds": _seeds_text(found["seeds"]), "unpruned": number(found["unpruned"]),
+                "pruned": number(found["before"]), "after fine-tuning": after,
+                "recovered": percent(found["recovered"]), "stopped rising": stopped}
+    return frame(rows, ["Model", "removed"],
+                 ["seeds", "unpruned", "pruned", "after fine-tuning", "recovered",
+                  "stopped rising"])
+
+
+def figure(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
+           retrained_by_dataset: Mapping[str, Mapping[str, Mapping[int, dict]]],
+           methods: Sequence[str] = ("sgd", "bbb")):
+    """Test accuracy over the epochs of retraining with the mask fixed, one panel per dataset.
+
+    x is the epoch of retraining (0: pruned, before retraining), y the test accuracy (mean over
+    the seeds that have both results; posterior mean for BBB); one colour per method (the
+    registry's), one line style per fraction removed (:data:`AMOUNT_STYLES`), and each method's
+    unpruned mean as a thin horizontal line in its colour.  One legend below the panels.
+
+    Parameters
+    ----------
+    training : mapping
+        ``{dataset: {method: {seed: training result}}}``.
+    retrained_by_dataset : mapping
+        ``{dataset: {method: {seed: retraining result}}}``; its datasets are the panels.
+    methods : sequence of str
+        The methods drawn; one without a seed that has both results is left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For no dataset, or more fractions removed than :data:`AMOUNT_STYLES` has styles.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    from . import plots
+
+    if not retrained_by_dataset:
+        raise ValueError("no dataset to draw; pass {dataset: {method: {seed: result}}}")
+    drawn: dict[str, dict[str, tuple[float, dict]]] = {}
+    for dataset, by_method in retrained_by_dataset.items():
+        drawn[dataset] = {}
+        for method in methods:
+            get_method(method)
+            trained = training.get(dataset, {}).get(method, {})
+            seeds = sorted(set(trained) & set(by_method.get(method, {})))
+            if seeds:
+                unpruned = statistics.fmean(accuracy_at(trained[s], 0.0) for s in seeds)
+                drawn[dataset][method] = (unpruned,
+                                          curves({s: by_method[method][s] for s in seeds}))
+    amounts = sorted({a for panel in drawn.values() for _, found in panel.values()
+                      for a in found})
+    if len(amounts) > len(AMOUNT_STYLES):
+        raise ValueError(f"at most {len(AMOUNT_STYLES)} fractions removed fit one figure; "
+                         f"got {_amounts_text(amounts)}")
+    style = dict(zip(amounts, AMOUNT_STYLES))
+    fig, axes = plots.figure(1, len(drawn), height=3.6, sharey=True)
+    for ax, (dataset, panel) in zip(axes[0], drawn.items()):
+        for method, (unpruned, found) in panel.items():
+            color = get_method(method).color
+            ax.axhline(unpruned, color=color, lw=0.8, alpha=0.8,
+                       label=f"{label(method)}, unpruned")
+            for amount, curve in found.items():
+                ax.plot(curve["epochs"], curve["mean"], color=color, ls=style[amount], lw=1.6,
+                        label=f"{label(method)}, {percent(amount, 'removed')}")
+        ax.set_title(DATASET_LABELS.get(dataset, dataset))
+        ax.set_xlabel("fine-tuning epoch (0: pruned, before)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelleft=True)
+    axes[0, 0].set_ylabel("test accuracy")
+    shown = [m for m in methods if any(m in panel for panel in drawn.values())]
+    handles = [Line2D([], [], color=get_method(m).color, lw=1.6) for m in shown]
+    labels = [label(m) for m in shown]
+    handles += [Line2D([], [], color=REFERENCE_COLOR, ls=style[a], lw=1.6) for a in amounts]
+    labels += [percent(a, "removed") for a in amounts]
+    handles.append(Line2D([], [], color=REFERENCE_COLOR, lw=0.8))
+    labels.append("unpruned (mean)")
+    plots.legend_below(fig, handles, labels, ncol=2)
+    return fig

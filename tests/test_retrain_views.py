@@ -1,0 +1,268 @@
+"""What retraining with the mask fixed recovers, as the book shows it: curves over seeds, the
+plateau and comparison rules on constructed numbers, the table and the figure (synthetic
+results), and one end-to-end run on tiny real results."""
+
+import math
+
+import pytest
+
+from bnnbook import plots
+from bnnbook import retrain_views as rv
+from bnnbook.stats import AHEAD, BEHIND, WITHIN_NOISE
+from bnntut.methods import get as get_method
+
+
+def _retrained(levels: dict[float, tuple[float, list[float]]], subset=None) -> dict:
+    """A retraining result: per amount ``(before, [test accuracy after each epoch])``."""
+    epochs = {len(history) for _, history in levels.values()}
+    return {"config": {"training": {"subset": subset, "train": {"lr": 1e-3, "seed": 0}},
+                       "retrain": {"amounts": list(levels), "epochs": max(epochs),
+                                   "lr_factor": 1.0}},
+            "by_amount": [{"amount": a, "sparsity": a, "before": {"accuracy": before},
+                           "after": {"accuracy": history[-1]},
+                           "history": [{"epoch": i + 1, "test_accuracy": v}
+                                       for i, v in enumerate(history)]}
+                          for a, (before, history) in levels.items()]}
+
+
+def _trained(method: str, unpruned: float, seed: int = 0) -> dict:
+    """A training result with its unpruned accuracy (and a pruned one at 90 %)."""
+    criterion = get_method(method).criterion
+    return {"config": {"method": method, "model": dict(get_method(method).config["model"]),
+                       "subset": None, "train": {"seed": seed}},
+            "prune": {criterion: {"amounts": [0.0, 0.9], "accuracy": [unpruned, 0.5]}}}
+
+
+# ------------------------------------------------------------------------------- curves
+
+
+def test_curves_start_at_the_pruned_net_and_average_over_seeds():
+    by_seed = {1: _retrained({0.9: (0.40, [0.80, 0.90]), 0.95: (0.20, [0.60, 0.70])}),
+               0: _retrained({0.9: (0.60, [0.82, 0.92]), 0.95: (0.30, [0.62, 0.72])})}
+    found = rv.curves(by_seed)
+    assert list(found) == [0.9, 0.95]
+    curve = found[0.9]
+    assert curve["epochs"] == [0, 1, 2]
+    assert list(curve["per_seed"]) == [0, 1]                        # seeds sorted
+    assert curve["per_seed"][0] == [0.60, 0.82, 0.92]
+    for seed, result in by_seed.items():
+        level = result["by_amount"][0]
+        assert found[0.9]["per_seed"][seed][0] == level["before"]["accuracy"]
+        assert found[0.9]["per_seed"][seed][-1] == level["after"]["accuracy"]
+    assert curve["mean"] == pytest.approx([0.50, 0.81, 0.91])
+    assert found[0.95]["mean"] == pytest.approx([0.25, 0.61, 0.71])
+
+
+def test_seeds_that_disagree_raise_a_clear_error():
+    amounts = {0: _retrained({0.9: (0.5, [0.9, 0.9])}),
+               1: _retrained({0.9: (0.5, [0.9, 0.9]), 0.95: (0.3, [0.8, 0.8])})}
+    with pytest.raises(ValueError, match=r"seeds disagree on the amounts removed: seed 0 has "
+                                         r"0\.9, seed 1 has 0\.9, 0\.95"):
+        rv.curves(amounts)
+    epochs = {0: _retrained({0.9: (0.5, [0.9, 0.9, 0.9])}),
+              1: _retrained({0.9: (0.5, [0.9, 0.9])})}
+    with pytest.raises(ValueError, match="disagree on the epochs .* seed 0 has 3, seed 1 has 2"):
+        rv.curves(epochs)
+    with pytest.raises(ValueError, match="no seed"):
+        rv.curves({})
+
+
+# ------------------------------------------------------------------------------ plateau
+
+
+def test_plateau_by_the_test_sets_noise():
+    rising = {0: _retrained({0.9: (0.5, [0.90, 0.92, 0.94, 0.95, 0.96])})}
+    found = rv.plateau(rising, 0.9)
+    assert found["gain"] == pytest.approx(0.96 - 0.5)               # over epochs 0..5
+    assert found["margin"] == pytest.approx(2 * math.sqrt(0.96 * 0.04 / 10_000))
+    assert found["stopped"] is False
+    assert rv.plateau(rising, 0.9, last=2)["gain"] == pytest.approx(0.02)
+    assert rv.plateau(rising, 0.9, last=2)["stopped"] is False      # 0.02 > 0.0039
+
+    flat = {0: _retrained({0.9: (0.5, [0.957, 0.958, 0.959, 0.96, 0.96, 0.96])})}
+    found = rv.plateau(flat, 0.9)
+    assert found["gain"] == pytest.approx(0.003) and found["final"] == 0.96
+    assert found["stopped"] is True                                 # 0.003 <= 0.0039
+
+
+def test_plateau_counts_the_results_test_images():
+    # a gain of 0.01 is noise on 1000 test images (margin 0.0124), not on 10 000 (0.0039)
+    curve = (0.5, [0.95, 0.95, 0.95, 0.95, 0.955, 0.96])
+    assert rv.plateau({0: _retrained({0.9: curve})}, 0.9, last=5)["stopped"] is False
+    few = rv.plateau({0: _retrained({0.9: curve}, subset=[50000, 1000])}, 0.9, last=5)
+    assert few["margin"] == pytest.approx(2 * math.sqrt(0.96 * 0.04 / 1000))
+    assert few["gain"] == pytest.approx(0.01) and few["stopped"] is True
+
+
+def test_plateau_needs_enough_epochs_and_a_removed_amount():
+    short = {0: _retrained({0.9: (0.5, [0.9, 0.95])})}
+    with pytest.raises(ValueError, match="needs at least 6 points .* has 3"):
+        rv.plateau(short, 0.9)
+    assert rv.plateau(short, 0.9, last=2)["gain"] == pytest.approx(0.45)
+    with pytest.raises(ValueError, match="allowed: 0.9"):
+        rv.plateau(short, 0.95, last=1)
+    with pytest.raises(ValueError, match="last must be"):
+        rv.plateau(short, 0.9, last=0)
+
+
+# ------------------------------------------------------------------------------ summary
+
+
+def test_summary_recovered_share_and_nothing_lost():
+    training = {0: _trained("sgd", 0.98), 1: _trained("sgd", 0.98, seed=1)}
+    retrained = {0: _retrained({0.9: (0.50, [0.74])}),     # won back half of 0.48
+                 1: _retrained({0.9: (0.98, [0.98])})}     # lost nothing: recovered 1.0
+    found = rv.summary(training, retrained, 0.9)
+    assert found["seeds"] == [0, 1] and found["basis"] == "mean of 2 seeds"
+    assert found["unpruned"] == pytest.approx(0.98)
+    assert found["before"] == pytest.approx(0.74) and found["after"] == pytest.approx(0.86)
+    assert found["values_after"] == [0.74, 0.98]
+    assert found["recovered"] == pytest.approx((0.5 + 1.0) / 2)
+    assert found["n"] == 10_000
+    alone = rv.summary(training, {1: retrained[1]}, 0.9)
+    assert alone["recovered"] == 1.0 and alone["basis"] == "seed 1"
+    assert alone["sd_after"] is None
+
+
+def test_summary_uses_the_seeds_present_in_both():
+    training = {0: _trained("bbb", 0.97), 1: _trained("bbb", 0.97, seed=1)}
+    retrained = {0: _retrained({0.9: (0.57, [0.77])}), 2: _retrained({0.9: (0.1, [0.2])})}
+    found = rv.summary(training, retrained, 0.9)
+    assert found["seeds"] == [0] and found["recovered"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no seed has both .* training has seeds 1, "
+                                         "retraining has 2"):
+        rv.summary({1: training[1]}, {2: retrained[2]}, 0.9)
+    with pytest.raises(ValueError, match="not an amount seed 0 removed; allowed: 0.9"):
+        rv.summary(training, retrained, 0.95)
+
+
+# ------------------------------------------------------------------------- compare_after
+
+
+def _by_method(after: dict[str, list[float]], unpruned: float = 0.98):
+    training = {m: {s: _trained(m, unpruned, s) for s in range(len(v))} for m, v in after.items()}
+    retrained = {m: {s: _retrained({0.9: (0.5, [0.8, a])}) for s, a in enumerate(v)}
+                 for m, v in after.items()}
+    return training, retrained
+
+
+def test_compare_after_ahead_behind_and_within_noise():
+    training, retrained = _by_method({"bbb": [0.970, 0.971, 0.969],
+                                      "sgd": [0.950, 0.951, 0.949]})
+    found = rv.compare_after(training, retrained, amount=0.9)
+    assert found["verdict"] == AHEAD and found["difference"] == pytest.approx(0.02)
+    assert found["seeds"] == {"bbb": [0, 1, 2], "sgd": [0, 1, 2]}
+    assert found["seed_margin"] is not None
+    assert rv.compare_after(training, retrained, "sgd", "bbb", amount=0.9)["verdict"] == BEHIND
+
+    training, retrained = _by_method({"bbb": [0.960, 0.961, 0.959],
+                                      "sgd": [0.959, 0.960, 0.958]})
+    found = rv.compare_after(training, retrained, amount=0.9)
+    assert found["difference"] == pytest.approx(0.001)
+    assert found["verdict"] == WITHIN_NOISE          # 0.001 < 2 test-set SEs (~0.0039)
+
+
+def test_compare_after_spread_over_seeds_can_hide_a_difference():
+    # 0.01 apart clears the test set's margin (~0.006) but not the seeds' (~0.04)
+    training, retrained = _by_method({"bbb": [0.93, 0.99, 0.96], "sgd": [0.92, 0.98, 0.95]})
+    found = rv.compare_after(training, retrained, amount=0.9)
+    assert found["difference"] == pytest.approx(0.01)
+    assert found["test_margin"] < 0.01 < found["seed_margin"]
+    assert found["verdict"] == WITHIN_NOISE
+
+
+def test_compare_after_names_the_methods_it_has():
+    training, retrained = _by_method({"bbb": [0.97], "sgd": [0.95]})
+    with pytest.raises(ValueError, match="no training results of 'map'; allowed: bbb, sgd"):
+        rv.compare_after(training, retrained, "map", amount=0.9)
+
+
+# --------------------------------------------------------------------------------- table
+
+
+def test_table_columns_and_cells():
+    training = {"sgd": {0: _trained("sgd", 0.98), 1: _trained("sgd", 0.98, 1)},
+                "bbb": {0: _trained("bbb", 0.98)}}
+    retrained = {
+        "sgd": {0: _retrained({0.9: (0.50, [0.70, 0.73])}),
+                1: _retrained({0.9: (0.50, [0.70, 0.75])})},
+        "bbb": {0: _retrained({0.9: (0.57, [0.957, 0.958, 0.959, 0.96, 0.96, 0.96])})}}
+    table = rv.table(training, retrained)
+    assert list(table.columns) == ["seeds", "unpruned", "pruned", "after fine-tuning",
+                                   "recovered", "stopped rising"]
+    assert list(table.index.names) == ["Model", "removed"]
+    sgd = table.loc[(rv.label("sgd"), "90 %")]
+    assert sgd["seeds"] == "0, 1"
+    assert sgd["unpruned"] == "0.9800" and sgd["pruned"] == "0.5000"
+    assert sgd["after fine-tuning"] == "0.7400 ± 0.0141"
+    assert sgd["recovered"] == "50 %"                   # (0.74 − 0.5) / (0.98 − 0.5)
+    assert sgd["stopped rising"] == "—"                 # 3 points: too few for 5 epochs
+    bbb = table.loc[("Bayes by Backprop", "90 %")]
+    assert bbb["after fine-tuning"] == "0.9600"         # one seed: no spread
+    assert bbb["recovered"] == "95 %" and bbb["stopped rising"] == "yes"   # 0.39 / 0.41
+    assert list(table.index.get_level_values(0)) == [rv.label("sgd"), "Bayes by Backprop"]
+    assert rv.table(training, retrained, methods=("bbb", "dropout50")).shape[0] == 1  # no results
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
+        rv.table(training, retrained, methods=("nope",))
+
+
+# -------------------------------------------------------------------------------- figure
+
+
+def test_figure_one_line_per_method_and_amount_plus_unpruned(book_style):
+    levels = {0.9: (0.5, [0.8, 0.9]), 0.95: (0.3, [0.6, 0.7]), 0.98: (0.1, [0.3, 0.4])}
+    retrained = {d: {m: {0: _retrained(levels)} for m in ("sgd", "bbb")}
+                 for d in ("mnist", "fashion-mnist")}
+    training = {d: {m: {0: _trained(m, 0.97)} for m in ("sgd", "bbb")} for d in retrained}
+    fig = rv.figure(training, retrained)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["MNIST", "Fashion-MNIST"]
+    for ax in panels:
+        lines = ax.get_lines()
+        assert len(lines) == 2 * 3 + 2
+        curves = [ln for ln in lines if "removed" in ln.get_label()]
+        assert {ln.get_linestyle() for ln in curves} == {"-", "--", ":"}
+        assert {ln.get_color() for ln in curves} == {get_method(m).color for m in ("sgd", "bbb")}
+        assert all(list(ln.get_xdata()) == [0, 1, 2] for ln in curves)
+        flat = [ln for ln in lines if ln.get_label().endswith("unpruned")]
+        assert len(flat) == 2 and all(set(ln.get_ydata()) == {0.97} for ln in flat)
+    assert len(fig.legends) == 1
+    assert plots.smallest_display_font(fig) >= 9
+
+
+def test_figure_draws_at_most_four_amounts(book_style):
+    levels = {a: (0.5, [0.8]) for a in (0.5, 0.8, 0.9, 0.95, 0.98)}
+    with pytest.raises(ValueError, match="at most 4 fractions"):
+        rv.figure({"mnist": {"sgd": {0: _trained("sgd", 0.97)}}},
+                  {"mnist": {"sgd": {0: _retrained(levels)}}})
+
+
+# ------------------------------------------------------------------- tiny real results
+
+
+def test_tiny_real_results_end_to_end(tiny_preset, tmp_path, book_style):
+    from bnntut import collect
+
+    methods, seeds = ["sgd", "bbb"], [0, 1]
+    retrained = collect.grid("tiny", ["mnist"], methods, seeds, kind="retrain", compute=True,
+                             results=tmp_path, device="cpu")
+    training = collect.grid("tiny", ["mnist"], methods, seeds, results=tmp_path)
+    epochs = tiny_preset.spec.retrain["epochs"]
+    for method in methods:
+        by_seed = retrained["mnist"][method]
+        found = rv.curves(by_seed)
+        assert list(found) == list(tiny_preset.spec.retrain["amounts"])
+        for amount, curve in found.items():
+            assert curve["epochs"] == list(range(epochs + 1))
+            for seed, values in curve["per_seed"].items():
+                level = next(lv for lv in by_seed[seed]["by_amount"] if lv["amount"] == amount)
+                assert values[0] == level["before"]["accuracy"]
+                assert values[-1] == level["after"]["accuracy"]
+    table = rv.table(training["mnist"], retrained["mnist"])
+    assert table.shape == (len(methods) * len(found), 6)
+    assert set(table["seeds"]) == {"0, 1"}
+    assert set(table["stopped rising"]) == {"—"}           # 2 epochs: too few to decide
+    assert rv.compare_after(training["mnist"], retrained["mnist"],
+                            amount=0.9)["verdict"] in (AHEAD, BEHIND, WITHIN_NOISE)
+    fig = rv.figure(training, retrained)
+    assert len(fig.axes[0].get_lines()) == len(methods) * (len(found) + 1)
