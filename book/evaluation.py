@@ -170,7 +170,8 @@ ranking = claims.ranking_comparison(PRESET, "mnist", 0.9,
                                     compute=PRESET != "paper")
 for mode in claims.BIAS_MODES:
     r = ranking[mode]
-    seeds = "" if r["seed_margin"] is None else f", seeds {r['seed_margin']:.4f}"
+    spread = r["seed_margin"]
+    seeds = "" if spread is None else f", seeds {spread:.4f}"
     print(f"{mode:13s} Δ = {r['difference']:+.4f}, "
           f"2 SE: test set {r['margin']:.4f}{seeds}: BBB {r['verdict']}")
 

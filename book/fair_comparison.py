@@ -201,8 +201,10 @@ for dataset in DATASETS:
 # At 90 % removed, fine-tuning brings BBB and the "SGD" net within noise of each other on
 # both data sets (MNIST: {glue:text}`ft_bbb_mnist_90` against {glue:text}`ft_sgd_mnist_90`).
 # With 95 % and 98 % removed BBB recovers more, on both (MNIST, 95 %:
-# {glue:text}`ft_bbb_mnist_95` against {glue:text}`ft_sgd_mnist_95`). This is the short
-# schedule only; {cite:t}`han2015learning` retrain far longer at the training rate. That
+# {glue:text}`ft_bbb_mnist_95` against {glue:text}`ft_sgd_mnist_95`).
+#
+# This is the short schedule only; {cite:t}`han2015learning` retrain far longer at the
+# training rate. That
 # schedule is built in (`Preset.retrain`) but not yet run over three seeds:
 #
 # ```bash

@@ -260,8 +260,8 @@ for d in DATASETS:
 #
 # ## 4. An equal budget, chosen on held-out images
 #
-# A fair test of "does being Bayesian help?" gives every family the same search and lets
-# images the test never sees make the choice. The `budget` preset trains three families of
+# A fair test gives every family the same search and lets held-out images choose. The
+# `budget` preset trains three families of
 # the study's network, each over the same grid of six settings (Adam at $10^{-4}$ or
 # $10^{-3}$ × three strengths of its prior), on 50 000 training images:
 #
@@ -273,9 +273,8 @@ for d in DATASETS:
 #   $\lambda \in \{10^{-5}, 3\cdot10^{-5}, 10^{-4}\}$.
 #
 # Each family's setting with the highest accuracy on the 10 000 held-out images at 95 %
-# removed (weights only, each family by its own criterion) is then trained with seeds 1 and
-# 2; the test images only report. The whole grid on MNIST, seed 0, is in the cell below (a
-# dash where a point is not yet run); each family's choice follows it.
+# removed (weights only, each by its own criterion) is then trained with seeds 1 and 2; the
+# test images only report. The grid on MNIST (seed 0) is in the cell below.
 
 # %% tags=["hide-cell"]
 budget_runs = equal_budget.collect()
@@ -331,10 +330,14 @@ equal_budget.summary_table(budget_runs, "mnist")
 
 # %% tags=["remove-input"]
 display(prunability.auroc_table(measured))
+if not QUICK:  # the sentence below: who detects better, per data set (seed 0, 95 % removed)
+    assert prunability.auroc_order(measured) == {
+        "mnist": ["sgd-l1-1e-4-lr1e-3", prunability.COMBINED],
+        "fashion-mnist": [prunability.COMBINED, "sgd-l1-1e-5-lr1e-3"]}
 
 # %% [markdown]
-# One seed each, so read it as a description, not a ranking: which network detects the other
-# data set's images best depends on the data set and on the penalty's strength.
+# Seed 0 only, and each L1 strength on one data set (the other runs kept no weights): on
+# MNIST the penalised net detects better, on Fashion-MNIST the BBB row.
 #
 # ## Key takeaways
 #

@@ -266,3 +266,16 @@ def test_unneeded_weights_follow_the_shrinking_limit():
     assert list(toy.index) == ["η = 0.01, σ1 = e⁰", "η = 0.01, σ1 = e⁻¹"]
     assert list(toy.columns) == ["σ2 = e⁻⁶"]
     assert toy.iloc[0, 0] == pytest.approx(float(np.median(final[:, 0])))
+
+
+def test_auroc_order_ranks_and_refuses_a_near_tie():
+    def measured(auroc):
+        return {"config": {"amounts": [0.95]},
+                "modes": {"deterministic": [{"amount": 0.95, "auroc": auroc}]}}
+
+    weak, strong = prunability.PENALTY_ROWS
+    found = {"mnist": {prunability.COMBINED: measured(0.89), strong: measured(0.92)}}
+    assert prunability.auroc_order(found) == {"mnist": [strong, prunability.COMBINED]}
+    found["mnist"][weak] = measured(0.915)
+    with pytest.raises(ValueError, match="within 0.01 of each other"):
+        prunability.auroc_order(found)
