@@ -15,9 +15,11 @@ Used by the chapter ``book/evaluation``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bnntut import collect, experiment, store
@@ -134,6 +136,54 @@ def verdict(compared: dict) -> tuple[int, int]:
     the devices (:func:`agreement`), out of how many."""
     flags = [a["detected"] for by_amount in compared.values() for a in by_amount.values()]
     return sum(flags), len(flags)
+
+
+def detections(compared: dict) -> list[tuple[str, str, float]]:
+    """The comparisons whose difference exceeds its margin, as ``(dataset, method, amount)``
+    in the order of ``compared`` (:func:`compare`)."""
+    return [(dataset, method, amount) for (dataset, method), by_amount in compared.items()
+            for amount, a in by_amount.items() if a["detected"]]
+
+
+def false_alarm_rate(n_cpu: int = 3, n_gpu: int = 3, draws: int = 200_000,
+                     seed: int = 0) -> float:
+    """How often :func:`agreement` detects a difference between two devices that train
+    alike, with ``n_cpu`` and ``n_gpu`` seeds.
+
+    Simulated: ``draws`` pairs of samples from one normal distribution (equal means and
+    spreads), each judged by the rule of :func:`agreement`.  With few seeds the rule is more
+    liberal than its "two standard errors" suggests, since the spread is itself estimated
+    from a handful of runs.  Deterministic for a given ``seed``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two seeds on either device.
+    """
+    if n_cpu < 2 or n_gpu < 2:
+        raise ValueError(f"a false-alarm rate needs at least two seeds per device, got "
+                         f"{n_cpu} and {n_gpu}")
+    rng = np.random.default_rng(seed)
+    cpu = rng.standard_normal((draws, n_cpu))
+    gpu = rng.standard_normal((draws, n_gpu))
+    difference = gpu.mean(axis=1) - cpu.mean(axis=1)
+    se = np.sqrt(cpu.var(axis=1, ddof=1) / n_cpu + gpu.var(axis=1, ddof=1) / n_gpu)
+    return float(np.mean(np.abs(difference) > AGREEMENT_SE * se))
+
+
+def chance_explains(detected: int, total: int, rate: float, level: float = 0.05) -> bool:
+    """Whether ``detected`` flags among ``total`` comparisons are as many as chance gives.
+
+    ``True`` when at least that many would occur with probability ``level`` or more if each
+    comparison were flagged independently with probability ``rate``
+    (:func:`false_alarm_rate`): the binomial upper tail.  The comparisons of one model at
+    two fractions share its runs, so they are not quite independent.
+    """
+    if not 0 <= detected <= total:
+        raise ValueError(f"detected must lie between 0 and total ({total}), got {detected}")
+    tail = sum(math.comb(total, k) * rate ** k * (1 - rate) ** (total - k)
+               for k in range(detected, total + 1))
+    return tail >= level
 
 
 def margins(compared: dict, amount: float) -> tuple[float, float]:

@@ -491,8 +491,9 @@ def chapter_claims(summaries: dict[str, dict[str, dict]],
             c["verdict"] != BEHIND for d in against for c in against[d][strong].values()),
         "the stronger penalty is ahead at 98 % on both datasets": all(
             against[d][strong][0.98]["verdict"] == AHEAD for d in against),
-        "the weaker penalty is behind at 98 % on both datasets": all(
-            against[d][weak][0.98]["verdict"] == BEHIND for d in against),
+        "the weaker penalty is behind at 98 % on Fashion-MNIST, within noise on MNIST": (
+            against["fashion-mnist"][weak][0.98]["verdict"] == BEHIND
+            and against["mnist"][weak][0.98]["verdict"] == WITHIN_NOISE),
         "MNIST: unpruned cost within noise":
             verdict(combo["unpruned"], m["bbb"]["unpruned"]) == WITHIN_NOISE,
         "Fashion-MNIST: unpruned cost beyond noise":
@@ -766,7 +767,8 @@ def fair_claims(seeds: dict, crit: dict, ft: dict, kl: dict) -> dict[str, bool]:
         "90 %, MNIST: BBB ahead on every seed": leads("mnist", 0.9) == {AHEAD},
         "90 %, Fashion-MNIST: \"SGD\" ahead on every seed":
             leads("fashion-mnist", 0.9) == {BEHIND},
-        "75 %, MNIST: within noise on every seed": leads("mnist", 0.75) == {WITHIN_NOISE},
+        "75 %, MNIST: BBB never behind, ahead on some seeds only":
+            leads("mnist", 0.75) == {WITHIN_NOISE, AHEAD},
         "75 %, Fashion-MNIST: the verdict changes with the seed":
             len(leads("fashion-mnist", 0.75)) > 1,
         "BBB at 90 %: |μ| keeps more than SNR on both":

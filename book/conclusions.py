@@ -22,8 +22,8 @@
 # the network trained with Adam and dropout 0.01 (the study's "SGD") on MNIST at that
 # fraction, {glue:text}`bbb_mnist_90:.4f` against {glue:text}`sgd_mnist_90:.4f` (mean of
 # {glue:text}`n_seeds_mnist` seeds), only when the biases are ranked with the weights as the
-# study did; ranking the weights only, the two are within noise (seed 0), and on
-# Fashion-MNIST the "SGD" net leads. What made a network prunable was a complexity cost
+# study did; ranking the weights only, the two are within noise (means of three seeds), and
+# on Fashion-MNIST the "SGD" net leads. What made a network prunable was a complexity cost
 # acting in every training step, Bayesian or not. No run, at the study's scale or at
 # Blundell et al.'s, reached the error rates of their Table 2.
 #
@@ -72,9 +72,9 @@ book.glue("bbb_mnist_90", statistics.fmean(at90["bbb"]))
 book.glue("sgd_mnist_90", statistics.fmean(at90["sgd"]))
 book.glue("n_seeds_mnist", len(at90["bbb"]))
 if PRESET == "paper":  # the decisions of section 3, as the prose states them
-    r90, r75 = (claims.ranking_comparison(PRESET, "mnist", a) for a in (0.9, 0.75))
-    assert claims.ranking_decides(r90)
-    assert r75["weights_only"]["verdict"] == claims.BEHIND
+    r90 = claims.ranking_comparison(PRESET, "mnist", 0.9)
+    assert claims.ranking_decides(r90) and len(r90["seeds"]) == 3
+    assert r90["weights_only"]["verdict"] == claims.WITHIN_NOISE
     from bnnbook import budget_views  # section 5: the equal search on MNIST
     budget = budget_views.verdicts(budget_views.collect(["mnist"]), "mnist")
     assert (budget["bbb_vs_map-mixture"], budget["bbb_vs_map-laplace"]) == (
@@ -144,14 +144,14 @@ if PRESET == "paper":
     # the fractions the next paragraph names
     assert [(d, a) for d in DATASETS for a in (0.5, 0.75, 0.9, 0.95, 0.98)
             if claims.ranking_decides(claims.ranking_comparison(PRESET, d, a))] == [
-        ("mnist", 0.75), ("mnist", 0.9), ("fashion-mnist", 0.95)]
+        ("mnist", 0.9), ("fashion-mnist", 0.95)]
 
 # %% [markdown]
-# The verdict changes with the ranking at 75 % and 90 % removed on MNIST and at 95 % on
-# Fashion-MNIST; at 90 % on Fashion-MNIST the "SGD" net leads either way. "BBB prunes
-# better" is a statement about one protocol. These sweeps rest on seed 0 (the seeds
-# column); `python -m bnntut criteria --preset paper --methods bbb sgd --seeds 1 2` adds
-# the other two, and the table and its verdicts follow.
+# Over three seeds the verdict changes with the ranking at 90 % removed on MNIST, where BBB
+# leads only with the biases ranked, and at 95 % on Fashion-MNIST, where the "SGD" net
+# leads only then; at 90 % on Fashion-MNIST the "SGD" net leads either way. On seed 0 alone
+# the ranking also decided 75 % on MNIST; the other two seeds took that away. "BBB prunes
+# better" is a statement about one protocol.
 #
 # ## 4. Fine-tuning and the weighting of the complexity cost
 #
@@ -167,7 +167,7 @@ if PRESET == "paper":
 # Among the ablations of {doc}`prunability`, BBB becomes prunable by SNR once the complexity
 # cost acts in every minibatch and σ can move. The "SGD" net with the stronger of two L1
 # penalties (MAP under a Laplace prior) prunes at least as well at 90–98 % removed; the
-# weaker one falls behind at 98 %. No row was picked on the test images, but the working
+# weaker one falls behind at 98 % on Fashion-MNIST. No row was picked on the test images, but the working
 # strength is read off them, and the search tried more BBB settings: being Bayesian is
 # **not necessary** here, which does not show that it cannot help. An equal search, chosen
 # on held-out images, asks that: on MNIST, BBB prunes within noise of MAP under its own prior
@@ -192,8 +192,6 @@ if PRESET == "paper":
 # * **Fine-tuning as in the literature** {cite}`han2015learning`: the mask fixed, 20 epochs
 #   at the training learning rate, 90–98 % removed, 3 seeds: `python -m bnntut finetune
 #   --preset paper --methods sgd bbb --seeds 0 1 2 --schedule literature`.
-# * **The ranking of the biases over 3 seeds** (section 3 rests on seed 0):
-#   `criteria --preset paper --methods bbb sgd --seeds 1 2`.
 #
 # ## Key takeaways
 #

@@ -37,26 +37,25 @@ def test_finetune_recovery_is_the_share_of_the_loss_won_back():
 
 def test_mnist_headline_at_90_depends_on_the_ranking_of_the_biases():
     """Evaluation and Conclusions: with the biases ranked (the study's protocol) BBB is ahead
-    of the "SGD" net at 90 % removed on MNIST; ranking the weights only, the "SGD" net is
-    nominally ahead, within two test-set standard errors.  The criteria sweeps are stored for
-    seed 0 only."""
+    of the "SGD" net at 90 % removed on MNIST over the three seeds; ranking the weights only,
+    BBB is nominally ahead but within the noise of the seeds' spread."""
     ranking = claims.ranking_comparison("paper", "mnist", 0.9)
-    assert ranking["seeds"] == [0] and ranking["basis"] == "seed 0" and ranking["n"] == 10_000
+    assert ranking["seeds"] == [0, 1, 2] and ranking["basis"] == "mean of 3 seeds"
+    assert ranking["n"] == 10_000
     with_bias, weights_only = ranking["with_bias"], ranking["weights_only"]
     assert with_bias["verdict"] == claims.AHEAD
     assert weights_only["verdict"] == claims.WITHIN_NOISE
-    assert weights_only["difference"] < 0                  # nominally the "SGD" net
-    assert (round(with_bias["first"], 4), round(with_bias["second"], 4)) == (0.7768, 0.7160)
-    assert (round(weights_only["first"], 4), round(weights_only["second"], 4)) == (0.7727,
-                                                                                    0.7842)
+    assert weights_only["margin"] < weights_only["difference"] < weights_only["seed_margin"]
+    assert (round(with_bias["first"], 4), round(with_bias["second"], 4)) == (0.7849, 0.7048)
+    assert (round(weights_only["first"], 4), round(weights_only["second"], 4)) == (0.799,
+                                                                                    0.7508)
     assert claims.ranking_decides(ranking)
-    # At 75 % the weights-only ranking even puts the "SGD" net ahead beyond noise.
+    # At 75 % both rankings leave the two within noise over three seeds (seed 0 alone had
+    # the weights-only ranking put the "SGD" net ahead); at 98 % BBB leads either way.
     at75 = claims.ranking_comparison("paper", "mnist", 0.75)
-    assert at75["with_bias"]["verdict"] == claims.WITHIN_NOISE
-    assert at75["weights_only"]["verdict"] == claims.BEHIND
-    for amount in (0.95, 0.98):                            # beyond 90 %: BBB either way
-        far = claims.ranking_comparison("paper", "mnist", amount)
-        assert {far[m]["verdict"] for m in claims.BIAS_MODES} == {claims.AHEAD}
+    assert {at75[m]["verdict"] for m in claims.BIAS_MODES} == {claims.WITHIN_NOISE}
+    far = claims.ranking_comparison("paper", "mnist", 0.98)
+    assert {far[m]["verdict"] for m in claims.BIAS_MODES} == {claims.AHEAD}
 
 
 def test_fashion_mnist_at_90_the_sgd_net_leads_under_both_rankings():
@@ -188,7 +187,8 @@ def test_finetuning_at_90_recovers_most_and_leaves_the_models_within_noise():
 def test_the_stronger_penalty_prunes_at_least_as_well_as_the_bbb_row_with_both_changes():
     """Conclusions, section 5: at 90, 95 and 98 % removed the L1 row with λ = 1e-4 (by
     magnitude) is ahead of the BBB row with both changes (by SNR) or within noise of it, and
-    the weaker penalty falls behind at 98 %; neither row is picked on the test images."""
+    the weaker penalty falls behind at 98 % on Fashion-MNIST (within noise on MNIST); neither
+    row is picked on the test images."""
     for dataset in ("mnist", "fashion-mnist"):
         found = collect.grid("paper", [dataset], [prunability.COMBINED,
                                                   *prunability.PENALTY_ROWS], comparison.SEEDS)
@@ -196,7 +196,8 @@ def test_the_stronger_penalty_prunes_at_least_as_well_as_the_bbb_row_with_both_c
         weak, strong = prunability.PENALTY_ROWS
         assert {c["verdict"] for c in against[strong].values()} <= {claims.AHEAD,
                                                                     claims.WITHIN_NOISE}
-        assert against[weak][0.98]["verdict"] == claims.BEHIND
+        assert against[weak][0.98]["verdict"] == (claims.BEHIND if dataset == "fashion-mnist"
+                                                   else claims.WITHIN_NOISE)
 
 
 def test_the_kl_weighting_moves_bbb_more_than_the_model_choice_on_mnist():
@@ -228,9 +229,9 @@ def test_blundells_protocol_as_completed_here_does_not_prune_and_1_over_m_does()
 
 
 def test_where_the_ranking_of_the_biases_flips_the_verdict():
-    """Conclusions, section 3 (seed 0): at 75 % and 90 % on MNIST, at 95 % on
+    """Conclusions, section 3 (means of three seeds): at 90 % on MNIST, at 95 % on
     Fashion-MNIST."""
-    for dataset, flips in (("mnist", [0.75, 0.9]), ("fashion-mnist", [0.95])):
+    for dataset, flips in (("mnist", [0.9]), ("fashion-mnist", [0.95])):
         found = [a for a in (0.5, 0.75, 0.9, 0.95, 0.98)
                  if claims.ranking_decides(claims.ranking_comparison("paper", dataset, a))]
         assert found == flips

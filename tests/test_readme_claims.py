@@ -50,7 +50,7 @@ def test_the_bbb_row_with_both_changes_errs_above_table_2(readme):
 def test_the_stronger_penalty_prunes_at_least_as_well_and_the_search_was_unequal(readme):
     assert ("with the stronger of its two L1 penalties (the MAP counterpart of a Laplace prior) "
             "prunes at least as well at 90, 95 and 98 % removed, on both data sets") in readme
-    assert "the weaker penalty falls behind at 98 %" in readme
+    assert "the weaker penalty falls behind at 98 % on Fashion-MNIST" in readme
     assert "gave BBB more than twice as many settings" in readme
     for dataset in ("mnist", "fashion-mnist"):
         found = collect.grid("paper", [dataset], [prunability.COMBINED,
@@ -59,7 +59,8 @@ def test_the_stronger_penalty_prunes_at_least_as_well_and_the_search_was_unequal
         weak, strong = prunability.PENALTY_ROWS
         assert {c["verdict"] for c in against[strong].values()} <= {claims.AHEAD,
                                                                     claims.WITHIN_NOISE}
-        assert against[weak][0.98]["verdict"] == claims.BEHIND
+        assert against[weak][0.98]["verdict"] == (claims.BEHIND if dataset == "fashion-mnist"
+                                                   else claims.WITHIN_NOISE)
     sizes = claims.search_sizes(_rows("mnist"))
     assert sizes["bayesian"] > 2 * sizes["deterministic"]
 
