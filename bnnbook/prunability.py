@@ -33,6 +33,7 @@ from .book import PRUNABILITY_SCOPES
 from .claims import AHEAD, BEHIND, WITHIN_NOISE, compare
 from .comparison import (
     MISSING,
+    SEEDS,
     accuracy_at,
     blundell_choice,
     blundell_pruning_cost,
@@ -319,6 +320,17 @@ def seed_leader(by_name: dict[str, Sequence[float]]) -> str | None:
 def _own_by_seed(by_seed: dict[int, dict], amount: float) -> list[float]:
     """Test accuracy of each seed with ``amount`` removed by the row's own criterion."""
     return [report.accuracy_at(r, amount) for _, r in sorted(by_seed.items())]
+
+
+def stored_penalty_verdicts(preset: Preset | str, dataset: str) -> dict[str, dict[float, str]]:
+    """The verdicts of :func:`versus_penalties` on the stored results of ``preset`` (the seeds
+    of :data:`bnnbook.comparison.SEEDS`): ``{penalty row: {amount: verdict}}``, nothing
+    computed."""
+    from bnntut import collect
+
+    found = collect.grid(preset, [dataset], [COMBINED, *PENALTY_ROWS], SEEDS)[dataset]
+    return {row_: {a: c["verdict"] for a, c in by_amount.items()}
+            for row_, by_amount in versus_penalties(found).items()}
 
 
 def versus_penalties(by_method: dict[str, dict[int, dict]],
