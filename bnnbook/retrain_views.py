@@ -371,3 +371,84 @@ def figure(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
     labels.append("unpruned (mean)")
     plots.legend_below(fig, handles, labels, ncol=2)
     return fig
+
+
+def chapter_values(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                   retrained: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                   amounts: Sequence[float] = (0.9, 0.95, 0.98)) -> dict[str, str]:
+    """Every value the retraining section of *A fair comparison* glues, as text;
+    :data:`bnnbook.comparison.MISSING` where a result is not part of this run.
+
+    Parameters
+    ----------
+    training, retrained : mapping
+        ``{dataset: {method: {seed: result}}}`` (training and retraining results).
+    amounts : sequence of float
+        The fractions removed the prose names.
+
+    Returns
+    -------
+    dict
+        ``rt_<method>_<data>_<percent>`` (``rt_bbb_mnist_95``: the mean accuracy after
+        retraining, four decimals; ``data`` is ``mnist`` or ``fmnist``) and
+        ``rt_basis_<data>`` (``"seed 0"``, ``"mean of 3 seeds"``) for the "SGD" net and BBB.
+    """
+    from .comparison import MISSING
+
+    values = {}
+    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+        bases = set()
+        for method in ("sgd", "bbb"):
+            trained = training.get(dataset, {}).get(method, {})
+            found = retrained.get(dataset, {}).get(method, {})
+            done = set(curves(found)) if found else set()
+            for amount in amounts:
+                text = MISSING
+                if amount in done and set(trained) & set(found):
+                    result = summary(trained, found, amount)
+                    text = number(result["after"])
+                    bases.add(result["basis"])
+                values[f"rt_{method}_{key}_{round(100 * amount)}"] = text
+        values[f"rt_basis_{key}"] = bases.pop() if len(bases) == 1 else MISSING
+    return values
+
+
+def chapter_claims(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                   retrained: Mapping[str, Mapping[str, Mapping[int, dict]]]) -> dict[str, bool]:
+    """The decisions the retraining section of *A fair comparison* states, each ``True`` when
+    the stored results bear it out.  Needs the "SGD" net and BBB retrained at 90, 95 and 98 %
+    removed on both datasets (the ``paper`` preset's schedule).
+
+    Raises
+    ------
+    ValueError
+        As :func:`summary` or :func:`compare_after` for a missing method, seed or amount.
+    """
+    both = ("mnist", "fashion-mnist")
+    methods = ("sgd", "bbb")
+
+    def verdict(dataset, amount):
+        return compare_after(training[dataset], retrained[dataset], amount=amount)["verdict"]
+
+    def recovered(dataset, method, amount):
+        return summary(_of(training[dataset], method, "training"),
+                       _of(retrained[dataset], method, "retraining"), amount)["recovered"]
+
+    def stopped(dataset, method, amount):
+        return plateau(_of(retrained[dataset], method, "retraining"), amount)["stopped"]
+
+    return {
+        "90 % and 95 %: both nets win back at least 90 % of what pruning lost": all(
+            recovered(d, m, a) >= 0.9 for d in both for m in methods for a in (0.9, 0.95)),
+        "90 % and 95 %: the accuracy has stopped rising": all(
+            stopped(d, m, a) for d in both for m in methods for a in (0.9, 0.95)),
+        "98 %: the \"SGD\" net's accuracy has not stopped rising on either dataset": not any(
+            stopped(d, "sgd", 0.98) for d in both),
+        "90 %: the two nets within noise on both datasets": all(
+            verdict(d, 0.9) == claims.WITHIN_NOISE for d in both),
+        "95 %: BBB ahead on MNIST, within noise on Fashion-MNIST": (
+            verdict("mnist", 0.95) == claims.AHEAD
+            and verdict("fashion-mnist", 0.95) == claims.WITHIN_NOISE),
+        "98 %: BBB ahead on both datasets": all(
+            verdict(d, 0.98) == claims.AHEAD for d in both),
+    }

@@ -266,3 +266,80 @@ def test_tiny_real_results_end_to_end(tiny_preset, tmp_path, book_style):
                             amount=0.9)["verdict"] in (AHEAD, BEHIND, WITHIN_NOISE)
     fig = rv.figure(training, retrained)
     assert len(fig.axes[0].get_lines()) == len(methods) * (len(found) + 1)
+
+
+# ------------------------------------------------------------------ chapter values, claims
+
+
+def _flat(final: float, epochs: int = 8) -> list[float]:
+    return [final] * epochs
+
+
+def _rising(final: float, epochs: int = 8) -> list[float]:
+    return [final - 0.01 * (epochs - 1 - i) for i in range(epochs)]
+
+
+def _chapter_inputs(bbb_at_98: float = 0.90, flat_at_98: bool = False):
+    """Both datasets, the "SGD" net and BBB, seed 0: near-full recovery at 90 and 95 %, BBB
+    ahead at 95 % on MNIST only."""
+    shape = _flat if flat_at_98 else _rising
+    training = {d: {"sgd": {0: _trained("sgd", 0.98)}, "bbb": {0: _trained("bbb", 0.98)}}
+                for d in ("mnist", "fashion-mnist")}
+    bbb_at_95 = {"mnist": 0.98, "fashion-mnist": 0.97}
+    retrained = {d: {"sgd": {0: _retrained({0.9: (0.7, _flat(0.975)), 0.95: (0.4, _flat(0.97)),
+                                            0.98: (0.2, shape(0.80))})},
+                     "bbb": {0: _retrained({0.9: (0.7, _flat(0.976)),
+                                            0.95: (0.4, _flat(bbb_at_95[d])),
+                                            0.98: (0.2, shape(bbb_at_98))})}}
+                 for d in ("mnist", "fashion-mnist")}
+    return training, retrained
+
+
+def test_chapter_values_glue_means_with_their_basis_and_mark_what_is_missing():
+    training, retrained = _chapter_inputs()
+    values = rv.chapter_values(training, retrained)
+    assert values["rt_bbb_mnist_98"] == "0.9000" and values["rt_sgd_fmnist_90"] == "0.9750"
+    assert values["rt_basis_mnist"] == "seed 0"
+    from bnnbook.comparison import MISSING
+
+    del retrained["fashion-mnist"]
+    values = rv.chapter_values(training, retrained)
+    assert values["rt_bbb_fmnist_95"] == values["rt_basis_fmnist"] == MISSING
+    assert values["rt_sgd_mnist_95"] == "0.9700"
+
+
+def test_chapter_claims_follow_the_numbers():
+    training, retrained = _chapter_inputs()
+    assert all(rv.chapter_claims(training, retrained).values())
+    training, retrained = _chapter_inputs(bbb_at_98=0.80)       # a tie at 98 %
+    assert not rv.chapter_claims(training, retrained)["98 %: BBB ahead on both datasets"]
+    training, retrained = _chapter_inputs(flat_at_98=True)
+    found = rv.chapter_claims(training, retrained)
+    assert not found["98 %: the \"SGD\" net's accuracy has not stopped rising on either dataset"]
+    with pytest.raises(ValueError, match="no retraining results of 'bbb'"):
+        del retrained["mnist"]["bbb"]
+        rv.chapter_claims(training, retrained)
+
+
+def test_the_chapters_retraining_decisions_hold_on_the_committed_results():
+    """A fair comparison, section 3: the literature's schedule on the stored results of the
+    "SGD" net and BBB (every seed stored), as the two paragraphs state it."""
+    from bnntut import collect
+    from bnntut.finetune import schedule_of
+
+    datasets, methods = ["mnist", "fashion-mnist"], ["sgd", "bbb"]
+    training = collect.grid("paper", datasets, methods, [0, 1, 2])
+    retrained = collect.grid("paper", datasets, methods, [0, 1, 2], kind="retrain")
+    if not retrained["mnist"]["bbb"]:
+        pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
+    for dataset, by_method in retrained.items():
+        for method, by_seed in by_method.items():
+            for seed, result in by_seed.items():
+                trained_at = training[dataset][method][seed]["config"]["train"]["lr"]
+                assert schedule_of(result) == {"schedule": "literature",
+                                               "amounts": [0.9, 0.95, 0.98], "epochs": 20,
+                                               "lr": pytest.approx(trained_at)}
+    found = rv.chapter_claims(training, retrained)
+    assert all(found.values()), found
+    values = rv.chapter_values(training, retrained)
+    assert values["rt_basis_mnist"] == values["rt_basis_fmnist"]
