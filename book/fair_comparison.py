@@ -212,7 +212,8 @@ for dataset in DATASETS:
 # the mask fixed, after removing {glue:text}`rt_amounts`:
 #
 # ```bash
-# python -m bnntut finetune --preset paper --methods sgd bbb --seeds 0 1 2 --schedule literature
+# python -m bnntut finetune --preset paper --methods sgd bbb \
+#     --seeds 0 1 2 --schedule literature
 # ```
 #
 # Test accuracy after each epoch of retraining (epoch 0: pruned, not yet retrained); the
