@@ -168,8 +168,10 @@ def _add_schedule(parser: argparse.ArgumentParser) -> None:
                         help="'study': the study's short schedule (the preset's finetune "
                              "settings, stored as .finetune.json); 'literature': retraining "
                              "at the training learning rate as Han et al. (2015) do (the "
-                             "preset's retrain settings, stored as .retrain.json; default: "
-                             "study)")
+                             "preset's retrain settings, stored as .retrain.json); "
+                             "'literature-long': the same run longer at the highest amount "
+                             "(the preset's retrain_long settings, stored as "
+                             ".retrain-long.json; default: study)")
 
 
 def _add_grid(commands) -> None:

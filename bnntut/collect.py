@@ -19,8 +19,9 @@ from . import criteria, experiment, finetune, store, uncertainty
 from .presets import Preset, resolve
 
 #: The kinds of result :func:`grid` loads: training runs, then the derived ones
-#: (``finetune`` and ``retrain``: the study's and the literature's fine-tuning schedules).
-KINDS = ("training", "criteria", "finetune", "retrain", "uncertainty")
+#: (``finetune``, ``retrain`` and ``retrain-long``: the fine-tuning schedules of the study,
+#: of the literature, and the latter run longer).
+KINDS = ("training", "criteria", "finetune", "retrain", "retrain-long", "uncertainty")
 
 #: The derived kinds stored per seed: the module that computes them and the keywords that
 #: choose the kind among its results (a fine-tuning schedule).
@@ -45,9 +46,9 @@ def grid(preset: Preset | str, datasets: Sequence[str] | None = None,
     seeds : sequence of int, optional
         ``None``: the preset's own seed, and no seed level in the answer; else these seeds
         (``uncertainty`` results exist for the preset's seed only).
-    kind : {"training", "criteria", "finetune", "retrain", "uncertainty"}
-        ``finetune``: the study's fine-tuning schedule, ``retrain``: the literature's
-        (:data:`bnntut.finetune.SCHEDULES`).
+    kind : {"training", "criteria", "finetune", "retrain", "retrain-long", "uncertainty"}
+        ``finetune``: the study's fine-tuning schedule, ``retrain``: the literature's,
+        ``retrain-long``: the literature's run longer (:data:`bnntut.finetune.SCHEDULES`).
     compute : bool
         ``False``: only stored, current results (a stale one is left out without a warning; a
         derived result also needs its training result current).  ``True``: whatever is missing

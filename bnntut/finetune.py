@@ -2,12 +2,14 @@
 
 Every trained model is pruned at a schedule's ``amounts`` as in the main sweep and retrained
 for its ``epochs`` at ``lr_factor`` times the training learning rate, the protocol otherwise
-unchanged.  Two schedules (:data:`SCHEDULES`), each with its settings in the preset:
+unchanged.  Three schedules (:data:`SCHEDULES`), each with its settings in the preset:
 
 * ``"study"`` (``Preset.finetune``): the study's short one; in ``paper``, 5 epochs at
   0.1 × the learning rate, from half the weights removed to 98 %;
 * ``"literature"`` (``Preset.retrain``): as in the literature, the mask fixed and the
-  training learning rate; in ``paper``, 20 epochs at 90, 95 and 98 % removed.
+  training learning rate; in ``paper``, 20 epochs at 90, 95 and 98 % removed;
+* ``"literature-long"`` (``Preset.retrain_long``): the same run longer where twenty epochs
+  were too few; in ``paper``, 100 epochs at 98 % removed.
 
 The mask provably stays fixed (``tests/test_finetune.py``): deterministic nets multiply by it
 (``torch.nn.utils.prune.custom_from_mask``); in BBB the pruned entries keep μ = 0 and ρ = −∞
@@ -15,7 +17,8 @@ The mask provably stays fixed (``tests/test_finetune.py``): deterministic nets m
 would contribute −log 0.
 
 :func:`run` stores ``<results>/<preset>/<dataset>/<method>[-seed<k>].finetune.json`` for the
-study's schedule and ``….retrain.json`` for the literature's; an interrupted run resumes at the
+study's schedule, ``….retrain.json`` for the literature's and ``….retrain-long.json`` for
+its longer run; an interrupted run resumes at the
 next amount.  Each amount's ``history`` holds the fine-tuned net's ``test_accuracy`` after
 every epoch of fine-tuning (:func:`bnntut.train.fit`).
 """
@@ -38,7 +41,8 @@ from .train import fit
 #: The fine-tuning schedules by name: the kind of result that stores each (its file suffix,
 #: :func:`bnntut.experiment.derived`) and the :class:`~bnntut.presets.Preset` attribute that
 #: holds its settings.
-SCHEDULES = {"study": ("finetune", "finetune"), "literature": ("retrain", "retrain")}
+SCHEDULES = {"study": ("finetune", "finetune"), "literature": ("retrain", "retrain"),
+             "literature-long": ("retrain-long", "retrain_long")}
 
 
 def schedule_settings(schedule: str, preset: Preset) -> tuple[str, dict]:
@@ -158,9 +162,9 @@ def run(dataset: str, method: str, preset: Preset | str = "paper", *, seed: int 
     Arguments as for :func:`bnntut.experiment.run`, which trains the model first if missing;
     ``recompute`` recomputes even when a current result exists; ``schedule`` is one of
     :data:`SCHEDULES` (``ValueError`` names them).  Returns ``config`` (the training
-    configuration, its hash and the schedule's settings under its stored kind, ``finetune``
-    or ``retrain``), ``config_hash``, ``criterion``, ``by_amount`` (see :func:`arm`) and
-    ``metadata``.
+    configuration, its hash and the schedule's settings under its stored kind, ``finetune``,
+    ``retrain`` or ``retrain-long``), ``config_hash``, ``criterion``, ``by_amount`` (see
+    :func:`arm`) and ``metadata``.
     """
     spec = resolve(preset)
     kind, settings = schedule_settings(schedule, spec)

@@ -54,7 +54,7 @@ def test_derived_results_need_a_current_training_result(results, tiny_preset):
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"kind": "weights"}, "unknown kind of result 'weights'; allowed: training, criteria, "
-                          "finetune, retrain, uncertainty"),
+                          "finetune, retrain, retrain-long, uncertainty"),
     ({"kind": "uncertainty", "seeds": [0, 1]}, "allowed: seeds=None"),
     ({"methods": ["adam"]}, "unknown method 'adam'"),
     ({"preset": "huge"}, "unknown preset 'huge'")])

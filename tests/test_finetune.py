@@ -123,6 +123,9 @@ def test_the_literature_schedule_of_the_presets():
     assert presets.PAPER.retrain == {"amounts": (0.9, 0.95, 0.98), "epochs": 20,
                                      "lr_factor": 1.0}
     assert presets.QUICK.retrain == {**presets.PAPER.retrain, "amounts": (0.9,), "epochs": 2}
+    assert presets.PAPER.retrain_long == {"amounts": (0.98,), "epochs": 100, "lr_factor": 1.0}
+    assert presets.QUICK.retrain_long == {**presets.PAPER.retrain_long, "amounts": (0.9,),
+                                          "epochs": 3}
     for name in ("blundell", "blundell-cpu", "budget"):
         assert presets.get_preset(name).retrain == presets.PAPER.retrain, name
     assert presets.PAPER.finetune == {"amounts": tuple(presets.FINETUNE_AMOUNTS), "epochs": 5,
@@ -202,10 +205,31 @@ def test_literature_schedule_loads_instead_of_recomputing(tiny_preset, tmp_path,
                         results=tmp_path) == {"mnist": {}}               # the study's: none
 
 
+def test_the_longer_literature_schedule_is_a_third_result(tiny_preset, tmp_path, monkeypatch):
+    literature = finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path,
+                              progress=False, schedule="literature")
+    seen = _spy(monkeypatch)
+    longer = finetune.run("mnist", "sgd", "tiny", device="cpu", results=tmp_path,
+                          progress=False, schedule="literature-long")
+    settings = presets.thaw(tiny_preset.spec.retrain_long)
+    folder = tmp_path / "tiny" / "mnist"
+    assert (folder / "sgd.retrain-long.json").exists()
+    assert finetune.load("mnist", "sgd", "tiny", results=tmp_path,
+                         schedule="literature") == literature          # untouched
+    training_lr = longer["config"]["training"]["train"]["lr"]
+    assert seen["fit"] == [{"lr": training_lr, "epochs": settings["epochs"]}]
+    assert finetune.schedule_of(longer) == {
+        "schedule": "literature-long", "amounts": list(settings["amounts"]),
+        "epochs": settings["epochs"], "lr": training_lr}
+    assert [len(lv["history"]) for lv in longer["by_amount"]] == [settings["epochs"]]
+    assert collect.grid("tiny", ["mnist"], ["sgd"], [0], kind="retrain-long",
+                        results=tmp_path) == {"mnist": {"sgd": {0: longer}}}
+
+
 @pytest.mark.parametrize("call", [finetune.run, finetune.load])
 def test_an_unknown_schedule_names_the_allowed_ones(tiny_preset, tmp_path, call):
     with pytest.raises(ValueError, match="unknown fine-tuning schedule 'nope'; allowed: "
-                                         "study, literature"):
+                                         "study, literature, literature-long"):
         call("mnist", "sgd", "tiny", results=tmp_path, schedule="nope")
     assert not tmp_path.joinpath("tiny").exists()                       # nothing trained
 
