@@ -200,8 +200,8 @@ for dataset in DATASETS:
 
 # %% [markdown]
 # At 90 % removed, fine-tuning brings BBB and the "SGD" net within noise of each other on
-# both data sets (MNIST: {glue:text}`ft_bbb_mnist_90` against {glue:text}`ft_sgd_mnist_90`).
-# With 95 % and 98 % removed BBB recovers more, on both (MNIST, 95 %:
+# both data sets (MNIST, seed 0: {glue:text}`ft_bbb_mnist_90` against
+# {glue:text}`ft_sgd_mnist_90`). With more removed BBB recovers more, on both (MNIST, 95 %:
 # {glue:text}`ft_bbb_mnist_95` against {glue:text}`ft_sgd_mnist_95`).
 #
 # ### Retraining as the literature does
