@@ -452,3 +452,46 @@ def chapter_claims(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
         "98 %: BBB ahead on both datasets": all(
             verdict(d, 0.98) == claims.AHEAD for d in both),
     }
+
+
+def longer_values(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                  longer: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                  amount: float = 0.98) -> dict[str, str]:
+    """Every value the paragraph on the longer retraining glues, as text;
+    :data:`bnnbook.comparison.MISSING` where a result is not part of this run.
+
+    Parameters
+    ----------
+    training : mapping
+        ``{dataset: {method: {seed: training result}}}``.
+    longer : mapping
+        ``{dataset: {method: {seed: result}}}`` of the longer schedule (kind
+        ``"retrain-long"``).
+    amount : float
+        The fraction removed.
+
+    Returns
+    -------
+    dict
+        Per method (``sgd``, ``bbb``) and dataset (``mnist``, ``fmnist``):
+        ``rtl_<method>_<data>`` (the mean accuracy after the longer retraining, four
+        decimals), ``rtl_basis_<method>_<data>`` (``"seed 0"``, ``"mean of 3 seeds"``) and
+        ``rtl_gain_<method>_<data>`` (the mean curve's gain over its last
+        :data:`LAST_EPOCHS` epochs, signed, four decimals).
+    """
+    from .comparison import MISSING
+
+    values = {}
+    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+        for method in ("sgd", "bbb"):
+            trained = training.get(dataset, {}).get(method, {})
+            found = longer.get(dataset, {}).get(method, {})
+            common = {s: found[s] for s in sorted(set(trained) & set(found))}
+            after = basis = gain = MISSING
+            if common and amount in curves(common):
+                result = summary(trained, common, amount)
+                after, basis = number(result["after"]), result["basis"]
+                gain = number(plateau(common, amount)["gain"], sign=True)
+            values.update({f"rtl_{method}_{key}": after, f"rtl_basis_{method}_{key}": basis,
+                           f"rtl_gain_{method}_{key}": gain})
+    return values

@@ -321,6 +321,25 @@ def test_chapter_claims_follow_the_numbers():
         rv.chapter_claims(training, retrained)
 
 
+def test_longer_values_glue_the_longer_schedule_per_method_and_basis():
+    from bnnbook.comparison import MISSING
+
+    training, _ = _chapter_inputs()
+    training["mnist"]["sgd"][1] = _trained("sgd", 0.98, seed=1)
+    longer = {"mnist": {"sgd": {0: _retrained({0.98: (0.2, _rising(0.90))}),
+                                1: _retrained({0.98: (0.2, _rising(0.92))})},
+                        "bbb": {0: _retrained({0.98: (0.2, _flat(0.95))})}}}
+    values = rv.longer_values(training, longer)
+    assert values["rtl_sgd_mnist"] == "0.9100"
+    assert values["rtl_basis_sgd_mnist"] == "mean of 2 seeds"
+    assert values["rtl_gain_sgd_mnist"] == "+0.0500"              # 5 epochs × 0.01
+    assert (values["rtl_bbb_mnist"], values["rtl_basis_bbb_mnist"],
+            values["rtl_gain_bbb_mnist"]) == ("0.9500", "seed 0", "+0.0000")
+    assert {values[f"rtl_{part}fmnist"] for part in ("sgd_", "bbb_", "basis_sgd_",
+                                                      "gain_bbb_")} == {MISSING}
+    assert rv.longer_values(training, longer, amount=0.9)["rtl_sgd_mnist"] == MISSING
+
+
 def test_the_chapters_retraining_decisions_hold_on_the_committed_results():
     """A fair comparison, section 3: the literature's schedule on the stored results of the
     "SGD" net and BBB (every seed stored), as the two paragraphs state it."""
