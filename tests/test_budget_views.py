@@ -160,15 +160,12 @@ def test_stored_fashion_mnist_verdicts():
     assert {f: bv.choice(collected, "fashion-mnist", f) for f in BUDGET_GRID} == {
         "bbb": "bbb-lr1e-3-sigma1-e0", "map-mixture": "map-mixture-lr1e-3-sigma1-e-2",
         "map-laplace": "map-laplace-lr1e-3-l1-1e-5"}
-    assert bv.verdicts(collected, "fashion-mnist") == {
-        "bbb_vs_map-mixture": "within noise", "bbb_vs_map-laplace": "behind",
-        "map-mixture_vs_map-laplace": "behind"}
-    assert bv.verdicts(collected, "fashion-mnist", 0.9) == {
-        "bbb_vs_map-mixture": "within noise", "bbb_vs_map-laplace": "behind",
-        "map-mixture_vs_map-laplace": "behind"}
-    assert bv.verdicts(collected, "fashion-mnist", 0.98) == {
-        "bbb_vs_map-mixture": "behind", "bbb_vs_map-laplace": "ahead",
-        "map-mixture_vs_map-laplace": "ahead"}
+    pairs = ("bbb_vs_map-mixture", "bbb_vs_map-laplace", "map-mixture_vs_map-laplace")
+    expected = {0.9: ("within noise", "behind", "behind"),
+                0.95: ("within noise", "behind", "behind"),
+                0.98: ("behind", "ahead", "ahead")}
+    for amount, verdicts in expected.items():
+        assert bv.verdicts(collected, "fashion-mnist", amount) == dict(zip(pairs, verdicts))
     laplace = bv.comparisons(collected, "fashion-mnist")["bbb_vs_map-laplace"]
     assert 150 <= -laplace["difference"] * 10_000 <= 250          # "about 200" test images
     assert bv.family_summary(collected, "fashion-mnist", "map-laplace")["mean"][0.98] < 0.75
