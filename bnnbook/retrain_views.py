@@ -495,3 +495,93 @@ def longer_values(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
             values.update({f"rtl_{method}_{key}": after, f"rtl_basis_{method}_{key}": basis,
                            f"rtl_gain_{method}_{key}": gain})
     return values
+
+
+def compare_on_common_seeds(training: Mapping[str, Mapping[int, dict]],
+                            first: tuple[str, Mapping[int, dict]],
+                            second: tuple[str, Mapping[int, dict]], *,
+                            amount: float) -> dict:
+    """Whether one retrained net is ahead of another at ``amount`` removed, on the seeds both
+    have, where the two may come from different schedules (the longer one against the
+    literature's, say).
+
+    Parameters
+    ----------
+    training : mapping
+        ``{method: {seed: training result}}`` of one dataset.
+    first, second : tuple
+        ``(method, {seed: retraining result})`` of each side.
+    amount : float
+        The fraction removed (keyword only).
+
+    Returns
+    -------
+    dict
+        What :func:`bnnbook.stats.compare_over_seeds` returns on the two sides' accuracies
+        after retraining (``difference`` = first − second, ``test_margin``, ``seed_margin``,
+        ``verdict``), and ``seeds``: the common seeds, sorted.
+
+    Raises
+    ------
+    ValueError
+        When the two sides share no seed, or as :func:`summary`.
+    """
+    (method_a, found_a), (method_b, found_b) = first, second
+    seeds = sorted(set(found_a) & set(found_b))
+    if not seeds:
+        raise ValueError(f"{method_a} and {method_b} share no seed: "
+                         f"{_seeds_text(sorted(found_a)) or 'none'} against "
+                         f"{_seeds_text(sorted(found_b)) or 'none'}")
+    sides = [summary(_of(training, method, "training"), {s: found[s] for s in seeds}, amount)
+             for method, found in (first, second)]
+    out = stats.compare_over_seeds(sides[0]["values_after"], sides[1]["values_after"],
+                                   sides[0]["n"], sides[1]["n"])
+    return {**out, "seeds": seeds}
+
+
+def shared_seeds(by_method: Mapping[str, Mapping[int, dict]]) -> dict[str, dict[int, dict]]:
+    """Each method's results on the seeds that every method with results has, so that means
+    set side by side rest on the same seeds (``{method: {seed: result}}`` of one dataset;
+    methods without results are left out)."""
+    present = {m: found for m, found in by_method.items() if found}
+    if not present:
+        return {}
+    common = set.intersection(*(set(found) for found in present.values()))
+    return {m: {s: found[s] for s in sorted(common)} for m, found in present.items()}
+
+
+def longer_claims(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                  retrained: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                  longer: Mapping[str, Mapping[str, Mapping[int, dict]]],
+                  amount: float = 0.98) -> dict[str, bool]:
+    """The decisions the paragraph on the longer retraining states, each ``True`` when the
+    stored results bear it out; comparisons use the seeds both sides have
+    (:func:`compare_on_common_seeds`).  Needs the "SGD" net and BBB under both schedules at
+    ``amount`` on both datasets.
+
+    Raises
+    ------
+    ValueError
+        As :func:`plateau` or :func:`compare_on_common_seeds` for a missing method, seed or
+        amount.
+    """
+    both = ("mnist", "fashion-mnist")
+
+    def side(results, dataset, method):
+        return method, _of(results[dataset], method, "retraining")
+
+    def verdict(dataset, first, second):
+        return compare_on_common_seeds(training[dataset], first, second,
+                                       amount=amount)["verdict"]
+
+    return {
+        "longer: both nets' accuracy has stopped rising on both datasets": all(
+            plateau(side(longer, d, m)[1], amount)["stopped"]
+            for d in both for m in ("sgd", "bbb")),
+        "longer: BBB ahead on both datasets": all(
+            verdict(d, side(longer, d, "bbb"), side(longer, d, "sgd")) == claims.AHEAD
+            for d in both),
+        "the \"SGD\" net's longer schedule only reaches BBB's shorter one (within noise)": all(
+            verdict(d, side(retrained, d, "bbb"), side(longer, d, "sgd"))
+            == claims.WITHIN_NOISE for d in both),
+    }

@@ -362,3 +362,60 @@ def test_the_chapters_retraining_decisions_hold_on_the_committed_results():
     assert all(found.values()), found
     values = rv.chapter_values(training, retrained)
     assert values["rt_basis_mnist"] == values["rt_basis_fmnist"]
+
+
+def test_compare_on_common_seeds_uses_only_the_shared_seeds():
+    training = {"sgd": {s: _trained("sgd", 0.98, seed=s) for s in (0, 1)},
+                "bbb": {0: _trained("bbb", 0.98)}}
+    sgd = {0: _retrained({0.98: (0.2, _flat(0.90))}), 1: _retrained({0.98: (0.2, _flat(0.99))})}
+    bbb = {0: _retrained({0.98: (0.2, _flat(0.95))})}
+    found = rv.compare_on_common_seeds(training, ("bbb", bbb), ("sgd", sgd), amount=0.98)
+    assert found["seeds"] == [0]
+    assert found["difference"] == pytest.approx(0.05)               # seed 1 left out
+    assert found["verdict"] == AHEAD and found["seed_margin"] is None
+    with pytest.raises(ValueError, match="bbb and sgd share no seed: 0 against 1"):
+        rv.compare_on_common_seeds(training, ("bbb", bbb), ("sgd", {1: sgd[1]}), amount=0.98)
+
+
+def test_shared_seeds_keeps_the_seeds_every_method_has():
+    a, b = _retrained({0.98: (0.2, _flat(0.9))}), _retrained({0.98: (0.2, _flat(0.8))})
+    assert rv.shared_seeds({"sgd": {0: a, 1: a, 2: a}, "bbb": {2: b, 0: b}, "x": {}}) == {
+        "sgd": {0: a, 2: a}, "bbb": {0: b, 2: b}}
+    assert rv.shared_seeds({"sgd": {0: a}, "bbb": {1: b}}) == {"sgd": {}, "bbb": {}}
+    assert rv.shared_seeds({"sgd": {}}) == {}
+
+
+def test_longer_claims_follow_the_numbers():
+    training, retrained = _chapter_inputs()                   # 20 epochs: BBB 0.90, SGD 0.80
+    longer = {d: {"sgd": {0: _retrained({0.98: (0.2, _flat(0.90))})},
+                  "bbb": {0: _retrained({0.98: (0.2, _flat(0.95))})}}
+              for d in ("mnist", "fashion-mnist")}
+    assert all(rv.longer_claims(training, retrained, longer).values())
+    longer["mnist"]["bbb"][0] = _retrained({0.98: (0.2, _rising(0.90))})
+    found = rv.longer_claims(training, retrained, longer)
+    assert not found["longer: both nets' accuracy has stopped rising on both datasets"]
+    assert not found["longer: BBB ahead on both datasets"]
+    longer["fashion-mnist"]["sgd"][0] = _retrained({0.98: (0.2, _flat(0.80))})
+    assert not rv.longer_claims(training, retrained, longer)[
+        "the \"SGD\" net's longer schedule only reaches BBB's shorter one (within noise)"]
+    with pytest.raises(ValueError, match="no retraining results of 'bbb'"):
+        del longer["mnist"]["bbb"]
+        rv.longer_claims(training, retrained, longer)
+
+
+def test_the_longer_retraining_decisions_hold_on_the_committed_results():
+    """A fair comparison, section 3, "Longer at 98 % removed" (seed 0 of both nets)."""
+    from bnntut import collect
+
+    datasets, methods = ["mnist", "fashion-mnist"], ["sgd", "bbb"]
+    training = collect.grid("paper", datasets, methods, [0, 1, 2])
+    retrained = collect.grid("paper", datasets, methods, [0, 1, 2], kind="retrain")
+    longer = collect.grid("paper", datasets, methods, [0, 1, 2], kind="retrain-long")
+    if not longer["mnist"].get("bbb"):
+        pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
+    longer = {d: rv.shared_seeds(by_method) for d, by_method in longer.items()}
+    assert all(list(found) == [0] for by_method in longer.values()
+               for found in by_method.values())
+    assert all(rv.longer_claims(training, retrained, longer).values())
+    values = rv.longer_values(training, longer)
+    assert (values["rtl_bbb_mnist"], values["rtl_sgd_mnist"]) == ("0.9684", "0.9448")
