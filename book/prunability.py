@@ -111,7 +111,7 @@ print(f"1000 steps at lr 1e-4: moved {p.item():.6f}, "
 # should go. Its $(\mu, \rho)$, trained by Adam at the study's $10^{-4}$ for its 50 epochs of
 # 600 steps:
 
-# %%
+# %% tags=["hide-cell"]
 softplus = torch.nn.functional.softplus
 
 
@@ -251,13 +251,11 @@ for d in DATASETS:
 # 98 % on both data sets; the weaker one, $10^{-5}$, falls behind there on Fashion-MNIST
 # and stays within noise on MNIST (means of three seeds each). A deterministic net
 # with the right L1 penalty prunes at least as well: being Bayesian is not necessary here.
-# That is all these rows show. The working strength is read off the test images; the search
-# gave BBB {glue:text}`n_bbb_rows` settings against {glue:text}`n_det_rows` for the "SGD"
-# net, with another prior family; and on Fashion-MNIST the plain-SGD row with the even split
-# keeps more than the BBB row at 95 % (section 2's table). At scale,
+# But the working strength is read off the test images, and the search gave BBB
+# {glue:text}`n_bbb_rows` settings against {glue:text}`n_det_rows` for the "SGD" net, with
+# another prior family; section 4 asks again on an equal budget. At scale,
 # {cite:t}`gale2019state` found magnitude pruning as good as sparse variational dropout and
-# $L_0$ regularisation {cite}`louizos2018learning`. Section 4 asks the question on an equal
-# budget.
+# $L_0$ regularisation {cite}`louizos2018learning`.
 #
 # ## 4. An equal budget, chosen on held-out images
 #
@@ -309,10 +307,8 @@ for d in equal_budget.DATASET_TAGS:
             equal_budget.summary_table(budget_runs, d))
 
 # %% [markdown]
-# The tables give each family's chosen setting, mean test accuracy ± standard deviation over
-# its seeds; {glue:text}`budget_stored_mnist` of {glue:text}`budget_needed_mnist` runs are
-# stored for MNIST, {glue:text}`budget_stored_fmnist` of {glue:text}`budget_needed_fmnist`
-# for Fashion-MNIST. A verdict, read at 95 % removed where the choice was made, needs all
+# The tables give each family's chosen setting and mean test accuracy ± standard deviation
+# over its seeds. A verdict, read at 95 % removed where the choice was made, needs all
 # three seeds of both families and a difference of the means beyond twice the standard error
 # of the test set and of the seeds (`budget_views.compare_families`). On MNIST (difference,
 # margin):
@@ -336,11 +332,9 @@ for d in equal_budget.DATASET_TAGS:
 # So an equal search gives **no evidence that being Bayesian helps**, on either data set: at
 # the removal where the choice was made, BBB prunes within noise of the same prior without
 # the posterior, and behind L1 (on MNIST by about one margin, some 40 test images; on
-# Fashion-MNIST by about 200). Away from that point the picture shifts. At 90 % removed the three
-# are within noise on MNIST, while on Fashion-MNIST L1 is ahead of both. At 98 % BBB keeps
-# more than MAP under the mixture prior on MNIST and less on Fashion-MNIST; the L1 setting
-# chosen at 95 % stays ahead on MNIST but collapses on Fashion-MNIST (the tables). A setting
-# chosen for one amount removed says little about another.
+# Fashion-MNIST by about 200). Away from that point the order shifts: at 90 % removed L1
+# leads on Fashion-MNIST, and at 98 % the L1 setting chosen at 95 % collapses there (the
+# tables). A setting chosen for one amount removed says little about another.
 #
 # Three seeds and six settings per family decide this, for one network and one selection
 # rule (validation accuracy at 95 % removed).
@@ -377,7 +371,7 @@ if not QUICK:  # the sentence below: who detects better, per data set (seed 0, 9
 #   kept at 95 % removed); with σ stuck, $|\mu|$ is the better criterion.
 # * Being Bayesian is not necessary for prunability here: a deterministic net with the
 #   right L1 penalty prunes at least as well. Under an equal search chosen on held-out
-#   images, MNIST shows no evidence that it helps either.
+#   images, neither data set shows evidence that it helps.
 #
 # ## Exercises
 #
