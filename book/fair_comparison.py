@@ -270,7 +270,8 @@ for dataset in DATASETS:
 # %%
 longer = collect.grid(PRESET, DATASETS, ["sgd", "bbb"], SEEDS,
                       kind="retrain-long", compute=QUICK)
-longer = {d: retrain_views.shared_seeds(by_method) for d, by_method in longer.items()}
+longer = {d: retrain_views.shared_seeds(by_method)
+          for d, by_method in longer.items()}
 if any(longer.values()):
     retrain_views.figure(seeds, {d: r for d, r in longer.items() if r})
 
