@@ -25,6 +25,7 @@ from bnntut.presets import BUDGET, BUDGET_GRID
 
 from . import claims, stats
 from .report import accuracy_at
+from .style import DATASET_TAGS
 
 PRESET = BUDGET.name
 #: The fraction removed at which each family's setting is chosen (validation accuracy).
@@ -189,9 +190,6 @@ def verdicts(collected: Mapping, dataset: str, amount: float = AT_REMOVED) -> di
     return {pair: found["verdict"]
             for pair, found in comparisons(collected, dataset, amount).items()}
 
-
-#: Short names of the datasets in glue keys.
-DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
 
 #: Short names of the pairs of :data:`PAIRS` in glue keys.
 PAIR_TAGS = {"bbb_vs_map-mixture": "bbb_vs_mixture", "bbb_vs_map-laplace": "bbb_vs_laplace",

@@ -34,6 +34,7 @@ from .style import (
     BIAS_STYLES,
     CRITERION_COLORS,
     DATASET_LABELS,
+    DATASET_TAGS,
     KL_COLORS,
     KL_LABELS,
     KL_METHODS,
@@ -719,7 +720,7 @@ def fair_values(seeds: dict, crit: dict, ft: dict, kl: dict) -> dict[str, str]:
         the criteria and fine-tuning results (seed 0), and :func:`kl_results`.
     """
     values = {}
-    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+    for dataset, key in DATASET_TAGS.items():
         gaps = paired_gaps(seeds.get(dataset, {}), "bbb", "sgd", 0.9)
         values[f"gap_low_{key}"] = number(min(gaps.values()), sign=True) if gaps else MISSING
         values[f"gap_high_{key}"] = number(max(gaps.values()), sign=True) if gaps else MISSING

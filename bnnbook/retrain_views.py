@@ -34,7 +34,7 @@ from bnntut.methods import get as get_method
 from . import claims, stats
 from .comparison import label
 from .report import accuracy_at, frame, number, percent
-from .style import DATASET_LABELS, REFERENCE_COLOR
+from .style import DATASET_LABELS, DATASET_TAGS, REFERENCE_COLOR
 
 #: Line styles of the fractions removed in :func:`figure`, smallest fraction first.
 AMOUNT_STYLES = ("-", "--", ":", "-.")
@@ -396,7 +396,7 @@ def chapter_values(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
     from .comparison import MISSING
 
     values = {}
-    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+    for dataset, key in DATASET_TAGS.items():
         bases = set()
         for method in ("sgd", "bbb"):
             trained = training.get(dataset, {}).get(method, {})
@@ -482,7 +482,7 @@ def longer_values(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
     from .comparison import MISSING
 
     values = {}
-    for dataset, key in (("mnist", "mnist"), ("fashion-mnist", "fmnist")):
+    for dataset, key in DATASET_TAGS.items():
         for method in ("sgd", "bbb"):
             trained = training.get(dataset, {}).get(method, {})
             found = longer.get(dataset, {}).get(method, {})

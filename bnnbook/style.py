@@ -20,6 +20,8 @@ REFERENCE_COLOR = "#777777"
 
 #: Names of the datasets on figures and tables.
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+#: Short names of the datasets in glue keys (``rt_bbb_fmnist_98``).
+DATASET_TAGS = {"mnist": "mnist", "fashion-mnist": "fmnist"}
 #: Line style per dataset where one method is shown on both.
 DATASET_STYLES = {"mnist": "-", "fashion-mnist": "--"}
 
