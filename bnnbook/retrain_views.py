@@ -241,9 +241,15 @@ def compare_after(training: Mapping[str, Mapping[int, dict]],
     """
     found = {m: summary(_of(training, m, "training"), _of(retrained, m, "retraining"), amount)
              for m in (first, second)}
-    out = stats.compare_over_seeds(found[first]["values_after"], found[second]["values_after"],
-                                   found[first]["n"], found[second]["n"])
-    return {**out, "seeds": {m: found[m]["seeds"] for m in (first, second)}}
+    return {**_compare_summaries(found[first], found[second]),
+            "seeds": {m: found[m]["seeds"] for m in (first, second)}}
+
+
+def _compare_summaries(first: dict, second: dict) -> dict:
+    """:func:`bnnbook.stats.compare_over_seeds` on two :func:`summary` results' accuracies
+    after retraining (``difference`` = first − second)."""
+    return stats.compare_over_seeds(first["values_after"], second["values_after"],
+                                    first["n"], second["n"])
 
 
 def table(training_by_method: Mapping[str, Mapping[int, dict]],
@@ -534,9 +540,7 @@ def compare_on_common_seeds(training: Mapping[str, Mapping[int, dict]],
                          f"{_seeds_text(sorted(found_b)) or 'none'}")
     sides = [summary(_of(training, method, "training"), {s: found[s] for s in seeds}, amount)
              for method, found in (first, second)]
-    out = stats.compare_over_seeds(sides[0]["values_after"], sides[1]["values_after"],
-                                   sides[0]["n"], sides[1]["n"])
-    return {**out, "seeds": seeds}
+    return {**_compare_summaries(*sides), "seeds": seeds}
 
 
 def shared_seeds(by_method: Mapping[str, Mapping[int, dict]]) -> dict[str, dict[int, dict]]:
