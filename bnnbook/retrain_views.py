@@ -585,7 +585,10 @@ def longer_claims(training: Mapping[str, Mapping[str, Mapping[int, dict]]],
         "longer: BBB ahead on both datasets": all(
             verdict(d, side(longer, d, "bbb"), side(longer, d, "sgd")) == claims.AHEAD
             for d in both),
-        "the \"SGD\" net's longer schedule only reaches BBB's shorter one (within noise)": all(
-            verdict(d, side(retrained, d, "bbb"), side(longer, d, "sgd"))
-            == claims.WITHIN_NOISE for d in both),
+        "MNIST: the \"SGD\" net's longer schedule still ends behind BBB's shorter one": verdict(
+            "mnist", side(retrained, "mnist", "bbb"), side(longer, "mnist", "sgd"))
+        == claims.AHEAD,
+        "Fashion-MNIST: the \"SGD\" net's longer schedule reaches BBB's shorter one within "
+        "noise": verdict("fashion-mnist", side(retrained, "fashion-mnist", "bbb"),
+                         side(longer, "fashion-mnist", "sgd")) == claims.WITHIN_NOISE,
     }

@@ -387,24 +387,30 @@ def test_shared_seeds_keeps_the_seeds_every_method_has():
 
 def test_longer_claims_follow_the_numbers():
     training, retrained = _chapter_inputs()                   # 20 epochs: BBB 0.90, SGD 0.80
-    longer = {d: {"sgd": {0: _retrained({0.98: (0.2, _flat(0.90))})},
+    sgd_longer = {"mnist": 0.80, "fashion-mnist": 0.90}
+    longer = {d: {"sgd": {0: _retrained({0.98: (0.2, _flat(sgd_longer[d]))})},
                   "bbb": {0: _retrained({0.98: (0.2, _flat(0.95))})}}
               for d in ("mnist", "fashion-mnist")}
     assert all(rv.longer_claims(training, retrained, longer).values())
     longer["mnist"]["bbb"][0] = _retrained({0.98: (0.2, _rising(0.90))})
+    longer["mnist"]["sgd"][0] = _retrained({0.98: (0.2, _flat(0.90))})
     found = rv.longer_claims(training, retrained, longer)
     assert not found["longer: both nets' accuracy has stopped rising on both datasets"]
     assert not found["longer: BBB ahead on both datasets"]
     longer["fashion-mnist"]["sgd"][0] = _retrained({0.98: (0.2, _flat(0.80))})
-    assert not rv.longer_claims(training, retrained, longer)[
-        "the \"SGD\" net's longer schedule only reaches BBB's shorter one (within noise)"]
+    found = rv.longer_claims(training, retrained, longer)
+    assert not found["MNIST: the \"SGD\" net's longer schedule still ends behind BBB's "
+                     "shorter one"]
+    assert not found["Fashion-MNIST: the \"SGD\" net's longer schedule reaches BBB's "
+                     "shorter one within noise"]
     with pytest.raises(ValueError, match="no retraining results of 'bbb'"):
         del longer["mnist"]["bbb"]
         rv.longer_claims(training, retrained, longer)
 
 
 def test_the_longer_retraining_decisions_hold_on_the_committed_results():
-    """A fair comparison, section 3, "Longer at 98 % removed" (seed 0 of both nets)."""
+    """A fair comparison, section 3, "Longer at 98 % removed" (seeds 0, 1 and 2 of both
+    nets)."""
     from bnntut import collect
 
     datasets, methods = ["mnist", "fashion-mnist"], ["sgd", "bbb"]
@@ -414,8 +420,8 @@ def test_the_longer_retraining_decisions_hold_on_the_committed_results():
     if not longer["mnist"].get("bbb"):
         pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
     longer = {d: rv.shared_seeds(by_method) for d, by_method in longer.items()}
-    assert all(list(found) == [0] for by_method in longer.values()
+    assert all(list(found) == [0, 1, 2] for by_method in longer.values()
                for found in by_method.values())
     assert all(rv.longer_claims(training, retrained, longer).values())
     values = rv.longer_values(training, longer)
-    assert (values["rtl_bbb_mnist"], values["rtl_sgd_mnist"]) == ("0.9684", "0.9448")
+    assert (values["rtl_bbb_mnist"], values["rtl_sgd_mnist"]) == ("0.9701", "0.9376")
