@@ -294,9 +294,9 @@ if not QUICK:  # the paragraph below states these decisions
 # {glue:text}`rtl_bbb_fmnist` against {glue:text}`rtl_sgd_fmnist`).
 #
 # With five times the epochs, the "SGD" net still ends behind what BBB reached in twenty on
-# MNIST ({glue:text}`rt_bbb_mnist_98`, the previous section), and reaches it within noise on
-# Fashion-MNIST. So BBB's lead at the highest pruning survives retraining until the accuracy
-# stops rising, and BBB recovers faster.
+# MNIST ({glue:text}`rt_bbb_mnist_98`, {glue:text}`rt_basis_mnist`, the previous section), and
+# reaches it within noise on Fashion-MNIST. So BBB's lead at the highest pruning survives
+# retraining until the accuracy stops rising, and BBB recovers faster.
 #
 # ## 4. The KL schedule
 #
