@@ -29,7 +29,7 @@ CALIBRATION_ROWS = {
 #: What the selection reads: the last epoch's accuracy on the held-out validation images.
 SELECTION_RULE = {"by": "validation_accuracy"}
 #: A cell of a row without a stored run.
-NOT_RUN = "not run yet"
+NOT_RUN = "—"
 
 
 def calibration(results=None) -> dict[str, dict]:
