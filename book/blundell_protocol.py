@@ -279,8 +279,17 @@ display(found if found is not None else book.markdown(
 display(blundell_table1.calibration_table(calibration))
 
 # %% [markdown]
-# The open runs take 600 epochs each. The prepared command trains the runs it names side by
-# side on one GPU and stops any that cannot finish by the deadline (seconds):
+# The open runs take 600 epochs each. The calibration runs also fit a CPU: at the speed
+# measured on one thread of the book's 2-core machine, each takes about an hour and a half
+# (two with dropout), and it resumes from its checkpoint:
+#
+# ```bash
+# python -m bnntut reproduce --preset blundell --device cpu \
+#     --methods plain-sgd-lr1e-1
+# ```
+#
+# The prepared GPU command trains the runs it names side by side on one GPU and stops any
+# that cannot finish by the deadline (seconds):
 
 # %% tags=["remove-input"]
 book.markdown(comparison.blundell_open_commands())
