@@ -182,7 +182,7 @@ def supervise(runs: list[Run], args, deadline: float, report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     preset = get_preset("blundell")
-    grid = list(preset.selection["among"])
+    grid = list(preset.selection["families"]["bbb"])
     parser.add_argument("--out", type=Path, required=True, help="folder for what comes back")
     parser.add_argument("--work", default="/tmp/blundell-gpu", help="scratch folder")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")

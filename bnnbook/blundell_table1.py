@@ -20,14 +20,13 @@ from .comparison import BLUNDELL_TABLE1_ERROR
 from .report import accuracy_at, frame, number
 from .stats import TEST_IMAGES, compare
 
-#: The calibration runs per row of their Table 1, each over their learning-rate grid, in grid
-#: order (ties in validation accuracy go to the first).
-CALIBRATION_ROWS = {
-    "plain SGD": [m for m in BLUNDELL.ablations if m.startswith("plain-sgd")],
-    "SGD, dropout": [m for m in BLUNDELL.ablations if m.startswith("dropout50-sgd")],
-}
-#: What the selection reads: the last epoch's accuracy on the held-out validation images.
-SELECTION_RULE = {"by": "validation_accuracy"}
+#: The ``blundell`` preset's selection family (:func:`bnntut.selection.choose`) per row of
+#: their Table 1 that a calibration run stands beside.
+CALIBRATION_FAMILIES = {"plain SGD": "plain-sgd", "SGD, dropout": "dropout50-sgd"}
+#: The calibration runs per row, over the family's learning-rate grid in grid order (ties in
+#: validation accuracy go to the first).
+CALIBRATION_ROWS = {row: selection.grid(BLUNDELL, family)
+                    for row, family in CALIBRATION_FAMILIES.items()}
 #: A cell of a row without a stored run.
 NOT_RUN = "—"
 
@@ -60,7 +59,8 @@ def calibration(results=None) -> dict[str, dict]:
         entry = {"grid": list(grid), "stored": list(found),
                  "complete": len(found) == len(grid), "table1": BLUNDELL_TABLE1_ERROR[row]}
         if found:
-            chosen = max(found, key=lambda m: selection.score(found[m], SELECTION_RULE))
+            chosen = selection.choose(found, BLUNDELL, CALIBRATION_FAMILIES[row],
+                                      complete=False)
             accuracy = accuracy_at(found[chosen], 0.0)
             theirs = 1 - BLUNDELL_TABLE1_ERROR[row] / 100
             entry.update(chosen=chosen, error=100 * (1 - accuracy),
@@ -98,3 +98,43 @@ def calibrated(rows: Mapping[str, dict]) -> bool:
     """Whether any calibration row has its whole learning-rate grid stored, so that the
     pipeline is checked against Table 1 at their scale."""
     return any(entry["complete"] for entry in rows.values())
+
+
+def verdicts(rows: Mapping[str, dict]) -> dict[str, str]:
+    """The verdict against Table 1 of each row whose whole learning-rate grid is stored.
+
+    Returns
+    -------
+    dict
+        ``{row: verdict}`` (:data:`bnnbook.stats.AHEAD`, :data:`~bnnbook.stats.BEHIND` or
+        :data:`~bnnbook.stats.WITHIN_NOISE`, our test accuracy against theirs); rows still
+        open are left out.
+    """
+    return {row: entry["verdict"] for row, entry in rows.items() if entry["complete"]}
+
+
+#: The glue-key stem of each row in :func:`values`.
+VALUE_STEMS = {"plain SGD": "cal_sgd", "SGD, dropout": "cal_dropout"}
+
+
+def values(rows: Mapping[str, dict]) -> dict[str, str]:
+    """What the chapter glues about each row with a stored run, as text.
+
+    Returns
+    -------
+    dict
+        Per row with a chosen run, under its :data:`VALUE_STEMS` stem: ``_error`` (our
+        unpruned test error, %, two decimals), ``_lr`` (the chosen learning rate),
+        ``_gap`` (our error minus Table 1's, percentage points, signed) and ``_margin``
+        (two test-set standard errors of that difference, points).
+    """
+    out = {}
+    for row, entry in rows.items():
+        if "chosen" not in entry:
+            continue
+        stem = VALUE_STEMS[row]
+        out |= {f"{stem}_error": number(entry["error"], 2),
+                f"{stem}_lr": f"{get_method(entry['chosen']).config['train']['lr']:g}",
+                f"{stem}_gap": number(entry["error"] - entry["table1"], 2, sign=True),
+                f"{stem}_margin": number(100 * entry["margin"], 2)}
+    return out

@@ -458,17 +458,22 @@ def _blundell_stored(methods: Sequence[str], preset: Preset | str = BLUNDELL,
     return collect.grid(preset, ["mnist"], methods, results=results)["mnist"]
 
 
+#: The ``blundell`` preset's selection family of their BBB learning-rate grid (the others are
+#: the deterministic calibration runs, :mod:`bnnbook.blundell_table1`).
+BLUNDELL_BBB = "bbb"
+
+
 def blundell_grid(results=None) -> dict[str, dict]:
     """The stored, current results of the ``blundell`` preset's learning-rate grid, by method
     (grid points not trained yet are left out)."""
-    return _blundell_stored(selection.grid(BLUNDELL), results=results)
+    return _blundell_stored(selection.grid(BLUNDELL, BLUNDELL_BBB), results=results)
 
 
 def blundell_choice(grid: dict[str, dict]) -> str:
     """The grid point Blundell et al.'s protocol keeps (:func:`bnntut.selection.choose` with
     the ``blundell`` preset's rule, among the stored points): the highest accuracy on the
     held-out validation images at the end of training, the first in grid order on a tie."""
-    return selection.choose(grid, BLUNDELL, complete=False)
+    return selection.choose(grid, BLUNDELL, BLUNDELL_BBB, complete=False)
 
 
 def blundell_result(results=None) -> tuple[str, dict] | None:
@@ -591,8 +596,8 @@ BLUNDELL_OPEN_RUNS = {
     "averaged-gradient BBB over their learning-rate grid":
         [m for m in BLUNDELL.ablations if m.endswith("-mean")],
     "calibration: the 2 × 1200 MLP, plain SGD, without and with dropout 0.5":
-        [m for m in BLUNDELL.ablations
-         if m.startswith(("plain-sgd", "dropout50-sgd"))],
+        [m for family, grid in BLUNDELL.selection["families"].items()
+         if family != BLUNDELL_BBB for m in grid],
 }
 
 

@@ -8,8 +8,9 @@ A preset's ``selection`` rule (:class:`bnntut.presets.Preset`) names the grid an
   ``at_removed``, the validation accuracy after removing that fraction of the weights by the
   family's criterion (the validation sweep ``prune_validation`` of the result).
 
-Ties go to the first point in grid order.  Blundell et al.'s learning-rate grid
-(``blundell``) and the equal-budget comparison (``budget``) are both chosen here.
+Ties go to the first point in grid order.  Blundell et al.'s learning-rate grid and the
+calibration runs beside their Table 1 (the ``blundell`` families) and the equal-budget
+comparison (``budget``) are all chosen here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .methods import get as get_method
-from .presets import Preset, resolve
+from .presets import BUDGET, Preset, resolve
 
 
 def validation_accuracy_at(result: Mapping, amount: float) -> float:
@@ -73,10 +74,10 @@ def grid(preset: Preset | str, family: str | None = None) -> list[str]:
     return list(rule["families"][family])
 
 
-def _train_command(spec: Preset, family: str | None) -> str:
-    if family is not None:
+def _train_command(spec: Preset, family: str | None, missing: list[str]) -> str:
+    if spec.name == BUDGET.name:
         return f"python -m bnntut budget --families {family}"
-    return f"python -m bnntut reproduce --preset {spec.name}"
+    return f"python -m bnntut reproduce --preset {spec.name} --methods {' '.join(missing)}"
 
 
 def choose(results: Mapping[str, Mapping], preset: Preset | str, family: str | None = None, *,
@@ -113,6 +114,6 @@ def choose(results: Mapping[str, Mapping], preset: Preset | str, family: str | N
     what = f"family {family!r}" if family is not None else f"preset {spec.name!r}"
     if (missing and complete) or not present:
         raise ValueError(f"{what} is missing the grid points {', '.join(missing)}; "
-                         f"train them first: {_train_command(spec, family)}")
+                         f"train them first: {_train_command(spec, family, missing)}")
     scores = [score(results[m], spec.selection) for m in present]
     return present[scores.index(max(scores))]

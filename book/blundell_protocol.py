@@ -37,13 +37,12 @@ import torch
 from IPython.display import display
 
 from bnnbook import blundell_table1, book, comparison, prunability, stats
-from bnntut import bayes, collect, selection
+from bnntut import bayes, collect
 
 PRESET = book.start()
 QUICK = PRESET != "paper"  # quick mode shortens the toy; runs are committed
 grid = comparison.blundell_grid()            # their learning-rate grid
-chosen = (selection.choose(grid, "blundell", complete=False) if grid
-          else None)
+chosen = comparison.blundell_choice(grid) if grid else None
 prediction = comparison.blundell_prediction()  # the even split, σ1 = e⁻²
 probe_runs = collect.grid("paper", ["mnist"], prunability.PROBE_ROWS,
                           [0, 1, 2])

@@ -57,6 +57,9 @@ def test_a_partial_grid_shows_its_choice_but_no_verdict(stored):
     table = bc.calibration_table(rows)
     assert table.loc["plain SGD"].tolist() == ["1.88 %", "2.00 %", "0.1", "2 of 3", "open"]
     assert table.loc["SGD, dropout"].tolist()[-2:] == ["0 of 3", "open"]
+    assert bc.verdicts(rows) == {}                          # no verdict on a partial grid
+    assert bc.values(rows) == {"cal_sgd_error": "2.00", "cal_sgd_lr": "0.1",
+                               "cal_sgd_gap": "+0.12", "cal_sgd_margin": "0.39"}
 
 
 def test_a_complete_grid_gets_a_verdict_against_table_1(stored):
@@ -74,3 +77,5 @@ def test_a_complete_grid_gets_a_verdict_against_table_1(stored):
     assert dropout["margin"] == pytest.approx(
         2 * ((0.97 * 0.03 + 0.9864 * 0.0136) / 10_000) ** 0.5)
     assert bc.calibration_table(rows).loc["SGD, dropout", "against Table 1"] == "behind"
+    assert bc.verdicts(rows) == {"plain SGD": "within noise", "SGD, dropout": "behind"}
+    assert bc.values(rows)["cal_dropout_gap"] == "+1.64"

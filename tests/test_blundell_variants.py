@@ -56,5 +56,5 @@ def test_blundell_preset_names_the_averaged_grid_and_the_calibration_runs():
     # the committed grid's hashes are untouched: their methods are unchanged
     assert "loss_reduction" not in presets.method_config(
         "blundell", "mnist", presets.blundell_method(1e-3))["train"]
-    assert set(spec.selection["among"]) == {presets.blundell_method(lr)
-                                            for lr in presets.BLUNDELL_LEARNING_RATES}
+    assert set(spec.selection["families"]["bbb"]) == {presets.blundell_method(lr)
+                                                      for lr in presets.BLUNDELL_LEARNING_RATES}

@@ -200,8 +200,9 @@ def test_ablations_and_blundell_preset():
 
 def test_blundell_preset_is_the_papers_sgd_grid():
     spec = presets.get_preset("blundell")
-    assert list(spec.selection["among"]) == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5"]
-    for method, lr in zip(spec.selection["among"], (1e-3, 1e-4, 1e-5)):
+    grid = spec.selection["families"]["bbb"]
+    assert list(grid) == ["bbb-sgd-lr1e-3", "bbb-sgd-lr1e-4", "bbb-sgd-lr1e-5"]
+    for method, lr in zip(grid, (1e-3, 1e-4, 1e-5)):
         config = presets.method_config("blundell", "mnist", method)
         assert config["train"]["optimizer"] == "sgd" and config["train"]["lr"] == lr
         assert config["train"]["kl_weighting"] == "blundell" and config["validation"] is True

@@ -132,7 +132,7 @@ def test_blundell_grid_table_reads_the_committed_gpu_runs():
     grid = comparison.blundell_grid()
     if not grid:
         pytest.skip("the blundell results need the MNIST files ($BNNTUT_DATA)")
-    assert list(grid) == list(presets.BLUNDELL.selection["among"])
+    assert list(grid) == list(presets.BLUNDELL.selection["families"]["bbb"])
     chosen = comparison.blundell_choice(grid)
     validation = {m: r["history"][-1]["validation_accuracy"] for m, r in grid.items()}
     assert validation[chosen] == max(validation.values())
