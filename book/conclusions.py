@@ -187,12 +187,14 @@ if PRESET == "paper":
 # {doc}`blundell_protocol` trains their 2 × 1200 network, completing one way the choices
 # their paper leaves open. With their weighting and plain SGD it does **not** prune like
 # their Table 2 (a fact about that completion, not their unknown choices); the even split
-# $1/M$ prunes well but errs more than Table 2 before pruning.
+# $1/M$ prunes well but errs more than Table 2 before pruning. The pipeline is not the gap:
+# the same network without weight noise, trained with plain SGD, errs as Table 1's plain SGD
+# does, within test-set noise (seed 0).
 #
 # ## What stays open
 #
 # * **Blundell et al.'s scale**: the grid with the gradient averaged over the minibatch and
-#   the 2 × 1200 calibration runs (commands in {doc}`blundell_protocol`).
+#   the 2 × 1200 calibration runs with dropout (commands in {doc}`blundell_protocol`).
 #
 # ## Key takeaways
 #
