@@ -248,7 +248,7 @@ display(found if found is not None else book.markdown(
 # {glue:text}`t1_dropout` % with dropout and {glue:text}`t1_mixture` % for Bayes by Backprop
 # (and {glue:text}`lowest` % as their lowest for the network of Table 2). No BBB run here
 # beats their plain SGD by more than test-set noise, and the chosen grid point errs more than
-# it. The deterministic pipeline reproduces their plain SGD (below), so the gap more likely
+# it. The deterministic pipeline agrees with their plain SGD (below), so the gap more likely
 # lies in what only BBB uses: the book's completion of their protocol, or its sampling and
 # complexity cost. Each difference, with what would test it:
 #
@@ -284,10 +284,10 @@ display(found if found is not None else book.markdown(
 display(blundell_table1.calibration_table(calibration))
 
 # %% [markdown]
-# **Plain SGD reproduces Table 1** (seed 0). The learning rate chosen on the held-out images,
-# {glue:text}`cal_sgd_lr`, errs {glue:text}`cal_sgd_error` %: {glue:text}`cal_sgd_gap`
-# points from Table 1's, within two test-set standard errors
-# ({glue:text}`cal_sgd_margin` points). That checks the data, preprocessing, evaluation and
+# **Plain SGD agrees with Table 1 within noise** (seed 0). The learning rate chosen on the
+# held-out images, {glue:text}`cal_sgd_lr`, errs {glue:text}`cal_sgd_error` %:
+# {glue:text}`cal_sgd_gap` points from Table 1's, within two test-set standard errors
+# ({glue:text}`cal_sgd_margin` points), so no difference is detectable. That checks the data, preprocessing, evaluation and
 # plain SGD, not the sampling or the complexity cost that only BBB uses.
 #
 # The dropout row is still open, and it differs in one more way: our net drops hidden units
@@ -320,7 +320,7 @@ book.markdown(comparison.blundell_open_commands())
 # * With the even split the network prunes as theirs does, but the gap remains in the
 #   unpruned network.
 # * Before a gap is blamed on a paper, train its plain baselines the same way and compare
-#   them with the paper's: here plain SGD reproduces Table 1, which narrows the gap to what
+#   them with the paper's: here plain SGD agrees with Table 1, which narrows the gap to what
 #   only BBB uses.
 #
 # ## Exercises
