@@ -94,12 +94,6 @@ def calibration_table(rows: Mapping[str, dict]) -> pd.DataFrame:
     return frame(table, "Table 1 row", columns_name="test error")
 
 
-def calibrated(rows: Mapping[str, dict]) -> bool:
-    """Whether any calibration row has its whole learning-rate grid stored, so that the
-    pipeline is checked against Table 1 at their scale."""
-    return any(entry["complete"] for entry in rows.values())
-
-
 def verdicts(rows: Mapping[str, dict]) -> dict[str, str]:
     """The verdict against Table 1 of each row whose whole learning-rate grid is stored.
 
@@ -113,17 +107,14 @@ def verdicts(rows: Mapping[str, dict]) -> dict[str, str]:
     return {row: entry["verdict"] for row, entry in rows.items() if entry["complete"]}
 
 
-#: The glue-key stem of each row in :func:`values`.
-VALUE_STEMS = {"plain SGD": "cal_sgd", "SGD, dropout": "cal_dropout"}
-
-
 def values(rows: Mapping[str, dict]) -> dict[str, str]:
     """What the chapter glues about each row with a stored run, as text.
 
     Returns
     -------
     dict
-        Per row with a chosen run, under its :data:`VALUE_STEMS` stem: ``_error`` (our
+        Per row with a chosen run, under ``cal_<family>`` (its family in
+        :data:`CALIBRATION_FAMILIES`, ``-`` as ``_``): ``_error`` (our
         unpruned test error, %, two decimals), ``_lr`` (the chosen learning rate),
         ``_gap`` (our error minus Table 1's, percentage points, signed) and ``_margin``
         (two test-set standard errors of that difference, points).
@@ -132,7 +123,7 @@ def values(rows: Mapping[str, dict]) -> dict[str, str]:
     for row, entry in rows.items():
         if "chosen" not in entry:
             continue
-        stem = VALUE_STEMS[row]
+        stem = "cal_" + CALIBRATION_FAMILIES[row].replace("-", "_")
         out |= {f"{stem}_error": number(entry["error"], 2),
                 f"{stem}_lr": f"{get_method(entry['chosen']).config['train']['lr']:g}",
                 f"{stem}_gap": number(entry["error"] - entry["table1"], 2, sign=True),

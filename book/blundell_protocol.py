@@ -285,10 +285,11 @@ display(blundell_table1.calibration_table(calibration))
 
 # %% [markdown]
 # **Plain SGD agrees with Table 1 within noise** (seed 0). The learning rate chosen on the
-# held-out images, {glue:text}`cal_sgd_lr`, errs {glue:text}`cal_sgd_error` %:
-# {glue:text}`cal_sgd_gap` points from Table 1's, within two test-set standard errors
-# ({glue:text}`cal_sgd_margin` points), so no difference is detectable. That checks the data, preprocessing, evaluation and
-# plain SGD, not the sampling or the complexity cost that only BBB uses.
+# held-out images, {glue:text}`cal_plain_sgd_lr`, errs {glue:text}`cal_plain_sgd_error` %:
+# {glue:text}`cal_plain_sgd_gap` points from Table 1's, within two test-set standard
+# errors ({glue:text}`cal_plain_sgd_margin` points), so no difference is detectable. That
+# checks the data, preprocessing, evaluation and plain SGD, not the sampling or the
+# complexity cost that only BBB uses.
 #
 # The dropout row is still open, and it differs in one more way: our net drops hidden units
 # only, where dropout nets on MNIST usually also drop 20 % of the inputs
