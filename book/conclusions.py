@@ -188,13 +188,13 @@ if PRESET == "paper":
 # their paper leaves open. With their weighting and plain SGD it does **not** prune like
 # their Table 2 (a fact about that completion, not their unknown choices); the even split
 # $1/M$ prunes well but errs more than Table 2 before pruning. The pipeline is not the gap:
-# the same network without weight noise, trained with plain SGD, errs as Table 1's plain SGD
-# does, within test-set noise (seed 0).
+# the same network without weight noise, trained with plain SGD, with and without dropout,
+# errs as Table 1's baselines do, within test-set noise (seed 0).
 #
 # ## What stays open
 #
-# * **Blundell et al.'s scale**: the grid with the gradient averaged over the minibatch and
-#   the 2 × 1200 calibration runs with dropout (commands in {doc}`blundell_protocol`).
+# * **Blundell et al.'s scale**: the grid with the gradient averaged over the minibatch
+#   (commands in {doc}`blundell_protocol`).
 #
 # ## Key takeaways
 #

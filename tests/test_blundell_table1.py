@@ -80,14 +80,16 @@ def test_a_complete_grid_gets_a_verdict_against_table_1(stored):
     assert bc.values(rows)["cal_dropout50_sgd_gap"] == "+1.64"
 
 
-def test_the_plain_sgd_calibration_holds_on_the_committed_results():
-    """Blundell et al.'s protocol, section 6, item 5: the plain-SGD row chosen on validation
-    is within noise of Table 1's 1.88 %; the dropout row is still open."""
+def test_the_calibration_holds_on_the_committed_results():
+    """Blundell et al.'s protocol, section 6: each row chosen on validation is within noise
+    of Table 1 (plain SGD 1.88 %, SGD with dropout 1.36 %)."""
     rows = bc.calibration()
     if not rows["plain SGD"]["stored"]:
         pytest.skip("the committed results need the MNIST files ($BNNTUT_DATA)")
-    assert bc.verdicts(rows) == {"plain SGD": "within noise"}
-    plain = rows["plain SGD"]
-    assert plain["chosen"] == "plain-sgd-lr1e-1"
-    assert bc.values(rows)["cal_plain_sgd_error"] == "1.84"
-    assert abs(plain["difference"]) <= plain["margin"]
+    assert bc.verdicts(rows) == {"plain SGD": "within noise", "SGD, dropout": "within noise"}
+    values = bc.values(rows)
+    assert rows["plain SGD"]["chosen"] == "plain-sgd-lr1e-1"
+    assert values["cal_plain_sgd_error"] == "1.84"
+    assert rows["SGD, dropout"]["chosen"] == "dropout50-sgd-lr1e-1"
+    assert values["cal_dropout50_sgd_error"] == "1.24"
+    assert all(abs(row["difference"]) <= row["margin"] for row in rows.values())
